@@ -1,0 +1,131 @@
+"""io-in: read a channel periodically, either simulated or from a file (sysfs, 1-wire, ADC)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+from portless.runtime import Message, Node, make_message
+
+SIGNALS = ("sine", "square", "ramp", "random-walk", "constant", "counter")
+
+
+class IoIn(Node):
+    type = "io-in"
+    category = "input"
+    color = "#87a980"
+    icon = "gauge"
+    inputs = 0
+    outputs = 1
+    schema = {
+        "title": "I/O input",
+        "description": (
+            "Reads a channel every `interval` seconds and emits `{topic, payload}`. "
+            "`source: sim` makes a signal (seeded runs are reproducible); `source: file` "
+            "reads a number from a file, as sysfs GPIO, 1-wire and ADC channels look on "
+            "Linux. A message injected into the node (the editor's button) reads once now."),
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "source": {"title": "Source", "enum": ["sim", "file"], "default": "sim",
+                       "description": "Where the value comes from."},
+            "signal": {"title": "Signal", "enum": list(SIGNALS), "default": "sine",
+                       "description": "Simulated waveform; `counter` counts 0, 1, 2, ..."},
+            "amplitude": {"title": "Amplitude", "type": "number", "default": 1.0,
+                          "description": "Peak deviation from `offset` (sine, square, ramp)."},
+            "period": {"title": "Period (s)", "type": "number", "exclusiveMinimum": 0,
+                       "default": 10.0, "description": "Length of one cycle of the signal."},
+            "offset": {"title": "Offset", "type": "number", "default": 0.0,
+                       "description": "Centre value; also the start of random-walk and the "
+                                      "value of constant."},
+            "step": {"title": "Step", "type": "number", "minimum": 0, "default": 1.0,
+                     "description": "Largest change per reading of random-walk."},
+            "seed": {"title": "Seed", "type": ["integer", "null"], "default": None,
+                     "description": "Seed of random-walk; set it for a reproducible run."},
+            "path": {"title": "File path", "type": "string", "default": "",
+                     "description": "File to read a number from (source `file`)."},
+            "interval": {"title": "Interval (s)", "type": "number", "minimum": 0.001,
+                         "default": 1.0, "description": "Time between readings."},
+            "topic": {"title": "Topic", "type": "string", "default": "",
+                      "description": "Topic of the emitted messages."},
+        },
+        "if": {"properties": {"source": {"const": "file"}}},
+        "then": {"properties": {"path": {"minLength": 1}}},
+    }
+
+    async def start(self) -> None:
+        self._tick = 0
+        self._random = random.Random(self.config["seed"])
+        self._walk = float(self.config["offset"])
+        self._read_failing = False
+        self.spawn(self._run(), "read loop")
+
+    def on_input(self, msg: Message) -> None:
+        self._emit()
+
+    async def _run(self) -> None:
+        """Read on a fixed schedule (no drift), catching up without bursts after a stall."""
+        loop = asyncio.get_running_loop()
+        interval = self.config["interval"]
+        due = loop.time()
+        while True:
+            self._emit()
+            due += interval
+            delay = due - loop.time()
+            if delay < -interval:  # fell far behind (a suspended device): re-anchor
+                due = loop.time()
+                delay = 0
+            await asyncio.sleep(max(delay, 0))
+
+    def _emit(self) -> None:
+        value = self._read_file() if self.config["source"] == "file" else self._simulate()
+        self._tick += 1
+        if value is not None:
+            self.send(make_message(value, self.config["topic"]))
+
+    def _simulate(self) -> float | int:
+        config: dict[str, Any] = self.config
+        signal, tick = config["signal"], self._tick
+        if signal == "counter":
+            return int(tick)
+        if signal == "random-walk":
+            step = float(config["step"])
+            self._walk += self._random.uniform(-step, step)
+            return self._walk
+        if signal == "constant":
+            return float(config["offset"])
+        amplitude = float(config["amplitude"])
+        phase = (tick * config["interval"] / config["period"]) % 1.0
+        if signal == "sine":
+            shape = math.sin(2 * math.pi * phase)
+        elif signal == "square":
+            shape = 1.0 if phase < 0.5 else -1.0
+        else:  # ramp: from offset - amplitude up to offset + amplitude
+            shape = 2 * phase - 1
+        return float(config["offset"]) + amplitude * shape
+
+    def _read_file(self) -> float | int | None:
+        path = self.config["path"]
+        try:
+            text = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            return self._read_failed(f"cannot read {path}: {exc}")
+        try:
+            value: float | int = int(text) if text.lstrip("+-").isdigit() else float(text)
+        except ValueError:
+            return self._read_failed(f"cannot parse {path}: {text[:40]!r} is not a number")
+        if self._read_failing:
+            self._read_failing = False
+            self.status()
+        return value
+
+    def _read_failed(self, problem: str) -> float | int | None:
+        """Warn once per failure streak; the status shows the latest problem."""
+        if not self._read_failing:
+            self.warn(problem)
+        self._read_failing = True
+        self.status("red", problem[:80], "ring")
+        return None

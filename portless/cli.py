@@ -1,0 +1,229 @@
+"""The ``portless`` command: run, validate, fmt, nodes, docs.
+
+This is the one place that joins the engine and the editor; the editor (Quart,
+Hypercorn) is imported only when asked for, so a headless start loads no web stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from portless import __version__
+from portless.runtime import (
+    Engine,
+    EventBus,
+    FlowError,
+    FlowInvalid,
+    Registry,
+    RegistryError,
+    canonical_text,
+    load_flow,
+    read_flow,
+)
+from portless.runtime.events import log_event
+from portless.runtime.flow import check_shape
+from portless.runtime.reference import node_reference
+
+log = logging.getLogger("portless")
+
+
+def default_state_dir() -> Path:
+    """Where durable state lives unless --state-dir says otherwise (XDG state home)."""
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "portless"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="portless",
+        description="A dataflow runtime for edge devices that opens no ports.")
+    parser.add_argument("--version", action="version", version=f"portless {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    nodes_dir = argparse.ArgumentParser(add_help=False)
+    nodes_dir.add_argument("--nodes-dir", action="append", default=[], metavar="DIR",
+                           help="also load node types from the *.py files in DIR "
+                                "(may be given more than once)")
+
+    run = commands.add_parser(
+        "run", parents=[nodes_dir], help="run a flow until SIGINT/SIGTERM",
+        description="Run a flow until SIGINT or SIGTERM, then stop every node and exit 0.")
+    run.add_argument("flow", metavar="FLOW", help="the flow file to run")
+    run.add_argument("--no-editor", action="store_true",
+                     help="headless: open no socket at all")
+    run.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
+                     help=f"durable state such as outboxes (default {default_state_dir()})")
+    run.add_argument("--log-level", default="info",
+                     choices=["debug", "info", "warning", "error"], help="default: info")
+
+    validate = commands.add_parser(
+        "validate", parents=[nodes_dir], help="check flow files",
+        description="Check flow files; print every error as FILE: node ID: /field: "
+                    "sentence and exit 1 if there is any.")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("--skip-env", action="store_true",
+                          help="do not require the ${ENV} variables a flow uses to be set "
+                               "(for CI and pre-commit, away from the device)")
+
+    fmt = commands.add_parser(
+        "fmt", help="rewrite flow files in canonical form",
+        description="Rewrite flow files in canonical form (2-space indent, fixed key "
+                    "order, integer positions, final newline), atomically.")
+    fmt.add_argument("files", nargs="+", metavar="FILE")
+    fmt.add_argument("--check", action="store_true",
+                     help="change nothing; exit 1 if a file is not canonical")
+
+    nodes = commands.add_parser(
+        "nodes", parents=[nodes_dir], help="list the node types found",
+        description="List node types: built-ins, installed plugins, --nodes-dir files.")
+    nodes.add_argument("--json", action="store_true",
+                       help="print every type with its full config schema as JSON")
+
+    docs = commands.add_parser(
+        "docs", parents=[nodes_dir], help="write the node reference (docs/nodes.md)",
+        description="Generate the Markdown node reference from the node schemas.")
+    docs.add_argument("--output", "-o", type=Path, default=None, metavar="FILE",
+                      help="write to FILE instead of standard output")
+    docs.add_argument("--check", action="store_true",
+                      help="with --output: change nothing; exit 1 if FILE is stale")
+    docs.add_argument("--all", action="store_true",
+                      help="include plugins and --nodes-dir types, not only built-ins")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=getattr(args, "log_level", "info").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = {"run": cmd_run, "validate": cmd_validate, "fmt": cmd_fmt,
+               "nodes": cmd_nodes, "docs": cmd_docs}[args.command]
+    try:
+        return handler(args)
+    except RegistryError as exc:
+        print(f"portless: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _print_errors(errors: Sequence[FlowError]) -> None:
+    for error in errors:
+        print(error, file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    registry = Registry.discover(args.nodes_dir)
+    failed = False
+    for file in args.files:
+        try:
+            load_flow(file, registry, resolve_env=not args.skip_env)
+        except FlowInvalid as exc:
+            _print_errors(exc.errors)
+            failed = True
+        else:
+            print(f"{file}: valid")
+    return 1 if failed else 0
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from portless.runtime.atomic import atomic_write
+
+    status = 0
+    for file in args.files:
+        try:
+            document = read_flow(file)
+            check_shape(document, file)
+        except FlowInvalid as exc:
+            _print_errors(exc.errors)
+            status = 1
+            continue
+        text = canonical_text(document)
+        if Path(file).read_text(encoding="utf-8") == text:
+            continue
+        if args.check:
+            print(f"{file}: not in canonical form (run: portless fmt {file})", file=sys.stderr)
+            status = 1
+        else:
+            atomic_write(file, text.encode("utf-8"))
+            print(f"{file}: reformatted")
+    return status
+
+
+def cmd_nodes(args: argparse.Namespace) -> int:
+    registry = Registry.discover(args.nodes_dir)
+    if args.json:
+        types = [{"type": cls.type, "category": cls.category, "inputs": cls.inputs,
+                  "outputs": cls.outputs, "shared": cls.shared, "color": cls.color,
+                  "icon": cls.icon, "source": registry.source(cls.type), "schema": cls.schema}
+                 for cls in registry]
+        print(json.dumps(types, indent=2))
+    else:
+        rows = [("TYPE", "CATEGORY", "IN", "OUT", "SOURCE")] + [
+            (cls.type, cls.category, str(cls.inputs), str(cls.outputs),
+             registry.source(cls.type)) for cls in registry]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+                  + "  " + row[4])
+    for line in registry.load_errors:
+        print(f"portless: {line}", file=sys.stderr)
+    return 1 if registry.load_errors else 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    registry = Registry.discover(args.nodes_dir)
+    classes = [cls for cls in registry if args.all or registry.source(cls.type) == "built-in"]
+    text = node_reference(classes)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    current = args.output.read_text(encoding="utf-8") if args.output.exists() else None
+    if current == text:
+        return 0
+    if args.check:
+        print(f"{args.output} is stale; run: portless docs -o {args.output}", file=sys.stderr)
+        return 1
+    from portless.runtime.atomic import atomic_write
+
+    atomic_write(args.output, text.encode("utf-8"))
+    print(f"{args.output}: written")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    registry = Registry.discover(args.nodes_dir)
+    try:
+        flow = load_flow(args.flow, registry)
+    except FlowInvalid as exc:
+        _print_errors(exc.errors)
+        return 1
+    if not args.no_editor:
+        log.warning("the editor is not available yet; running headless (as with --no-editor)")
+    state_dir = args.state_dir or default_state_dir()
+    return asyncio.run(_run(registry, flow, state_dir))
+
+
+async def _run(registry: Registry, flow: Any, state_dir: Path) -> int:
+    events = EventBus()
+    events.subscribe(log_event)
+    engine = Engine(registry, events=events, state_dir=state_dir)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await engine.start(flow)
+    log.info("running %s: %d nodes, headless (no listening sockets)", flow.file, len(flow.nodes))
+    await stop.wait()
+    log.info("stopping")
+    await engine.stop()
+    log.info("stopped")
+    return 0

@@ -1,0 +1,39 @@
+"""portless.runtime: the public API for node types and plugins.
+
+A plugin imports only from here: ``from portless.runtime import Node, Message``.
+"""
+
+from .atomic import atomic_write
+from .engine import DeployReport, Engine
+from .errors import FlowError, FlowInvalid, RegistryError
+from .events import Event, EventBus
+from .flow import Flow, NodeSpec, canonical_text, check_flow, load_flow, read_flow, write_flow
+from .message import MISSING, Message, clone_message, make_message, new_msgid, property_getter
+from .node import Node
+from .registry import Registry
+
+__all__ = [
+    "MISSING",
+    "DeployReport",
+    "Engine",
+    "Event",
+    "EventBus",
+    "Flow",
+    "FlowError",
+    "FlowInvalid",
+    "Message",
+    "Node",
+    "NodeSpec",
+    "Registry",
+    "RegistryError",
+    "atomic_write",
+    "canonical_text",
+    "check_flow",
+    "clone_message",
+    "load_flow",
+    "make_message",
+    "new_msgid",
+    "property_getter",
+    "read_flow",
+    "write_flow",
+]

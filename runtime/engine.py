@@ -1,0 +1,222 @@
+"""The engine: builds nodes from a checked flow, moves messages, deploys changes.
+
+Messages move through one run queue (a deque of (target, message) pairs) drained by
+a plain loop: no task, lock or future per message. A send from outside the loop (a
+timer, a socket callback) drains at once; a send from inside ``on_input`` only
+appends, so the stack stays flat and every wire delivers in order. After ``batch``
+messages the loop yields to the event loop so timers, I/O and the editor keep up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from .events import Event, EventBus
+from .flow import Flow, NodeSpec
+from .message import Message, complete_message
+from .node import Node
+from .registry import Registry
+
+log = logging.getLogger("portless.engine")
+
+
+@dataclass(frozen=True)
+class DeployReport:
+    """What a deploy did, by node id."""
+
+    stopped: tuple[str, ...]
+    started: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+class Engine:
+    """Runs one flow at a time; ``deploy`` swaps in a new one, restarting only what changed."""
+
+    def __init__(self, registry: Registry, *, events: EventBus | None = None,
+                 state_dir: str | Path | None = None, stop_timeout: float = 5.0,
+                 batch: int = 1000) -> None:
+        self.registry = registry
+        self.events = events or EventBus()
+        self.state_dir = Path(state_dir) if state_dir else Path(
+            tempfile.gettempdir()) / "portless-state"
+        self.stop_timeout = stop_timeout
+        self.batch = batch
+        self.nodes: dict[str, Node] = {}
+        self.flow: Flow | None = None
+        self._queue: deque[tuple[Node, Message]] = deque()
+        self._running = False
+        self._draining = False
+        self._resume: asyncio.Handle | None = None
+        self._error_logged: dict[str, float] = {}
+        self._emptied = asyncio.Event()
+
+    # --- NodeContext --------------------------------------------------------------
+    def deliver(self, target: Node, msg: Message) -> None:
+        self._queue.append((target, msg))
+        if not self._draining and self._running:
+            self._drain()
+
+    def publish(self, event: Event) -> None:
+        self.events.publish(event)
+
+    def shared(self, node_id: str) -> Node:
+        return self.nodes[node_id]
+
+    def node_failed(self, node: Node, exc: BaseException, msg: Message | None = None) -> None:
+        """A node raised: count it, show it, log it (at most once a second per node)."""
+        node.error_count += 1
+        text = f"{type(exc).__name__}: {exc}"
+        node.status("red", text[:80], "ring")
+        node.context.publish(Event("error", node.id, {"text": text, "count": node.error_count}))
+        now = time.monotonic()
+        if now - self._error_logged.get(node.id, -1.0) >= 1.0:
+            self._error_logged[node.id] = now
+            log.error("node %s (%s) raised; message %s dropped (%d errors so far)",
+                      node.id, node.type, msg.get("_msgid") if msg else "-", node.error_count,
+                      exc_info=exc)
+
+    # --- the drain loop --------------------------------------------------------------
+    def _drain(self) -> None:
+        self._draining = True
+        queue = self._queue
+        pop = queue.popleft
+        try:
+            for _ in range(self.batch):
+                if not queue:
+                    self._emptied.set()
+                    return
+                node, msg = pop()
+                try:
+                    node.on_input(msg)
+                except Exception as exc:
+                    self.node_failed(node, exc, msg)
+            if queue and self._resume is None:
+                self._resume = asyncio.get_running_loop().call_soon(self._resume_drain)
+        finally:
+            self._draining = False
+
+    def _resume_drain(self) -> None:
+        self._resume = None
+        if self._running and not self._draining:
+            self._drain()
+
+    def _drain_all(self) -> None:
+        """Deliver everything queued now, without yielding (before a deploy or stop)."""
+        while self._queue and self._running:
+            self._drain()
+
+    async def wait_idle(self, timeout: float | None = None) -> None:
+        """Wait until no message is queued (timers in nodes may still fire later)."""
+        async with asyncio.timeout(timeout):
+            while self._queue or self._resume is not None:
+                self._emptied.clear()
+                await self._emptied.wait()
+
+    def inject(self, node_id: str, msg: Message | None = None) -> None:
+        """Hand a message to a node's ``on_input`` as if it came down a wire."""
+        node = self.nodes[node_id]
+        self.deliver(node, complete_message(msg if msg is not None else {"payload": time.time()}))
+
+    # --- lifecycle ---------------------------------------------------------------------
+    async def start(self, flow: Flow) -> None:
+        """Build and start every node of a checked flow (shared connections first)."""
+        if self.flow is not None:
+            raise RuntimeError("engine already started; use deploy() to change the flow")
+        self.flow = flow
+        await self._start_nodes(list(flow.nodes))
+        self._running = True
+        self._drain_all_soon()
+
+    async def stop(self) -> None:
+        """Stop every node (each awaited with a timeout), shared connections last."""
+        self._drain_all()
+        self._running = False
+        await self._stop_nodes(list(self.nodes))
+        self._queue.clear()
+        self.flow = None
+
+    async def deploy(self, flow: Flow) -> DeployReport:
+        """Switch to a new checked flow, restarting only nodes that were added, removed
+        or changed (config, name, type, wires, or a shared connection they use)."""
+        old = {spec.id: spec for spec in self.flow.nodes} if self.flow else {}
+        new = {spec.id: spec for spec in flow.nodes}
+        changed = {node_id for node_id, spec in new.items() if old.get(node_id) != spec}
+        removed = set(old) - set(new)
+        # A node using a restarted shared connection must restart with it.
+        touched = changed | removed
+        changed |= {spec.id for spec in flow.nodes if touched.intersection(spec.refs)}
+        to_stop = [node_id for node_id in old if node_id in removed or node_id in changed]
+        self._drain_all()
+        await self._stop_nodes(to_stop)
+        self.flow = flow
+        await self._start_nodes([spec for spec in flow.nodes if spec.id in changed])
+        self._link()
+        self._drain_all_soon()
+        unchanged = tuple(node_id for node_id in new if node_id not in changed)
+        log.info("deployed %s: %d stopped, %d started, %d unchanged",
+                 flow.file, len(to_stop), len(changed), len(unchanged))
+        return DeployReport(tuple(to_stop), tuple(sorted(changed)), unchanged)
+
+    def _drain_all_soon(self) -> None:
+        if self._queue and self._resume is None:
+            self._resume = asyncio.get_running_loop().call_soon(self._resume_drain)
+
+    async def _start_nodes(self, specs: list[NodeSpec]) -> None:
+        ordered = sorted(specs, key=lambda spec: not self._cls(spec).shared)
+        for spec in ordered:
+            node = self._cls(spec)(spec.id, spec.config, self, spec.name)
+            self.nodes[spec.id] = node
+        self._link()
+        for spec in ordered:
+            node = self.nodes[spec.id]
+            try:
+                await node.start()
+            except Exception as exc:
+                log.error("node %s (%s) failed to start: %s", node.id, node.type, exc)
+                node.status("red", f"failed to start: {exc}"[:80], "ring")
+                node.error(f"failed to start: {type(exc).__name__}: {exc}")
+                del self.nodes[spec.id]
+                await node._release()
+                self._link()
+
+    async def _stop_nodes(self, node_ids: list[str]) -> None:
+        present = [self.nodes[node_id] for node_id in node_ids if node_id in self.nodes]
+        for group in ([n for n in present if not n.shared], [n for n in present if n.shared]):
+            await asyncio.gather(*(self._stop_one(node) for node in group))
+
+    async def _stop_one(self, node: Node) -> None:
+        try:
+            await asyncio.wait_for(node.stop(), self.stop_timeout)
+        except TimeoutError:
+            log.warning("node %s (%s) did not stop within %.1f s; moving on",
+                        node.id, node.type, self.stop_timeout)
+        except Exception as exc:
+            log.error("node %s (%s) failed to stop cleanly: %s", node.id, node.type, exc)
+        finally:
+            await node._release()
+            if self.nodes.get(node.id) is node:
+                del self.nodes[node.id]
+
+    def _cls(self, spec: NodeSpec) -> type[Node]:
+        cls = self.registry.get(spec.type)
+        if cls is None:  # a checked flow names only registered types
+            raise KeyError(f"node {spec.id}: unknown node type '{spec.type}'")
+        return cls
+
+    def _link(self) -> None:
+        """Point every node's wires at the current node objects (skipping failed ones)."""
+        if self.flow is None:
+            return
+        for spec in self.flow.nodes:
+            node = self.nodes.get(spec.id)
+            if node is None:
+                continue
+            node.wires = [[self.nodes[target] for target in spec.wires[port]
+                           if target in self.nodes] if port < len(spec.wires) else []
+                          for port in range(node.outputs)]

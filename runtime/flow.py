@@ -1,0 +1,344 @@
+"""Flow files: load and check them, resolve ``${ENV}``, write them in canonical form.
+
+Checking collects every error at once (a linter, not a first-failure exception), each
+with the file, the node id and the JSON pointer of the field.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import math
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+
+from .atomic import atomic_write
+from .errors import FlowError, FlowInvalid
+from .registry import Registry
+
+FORMAT_VERSION = 1
+NODE_KEY_ORDER = ("id", "type", "name", "config", "wires", "x", "y")
+REF_KEYWORD = "x-ref"
+"""Schema keyword marking a config field that holds the id of a shared connection."""
+
+_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+FLOW_SCHEMA: dict[str, Any] = json.loads(
+    files("portless.runtime").joinpath("flow.schema.json").read_text(encoding="utf-8"))
+_flow_validator = Draft202012Validator(FLOW_SCHEMA)
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One node as the engine builds it: config resolved, defaults filled in."""
+
+    id: str
+    type: str
+    name: str
+    config: dict[str, Any]
+    wires: tuple[tuple[str, ...], ...]
+    refs: tuple[str, ...]
+    """Ids of the shared connections this node's config refers to."""
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A checked flow: the document as written (for saving) and the specs to run."""
+
+    file: str
+    document: dict[str, Any]
+    nodes: tuple[NodeSpec, ...]
+
+    def spec(self, node_id: str) -> NodeSpec:
+        return next(spec for spec in self.nodes if spec.id == node_id)
+
+
+# --- reading ---------------------------------------------------------------------
+def parse_flow(text: str, file: str) -> dict[str, Any]:
+    """Parse flow JSON; a syntax error names the line and column."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FlowInvalid([FlowError(
+            file, f"line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}")]
+        ) from None
+    if not isinstance(document, dict):
+        raise FlowInvalid([FlowError(
+            file, f"a flow file is a JSON object with 'version' and 'nodes', "
+                  f"not a JSON {type(document).__name__}")])
+    return document
+
+
+def read_flow(path: str | Path) -> dict[str, Any]:
+    """Read and parse a flow file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowInvalid([FlowError(str(path), f"cannot read the file: {exc}")]) from None
+    return parse_flow(text, str(path))
+
+
+def load_flow(path: str | Path, registry: Registry, env: Mapping[str, str] | None = None,
+              resolve_env: bool = True) -> Flow:
+    """Read and check a flow file; raises FlowInvalid with every error found."""
+    return check_flow(read_flow(path), registry, str(path), env, resolve_env)
+
+
+def check_shape(document: dict[str, Any], file: str) -> None:
+    """Check only the file's own shape (the flow schema), not the node configs."""
+    errors = [_shape_error(file, document, error)
+              for error in sorted(_flow_validator.iter_errors(document), key=_error_order)]
+    if errors:
+        raise FlowInvalid(errors)
+
+
+def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>",
+               env: Mapping[str, str] | None = None, resolve_env: bool = True) -> Flow:
+    """Check a parsed flow against the file schema and each node type's schema.
+
+    With ``resolve_env`` false, ``${NAME}`` placeholders are left as they are and an
+    unset variable is not an error (for linting flows away from the device).
+    """
+    env = os.environ if env is None else env
+    check_shape(document, file)
+    errors: list[FlowError] = []
+
+    entries: list[dict[str, Any]] = document["nodes"]
+    by_id: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        if entry["id"] in by_id:
+            errors.append(FlowError(file, "duplicate id: another node has the same id",
+                                    entry["id"], "/id"))
+        by_id[entry["id"]] = entry
+
+    specs = []
+    for entry in entries:
+        spec, node_errors = _check_node(entry, by_id, registry, file, env, resolve_env)
+        errors.extend(node_errors)
+        if spec is not None:
+            specs.append(spec)
+    if errors:
+        raise FlowInvalid(errors)
+    return Flow(file, document, tuple(specs))
+
+
+def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
+                registry: Registry, file: str, env: Mapping[str, str], resolve_env: bool
+                ) -> tuple[NodeSpec | None, list[FlowError]]:
+    node_id = entry["id"]
+
+    def error(pointer: str, message: str) -> FlowError:
+        return FlowError(file, message, node_id, pointer)
+
+    cls = registry.get(entry["type"])
+    if cls is None:
+        hint = registry.closest(entry["type"])
+        return None, [error("/type", f"unknown node type '{entry['type']}'"
+                            + (f"; did you mean '{hint}'?" if hint else ""))]
+    errors: list[FlowError] = []
+    config = copy.deepcopy(entry.get("config", {}))
+    if resolve_env:
+        for pointer, name in substitute_env(config, env):
+            errors.append(error(f"/config{pointer}",
+                                f"environment variable {name} is not set"))
+    fill_defaults(cls.schema, config)
+    for problem in sorted(registry.validator(cls.type).iter_errors(config), key=_error_order):
+        errors.extend(error(f"/config{pointer}", message)
+                      for pointer, message in _describe(problem))
+
+    wires = entry.get("wires", [])
+    if len(wires) > cls.outputs:
+        errors.append(error(f"/wires/{cls.outputs}",
+                            f"output port {cls.outputs} does not exist: {cls.type} has "
+                            f"{cls.outputs} output(s)"))
+    for port, targets in enumerate(wires):
+        for index, target in enumerate(targets):
+            where = f"/wires/{port}/{index}"
+            if target not in by_id:
+                errors.append(error(where, f"wire to missing node '{target}'"))
+                continue
+            target_cls = registry.get(by_id[target]["type"])
+            if target_cls is not None and target_cls.inputs == 0:
+                errors.append(error(where, f"wire to node '{target}', but "
+                                           f"{target_cls.type} has no input"))
+
+    refs = []
+    for pointer, wanted, target in _references(cls.schema, config):
+        refs.append(target)
+        if target not in by_id:
+            errors.append(error(f"/config{pointer}",
+                                f"refers to missing {wanted} '{target}'"))
+        elif by_id[target]["type"] != wanted:
+            errors.append(error(f"/config{pointer}",
+                                f"refers to '{target}', a {by_id[target]['type']}, "
+                                f"but must refer to a {wanted}"))
+    spec = NodeSpec(node_id, cls.type, entry.get("name", ""), config,
+                    tuple(tuple(port) for port in wires), tuple(refs))
+    return spec, errors
+
+
+def _error_order(error: ValidationError) -> tuple[str, ...]:
+    return tuple(str(part) for part in error.absolute_path)
+
+
+def _pointer(parts: Iterator[Any] | Any) -> str:
+    return "".join(f"/{part}" for part in parts)
+
+
+def _shape_error(file: str, document: dict[str, Any], error: ValidationError) -> FlowError:
+    path = list(error.absolute_path)
+    node_id = None
+    if len(path) >= 2 and path[0] == "nodes":
+        entry = document["nodes"][path[1]]
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            node_id, path = entry["id"], path[2:]
+    pointer, message = next(_describe(error, path))
+    return FlowError(file, message, node_id, pointer)
+
+
+def _describe(error: ValidationError, path: list[Any] | None = None
+              ) -> Iterator[tuple[str, str]]:
+    """Turn a schema error into (pointer, sentence) pairs a user can act on."""
+    path = list(error.absolute_path) if path is None else path
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(schema.get("properties", {}))
+        for key in error.instance:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                yield _pointer([*path, key]), f"unknown field '{key}'{hint}"
+        return
+    message = error.message
+    if error.validator == "type":
+        message = f"must be of type {error.validator_value}, not {json.dumps(error.instance)}"
+    elif error.validator == "enum":
+        message = (f"{json.dumps(error.instance)} is not one of "
+                   + ", ".join(json.dumps(v) for v in schema.get("enum", [])))
+    yield _pointer(path), message
+
+
+# --- config helpers ----------------------------------------------------------------
+def substitute_env(value: Any, env: Mapping[str, str], pointer: str = ""
+                   ) -> list[tuple[str, str]]:
+    """Replace ``${NAME}`` in every string inside ``value`` (in place).
+
+    Returns (pointer, name) for each variable that is not set; those stay as written.
+    """
+    missing: list[tuple[str, str]] = []
+    items = value.items() if isinstance(value, dict) else \
+        enumerate(value) if isinstance(value, list) else ()
+    for key, item in list(items):
+        where = f"{pointer}/{key}"
+        if isinstance(item, str) and "${" in item:
+            def replace(match: re.Match[str], where: str = where) -> str:
+                name = match.group(1)
+                if name in env:
+                    return env[name]
+                missing.append((where, name))
+                return match.group(0)
+            value[key] = _ENV_PATTERN.sub(replace, item)
+        elif isinstance(item, dict | list):
+            missing.extend(substitute_env(item, env, where))
+    return missing
+
+
+def fill_defaults(schema: Mapping[str, Any], value: Any) -> None:
+    """Fill in schema defaults for absent properties, recursing into nested objects."""
+    if not isinstance(value, dict):
+        return
+    for key, subschema in schema.get("properties", {}).items():
+        if key not in value:
+            if "default" in subschema:
+                value[key] = copy.deepcopy(subschema["default"])
+            continue
+        fill_defaults(subschema, value[key])
+        objects = [branch for branch in subschema.get("oneOf", subschema.get("anyOf", []))
+                   if branch.get("type") == "object"]
+        if len(objects) == 1:
+            fill_defaults(objects[0], value[key])
+
+
+def _references(schema: Mapping[str, Any], config: Any, pointer: str = ""
+                ) -> Iterator[tuple[str, str, str]]:
+    """(pointer, wanted type, referenced id) for every shared-connection field set."""
+    if not isinstance(config, dict):
+        return
+    for key, subschema in schema.get("properties", {}).items():
+        if key not in config:
+            continue
+        if REF_KEYWORD in subschema and isinstance(config[key], str) and config[key]:
+            yield f"{pointer}/{key}", subschema[REF_KEYWORD], config[key]
+        else:
+            yield from _references(subschema, config[key], f"{pointer}/{key}")
+
+
+# --- canonical form ------------------------------------------------------------------
+def canonical_document(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The same flow with a fixed key order, integer positions and sorted config keys."""
+    head = {key: document[key] for key in ("version", "name") if key in document}
+    rest = {key: value for key, value in document.items()
+            if key not in ("version", "name", "nodes")}
+    nodes = [_canonical_node(node) if isinstance(node, dict) else node
+             for node in document.get("nodes", [])]
+    return {**head, "nodes": nodes, **rest}
+
+
+def _canonical_node(node: Mapping[str, Any]) -> dict[str, Any]:
+    ordered: dict[str, Any] = {}
+    for key in NODE_KEY_ORDER:
+        if key not in node:
+            continue
+        value = node[key]
+        if key == "config":
+            value = _sorted_keys(value)
+        elif key in ("x", "y") and isinstance(value, float) and math.isfinite(value):
+            value = round(value)
+        ordered[key] = value
+    ordered.update({key: value for key, value in node.items() if key not in ordered})
+    return ordered
+
+
+def _sorted_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(item) for item in value]
+    return value
+
+
+def canonical_text(document: Mapping[str, Any]) -> str:
+    """The canonical text of a flow: 2-space indent, short lists inline, final newline."""
+    return _dump(canonical_document(document), "") + "\n"
+
+
+def _is_flat(value: Any) -> bool:
+    """Lists of scalars (or of lists of scalars, like wires) stay on one line."""
+    return isinstance(value, list) and all(
+        not isinstance(item, dict | list)
+        or (isinstance(item, list) and not any(isinstance(x, dict | list) for x in item))
+        for item in value)
+
+
+def _dump(value: Any, indent: str) -> str:
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        items = ",\n".join(f"{inner}{json.dumps(key, ensure_ascii=False)}: "
+                           f"{_dump(item, inner)}" for key, item in value.items())
+        return "{\n" + items + "\n" + indent + "}"
+    if isinstance(value, list) and value and not _is_flat(value):
+        items = ",\n".join(inner + _dump(item, inner) for item in value)
+        return "[\n" + items + "\n" + indent + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_flow(path: str | Path, document: Mapping[str, Any]) -> None:
+    """Write a flow in canonical form, atomically."""
+    atomic_write(path, canonical_text(document).encode("utf-8"))

@@ -1,0 +1,199 @@
+"""The node base class: the whole contract between a node type and the engine.
+
+A node type is a subclass with a ``type`` name and a JSON Schema of its ``config``;
+the engine validates the config once, fills in defaults, and then calls ``start()``,
+``on_input(msg)`` for every message, and ``stop()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol
+
+from .events import Event
+from .message import Message, clone_message
+
+Fill = Literal["red", "green", "yellow", "blue", "grey"]
+Shape = Literal["dot", "ring"]
+Outgoing = Message | Sequence[Message | Sequence[Message] | None] | None
+
+log = logging.getLogger("portless.node")
+
+
+class NodeContext(Protocol):
+    """What the engine lends a node: delivery, events, shared connections, state."""
+
+    state_dir: Path
+
+    def deliver(self, target: Node, msg: Message) -> None: ...
+
+    def publish(self, event: Event) -> None: ...
+
+    def shared(self, node_id: str) -> Node: ...
+
+    def node_failed(self, node: Node, exc: BaseException, msg: Message | None = None) -> None: ...
+
+
+class Node:
+    """Base class of every node type, built-in or plugin.
+
+    Subclasses set the class attributes and override ``start``, ``stop`` and
+    ``on_input``. ``on_input`` is a plain function called by the engine's drain loop,
+    so it must not block; long work belongs in a task made with ``spawn``.
+    """
+
+    type: ClassVar[str] = ""
+    schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}}
+    inputs: ClassVar[int] = 1
+    outputs: ClassVar[int] = 1
+    category: ClassVar[str] = "function"
+    color: ClassVar[str] = "#dddddd"
+    icon: ClassVar[str] = "node"
+    shared: ClassVar[bool] = False
+    """True for a shared connection (Node-RED's config node): no wires, started first."""
+
+    def __init__(self, node_id: str, config: dict[str, Any], context: NodeContext,
+                 name: str = "") -> None:
+        self.id = node_id
+        self.name = name
+        self.config = config
+        self.context = context
+        self.wires: list[list[Node]] = [[] for _ in range(self.outputs)]
+        self.error_count = 0
+        self.last_status: dict[str, Any] | None = None
+        self._timers: set[asyncio.TimerHandle] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.type} id={self.id!r}>"
+
+    # --- lifecycle, overridden by node types -----------------------------------
+    async def start(self) -> None:
+        """Open what the node needs (files, connections, timers)."""
+
+    async def stop(self) -> None:
+        """Release it again; the engine awaits this with a timeout."""
+
+    def on_input(self, msg: Message) -> None:
+        """Handle one message; send results with ``self.send``."""
+
+    # --- what a node may call ----------------------------------------------------
+    def send(self, msg: Outgoing) -> None:
+        """Emit a message on port 0, or a list with one entry (message, list or None) per port.
+
+        The first wire of a port gets the message itself, every further wire a copy.
+        """
+        if msg is None:
+            return
+        if isinstance(msg, dict):
+            self._send_port(0, msg)
+            return
+        for port, item in enumerate(msg):
+            if item is None:
+                continue
+            if isinstance(item, dict):
+                self._send_port(port, item)
+            else:
+                for each in item:
+                    self._send_port(port, each)
+
+    def _send_port(self, port: int, msg: Message) -> None:
+        try:
+            targets = self.wires[port]
+        except IndexError:
+            raise ValueError(
+                f"node {self.id}: send on port {port}, but {self.type} has "
+                f"{self.outputs} output(s)") from None
+        if not targets:
+            return
+        deliver = self.context.deliver
+        deliver(targets[0], msg)
+        for target in targets[1:]:
+            deliver(target, clone_message(msg))
+
+    def status(self, fill: Fill | None = None, text: str = "", shape: Shape = "dot") -> None:
+        """Show a status under the node (a coloured dot or ring and a short text).
+
+        Calling it with no arguments clears the status. Unchanged statuses are not resent.
+        """
+        status = {"fill": fill, "shape": shape, "text": text} if fill or text else {}
+        if status == self.last_status:
+            return
+        self.last_status = status
+        self.context.publish(Event("status", self.id, status))
+
+    def warn(self, text: str) -> None:
+        """Report a problem the node recovered from (the message was dropped, say)."""
+        self.context.publish(Event("warning", self.id, {"text": text}))
+
+    def error(self, text: str) -> None:
+        """Report an error; counted, and shown as the node's status."""
+        self.error_count += 1
+        self.context.publish(Event("error", self.id, {"text": text}))
+
+    def shared_node(self, node_id: str) -> Node:
+        """The started shared connection with that id (validated to exist at load)."""
+        return self.context.shared(node_id)
+
+    @property
+    def state_dir(self) -> Path:
+        """A directory this node may keep durable state in (created on first use)."""
+        path = self.context.state_dir / self.id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def call_later(self, delay: float, callback: Callable[..., None], *args: Any
+                   ) -> asyncio.TimerHandle:
+        """Run ``callback(*args)`` after ``delay`` seconds unless cancelled or the node stops.
+
+        An exception in the callback is reported like one in ``on_input``.
+        """
+        def fire() -> None:
+            self._timers.discard(handle)
+            try:
+                callback(*args)
+            except Exception as exc:
+                self.context.node_failed(self, exc)
+
+        handle = asyncio.get_running_loop().call_later(delay, fire)
+        self._timers.add(handle)
+        return handle
+
+    def cancel_timer(self, handle: asyncio.TimerHandle | None) -> None:
+        """Cancel a timer made by ``call_later`` (None is allowed and ignored)."""
+        if handle is not None:
+            handle.cancel()
+            self._timers.discard(handle)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task[Any]:
+        """Run a coroutine as a task owned by the node: cancelled when it stops,
+        and an exception in it is reported with the node id."""
+        task = asyncio.get_running_loop().create_task(
+            coro, name=f"node {self.id}: {name or getattr(coro, '__qualname__', 'task')}")
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            self.context.node_failed(self, exc)
+
+    @property
+    def pending(self) -> bool:
+        """True while the node has timers that may still emit (the harness waits on it)."""
+        return bool(self._timers)
+
+    async def _release(self) -> None:
+        """Cancel what the node left running; called by the engine after ``stop``."""
+        for handle in self._timers:
+            handle.cancel()
+        self._timers.clear()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,158 @@
+"""The node registry: which node types exist and where each came from.
+
+Discovery order: built-ins (entry points of the ``portless`` distribution itself), then
+entry points of other installed distributions in the group ``portless.nodes``, then
+Python files in ``--nodes-dir`` directories. The registry is an object handed to the
+engine, not a global, so tests can build one with exactly the types they need.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import inspect
+import logging
+import sys
+from collections.abc import Iterable, Iterator
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from .errors import RegistryError
+from .node import Node
+
+ENTRY_POINT_GROUP = "portless.nodes"
+BUILTIN_DISTRIBUTION = "portless"
+
+log = logging.getLogger("portless.registry")
+
+
+class Registry:
+    """Node types by name, each with its source and its compiled config validator."""
+
+    def __init__(self, types: Iterable[type[Node]] = (), source: str = "test") -> None:
+        self._types: dict[str, type[Node]] = {}
+        self._sources: dict[str, str] = {}
+        self._validators: dict[str, Draft202012Validator] = {}
+        self.load_errors: list[str] = []
+        """Plugins that failed to load, each as one readable line; the rest still loaded."""
+        for cls in types:
+            self.add(cls, source)
+
+    @classmethod
+    def discover(cls, node_dirs: Iterable[str | Path] = ()) -> Registry:
+        """Built-ins, then installed plugins, then the given directories."""
+        registry = cls()
+        found = sorted(entry_points(group=ENTRY_POINT_GROUP),
+                       key=lambda ep: _distribution(ep) != BUILTIN_DISTRIBUTION)
+        for entry in found:
+            registry._load_entry_point(entry)
+        for directory in node_dirs:
+            registry.load_directory(Path(directory))
+        return registry
+
+    def add(self, cls: type[Node], source: str) -> None:
+        """Register one node class; a name already taken is an error naming both sources."""
+        _check_class(cls, source)
+        if cls.type in self._types:
+            if self._types[cls.type] is cls:
+                return
+            raise RegistryError(
+                f"node type '{cls.type}' is defined twice: by {self._sources[cls.type]} "
+                f"and by {source}")
+        self._types[cls.type] = cls
+        self._sources[cls.type] = source
+        self._validators[cls.type] = Draft202012Validator(cls.schema)
+
+    def load_directory(self, directory: Path) -> None:
+        """Import every ``*.py`` file in a directory and register the node classes in it."""
+        if not directory.is_dir():
+            raise RegistryError(f"--nodes-dir {directory}: not a directory")
+        for path in sorted(directory.glob("*.py")):
+            module_name = f"portless_nodes_dir.{path.stem}"
+            try:
+                spec = importlib.util.spec_from_file_location(module_name, path)
+                if spec is None or spec.loader is None:
+                    raise ImportError("not an importable Python file")
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[module_name] = module
+                spec.loader.exec_module(module)
+            except Exception as exc:
+                self._failed(f"nodes dir file {path}", exc)
+                continue
+            for cls in _node_classes(vars(module).values(), module_name):
+                self.add(cls, f"nodes dir file {path}")
+
+    def _load_entry_point(self, entry: EntryPoint) -> None:
+        dist = _distribution(entry)
+        source = ("built-in" if dist == BUILTIN_DISTRIBUTION
+                  else f"plugin {dist} ({entry.value})")
+        try:
+            loaded = entry.load()
+        except Exception as exc:
+            self._failed(f"plugin {dist} (entry point {entry.name} = {entry.value})", exc)
+            return
+        classes = (_node_classes(vars(loaded).values(), loaded.__name__)
+                   if inspect.ismodule(loaded) else [loaded])
+        for cls in classes:
+            self.add(cls, source)
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        line = f"{what} failed to load: {type(exc).__name__}: {exc}"
+        self.load_errors.append(line)
+        log.error("%s", line)
+
+    def get(self, name: str) -> type[Node] | None:
+        return self._types.get(name)
+
+    def source(self, name: str) -> str:
+        return self._sources[name]
+
+    def validator(self, name: str) -> Draft202012Validator:
+        """The compiled validator of a type's config schema (compiled once, at add)."""
+        return self._validators[name]
+
+    def closest(self, name: str) -> str | None:
+        """The known type name most like ``name``, for "did you mean" hints."""
+        matches = difflib.get_close_matches(name, self._types, n=1, cutoff=0.5)
+        return matches[0] if matches else None
+
+    def __iter__(self) -> Iterator[type[Node]]:
+        return iter(self._types.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __len__(self) -> int:
+        return len(self._types)
+
+
+def _distribution(entry: EntryPoint) -> str:
+    return entry.dist.name if entry.dist is not None else "?"
+
+
+def _node_classes(values: Iterable[Any], module_name: str) -> list[type[Node]]:
+    """Node subclasses defined (not merely imported) in a module, that name a type."""
+    return [value for value in values
+            if inspect.isclass(value) and issubclass(value, Node) and value is not Node
+            and value.__module__ == module_name and value.type]
+
+
+def _check_class(cls: Any, source: str) -> None:
+    if not (inspect.isclass(cls) and issubclass(cls, Node)):
+        raise RegistryError(f"{source}: {cls!r} is not a subclass of portless.runtime.Node")
+    if not isinstance(cls.type, str) or not cls.type:
+        raise RegistryError(f"{source}: {cls.__qualname__} has no 'type' name")
+    if cls.inputs not in (0, 1):
+        raise RegistryError(f"{source}: node type '{cls.type}': inputs must be 0 or 1")
+    if not isinstance(cls.outputs, int) or cls.outputs < 0:
+        raise RegistryError(f"{source}: node type '{cls.type}': outputs must be 0 or more")
+    try:
+        Draft202012Validator.check_schema(cls.schema)
+    except SchemaError as exc:
+        raise RegistryError(
+            f"{source}: node type '{cls.type}': config schema is invalid: {exc.message}"
+        ) from None
