@@ -112,20 +112,22 @@ class IoIn(Node):
         try:
             text = Path(path).read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            return self._read_failed(f"cannot read {path}: {exc}")
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return self._read_failed(f"cannot read {path}: {reason}", f"cannot read: {reason}")
         try:
             value: float | int = int(text) if text.lstrip("+-").isdigit() else float(text)
         except ValueError:
-            return self._read_failed(f"cannot parse {path}: {text[:40]!r} is not a number")
+            return self._read_failed(f"cannot parse {path}: {text[:40]!r} is not a number",
+                                     f"{text[:40]!r} is not a number")
         if self._read_failing:
             self._read_failing = False
             self.status()
         return value
 
-    def _read_failed(self, problem: str) -> float | int | None:
-        """Warn once per failure streak; the status shows the latest problem."""
+    def _read_failed(self, problem: str, short: str) -> float | int | None:
+        """Warn once per failure streak; the status shows the latest problem, briefly."""
         if not self._read_failing:
             self.warn(problem)
         self._read_failing = True
-        self.status("red", problem[:80], "ring")
+        self.status("red", short[:80], "ring")
         return None

@@ -8,7 +8,14 @@ import logging
 import os
 from typing import Any
 
-from portless.runtime import MISSING, Message, Node, atomic_write, property_getter
+from portless.runtime import (
+    MISSING,
+    PROPERTY_PATH_PATTERN,
+    Message,
+    Node,
+    atomic_write,
+    property_getter,
+)
 
 log = logging.getLogger("portless.output")
 
@@ -39,6 +46,7 @@ class Output(Node):
                                "a reader never sees half a value; use `direct` for sysfs "
                                "files, which cannot be replaced."},
             "property": {"title": "Property", "type": "string", "default": "payload",
+                         "pattern": PROPERTY_PATH_PATTERN,
                          "description": "Message property holding the value."},
         },
         "if": {"properties": {"target": {"const": "file"}}},

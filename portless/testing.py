@@ -115,15 +115,13 @@ class FlowHarness:
             self.registry.add(cls, "test")
         self.document = self._with_collectors(document)
         self._env = env
+        self._state_dir = state_dir
         self._temp: tempfile.TemporaryDirectory[str] | None = None
-        if state_dir is None:
-            self._temp = tempfile.TemporaryDirectory(prefix="portless-test-")
-            state_dir = self._temp.name
         self.events: list[Event] = []
         self._changed = asyncio.Event()
-        bus = EventBus()
-        bus.subscribe(self._on_event)
-        self.engine = Engine(self.registry, events=bus, state_dir=state_dir)
+        self._bus = EventBus()
+        self._bus.subscribe(self._on_event)
+        self.engine = Engine(self.registry, events=self._bus, state_dir=state_dir)
 
     def _with_collectors(self, document: dict[str, Any]) -> dict[str, Any]:
         collectors = []
@@ -146,14 +144,24 @@ class FlowHarness:
 
     async def __aenter__(self) -> FlowHarness:
         flow = check_flow(self.document, self.registry, self.file, self._env)
-        await self.engine.start(flow)
+        if self._state_dir is None:
+            self._temp = tempfile.TemporaryDirectory(prefix="portless-test-")
+            self.engine.state_dir = Path(self._temp.name)
+        try:
+            await self.engine.start(flow)
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.engine.stop()
-        if self._temp is not None:
-            self._temp.cleanup()
+        try:
+            await self.engine.stop()
+        finally:
+            if self._temp is not None:
+                self._temp.cleanup()
+                self._temp = None
 
     def inject(self, node_id: str, msg: Message | None = None) -> None:
         """Deliver a message to a node's input (missing topic/_msgid/ts filled in)."""

@@ -8,12 +8,21 @@ from .engine import DeployReport, Engine
 from .errors import FlowError, FlowInvalid, RegistryError
 from .events import Event, EventBus
 from .flow import Flow, NodeSpec, canonical_text, check_flow, load_flow, read_flow, write_flow
-from .message import MISSING, Message, clone_message, make_message, new_msgid, property_getter
+from .message import (
+    MISSING,
+    PROPERTY_PATH_PATTERN,
+    Message,
+    clone_message,
+    make_message,
+    new_msgid,
+    property_getter,
+)
 from .node import Node
 from .registry import Registry
 
 __all__ = [
     "MISSING",
+    "PROPERTY_PATH_PATTERN",
     "DeployReport",
     "Engine",
     "Event",

@@ -89,14 +89,15 @@ class Engine:
         try:
             for _ in range(self.batch):
                 if not queue:
-                    self._emptied.set()
-                    return
+                    break
                 node, msg = pop()
                 try:
                     node.on_input(msg)
                 except Exception as exc:
                     self.node_failed(node, exc, msg)
-            if queue and self._resume is None:
+            if not queue:
+                self._emptied.set()
+            elif self._resume is None:
                 self._resume = asyncio.get_running_loop().call_soon(self._resume_drain)
         finally:
             self._draining = False

@@ -1,0 +1,173 @@
+"""The ``portless`` command as a user runs it: exit codes, messages, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "flows" / "demo.json"
+
+
+def portless(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "portless", *args], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **(env or {})})
+
+
+def test_version() -> None:
+    result = portless("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("portless ")
+
+
+@pytest.mark.parametrize("command", ["run", "validate", "fmt", "nodes", "docs"])
+def test_every_command_has_help(command: str) -> None:
+    result = portless(command, "--help")
+    assert result.returncode == 0
+    assert f"usage: portless {command}" in result.stdout
+
+
+def test_validate_accepts_the_shipped_flows() -> None:
+    flows = sorted(str(p) for p in (ROOT / "flows").glob("*.json"))
+    result = portless("validate", *flows)
+    assert result.returncode == 0, result.stderr
+
+
+def test_validate_prints_every_error_one_a_line(write_flow: Callable[..., Path]) -> None:
+    path = write_flow({"version": 1, "nodes": [
+        {"id": "f", "type": "exception-filter", "config": {"mode": "sometimes"},
+         "wires": [["ghost"]]},
+        {"id": "x", "type": "io-inn"}]})
+    result = portless("validate", str(path))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert f"{path}: node f: /wires/0/0: wire to missing node 'ghost'" in lines
+    assert f"{path}: node x: /type: unknown node type 'io-inn'; did you mean 'io-in'?" in lines
+    assert any(line.startswith(f"{path}: node f: /config/mode: ") for line in lines)
+
+
+def test_validate_not_json(write_flow: Callable[..., Path]) -> None:
+    path = write_flow("{\"version\": 1,, }")
+    result = portless("validate", str(path))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{path}: line 1, column 15: not valid JSON")
+
+
+def test_validate_env_variables(write_flow: Callable[..., Path]) -> None:
+    path = write_flow({"version": 1, "nodes": [
+        {"id": "t", "type": "io-in", "config": {"topic": "device/${DEVICE_ID}/flow"}}]})
+    missing = portless("validate", str(path))
+    assert missing.returncode == 1
+    assert f"{path}: node t: /config/topic: environment variable DEVICE_ID is not set" \
+        in missing.stderr
+    assert portless("validate", "--skip-env", str(path)).returncode == 0
+    assert portless("validate", str(path), env={"DEVICE_ID": "valve-1"}).returncode == 0
+
+
+def test_fmt_rewrites_then_is_idempotent_and_check_agrees(tmp_path: Path) -> None:
+    messy = tmp_path / "messy.json"
+    document = json.loads(DEMO.read_text())
+    messy.write_text(json.dumps(document))
+    check = portless("fmt", "--check", str(messy))
+    assert check.returncode == 1
+    assert messy.read_text() == json.dumps(document)  # --check changes nothing
+    assert portless("fmt", str(messy)).returncode == 0
+    assert messy.read_text() == DEMO.read_text()
+    assert portless("fmt", "--check", str(messy)).returncode == 0
+    again = portless("fmt", str(messy))
+    assert again.returncode == 0 and again.stdout == ""
+
+
+def test_fmt_refuses_a_file_that_is_not_a_flow(write_flow: Callable[..., Path]) -> None:
+    path = write_flow("[1, 2]")
+    result = portless("fmt", str(path))
+    assert result.returncode == 1
+    assert path.read_text() == "[1, 2]"
+
+
+def test_shipped_flows_are_canonical() -> None:
+    flows = sorted(str(p) for p in (ROOT / "flows").glob("*.json"))
+    assert portless("fmt", "--check", *flows).returncode == 0
+
+
+def test_nodes_lists_types_and_json_has_schemas(tmp_path: Path) -> None:
+    (tmp_path / "gain.py").write_text(
+        "from portless.runtime import Node\nclass Gain(Node):\n    type = 'gain'\n")
+    table = portless("nodes", "--nodes-dir", str(tmp_path))
+    assert table.returncode == 0
+    assert any(line.split()[:4] == ["exception-filter", "function", "1", "1"]
+               for line in table.stdout.splitlines())
+    assert "gain" in table.stdout
+    types = {t["type"]: t for t in json.loads(portless("nodes", "--json").stdout)}
+    assert types["io-in"]["inputs"] == 0
+    assert types["io-in"]["schema"]["properties"]["signal"]["enum"][-1] == "counter"
+
+
+def test_run_refuses_an_invalid_flow_before_starting(write_flow: Callable[..., Path]) -> None:
+    path = write_flow({"version": 1, "nodes": [{"id": "a", "type": "nope"}]})
+    result = portless("run", str(path), "--no-editor")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"{path}: node a: /type: unknown node type 'nope'"
+
+
+def listening_sockets(pid: int) -> list[str]:
+    """Listening TCP sockets owned by a process, from /proc (no tool needed)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd)
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = []
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A = LISTEN
+                found.append(fields[1])
+    return found
+
+
+def test_headless_run_opens_no_socket_and_stops_cleanly_on_sigterm(
+        tmp_path: Path, write_flow: Callable[..., Path]) -> None:
+    out = tmp_path / "value"
+    flow: dict[str, Any] = {"version": 1, "nodes": [
+        {"id": "c", "type": "io-in", "config": {"signal": "counter", "interval": 0.01},
+         "wires": [["o"]]},
+        {"id": "o", "type": "output", "config": {"target": "file", "path": str(out)}}]}
+    path = write_flow(flow)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portless", "run", str(path), "--no-editor",
+         "--state-dir", str(tmp_path / "state")],
+        stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "running" in line:
+                break
+        assert listening_sockets(process.pid) == []
+        process.send_signal(signal.SIGTERM)
+        rest = process.communicate(timeout=20)[1]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert "stopped" in rest and "Traceback" not in rest
+    assert out.read_text().strip().isdigit()
+
+
+def test_pre_commit_hooks_run_on_the_shipped_flows() -> None:
+    entries = [line.split("entry:", 1)[1].split()
+               for line in (ROOT / ".pre-commit-hooks.yaml").read_text().splitlines()
+               if line.strip().startswith("entry:")]
+    assert [entry[:2] for entry in entries] == [["portless", "validate"], ["portless", "fmt"]]
+    flows = sorted(str(p) for p in (ROOT / "flows").glob("*.json"))
+    for entry in entries:
+        assert portless(*entry[1:], *flows).returncode == 0

@@ -1,0 +1,101 @@
+"""io-in: simulated signals (reproducible with a seed), file channels, and read errors
+that warn instead of crashing."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portless.testing import FlowHarness
+
+
+def io_flow(config: dict[str, Any]) -> dict[str, Any]:
+    return {"version": 1, "nodes": [{"id": "in", "type": "io-in", "config": config}]}
+
+
+async def readings(config: dict[str, Any], count: int) -> list[Any]:
+    async with FlowHarness(io_flow({"interval": 0.001, **config})) as h:
+        return [m["payload"] for m in await h.wait_for("in", count)]
+
+
+async def test_counter_counts_from_zero_without_gaps() -> None:
+    assert await readings({"signal": "counter"}, 50) == list(range(50))
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ({"signal": "sine", "amplitude": 2, "offset": 10, "period": 0.004},
+     [10 + 2 * math.sin(2 * math.pi * k / 4) for k in range(8)]),
+    ({"signal": "square", "amplitude": 1, "offset": 0, "period": 0.004},
+     [1.0, 1.0, -1.0, -1.0, 1.0, 1.0, -1.0, -1.0]),
+    ({"signal": "ramp", "amplitude": 1, "offset": 0, "period": 0.004},
+     [-1.0, -0.5, 0.0, 0.5, -1.0, -0.5, 0.0, 0.5]),
+    ({"signal": "constant", "offset": 4.5}, [4.5] * 8),
+])
+async def test_simulated_signals(config: dict[str, Any], expected: list[float]) -> None:
+    assert await readings(config, 8) == pytest.approx(expected)
+
+
+async def test_random_walk_is_reproducible_with_a_seed_and_bounded_by_step() -> None:
+    config = {"signal": "random-walk", "seed": 42, "step": 0.5, "offset": 100}
+    first, second = await readings(config, 20), await readings(config, 20)
+    assert first == second
+    steps = [abs(b - a) for a, b in zip([100.0, *first], first, strict=False)]
+    assert max(steps) <= 0.5
+    assert await readings({**config, "seed": 7}, 20) != first
+
+
+async def test_topic_is_set_on_every_message() -> None:
+    async with FlowHarness(io_flow({"interval": 0.001, "topic": "device/valve-1/flow"})) as h:
+        got = await h.wait_for("in", 3)
+    assert {m["topic"] for m in got} == {"device/valve-1/flow"}
+    assert len({m["_msgid"] for m in got}) == 3
+
+
+async def test_file_source_reads_a_number_each_interval(tmp_path: Path) -> None:
+    channel = tmp_path / "in_voltage0_raw"
+    channel.write_text("1234\n")
+    config = {"source": "file", "path": str(channel), "interval": 0.001}
+    async with FlowHarness(io_flow(config)) as h:
+        first = await h.wait_for("in", 1)
+        channel.write_text("-3.25\n")
+        while h.received("in")[-1]["payload"] != -3.25:
+            await h.changed()
+    assert first[0]["payload"] == 1234 and isinstance(first[0]["payload"], int)
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (None, "cannot read"),
+    ("on\n", "'on' is not a number"),
+])
+async def test_unreadable_channel_warns_once_shows_status_and_recovers(
+        tmp_path: Path, content: str | None, problem: str) -> None:
+    channel = tmp_path / "gpio17"
+    if content is not None:
+        channel.write_text(content)
+    config = {"source": "file", "path": str(channel), "interval": 0.001}
+    async with FlowHarness(io_flow(config)) as h:
+        status = await h.wait_event(lambda e: e.kind == "status" and e.data.get("fill") == "red")
+        assert problem in status.data["text"]
+        channel.write_text("1\n")
+        (msg,) = await h.wait_for("in", 1)
+        warnings = [e for e in h.events if e.kind == "warning"]
+        assert h.engine.nodes["in"].last_status == {}
+    assert msg["payload"] == 1
+    assert len(warnings) == 1 and problem in warnings[0].data["text"]
+
+
+async def test_inject_reads_once_now() -> None:
+    async with FlowHarness(io_flow({"signal": "counter", "interval": 3600})) as h:
+        await h.wait_for("in", 1)  # the reading at start
+        h.inject("in")
+        got = await h.wait_for("in", 2)
+    assert [m["payload"] for m in got] == [0, 1]
+
+
+def test_file_source_needs_a_path() -> None:
+    from portless.runtime import FlowInvalid, Registry, check_flow
+    with pytest.raises(FlowInvalid, match="/config/path"):
+        check_flow(io_flow({"source": "file"}), Registry.discover())

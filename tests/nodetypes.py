@@ -1,0 +1,62 @@
+"""Small node types for engine and flow tests."""
+
+from __future__ import annotations
+
+from portless.runtime import Message, Node
+
+
+class Double(Node):
+    """Doubles msg.payload; raises on a payload of "boom" (for error-isolation tests)."""
+
+    type = "test-double"
+    schema = {"type": "object", "additionalProperties": False,
+              "properties": {"factor": {"type": "number", "default": 2}}}
+
+    def on_input(self, msg: Message) -> None:
+        if msg["payload"] == "boom":
+            raise ValueError("cannot double boom")
+        msg["payload"] = msg["payload"] * self.config["factor"]
+        self.send(msg)
+
+
+class Split(Node):
+    """Two outputs: even payloads to port 0, odd ones to port 1."""
+
+    type = "test-split"
+    outputs = 2
+
+    def on_input(self, msg: Message) -> None:
+        self.send([msg, None] if msg["payload"] % 2 == 0 else [None, msg])
+
+
+class Connection(Node):
+    """A shared connection; counts how often it was started."""
+
+    type = "test-connection"
+    inputs = 0
+    outputs = 0
+    shared = True
+    schema = {"type": "object", "properties": {"url": {"type": "string", "default": "x"}}}
+    starts = 0
+
+    async def start(self) -> None:
+        Connection.starts += 1
+
+
+class Client(Node):
+    """Uses a Connection referenced from its config."""
+
+    type = "test-client"
+    schema = {"type": "object", "required": ["connection"],
+              "properties": {"connection": {"type": "string", "x-ref": "test-connection"},
+                             "label": {"type": "string", "default": ""}}}
+
+    async def start(self) -> None:
+        self.connection = self.shared_node(self.config["connection"])
+
+    def on_input(self, msg: Message) -> None:
+        msg["via"] = self.connection.id
+        self.send(msg)
+
+
+TEST_TYPES: list[type[Node]] = [Double, Split, Connection, Client]

@@ -1,0 +1,245 @@
+"""The engine: ordered delivery, fan-out copies, error isolation, shared connections,
+deploys that restart only what changed, and stops bounded by a timeout."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from portless.runtime import Engine, EventBus, Message, Node, Registry, check_flow
+from portless.testing import FlowHarness
+from tests.nodetypes import TEST_TYPES, Connection
+
+
+def flow(*nodes: dict[str, Any]) -> dict[str, Any]:
+    return {"version": 1, "nodes": list(nodes)}
+
+
+def node(node_id: str, type_: str, config: dict[str, Any] | None = None,
+         wires: list[list[str]] | None = None) -> dict[str, Any]:
+    return {"id": node_id, "type": type_, "config": config or {}, "wires": wires or []}
+
+
+async def test_messages_pass_in_order_through_a_chain() -> None:
+    document = flow(node("a", "test-double", wires=[["b"]]), node("b", "test-double"))
+    async with FlowHarness(document, node_types=TEST_TYPES) as h:
+        for value in range(100):
+            h.inject("a", {"payload": value})
+        got = await h.wait_for("b", 100)
+    assert [m["payload"] for m in got] == [v * 4 for v in range(100)]
+
+
+async def test_fan_out_gives_first_wire_the_original_and_later_wires_a_copy() -> None:
+    class Keep(Node):
+        type = "test-keep"
+        outputs = 0
+        kept: list[Message] = []
+
+        def on_input(self, msg: Message) -> None:
+            Keep.kept.append(msg)
+            msg["payload"]["touched_by"] = self.id  # a branch that mutates what it got
+
+    class Source(Node):
+        type = "test-source"
+        sent: list[Message] = []
+
+        def on_input(self, msg: Message) -> None:
+            Source.sent.append(msg)
+            self.send(msg)
+
+    document = flow(node("src", "test-source", wires=[["k1", "k2", "k3"]]),
+                    node("k1", "test-keep"), node("k2", "test-keep"), node("k3", "test-keep"))
+    async with FlowHarness(document, node_types=[Keep, Source]) as h:
+        h.inject("src", {"payload": {"value": 1}})
+        await h.engine.wait_idle(timeout=5)
+    first, second, third = Keep.kept
+    assert first is Source.sent[0]
+    assert second is not first and third is not first
+    assert second["payload"] is not first["payload"]
+    assert [m["payload"]["touched_by"] for m in Keep.kept] == ["k1", "k2", "k3"]
+    assert second["_msgid"] == first["_msgid"]
+
+
+async def test_multiple_outputs_route_by_port() -> None:
+    document = flow(node("s", "test-split", wires=[["even"], ["odd"]]),
+                    node("even", "test-double"), node("odd", "test-double"))
+    async with FlowHarness(document, node_types=TEST_TYPES) as h:
+        for value in range(6):
+            h.inject("s", {"payload": value})
+        evens = await h.wait_for("even", 3)
+        odds = await h.wait_for("odd", 3)
+    assert [m["payload"] for m in evens] == [0, 4, 8]
+    assert [m["payload"] for m in odds] == [2, 6, 10]
+
+
+async def test_node_exception_is_isolated_counted_and_shown() -> None:
+    document = flow(node("a", "test-double", wires=[["b"]]), node("b", "test-double"))
+    async with FlowHarness(document, node_types=TEST_TYPES) as h:
+        h.inject("a", {"payload": 1})
+        h.inject("a", {"payload": "boom"})
+        h.inject("a", {"payload": 2})
+        got = await h.wait_for("b", 2)
+        node_a = h.engine.nodes["a"]
+        assert node_a.error_count == 1
+        assert node_a.last_status == {"fill": "red", "shape": "ring",
+                                      "text": "ValueError: cannot double boom"}
+        errors = [e for e in h.events if e.kind == "error"]
+    assert [m["payload"] for m in got] == [4, 8]
+    assert errors[0].node_id == "a"
+    assert "cannot double boom" in errors[0].data["text"]
+
+
+async def test_error_is_logged_with_node_id(caplog: pytest.LogCaptureFixture) -> None:
+    async with FlowHarness(flow(node("a", "test-double")), node_types=TEST_TYPES) as h:
+        h.inject("a", {"payload": "boom"})
+        await h.engine.wait_idle(timeout=5)
+    assert any("node a (test-double) raised" in r.getMessage() for r in caplog.records)
+
+
+async def test_drain_yields_to_the_event_loop_between_batches() -> None:
+    registry = Registry(TEST_TYPES)
+    engine = Engine(registry, batch=100)
+    await engine.start(check_flow(flow(node("a", "test-double")), registry))
+    for value in range(1000):
+        engine._queue.append((engine.nodes["a"], {"payload": value}))
+    seen_queue_lengths: list[int] = []
+    asyncio.get_running_loop().call_soon(lambda: seen_queue_lengths.append(len(engine._queue)))
+    engine._drain()
+    await engine.wait_idle(timeout=5)
+    assert seen_queue_lengths and 0 < seen_queue_lengths[0] < 1000
+    await engine.stop()
+
+
+async def test_shared_connection_starts_once_before_its_users() -> None:
+    Connection.starts = 0
+    document = flow(
+        {"id": "conn", "type": "test-connection", "config": {}},
+        node("c1", "test-client", {"connection": "conn"}, [["c2"]]),
+        node("c2", "test-client", {"connection": "conn"}))
+    async with FlowHarness(document, node_types=TEST_TYPES) as h:
+        h.inject("c1", {"payload": 1})
+        (msg,) = await h.wait_for("c2", 1)
+    assert msg["via"] == "conn"
+    assert Connection.starts == 1
+
+
+async def test_deploy_restarts_only_changed_nodes_and_keeps_state() -> None:
+    registry = Registry(TEST_TYPES)
+    engine = Engine(registry, events=EventBus())
+    base = [node("a", "test-double", wires=[["b"]]), node("b", "test-double", wires=[["c"]]),
+            node("c", "test-double"), node("d", "test-double")]
+    await engine.start(check_flow(flow(*base), registry))
+    before = dict(engine.nodes)
+    before["a"].memory = "kept"  # type: ignore[attr-defined]
+
+    changed = [dict(n) for n in base]
+    changed[1] = node("b", "test-double", {"factor": 5}, [["c"]])   # config changed
+    changed[2] = node("c", "test-double", wires=[["a"]])            # wires changed
+    changed[3] = {**base[3], "x": 400, "y": 80}                      # moved only
+    changed.append(node("e", "test-double"))                         # added
+    report = await engine.deploy(check_flow(flow(*changed), registry))
+
+    assert sorted(report.started) == ["b", "c", "e"]
+    assert sorted(report.stopped) == ["b", "c"]
+    assert sorted(report.unchanged) == ["a", "d"]
+    assert engine.nodes["a"] is before["a"] and engine.nodes["a"].memory == "kept"  # type: ignore[attr-defined]
+    assert engine.nodes["d"] is before["d"]
+    assert engine.nodes["b"] is not before["b"]
+    assert engine.nodes["a"].wires == [[engine.nodes["b"]]]  # relinked to the new b
+
+    changed[1] = node("b", "test-double", {"factor": 5})
+    removed = await engine.deploy(check_flow(flow(*changed[:2]), registry))
+    assert sorted(removed.stopped) == ["b", "c", "d", "e"]
+    assert sorted(engine.nodes) == ["a", "b"]
+    await engine.stop()
+
+
+async def test_deploy_of_a_changed_shared_connection_restarts_its_users() -> None:
+    registry = Registry(TEST_TYPES)
+    engine = Engine(registry)
+    nodes = [{"id": "conn", "type": "test-connection", "config": {"url": "a"}},
+             node("user", "test-client", {"connection": "conn"}),
+             node("other", "test-double")]
+    await engine.start(check_flow(flow(*nodes), registry))
+    nodes[0] = {"id": "conn", "type": "test-connection", "config": {"url": "b"}}
+    report = await engine.deploy(check_flow(flow(*nodes), registry))
+    assert sorted(report.started) == ["conn", "user"]
+    assert report.unchanged == ("other",)
+    await engine.stop()
+
+
+async def test_stop_waits_for_each_node_with_a_timeout(caplog: pytest.LogCaptureFixture) -> None:
+    class Stuck(Node):
+        type = "test-stuck"
+        stopped_cleanly = False
+
+        async def stop(self) -> None:
+            await asyncio.Event().wait()
+
+    class Clean(Node):
+        type = "test-clean"
+        stopped = False
+
+        async def stop(self) -> None:
+            Clean.stopped = True
+
+    registry = Registry([Stuck, Clean])
+    engine = Engine(registry, stop_timeout=0.2)
+    await engine.start(check_flow(flow(node("s", "test-stuck"), node("c", "test-clean")),
+                                  registry))
+    await asyncio.wait_for(engine.stop(), 5)
+    assert Clean.stopped
+    assert engine.nodes == {}
+    assert any("did not stop within 0.2 s" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_node_that_fails_to_start_does_not_stop_the_rest() -> None:
+    class Broken(Node):
+        type = "test-broken"
+
+        async def start(self) -> None:
+            raise OSError("device /dev/adc0 missing")
+
+    document = flow(node("bad", "test-broken"), node("good", "test-double"))
+    async with FlowHarness(document, node_types=[*TEST_TYPES, Broken]) as h:
+        assert "bad" not in h.engine.nodes
+        h.inject("good", {"payload": 1})
+        (msg,) = await h.wait_for("good", 1)
+        error = await h.wait_event(lambda e: e.kind == "error" and e.node_id == "bad")
+    assert msg["payload"] == 2
+    assert "device /dev/adc0 missing" in error.data["text"]
+
+
+async def test_exceptions_in_node_timers_and_tasks_are_reported() -> None:
+    class Ticker(Node):
+        type = "test-ticker"
+
+        async def start(self) -> None:
+            self.call_later(0.01, self.explode)
+            self.spawn(self.crash())
+
+        def explode(self) -> None:
+            raise RuntimeError("timer went wrong")
+
+        async def crash(self) -> None:
+            raise RuntimeError("task went wrong")
+
+    async with FlowHarness(flow(node("t", "test-ticker")), node_types=[Ticker]) as h:
+        await h.wait_event(lambda e: e.kind == "error" and "timer went wrong" in e.data["text"])
+        await h.wait_event(lambda e: e.kind == "error" and "task went wrong" in e.data["text"])
+        assert h.engine.nodes["t"].error_count == 2
+
+
+async def test_sending_on_a_missing_port_is_a_clear_error() -> None:
+    class Wrong(Node):
+        type = "test-wrong"
+
+        def on_input(self, msg: Message) -> None:
+            self.send([None, msg])
+
+    async with FlowHarness(flow(node("w", "test-wrong")), node_types=[Wrong]) as h:
+        h.inject("w", {"payload": 1})
+        event = await h.wait_event(lambda e: e.kind == "error")
+    assert "send on port 1, but test-wrong has 1 output(s)" in event.data["text"]

@@ -1,0 +1,230 @@
+"""Flow files: every kind of bad input gives an error naming file, node and field;
+canonical form is stable; ``${ENV}`` is resolved but never written back."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portless.runtime import FlowInvalid, Registry, canonical_text, check_flow, load_flow
+from portless.runtime.flow import write_flow
+from tests.nodetypes import TEST_TYPES
+
+
+@pytest.fixture
+def registry() -> Registry:
+    registry = Registry.discover()
+    for cls in TEST_TYPES:
+        registry.add(cls, "test")
+    return registry
+
+
+def node(node_id: str, type_: str, config: dict[str, Any] | None = None,
+         wires: list[list[str]] | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": node_id, "type": type_, "config": config or {}}
+    if wires is not None:
+        entry["wires"] = wires
+    return entry
+
+
+def errors_of(document: Any, registry: Registry, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(FlowInvalid) as caught:
+        check_flow(document, registry, "flows/x.json", env=env or {})
+    return [str(error) for error in caught.value.errors]
+
+
+def test_valid_flow_fills_defaults_and_keeps_file_order(registry: Registry) -> None:
+    flow = check_flow({"version": 1, "nodes": [
+        node("a", "test-double", wires=[["b"]]), node("b", "test-double", {"factor": 3})]},
+        registry, env={})
+    assert [spec.id for spec in flow.nodes] == ["a", "b"]
+    assert flow.spec("a").config == {"factor": 2}
+    assert flow.spec("a").wires == (("b",),)
+    assert flow.spec("b").config == {"factor": 3}
+
+
+def test_not_json_names_line_and_column(write_flow: Any, registry: Registry) -> None:
+    path = write_flow('{\n  "version": 1,\n  "nodes": [\n    {"id": "a",}\n  ]\n}\n')
+    with pytest.raises(FlowInvalid) as caught:
+        load_flow(path, registry)
+    (error,) = caught.value.errors
+    assert str(error).startswith(f"{path}: line 4, column")
+    assert "not valid JSON" in str(error)
+
+
+def test_missing_file_is_an_error_not_a_traceback(tmp_path: Path, registry: Registry) -> None:
+    with pytest.raises(FlowInvalid, match="cannot read the file"):
+        load_flow(tmp_path / "absent.json", registry)
+
+
+@pytest.mark.parametrize(("document", "expected"), [
+    ([], "a flow file is a JSON object"),
+    ({"nodes": []}, "flows/x.json: 'version' is a required property"),
+    ({"version": 2, "nodes": []}, "flows/x.json: /version: 1 was expected"),
+    ({"version": 1, "nodes": {}}, "flows/x.json: /nodes: must be of type array, not {}"),
+    ({"version": 1, "nodes": [], "extra": 1}, "flows/x.json: /extra: unknown field 'extra'"),
+    ({"version": 1, "nodes": [{"id": "a", "type": "test-double", "wire": []}]},
+     "flows/x.json: node a: /wire: unknown field 'wire'; did you mean 'wires'?"),
+    ({"version": 1, "nodes": [{"id": "a b", "type": "test-double"}]},
+     "flows/x.json: node a b: /id: 'a b' does not match"),
+    ({"version": 1, "nodes": [{"type": "test-double"}]},
+     "flows/x.json: /nodes/0: 'id' is a required property"),
+])
+def test_wrong_top_level_shape(document: Any, expected: str, registry: Registry) -> None:
+    if not isinstance(document, dict):
+        from portless.runtime.flow import parse_flow
+        with pytest.raises(FlowInvalid, match=expected):
+            parse_flow(json.dumps(document), "flows/x.json")
+        return
+    assert any(error.startswith(expected) for error in errors_of(document, registry))
+
+
+def test_duplicate_ids(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [node("a", "debug"), node("a", "debug")]},
+                       registry)
+    assert "flows/x.json: node a: /id: duplicate id: another node has the same id" in errors
+
+
+def test_unknown_type_names_closest_known(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [node("f", "exception-filtr")]}, registry)
+    assert errors == ["flows/x.json: node f: /type: unknown node type 'exception-filtr'; "
+                      "did you mean 'exception-filter'?"]
+
+
+def test_config_error_names_the_field_pointer(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [node("a", "test-double", {"factor": "x"})]},
+                       registry)
+    assert errors == ['flows/x.json: node a: /config/factor: must be of type number, not "x"']
+
+
+def test_unknown_config_field_suggests_the_known_one(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [node("a", "test-double", {"factr": 3})]},
+                       registry)
+    assert errors == ["flows/x.json: node a: /config/factr: unknown field 'factr'; "
+                      "did you mean 'factor'?"]
+
+
+def test_wire_to_missing_node(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [node("a", "test-double", wires=[["ghost"]])]},
+                       registry)
+    assert errors == ["flows/x.json: node a: /wires/0/0: wire to missing node 'ghost'"]
+
+
+def test_wire_from_port_that_does_not_exist(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        node("a", "test-double", wires=[["b"], ["b"]]), node("b", "debug")]}, registry)
+    assert errors == ["flows/x.json: node a: /wires/1: output port 1 does not exist: "
+                      "test-double has 1 output(s)"]
+
+
+def test_wire_into_node_without_input(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        node("a", "test-double", wires=[["src"]]), node("src", "io-in")]}, registry)
+    assert errors == ["flows/x.json: node a: /wires/0/0: wire to node 'src', "
+                      "but io-in has no input"]
+
+
+def test_reference_to_missing_shared_connection(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        node("c", "test-client", {"connection": "nowhere"})]}, registry)
+    assert errors == ["flows/x.json: node c: /config/connection: "
+                      "refers to missing test-connection 'nowhere'"]
+
+
+def test_reference_to_wrong_type(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        node("c", "test-client", {"connection": "d"}), node("d", "debug")]}, registry)
+    assert errors == ["flows/x.json: node c: /config/connection: refers to 'd', a debug, "
+                      "but must refer to a test-connection"]
+
+
+def test_missing_env_variable(registry: Registry) -> None:
+    document = {"version": 1, "nodes": [
+        node("conn", "test-connection", {"url": "mqtts://${HOST}:${PORT}"})]}
+    errors = errors_of(document, registry, env={"HOST": "broker"})
+    assert errors == ["flows/x.json: node conn: /config/url: environment variable PORT "
+                      "is not set"]
+
+
+def test_env_is_resolved_in_memory_and_never_written_back(
+        write_flow: Any, registry: Registry) -> None:
+    path = write_flow({"version": 1, "nodes": [
+        node("conn", "test-connection", {"url": "${SECRET_URL}"})]})
+    before = path.read_text()
+    flow = load_flow(path, registry, env={"SECRET_URL": "s3cr3t"})
+    assert flow.spec("conn").config["url"] == "s3cr3t"
+    assert flow.document["nodes"][0]["config"]["url"] == "${SECRET_URL}"
+    write_flow_path = path.with_name("saved.json")
+    write_flow_path.write_text("")
+    from portless.runtime import write_flow as save
+    save(write_flow_path, flow.document)
+    assert "s3cr3t" not in write_flow_path.read_text()
+    assert path.read_text() == before
+
+
+def test_unresolved_env_allowed_when_linting(registry: Registry) -> None:
+    document = {"version": 1, "nodes": [node("conn", "test-connection", {"url": "${NOPE}"})]}
+    flow = check_flow(document, registry, env={}, resolve_env=False)
+    assert flow.spec("conn").config["url"] == "${NOPE}"
+
+
+def test_every_error_is_reported_at_once(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        node("a", "test-double", {"factor": "x"}, wires=[["ghost"]]),
+        node("b", "nope")]}, registry)
+    assert len(errors) == 3
+
+
+CANONICAL = """\
+{
+  "version": 1,
+  "nodes": [
+    {
+      "id": "a",
+      "type": "test-double",
+      "name": "Double",
+      "config": {
+        "factor": 2,
+        "nested": {
+          "a": [1, 2],
+          "z": true
+        }
+      },
+      "wires": [["b", "c"], []],
+      "x": 10,
+      "y": 21
+    }
+  ]
+}
+"""
+
+
+def test_canonical_text_orders_keys_rounds_positions_and_ends_with_newline() -> None:
+    messy = {"nodes": [{"y": 20.6, "wires": [["b", "c"], []], "x": 10.0, "name": "Double",
+                        "config": {"nested": {"z": True, "a": [1, 2]}, "factor": 2},
+                        "type": "test-double", "id": "a"}], "version": 1}
+    assert canonical_text(messy) == CANONICAL
+    assert canonical_text(json.loads(CANONICAL)) == CANONICAL
+
+
+def test_write_flow_is_atomic_and_canonical(tmp_path: Path) -> None:
+    path = tmp_path / "f.json"
+    path.write_text("old")
+    os.chmod(path, 0o640)
+    write_flow(path, json.loads(CANONICAL))
+    assert path.read_text() == CANONICAL
+    assert (path.stat().st_mode & 0o777) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["f.json"]  # no temp file left behind
+
+
+def test_write_flow_failure_leaves_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "f.json"
+    path.write_text("old")
+    with pytest.raises(TypeError):
+        write_flow(path, {"version": 1, "nodes": [{"id": "a", "config": {"x": object()}}]})
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.json"]

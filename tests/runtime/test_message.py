@@ -1,0 +1,45 @@
+"""Message helpers: ids, property paths, and the fan-out copy."""
+
+from __future__ import annotations
+
+import pytest
+
+from portless.runtime import MISSING, clone_message, make_message, new_msgid, property_getter
+
+
+def test_message_ids_are_unique_and_messages_complete() -> None:
+    ids = {new_msgid() for _ in range(10_000)}
+    assert len(ids) == 10_000
+    msg = make_message(3.5, "device/valve-1/flow")
+    assert msg["payload"] == 3.5 and msg["topic"] == "device/valve-1/flow"
+    assert msg["_msgid"] and isinstance(msg["ts"], float)
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("payload", {"values": [1, 2, {"t": 7}]}),
+    ("payload.values", [1, 2, {"t": 7}]),
+    ("payload.values[2].t", 7),
+    ("payload.values[5]", MISSING),
+    ("payload.missing.deeper", MISSING),
+    ("topic", MISSING),
+])
+def test_property_getter(path: str, expected: object) -> None:
+    msg = {"payload": {"values": [1, 2, {"t": 7}]}}
+    assert property_getter(path)(msg) == expected
+
+
+@pytest.mark.parametrize("path", ["", "a..b", "a[x]"])
+def test_property_getter_refuses_bad_paths(path: str) -> None:
+    with pytest.raises(ValueError, match="not a property path"):
+        property_getter(path)
+
+
+def test_clone_copies_containers_and_shares_immutables() -> None:
+    blob = b"\x00\x01"
+    msg = {"payload": {"list": [1, {"x": 2}], "blob": blob, "buf": bytearray(b"ab")}}
+    copy = clone_message(msg)
+    assert copy == msg
+    assert copy["payload"] is not msg["payload"]
+    assert copy["payload"]["list"][1] is not msg["payload"]["list"][1]
+    assert copy["payload"]["buf"] is not msg["payload"]["buf"]
+    assert copy["payload"]["blob"] is blob

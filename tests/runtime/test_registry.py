@@ -1,0 +1,101 @@
+"""Discovery of node types: built-ins, installed plugins (entry points), --nodes-dir;
+clashes and broken plugins are reported clearly and never hide the other types."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from portless.runtime import Node, Registry, RegistryError
+
+BUILT_INS = {"io-in", "exception-filter", "output", "debug"}
+
+
+def make_plugin_dist(site: Path, dist: str, entry: str) -> None:
+    """An installed distribution as importlib.metadata finds it: a dist-info folder."""
+    info = site / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[portless.nodes]\n{entry}\n")
+
+
+def test_built_ins_are_found_through_entry_points() -> None:
+    registry = Registry.discover()
+    assert BUILT_INS <= {cls.type for cls in registry}
+    assert {registry.source(name) for name in BUILT_INS} == {"built-in"}
+
+
+def test_nodes_dir_types_are_loaded(tmp_path: Path) -> None:
+    (tmp_path / "gain.py").write_text(
+        "from portless.runtime import Node\n"
+        "class Gain(Node):\n"
+        "    type = 'gain'\n"
+        "    def on_input(self, msg):\n"
+        "        msg['payload'] *= 10\n"
+        "        self.send(msg)\n")
+    registry = Registry.discover([tmp_path])
+    assert registry.source("gain") == f"nodes dir file {tmp_path / 'gain.py'}"
+
+
+def test_type_clash_names_both_sources(tmp_path: Path) -> None:
+    (tmp_path / "mine.py").write_text(
+        "from portless.runtime import Node\nclass Mine(Node):\n    type = 'debug'\n")
+    with pytest.raises(RegistryError) as caught:
+        Registry.discover([tmp_path])
+    assert str(caught.value) == (f"node type 'debug' is defined twice: by built-in and by "
+                                 f"nodes dir file {tmp_path / 'mine.py'}")
+
+
+def test_plugin_that_fails_to_import_is_reported_and_the_rest_loads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_plugin_dist(tmp_path, "portless-broken", "thermo = portless_broken_missing:Thermo")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = Registry.discover()
+    assert BUILT_INS <= {cls.type for cls in registry}
+    (line,) = registry.load_errors
+    assert line.startswith("plugin portless-broken (entry point thermo = "
+                           "portless_broken_missing:Thermo) failed to load: "
+                           "ModuleNotFoundError")
+
+
+def test_plugin_entry_point_is_registered_with_its_distribution(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "portless_thermo.py").write_text(
+        "from portless.runtime import Node\nclass Thermo(Node):\n    type = 'thermo'\n")
+    make_plugin_dist(tmp_path, "portless-thermo", "thermo = portless_thermo:Thermo")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        registry = Registry.discover()
+        assert registry.source("thermo") == "plugin portless-thermo (portless_thermo:Thermo)"
+    finally:
+        sys.modules.pop("portless_thermo", None)
+
+
+def test_broken_nodes_dir_file_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text("import nothing_here\n")
+    registry = Registry.discover([tmp_path])
+    assert len(registry.load_errors) == 1
+    assert "bad.py failed to load: ModuleNotFoundError" in registry.load_errors[0]
+
+
+def test_nodes_dir_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match="not a directory"):
+        Registry.discover([tmp_path / "missing"])
+
+
+@pytest.mark.parametrize(("attrs", "problem"), [
+    ({"type": ""}, "has no 'type' name"),
+    ({"type": "x", "inputs": 2}, "inputs must be 0 or 1"),
+    ({"type": "x", "outputs": -1}, "outputs must be 0 or more"),
+    ({"type": "x", "schema": {"type": "nonsense"}}, "config schema is invalid"),
+])
+def test_malformed_node_classes_are_refused(attrs: dict[str, object], problem: str) -> None:
+    cls = type("Bad", (Node,), attrs)
+    with pytest.raises(RegistryError, match=problem):
+        Registry([cls])
+
+
+def test_closest_suggests_a_known_type() -> None:
+    assert Registry.discover().closest("debgu") == "debug"
