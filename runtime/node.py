@@ -107,12 +107,16 @@ class Node:
             raise ValueError(
                 f"node {self.id}: send on port {port}, but {self.type} has "
                 f"{self.outputs} output(s)") from None
-        if not targets:
-            return
-        deliver = self.context.deliver
-        deliver(targets[0], msg)
-        for target in targets[1:]:
-            deliver(target, clone_message(msg))
+        if len(targets) == 1:
+            self.context.deliver(targets[0], msg)
+        elif targets:
+            # Copy before the first delivery: outside the drain loop it runs at once,
+            # and a node that edits its message in place must not change the copies.
+            copies = [clone_message(msg) for _ in targets[1:]]
+            deliver = self.context.deliver
+            deliver(targets[0], msg)
+            for target, copy in zip(targets[1:], copies, strict=True):
+                deliver(target, copy)
 
     def status(self, fill: Fill | None = None, text: str = "", shape: Shape = "dot") -> None:
         """Show a status under the node (a coloured dot or ring and a short text).

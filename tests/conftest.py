@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 
-
 @pytest.fixture
 def write_flow(tmp_path: Path) -> Callable[..., Path]:
     """Write a flow document (or raw text) to a file and return its path."""

@@ -84,7 +84,8 @@ def test_fmt_rewrites_then_is_idempotent_and_check_agrees(tmp_path: Path) -> Non
     assert messy.read_text() == DEMO.read_text()
     assert portless("fmt", "--check", str(messy)).returncode == 0
     again = portless("fmt", str(messy))
-    assert again.returncode == 0 and again.stdout == ""
+    assert again.returncode == 0
+    assert again.stdout == ""
 
 
 def test_fmt_refuses_a_file_that_is_not_a_flow(write_flow: Callable[..., Path]) -> None:
@@ -159,7 +160,8 @@ def test_headless_run_opens_no_socket_and_stops_cleanly_on_sigterm(
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0
-    assert "stopped" in rest and "Traceback" not in rest
+    assert "stopped" in rest
+    assert "Traceback" not in rest
     assert out.read_text().strip().isdigit()
 
 

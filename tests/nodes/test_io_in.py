@@ -63,7 +63,8 @@ async def test_file_source_reads_a_number_each_interval(tmp_path: Path) -> None:
         channel.write_text("-3.25\n")
         while h.received("in")[-1]["payload"] != -3.25:
             await h.changed()
-    assert first[0]["payload"] == 1234 and isinstance(first[0]["payload"], int)
+    assert first[0]["payload"] == 1234
+    assert isinstance(first[0]["payload"], int)
 
 
 @pytest.mark.parametrize(("content", "problem"), [
@@ -84,7 +85,8 @@ async def test_unreadable_channel_warns_once_shows_status_and_recovers(
         warnings = [e for e in h.events if e.kind == "warning"]
         assert h.engine.nodes["in"].last_status == {}
     assert msg["payload"] == 1
-    assert len(warnings) == 1 and problem in warnings[0].data["text"]
+    assert len(warnings) == 1
+    assert problem in warnings[0].data["text"]
 
 
 async def test_inject_reads_once_now() -> None:

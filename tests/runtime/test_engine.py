@@ -7,8 +7,8 @@ import asyncio
 from typing import Any
 
 import pytest
-
 from portless.runtime import Engine, EventBus, Message, Node, Registry, check_flow
+
 from portless.testing import FlowHarness
 from tests.nodetypes import TEST_TYPES, Connection
 
@@ -56,7 +56,8 @@ async def test_fan_out_gives_first_wire_the_original_and_later_wires_a_copy() ->
         await h.engine.wait_idle(timeout=5)
     first, second, third = Keep.kept
     assert first is Source.sent[0]
-    assert second is not first and third is not first
+    assert second is not first
+    assert third is not first
     assert second["payload"] is not first["payload"]
     assert [m["payload"]["touched_by"] for m in Keep.kept] == ["k1", "k2", "k3"]
     assert second["_msgid"] == first["_msgid"]
@@ -108,7 +109,8 @@ async def test_drain_yields_to_the_event_loop_between_batches() -> None:
     asyncio.get_running_loop().call_soon(lambda: seen_queue_lengths.append(len(engine._queue)))
     engine._drain()
     await engine.wait_idle(timeout=5)
-    assert seen_queue_lengths and 0 < seen_queue_lengths[0] < 1000
+    assert seen_queue_lengths
+    assert 0 < seen_queue_lengths[0] < 1000
     await engine.stop()
 
 
@@ -144,7 +146,8 @@ async def test_deploy_restarts_only_changed_nodes_and_keeps_state() -> None:
     assert sorted(report.started) == ["b", "c", "e"]
     assert sorted(report.stopped) == ["b", "c"]
     assert sorted(report.unchanged) == ["a", "d"]
-    assert engine.nodes["a"] is before["a"] and engine.nodes["a"].memory == "kept"  # type: ignore[attr-defined]
+    assert engine.nodes["a"] is before["a"]
+    assert engine.nodes["a"].memory == "kept"
     assert engine.nodes["d"] is before["d"]
     assert engine.nodes["b"] is not before["b"]
     assert engine.nodes["a"].wires == [[engine.nodes["b"]]]  # relinked to the new b
@@ -243,3 +246,16 @@ async def test_sending_on_a_missing_port_is_a_clear_error() -> None:
         h.inject("w", {"payload": 1})
         event = await h.wait_event(lambda e: e.kind == "error")
     assert "send on port 1, but test-wrong has 1 output(s)" in event.data["text"]
+
+
+async def test_fan_out_from_a_timer_copies_before_the_first_branch_runs() -> None:
+    """A send from outside the drain loop runs the first branch at once; the copies for
+    the other wires must be taken before it can edit the message in place."""
+    document = flow(node("tick", "io-in", {"signal": "counter", "interval": 0.001},
+                         [["double", "watch"]]),
+                    node("double", "test-double"), node("watch", "test-split"))
+    async with FlowHarness(document, node_types=TEST_TYPES) as h:
+        doubled = await h.wait_for("double", 5)
+        watched = await h.wait_for("watch", 3) + await h.wait_for("watch", 2, port=1)
+    assert [m["payload"] for m in doubled] == [0, 2, 4, 6, 8]
+    assert sorted(m["payload"] for m in watched) == [0, 1, 2, 3, 4]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from portless.runtime import MISSING, clone_message, make_message, new_msgid, property_getter
 
 
@@ -11,8 +10,10 @@ def test_message_ids_are_unique_and_messages_complete() -> None:
     ids = {new_msgid() for _ in range(10_000)}
     assert len(ids) == 10_000
     msg = make_message(3.5, "device/valve-1/flow")
-    assert msg["payload"] == 3.5 and msg["topic"] == "device/valve-1/flow"
-    assert msg["_msgid"] and isinstance(msg["ts"], float)
+    assert msg["payload"] == 3.5
+    assert msg["topic"] == "device/valve-1/flow"
+    assert msg["_msgid"]
+    assert isinstance(msg["ts"], float)
 
 
 @pytest.mark.parametrize(("path", "expected"), [
