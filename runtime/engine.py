@@ -55,6 +55,7 @@ class Engine:
         self._resume: asyncio.Handle | None = None
         self._error_logged: dict[str, float] = {}
         self._emptied = asyncio.Event()
+        self._idle_waiters = 0
 
     # --- NodeContext --------------------------------------------------------------
     def deliver(self, target: Node, msg: Message) -> None:
@@ -96,7 +97,8 @@ class Engine:
                 except Exception as exc:
                     self.node_failed(node, exc, msg)
             if not queue:
-                self._emptied.set()
+                if self._idle_waiters:
+                    self._emptied.set()
             elif self._resume is None:
                 self._resume = asyncio.get_running_loop().call_soon(self._resume_drain)
         finally:
@@ -114,10 +116,14 @@ class Engine:
 
     async def wait_idle(self, timeout: float | None = None) -> None:
         """Wait until no message is queued (timers in nodes may still fire later)."""
-        async with asyncio.timeout(timeout):
-            while self._queue or self._resume is not None:
-                self._emptied.clear()
-                await self._emptied.wait()
+        self._idle_waiters += 1
+        try:
+            async with asyncio.timeout(timeout):
+                while self._queue or self._resume is not None:
+                    self._emptied.clear()
+                    await self._emptied.wait()
+        finally:
+            self._idle_waiters -= 1
 
     def inject(self, node_id: str, msg: Message | None = None) -> None:
         """Hand a message to a node's ``on_input`` as if it came down a wire."""

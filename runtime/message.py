@@ -20,7 +20,7 @@ _counter = itertools.count(1)
 
 def new_msgid() -> str:
     """A message id unique within this process and distinct across restarts."""
-    return _PREFIX + format(next(_counter), "x")
+    return f"{_PREFIX}{next(_counter):x}"
 
 
 def make_message(payload: Any, topic: str = "") -> Message:

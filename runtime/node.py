@@ -89,7 +89,11 @@ class Node:
         if msg is None:
             return
         if isinstance(msg, dict):
-            self._send_port(0, msg)
+            wires = self.wires
+            if wires and len(wires[0]) == 1:  # the common case: one wire, no copy
+                self.context.deliver(wires[0][0], msg)
+            else:
+                self._send_port(0, msg)
             return
         for port, item in enumerate(msg):
             if item is None:

@@ -1,0 +1,75 @@
+"""What every benchmark shares: the options it is run with and the rows it reports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The project root; benchmarks run their subprocesses from here."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """How hard to measure: the full run, or a quick smoke run."""
+
+    messages: int = 1_000_000
+    """Messages the source emits in each pipeline scenario."""
+    startup_runs: int = 5
+    """Headless starts to take the median of."""
+    idle_seconds: float = 1.0
+    """How long a started process sits idle before its RSS is read."""
+    quick: bool = False
+
+    def __post_init__(self) -> None:
+        if self.messages < 1:
+            raise ValueError(f"messages must be at least 1, not {self.messages}")
+        if self.startup_runs < 1:
+            raise ValueError(f"startup_runs must be at least 1, not {self.startup_runs}")
+        if self.idle_seconds < 0:
+            raise ValueError(f"idle_seconds must not be negative, not {self.idle_seconds}")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table. ``passed`` is None for a figure that has no target."""
+
+    measurement: str
+    result: str
+    target: str = "-"
+    passed: bool | None = None
+
+
+Benchmark = Callable[[Options], list[Row]]
+"""A benchmark: measure under these options, return the rows to print."""
+
+
+class BenchError(Exception):
+    """A benchmark could not measure (a subprocess failed, a log line never came)."""
+
+
+def run_json(module: str, args: Sequence[str], timeout: float) -> dict[str, Any]:
+    """Run ``python -m module args`` from the project root; parse its stdout as JSON."""
+    command = [sys.executable, "-m", module, *args]
+    try:
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{' '.join(command[1:])}: no result within {timeout:.0f} s") from None
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or ["(no output)"]
+        raise BenchError(f"{' '.join(command[1:])} exited {done.returncode}: {tail[0]}")
+    try:
+        result: dict[str, Any] = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise BenchError(f"{' '.join(command[1:])}: printed no JSON result") from None
+    return result
+
+
+def megabytes(kib: float) -> str:
+    return f"{kib / 1024:.1f} MB"

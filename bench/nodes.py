@@ -1,0 +1,97 @@
+"""Bench-only node types: a source that emits as fast as it can and a counting sink.
+
+They are registered with ``registry.add(cls, "bench")`` by the pipeline benchmark and
+never installed as a plugin, so they cannot show up in a real palette.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from portless.runtime import Message, Node, make_message
+
+
+class BenchSource(Node):
+    """Like io-in, but unpaced: emits ``count`` messages from a task once ``begin`` is
+    called, yielding to the event loop every ``yield_every`` messages."""
+
+    type = "bench-source"
+    category = "input"
+    inputs = 0
+    outputs = 1
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "count": {"type": "integer", "minimum": 1, "default": 1000,
+                      "description": "Messages to emit."},
+            "repeat": {"type": "integer", "minimum": 1, "default": 1,
+                       "description": "Each value is emitted this many times in a row "
+                                      "(payload = i // repeat), so a change filter "
+                                      "passes one message in `repeat`."},
+            "yield_every": {"type": "integer", "minimum": 1, "default": 1000,
+                            "description": "Yield to the event loop after this many."},
+        },
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.first_sent = 0.0
+        """perf_counter() just before the first message was made."""
+        self.finished = asyncio.Event()
+        self._go = asyncio.Event()
+
+    async def start(self) -> None:
+        self.spawn(self._emit(), "emit")
+
+    def begin(self) -> None:
+        """Start emitting (the flow is started and the clock may run)."""
+        self._go.set()
+
+    async def _emit(self) -> None:
+        await self._go.wait()
+        count: int = self.config["count"]
+        repeat: int = self.config["repeat"]
+        every: int = self.config["yield_every"]
+        send = self.send
+        make = make_message
+        self.first_sent = time.perf_counter()
+        for start in range(0, count, every):
+            for i in range(start, min(start + every, count)):
+                send(make(i // repeat, "bench"))
+            await asyncio.sleep(0)
+        self.finished.set()
+
+
+class BenchSink(Node):
+    """Counts what arrives and notes the time the ``expected``-th message came."""
+
+    type = "bench-sink"
+    category = "output"
+    outputs = 0
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "expected": {"type": "integer", "minimum": 0, "default": 0,
+                         "description": "Set `done` when this many have arrived."},
+        },
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.received = 0
+        self.last: Message | None = None
+        self.last_received = 0.0
+        """perf_counter() when the ``expected``-th message arrived."""
+        self.done = asyncio.Event()
+        self._expected: int = self.config["expected"]
+
+    def on_input(self, msg: Message) -> None:
+        self.received += 1
+        self.last = msg
+        if self.received == self._expected:
+            self.last_received = time.perf_counter()
+            self.done.set()
