@@ -1,13 +1,402 @@
-"""exception-filter: report by exception (placeholder; being written)."""
+"""exception-filter: report by exception; Node-RED's filter (rbe) node under readable names.
+
+The filter keeps a reference value per topic and passes a message only when its value
+(``property``, ``payload`` by default) is an exception worth reporting:
+
+- ``changed``: the value differs from the reference. The comparison is deep and
+  type-sensitive, as JavaScript sees JSON: 2 and "2" differ, true and 1 differ, 1 and
+  1.0 are the same number, and the key order of an object does not matter.
+- ``changed-ignore-initial``: the same, but the first value of a topic only sets the
+  reference and is not sent.
+- ``deadband`` / ``deadband-or-equal``: the value changed by more than (or at least)
+  ``band``; the first value of a topic always passes.
+- ``narrowband`` / ``narrowband-or-equal``: the value changed by at most (or by less
+  than) ``band``, to drop outliers; the reference starts at ``start`` or, when that is
+  null, at the first value.
+
+Numeric modes read the leading number of the value as JavaScript's ``parseFloat`` does
+("6 deg" is 6), send the original message, and drop a value without one with a warning.
+``band`` may be a percentage ("10%") of the reference, recomputed each time the
+reference moves. The reference moves to each value sent (``compare: last-output``) or to
+every value seen (``compare: last-input``, Node-RED's "compare with last input"), which
+only matters in the numeric modes. A message without the property is ignored.
+
+A message with a ``reset`` property (any value) first clears the reference of its topic,
+or of every topic when it has no topic, when its topic is not a non-empty string, or when
+topics are not kept apart. It is then handled like any message: it passes only if it
+carries the property and its value passes the filter, now without a reference (so it
+does in ``changed`` and the deadband modes, and does not in ``changed-ignore-initial``).
+
+Differences from Node-RED, on purpose: a reset for a topic read from a custom
+``topic_property`` clears that topic (Node-RED clears ``msg.topic``'s); the first value
+of a topic always counts as a change in ``changed`` mode, and a change between an object
+and a non-object is always a change (Node-RED seeds its object reference with ``{}``,
+so a first or following empty object is not sent).
+
+Beyond Node-RED, two output stages, both per topic and both off by default:
+
+``min_interval`` is a throttle after the filter: the first message passes at once; a
+message passing the filter within ``min_interval`` of the last one sent is held, a later
+one replaces it (the latest wins), and the one held is sent when the interval ends -
+unless its value equals that of the last message sent, which would tell the subscriber
+nothing. The filter's reference moves when a message passes the filter, held or not, so
+the filter decides exactly what it decides without the throttle: the reference is what
+the subscriber will hold once the interval ends, and the subscriber's view stays within
+the band of the input after every interval.
+
+``max_silence`` is an integrity resend: when nothing was sent for a topic for that long,
+a copy of the last message sent (a new ``_msgid`` and ``ts``) is sent again, and again
+after each further silence, so a subscriber can tell "unchanged" from "dead". A resend
+obeys ``min_interval`` too (the period is the larger of the two). A reset of a topic ends
+its resends until a value passes again; a message held by the throttle is still sent.
+"""
 
 from __future__ import annotations
 
-from portless.runtime import Message, Node
+import asyncio
+import math
+import re
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from portless.runtime import MISSING, Message, Node, clone_message, new_msgid, property_getter
+
+MODES = ("changed", "changed-ignore-initial", "deadband", "deadband-or-equal",
+         "narrowband", "narrowband-or-equal")
+PERCENT = r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)%$"
+PROPERTY_PATH = r"^[^.\[\]]+(?:\.[^.\[\]]+|\[[0-9]+\])*$"
+
+# Whether a numeric mode passes a change (below, equal to, above) the band.
+_BAND_RULES: dict[str, tuple[bool, bool, bool]] = {
+    "deadband": (False, False, True),
+    "deadband-or-equal": (False, True, True),
+    "narrowband": (True, True, False),
+    "narrowband-or-equal": (True, False, False),
+}
+_NO_TOPIC: Hashable = object()  # the state of messages without a (truthy) topic
+_UNSET: Any = object()
+_EARLY = 0.001  # a silence timer this close to due counts as due
+
+# JavaScript's parseFloat: white space, then the longest decimal literal (or Infinity).
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_LEADING_NUMBER = re.compile(
+    f"[{_JS_SPACE}]*([+-]?(?:Infinity|(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?))")
 
 
 class ExceptionFilter(Node):
     type = "exception-filter"
     category = "function"
+    color = "#e2d96e"
+    icon = "filter"
+    inputs = 1
+    outputs = 1
+    schema = {
+        "title": "Exception filter",
+        "description": (
+            "Report by exception (Node-RED's filter/rbe node): passes a message only when "
+            "its value changed, or changed by more (deadband) or less (narrowband) than a "
+            "band, per topic. A message with a `reset` property clears the state of its "
+            "topic, or of all topics when it has none. Optionally limits the rate per "
+            "topic (`min_interval`, the latest value wins) and resends the last value "
+            "after a silence (`max_silence`) so a subscriber can tell unchanged from dead."),
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "mode": {
+                "title": "Mode", "enum": list(MODES), "default": "changed",
+                "description": (
+                    "`changed`: pass when the value changes (deep, type-sensitive); "
+                    "`changed-ignore-initial`: the same, without sending a topic's first "
+                    "value; `deadband`: pass when the change is more than `band` "
+                    "(`deadband-or-equal`: at least `band`); `narrowband`: drop when the "
+                    "change is more than `band` (`narrowband-or-equal`: at least `band`).")},
+            "band": {
+                "title": "Band", "default": 0,
+                "anyOf": [{"type": "number", "minimum": 0},
+                          {"type": "string", "pattern": PERCENT}],
+                "description": (
+                    "Size of the band in the numeric modes: a number, or a percentage of "
+                    "the reference such as \"10%\", recomputed as the reference moves.")},
+            "compare": {
+                "title": "Compare with", "enum": ["last-output", "last-input"],
+                "default": "last-output",
+                "description": (
+                    "Numeric modes: measure the change from the last value sent, or from "
+                    "the last value received (so a slow drift never passes a deadband).")},
+            "start": {
+                "title": "Start value", "type": ["number", "null"], "default": None,
+                "description": (
+                    "Narrowband modes: the reference before the first value; null starts "
+                    "from the first value.")},
+            "property": {
+                "title": "Property", "type": "string", "pattern": PROPERTY_PATH,
+                "default": "payload",
+                "description": (
+                    "The message property to watch, as a path such as `payload` or "
+                    "`payload.flow`; messages without it are ignored.")},
+            "separate_topics": {
+                "title": "Separate topics", "type": "boolean", "default": True,
+                "description": "Keep a separate reference (and rate and silence) per topic."},
+            "topic_property": {
+                "title": "Topic property", "type": "string", "pattern": PROPERTY_PATH,
+                "default": "topic",
+                "description": "The message property that names the topic."},
+            "min_interval": {
+                "title": "Minimum interval (s)", "type": "number", "minimum": 0, "default": 0,
+                "description": (
+                    "At most one message per topic per interval; a change within it is "
+                    "held (the latest wins) and sent when it ends. 0 is off.")},
+            "max_silence": {
+                "title": "Maximum silence (s)", "type": "number", "minimum": 0, "default": 0,
+                "description": (
+                    "Resend a copy of a topic's last message when nothing was sent for it "
+                    "for this long, so a subscriber can tell unchanged from dead. 0 is off.")},
+        },
+    }
+
+    _decide: Callable[[Hashable, Any], bool]
+    _read_value: Callable[[Message], Any]
+    _read_topic: Callable[[Message], Any]
+    _now: Callable[[], float]
+
+    async def start(self) -> None:
+        config = self.config
+        mode = config["mode"]
+        self._read_value = property_getter(config["property"])
+        self._read_topic = property_getter(config["topic_property"])
+        self._separate: bool = config["separate_topics"]
+        self._references: dict[Hashable, Any] = {}
+        self._pass_first: bool = mode == "changed"
+        if mode in ("changed", "changed-ignore-initial"):
+            self._decide = self._changed
+        else:
+            self._decide = self._within_band
+        self._pass_below, self._pass_equal, self._pass_above = _BAND_RULES.get(
+            mode, (False, False, False))
+        band = config["band"]
+        self._percent = isinstance(band, str)
+        self._band = float(band[:-1]) if isinstance(band, str) else float(band)
+        self._narrow: bool = mode.startswith("narrowband")
+        self._start: float | None = None if config["start"] is None else float(config["start"])
+        self._follow_input: bool = config["compare"] == "last-input"
+        self._nan_text = f"no number found in msg.{config['property']}; message dropped"
+        self._flagged = False
+        # Output stages (min_interval, max_silence): state per topic key.
+        self._min_interval = float(config["min_interval"])
+        max_silence = float(config["max_silence"])
+        self._silence = max(max_silence, self._min_interval) if max_silence else 0.0
+        self._limited = bool(self._min_interval or self._silence)
+        self._now = asyncio.get_running_loop().time
+        self._sent_at: dict[Hashable, float] = {}
+        self._last_sent: dict[Hashable, Message] = {}
+        self._held: dict[Hashable, Message] = {}
+        self._flush_timers: dict[Hashable, asyncio.TimerHandle] = {}
+        self._silence_timers: dict[Hashable, asyncio.TimerHandle] = {}
 
     def on_input(self, msg: Message) -> None:
+        if self._separate:
+            topic = self._read_topic(msg)
+            key = topic if topic.__class__ is str and topic else _topic_key(topic)
+        else:
+            topic = key = _NO_TOPIC
+        if "reset" in msg:
+            self._reset(topic, key)
+        value = self._read_value(msg)
+        if value is not MISSING and self._decide(key, value):
+            if self._limited:
+                self._emit(key, msg)
+            else:
+                self.send(msg)
+
+    # --- the filter ----------------------------------------------------------------
+    def _changed(self, key: Hashable, value: Any) -> bool:
+        references = self._references
+        previous = references.get(key, _UNSET)
+        if previous is _UNSET:
+            references[key] = clone_message(value)
+            return self._pass_first
+        kind = value.__class__
+        if kind is previous.__class__ and (kind is str or kind is int or kind is float):
+            if value == previous:  # the common case; NaN never equals, as in JavaScript
+                return False
+        elif _same(value, previous):
+            return False
+        # A snapshot: the value sent on may be changed in place downstream.
+        references[key] = clone_message(value)
+        return True
+
+    def _within_band(self, key: Hashable, value: Any) -> bool:
+        number = value if value.__class__ is float else _parse_float(value)
+        if number != number:
+            self.warn(self._nan_text)
+            if not self._flagged:
+                self._flagged = True
+                self.status("yellow", "dropped a value that is not a number", "ring")
+            return False
+        if self._flagged:
+            self._flagged = False
+            self.status()
+        references = self._references
+        reference = references.get(key)
+        if reference is None and self._narrow:
+            reference = references[key] = number if self._start is None else self._start
+        if self._percent:
+            band = abs(reference * self._band / 100) if reference is not None else 0.0
+            if band != band:  # infinite reference
+                band = 0.0
+        else:
+            band = self._band
+        if reference is None:  # a deadband's first value passes: start just outside
+            reference = references[key] = number - band - 1
+        change = abs(number - reference)
+        if change < band:
+            passed = self._pass_below
+        elif change > band:
+            passed = self._pass_above
+        else:
+            passed = self._pass_equal and change == band  # not when NaN (inf - inf)
+        if passed or self._follow_input:
+            references[key] = number
+        return passed
+
+    def _reset(self, topic: Any, key: Hashable) -> None:
+        if topic.__class__ is str and topic:
+            self._references.pop(key, None)
+            if self._limited:
+                self._forget_sent(key)
+        else:
+            self._references.clear()
+            if self._limited:
+                for each in list(self._last_sent):
+                    self._forget_sent(each)
+
+    # --- output stages: min_interval and max_silence ---------------------------------
+    def _emit(self, key: Hashable, msg: Message) -> None:
+        now = self._now()
+        if self._min_interval:
+            sent_at = self._sent_at.get(key)
+            if sent_at is not None and now - sent_at < self._min_interval:
+                self._held[key] = msg
+                if key not in self._flush_timers:
+                    self._flush_timers[key] = self.call_later(
+                        sent_at + self._min_interval - now, self._flush, key)
+                return
+            if self._held.pop(key, None) is not None:  # its flush is late: supersede it
+                self.cancel_timer(self._flush_timers.pop(key, None))
+        self._transmit(key, msg, now)
+
+    def _transmit(self, key: Hashable, msg: Message, now: float) -> None:
+        self._sent_at[key] = now
+        # A snapshot taken before sending: downstream nodes may change what they get.
+        self._last_sent[key] = clone_message(msg)
+        if self._silence and key not in self._silence_timers:
+            self._silence_timers[key] = self.call_later(self._silence, self._check_silence, key)
         self.send(msg)
+
+    def _flush(self, key: Hashable) -> None:
+        self._flush_timers.pop(key, None)
+        msg = self._held.pop(key, None)
+        if msg is None:
+            return
+        last = self._last_sent.get(key)
+        if last is not None and _same(self._read_value(msg), self._read_value(last)):
+            return  # back where the subscriber is: nothing to report
+        self._transmit(key, msg, self._now())
+
+    def _check_silence(self, key: Hashable) -> None:
+        """Resend when due; the timer is re-armed lazily, not on every message sent."""
+        self._silence_timers.pop(key, None)
+        last = self._last_sent.get(key)
+        if last is None:
+            return
+        now = self._now()
+        remaining = self._sent_at[key] + self._silence - now
+        if key in self._held:  # its flush is due as well and speaks for the topic
+            remaining = max(remaining, 0.0)
+        elif remaining <= _EARLY:
+            resend = clone_message(last)
+            resend["_msgid"] = new_msgid()
+            resend["ts"] = time.time()
+            self._sent_at[key] = now
+            self._silence_timers[key] = self.call_later(self._silence, self._check_silence, key)
+            self.send(resend)
+            return
+        self._silence_timers[key] = self.call_later(remaining, self._check_silence, key)
+
+    def _forget_sent(self, key: Hashable) -> None:
+        self._last_sent.pop(key, None)
+        self.cancel_timer(self._silence_timers.pop(key, None))
+
+
+def _topic_key(topic: Any) -> Hashable:
+    """The state key of a topic that is not a non-empty string, as JavaScript coerces it:
+    a falsy topic (missing, null, "", 0, false, NaN) shares the no-topic state."""
+    if topic is MISSING or topic is None or topic == "" or (
+            isinstance(topic, int | float) and (not topic or topic != topic)):
+        return _NO_TOPIC
+    return _js_string(topic)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Deep equality as JavaScript compares JSON values (Node-RED's compareObjects):
+    type-sensitive (2 != "2", true != 1) but 1 == 1.0, and object key order ignored."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a.__class__ is b.__class__ and a == b
+    if isinstance(a, int | float):
+        return isinstance(b, int | float) and a == b
+    if isinstance(a, str):
+        return isinstance(b, str) and a == b
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and len(a) == len(b)
+                and all(k in b and _same(v, b[k]) for k, v in a.items()))
+    if isinstance(a, list | tuple):
+        return (isinstance(b, list | tuple) and len(a) == len(b)
+                and all(_same(x, y) for x, y in zip(a, b, strict=True)))
+    if isinstance(a, bytes | bytearray):
+        return isinstance(b, bytes | bytearray) and a == b
+    try:  # datetimes and other values: same type and equal
+        return a.__class__ is b.__class__ and bool(a == b)
+    except Exception:
+        return False
+
+
+def _parse_float(value: Any) -> float:
+    """JavaScript's parseFloat: the leading number of the value's string form, or NaN."""
+    if value.__class__ is int:
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    text = value if value.__class__ is str else _js_string(value)
+    match = _LEADING_NUMBER.match(text)
+    return float(match.group(1)) if match else math.nan
+
+
+def _js_string(value: Any) -> str:
+    """A value's string form as JavaScript's String() gives it, for JSON-like values."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return repr(float(value))
+    if isinstance(value, list | tuple):
+        return ",".join("" if item is None else _js_string(item) for item in value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return "[object Object]"
+    return str(value)
