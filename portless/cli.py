@@ -102,8 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=getattr(args, "log_level", "info").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = getattr(args, "log_level", "info").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":  # gmqtt narrates every connection and subscription at INFO
+        for name in ("gmqtt", "portless.mqtt.gmqtt"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     handler = {"run": cmd_run, "validate": cmd_validate, "fmt": cmd_fmt,
                "nodes": cmd_nodes, "docs": cmd_docs}[args.command]
     try:

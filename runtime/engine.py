@@ -144,6 +144,8 @@ class Engine:
         """Stop every node (each awaited with a timeout), shared connections last."""
         self._drain_all()
         self._running = False
+        for node in self.nodes.values():
+            node.shutting_down = True
         await self._stop_nodes(list(self.nodes))
         self._queue.clear()
         self.flow = None

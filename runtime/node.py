@@ -63,6 +63,9 @@ class Node:
         self.context = context
         self.wires: list[list[Node]] = [[] for _ in range(self.outputs)]
         self.error_count = 0
+        self.shutting_down = False
+        """True while the engine stops for good (not a deploy): a node may keep state it
+        would otherwise clean up, such as a subscription in a persistent MQTT session."""
         self.last_status: dict[str, Any] | None = None
         self._timers: set[asyncio.TimerHandle] = set()
         self._tasks: set[asyncio.Task[Any]] = set()

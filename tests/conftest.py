@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.mosquitto import Mosquitto
 
 
 @pytest.fixture
@@ -19,3 +21,25 @@ def write_flow(tmp_path: Path) -> Callable[..., Path]:
                         encoding="utf-8")
         return path
     return write
+
+
+@pytest.fixture
+def mosquitto_factory(tmp_path: Path) -> Iterator[Callable[..., Mosquitto]]:
+    """Make (and at the end stop, by PID) real mosquitto brokers on free 127.0.0.1 ports."""
+    made: list[Mosquitto] = []
+
+    def make(name: str = "broker", **options: Any) -> Mosquitto:
+        broker = Mosquitto(tmp_path / name, **options)
+        made.append(broker)
+        broker.start()
+        return broker
+
+    yield make
+    for broker in made:
+        broker.kill()
+
+
+@pytest.fixture
+def mosquitto(mosquitto_factory: Callable[..., Mosquitto]) -> Mosquitto:
+    """A plain mosquitto (anonymous, persistence on) on a free 127.0.0.1 port."""
+    return mosquitto_factory()

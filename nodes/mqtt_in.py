@@ -1,0 +1,79 @@
+"""mqtt-in: receive messages (commands) over the device's own outbound connection."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from portless.nodes.mqtt_broker import LinkState, MqttBroker
+from portless.nodes.payload import PayloadError, decode, preview
+from portless.runtime import Node, make_message
+
+TOPIC_FILTER = r"^(\$share/[^/+#]+/)?(#|(([^/+#]*|\+)(/([^/+#]*|\+))*(/#)?))$"
+"""An MQTT topic filter: ``+`` a whole level, ``#`` only last, optional ``$share/group/``."""
+
+
+class MqttIn(Node):
+    type = "mqtt-in"
+    category = "network"
+    color = "#d8bfd8"
+    icon = "bridge"
+    inputs = 0
+    outputs = 1
+    schema = {
+        "title": "MQTT in",
+        "description": (
+            "Subscribes to a topic filter (wildcards `+` and `#`, shared subscriptions "
+            "`$share/group/filter`) and emits `{topic, payload, qos, retain, properties}` "
+            "for every message. The subscription is restored on every reconnect."),
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["broker", "topic"],
+        "properties": {
+            "broker": {"title": "Broker", "type": "string", "x-ref": "mqtt-broker",
+                       "description": "The mqtt-broker connection to subscribe on."},
+            "topic": {"title": "Topic filter", "type": "string", "minLength": 1,
+                      "pattern": TOPIC_FILTER,
+                      "description": "e.g. device/valve-1/cmd/#"},
+            "qos": {"title": "QoS", "enum": [0, 1, 2], "default": 1,
+                    "description": "Highest QoS to receive at."},
+            "format": {"title": "Format", "enum": ["auto", "json", "msgpack", "text", "raw"],
+                       "default": "auto",
+                       "description": "auto: by the MQTT 5 content type, then JSON if it "
+                                      "parses, else UTF-8 text, else bytes."},
+        },
+    }
+
+    async def start(self) -> None:
+        self._broker = cast(MqttBroker, self.shared_node(self.config["broker"]))
+        self._format = self.config["format"]
+        self._subscription = self._broker.subscribe(
+            self.config["topic"], self.config["qos"], self._on_message, self._on_refused)
+        self._unlisten = self._broker.add_state_listener(self._on_link)
+
+    async def stop(self) -> None:
+        self._unlisten()
+        # On shutdown the broker keeps the subscription in the persistent session, so
+        # commands sent while the device is away wait for it; on a deploy it goes.
+        self._broker.unsubscribe(self._subscription, keep_on_broker=self.shutting_down)
+
+    def _on_message(self, topic: str, data: bytes, qos: int,
+                    properties: dict[str, Any]) -> None:
+        content_type = properties.get("content_type")
+        try:
+            payload = decode(data, self._format, content_type[0] if content_type else None)
+        except PayloadError as exc:
+            self.warn(f"undecodable payload on {topic}: {exc}: {preview(data)}; dropped")
+            return
+        msg = make_message(payload, topic)
+        msg["qos"] = qos
+        msg["retain"] = bool(properties.get("retain"))
+        msg["properties"] = {key: value for key, value in properties.items()
+                             if key not in ("retain", "dup")}
+        self.send(msg)
+
+    def _on_refused(self, text: str) -> None:
+        self.warn(text)
+        self.status("red", text[:80], "ring")
+
+    def _on_link(self, state: LinkState) -> None:
+        self.status(state.fill, state.text, "dot" if state.connected else "ring")
