@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -15,12 +16,13 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from portless import __version__
+from portless.devbroker import DevBrokerError, dev_brokers
 from portless.runtime import (
     Engine,
     EventBus,
+    Flow,
     FlowError,
     FlowInvalid,
     Registry,
@@ -60,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("flow", metavar="FLOW", help="the flow file to run")
     run.add_argument("--no-editor", action="store_true",
                      help="headless: open no socket at all")
+    run.add_argument("--dev-broker", action="store_true",
+                     help="for the demo and development: use or start an MQTT broker on "
+                          "the loopback port the flow's mqtt-broker names (mosquitto from "
+                          "PATH, else the embedded amqtt of the 'demo' extra)")
     run.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
                      help=f"durable state such as outboxes (default {default_state_dir()})")
     run.add_argument("--log-level", default="info",
@@ -212,10 +218,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.no_editor:
         log.warning("the editor is not available yet; running headless (as with --no-editor)")
     state_dir = args.state_dir or default_state_dir()
-    return asyncio.run(_run(registry, flow, state_dir))
+    try:
+        return asyncio.run(_run(registry, flow, state_dir, args.dev_broker))
+    except DevBrokerError as exc:
+        print(f"portless: {exc}", file=sys.stderr)
+        return 1
 
 
-async def _run(registry: Registry, flow: Any, state_dir: Path) -> int:
+async def _run(registry: Registry, flow: Flow, state_dir: Path, dev_broker: bool) -> int:
+    async with dev_brokers(flow) if dev_broker else contextlib.nullcontext():
+        return await _run_flow(registry, flow, state_dir)
+
+
+async def _run_flow(registry: Registry, flow: Flow, state_dir: Path) -> int:
     events = EventBus()
     events.subscribe(log_event)
     engine = Engine(registry, events=events, state_dir=state_dir)

@@ -37,7 +37,7 @@ def test_every_command_has_help(command: str) -> None:
 
 def test_validate_accepts_the_shipped_flows() -> None:
     flows = sorted(str(p) for p in (ROOT / "flows").glob("*.json"))
-    result = portless("validate", *flows)
+    result = portless("validate", "--skip-env", *flows)  # valve-tls.json names ${MQTT_*}
     assert result.returncode == 0, result.stderr
 
 
