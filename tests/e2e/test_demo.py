@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from portless.runtime import Registry, load_flow
 
 import portless.devbroker as devbroker
-from portless.runtime import Registry, load_flow
 from tests.mosquitto import free_port
 from tests.mqtt_client import Watcher
 
@@ -74,10 +74,9 @@ async def test_dev_broker_falls_back_to_embedded_amqtt(
     port = free_port()
     flow = load_flow(demo_on(port, write_flow), Registry.discover())
     monkeypatch.setattr(devbroker.shutil, "which", lambda name: None)
-    async with devbroker.dev_brokers(flow):
-        async with Watcher(port, "a/#", version="3.1.1") as watcher:
-            watcher.publish("a/b", "hello")
-            (got,) = await watcher.wait_for(1)
+    async with devbroker.dev_brokers(flow), Watcher(port, "a/#", version="3.1.1") as watcher:
+        watcher.publish("a/b", "hello")
+        (got,) = await watcher.wait_for(1)
     assert got.payload == b"hello"
     assert not await devbroker._listening(port)  # stopped with the context
 
