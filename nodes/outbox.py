@@ -198,9 +198,10 @@ class Outbox:
         load deletes in batches rather than once per message.
         """
         self.flush()
-        slack = max(1, self.max_messages // 100)
-        need_count = max(0, self.count + 1 - self.max_messages) + slack
-        need_bytes = max(0, self.bytes + size - self.max_bytes) + self.max_bytes // 100
+        over_count = self.count + 1 - self.max_messages
+        over_bytes = self.bytes + size - self.max_bytes
+        need_count = over_count + max(1, self.max_messages // 100) if over_count > 0 else 0
+        need_bytes = over_bytes + self.max_bytes // 100 if over_bytes > 0 else 0
         dropped = freed = 0
         try:
             with self._transaction():
@@ -254,4 +255,7 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is None:
+            self._db.execute("COMMIT")
+        elif self._db.in_transaction:  # SQLITE_FULL, for one, has rolled back already
+            self._db.execute("ROLLBACK")

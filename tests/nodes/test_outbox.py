@@ -1,0 +1,150 @@
+"""The durable outbox: committed in batches, kept across a crash, bounded with a policy,
+and never losing a message it accepted."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from portless.nodes.outbox import Outbox, OutboxError
+
+
+def outbox(path: Path, problems: list[str] | None = None, **options: object) -> Outbox:
+    settings: dict[str, object] = {"max_messages": 1000, "max_bytes": 1_000_000, **options}
+    sink = problems if problems is not None else []
+    return Outbox(path / "outbox.sqlite3", on_problem=sink.append,
+                  **settings)  # type: ignore[arg-type]
+
+
+def rows(path: Path) -> list[bytes]:
+    with sqlite3.connect(path / "outbox.sqlite3") as db:
+        return [row[0] for row in db.execute("SELECT payload FROM outbox ORDER BY seq")]
+
+
+async def turn() -> None:
+    """Let the event loop run the outbox's end-of-turn commit."""
+    await asyncio.sleep(0)
+
+
+async def test_messages_added_in_one_turn_commit_together_and_survive_a_crash(
+        tmp_path: Path) -> None:
+    box = outbox(tmp_path)
+    for value in range(5):
+        assert box.add("device/valve-1/flow", str(value).encode(), 1, False, {})
+    assert rows(tmp_path) == []  # not accepted until the turn's commit
+    await turn()
+    assert rows(tmp_path) == [b"0", b"1", b"2", b"3", b"4"]
+    # No close(): as after SIGKILL. A new outbox on the same file has everything, in order.
+    again = outbox(tmp_path)
+    records = again.read(0, 100)
+    assert [r.payload for r in records] == [b"0", b"1", b"2", b"3", b"4"]
+    assert again.count == 5
+    assert again.ready.is_set()
+    assert records[0].properties == {}
+
+
+async def test_read_pages_in_order_and_acked_messages_are_deleted(tmp_path: Path) -> None:
+    box = outbox(tmp_path)
+    for value in range(10):
+        box.add("t", bytes([value]), 1, True, {"content_type": "application/octet-stream"})
+    await turn()
+    first = box.read(0, 4)
+    second = box.read(first[-1].seq, 4)
+    assert [r.payload[0] for r in first + second] == list(range(8))
+    assert first[0].retain
+    assert first[0].properties == {"content_type": "application/octet-stream"}
+    for record in first:
+        box.sending(record)
+        box.acked(record)
+    await turn()
+    assert box.count == 6
+    assert [p[0] for p in rows(tmp_path)] == list(range(4, 10))
+
+
+async def test_an_ack_after_the_connection_was_lost_is_ignored(tmp_path: Path) -> None:
+    box = outbox(tmp_path)
+    box.add("t", b"x", 1, False, {})
+    await turn()
+    (record,) = box.read(0, 1)
+    box.sending(record)
+    box.connection_lost()
+    box.acked(record)  # a stale acknowledgement must not delete what will be resent
+    await turn()
+    assert rows(tmp_path) == [b"x"]
+
+
+async def test_full_outbox_drops_the_oldest_and_counts_them(tmp_path: Path) -> None:
+    problems: list[str] = []
+    box = outbox(tmp_path, problems, max_messages=100)
+    for value in range(150):
+        box.add("t", str(value).encode(), 1, False, {})
+        await turn()
+    kept = [int(p) for p in rows(tmp_path)]
+    assert kept == list(range(150 - len(kept), 150))  # the newest, in order
+    assert 99 <= len(kept) <= 100
+    assert box.dropped == 150 - len(kept)
+    assert box.count == len(kept)
+    assert "policy drop-oldest" in problems[0]
+
+
+async def test_full_outbox_never_drops_what_is_in_flight(tmp_path: Path) -> None:
+    box = outbox(tmp_path, max_messages=10)
+    for value in range(10):
+        box.add("t", bytes([value]), 1, False, {})
+    await turn()
+    in_flight = box.read(0, 3)
+    for record in in_flight:
+        box.sending(record)
+    box.add("t", bytes([10]), 1, False, {})
+    await turn()
+    left = [p[0] for p in rows(tmp_path)]
+    assert left[:3] == [0, 1, 2]
+    assert 3 not in left
+    assert left[-1] == 10
+
+
+async def test_refuse_new_keeps_the_first_messages(tmp_path: Path) -> None:
+    problems: list[str] = []
+    box = outbox(tmp_path, problems, max_messages=100, policy="refuse-new")
+    accepted = [box.add("t", str(v).encode(), 1, False, {}) for v in range(150)]
+    await turn()
+    assert accepted == [True] * 100 + [False] * 50
+    assert [int(p) for p in rows(tmp_path)] == list(range(100))
+    assert box.refused == 50
+    assert "refused the new message" in problems[0]
+
+
+async def test_byte_bound_and_a_message_larger_than_the_outbox(tmp_path: Path) -> None:
+    problems: list[str] = []
+    box = outbox(tmp_path, problems, max_bytes=2000)
+    assert not box.add("t", b"x" * 5000, 1, False, {})
+    assert "larger than the whole outbox" in problems[0]
+    for value in range(30):
+        box.add("t", bytes([value]) * 99, 1, False, {})  # 100 bytes with the topic
+        await turn()
+    assert box.bytes <= 2000
+    assert box.bytes == sum(len(p) + 1 for p in rows(tmp_path))
+
+
+async def test_a_full_disk_refuses_the_batch_and_says_so(tmp_path: Path) -> None:
+    problems: list[str] = []
+    box = outbox(tmp_path, problems)
+    box.add("t", b"kept", 1, False, {})
+    await turn()
+    # sqlite's own limit on the file's size: the same SQLITE_FULL a full disk gives.
+    box._db.execute("PRAGMA max_page_count = 8")
+    for _ in range(50):
+        box.add("t", b"x" * 4000, 1, False, {})
+    await turn()
+    assert "database or disk is full" in problems[-1]
+    assert box.refused == 50
+    assert box.count == 1
+    assert rows(tmp_path) == [b"kept"]  # nothing half-written
+
+
+def test_an_outbox_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "outbox.sqlite3").write_text("this is not a database")
+    with pytest.raises(OutboxError, match=r"cannot open the outbox .*outbox.sqlite3"):
+        outbox(tmp_path)
