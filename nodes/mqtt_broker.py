@@ -38,6 +38,7 @@ import gmqtt
 from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 from gmqtt.mqtt.handler import MQTTConnectError
 from gmqtt.storage import PersistentStorage
+
 from portless.nodes.outbox import Outbox, Record
 from portless.runtime import Node
 from portless.runtime.node import Fill

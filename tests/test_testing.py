@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from portless.runtime import FlowInvalid, Message, Node
 
+from portless.runtime import FlowInvalid, Message, Node
 from portless.testing import arun_node, run_node
 from tests.nodetypes import Double, Split
 

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from portless.runtime import Registry, load_flow
 
 import portless.devbroker as devbroker
+from portless.runtime import Registry, load_flow
 from tests.mosquitto import free_port
 from tests.mqtt_client import Watcher
 

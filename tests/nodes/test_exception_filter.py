@@ -9,8 +9,8 @@ import itertools
 from typing import Any
 
 import pytest
-from portless.runtime import FlowInvalid, Message
 
+from portless.runtime import FlowInvalid, Message
 from portless.testing import FlowHarness, run_node
 
 TYPE = "exception-filter"

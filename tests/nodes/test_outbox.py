@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from portless.nodes.outbox import Outbox, OutboxError
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgpack
 import pytest
+
 from portless.nodes.payload import PayloadError, decode, encode, preview
 
 

@@ -7,8 +7,8 @@ import asyncio
 from typing import Any
 
 import pytest
-from portless.runtime import Engine, EventBus, Message, Node, Registry, check_flow
 
+from portless.runtime import Engine, EventBus, Message, Node, Registry, check_flow
 from portless.testing import FlowHarness
 from tests.nodetypes import TEST_TYPES, Connection
 

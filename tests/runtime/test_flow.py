@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from portless.runtime import FlowInvalid, Registry, canonical_text, check_flow, load_flow
 from portless.runtime.flow import write_flow
-
 from tests.nodetypes import TEST_TYPES
 
 

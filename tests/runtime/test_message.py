@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from portless.runtime import MISSING, clone_message, make_message, new_msgid, property_getter
 
 

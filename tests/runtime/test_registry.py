@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from portless.runtime import Node, Registry, RegistryError
 
 BUILT_INS = {"io-in", "exception-filter", "output", "debug"}
