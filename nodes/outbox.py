@@ -2,9 +2,9 @@
 
 Storage is sqlite3 from the standard library, in WAL mode with ``synchronous=NORMAL``:
 a committed message survives a crash of the process (SIGKILL), since the WAL is in
-the OS page cache before the commit returns, while a power cut may lose the
-transactions since the last WAL checkpoint (at most about a second of messages, as
-sqlite checkpoints every 1000 pages). Inserts and deletes are batched: every message
+the OS page cache before the commit returns. A checkpoint (which fsyncs) runs at most a
+second after any write, so a power cut loses at most about the last second of messages.
+Inserts and deletes are batched: every message
 added in one turn of the event loop goes into one transaction, and so does every
 acknowledgement, so durability does not cost a disk flush per message.
 
@@ -28,6 +28,8 @@ from typing import Any, Literal
 import msgpack
 
 FullPolicy = Literal["drop-oldest", "refuse-new"]
+CHECKPOINT_DELAY = 1.0
+"""Seconds from a write to the checkpoint that fsyncs it."""
 
 log = logging.getLogger("portless.outbox")
 
@@ -86,6 +88,7 @@ class Outbox:
         self._pending: list[tuple[str, bytes, int, int, bytes]] = []
         self._acked: list[tuple[int]] = []
         self._flush_handle: asyncio.Handle | None = None
+        self._checkpoint_handle: asyncio.TimerHandle | None = None
         self._last_full_log = 0.0
         self._db = self._open()
 
@@ -187,6 +190,17 @@ class Outbox:
             return
         if pending:
             self.ready.set()
+        if self._checkpoint_handle is None:
+            self._checkpoint_handle = asyncio.get_running_loop().call_later(
+                CHECKPOINT_DELAY, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        """Sync the WAL to disk (bounds what a power cut can take, see module docstring)."""
+        self._checkpoint_handle = None
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            log.warning("%s: checkpoint of %s failed: %s", self.name, self.path, exc)
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -242,6 +256,10 @@ class Outbox:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
         self.flush()
+        if self._checkpoint_handle is not None:
+            self._checkpoint_handle.cancel()
+            self._checkpoint_handle = None
+        self._checkpoint()
         self._db.close()
 
 
