@@ -267,7 +267,7 @@ class MqttBroker(Node):
                     client.connect(config["host"], self.port, ssl=self.ssl_context or False,
                                    keepalive=config["keepalive"], version=self.protocol),
                     config["connect_timeout"])
-            except (OSError, MQTTConnectError, TimeoutError, ssl.SSLError) as exc:
+            except Exception as exc:  # any failure to connect means: wait, then retry
                 await _disconnect(client)
                 self._set_state(LinkState("red", self._describe(exc)))
                 pause = delay / 2 + random.uniform(0, delay / 2)  # "equal jitter"
@@ -358,10 +358,10 @@ class MqttBroker(Node):
             for record in records:
                 while len(tracker.in_flight) >= window:
                     await tracker.slot_freed()
-                tracker.expect(record)
-                client.publish(record.topic, record.payload, qos=record.qos,
-                               retain=record.retain, **self._mqtt5_only(record.properties))
                 cursor = record.seq
+                if tracker.expect(record):
+                    client.publish(record.topic, record.payload, qos=record.qos,
+                                   retain=record.retain, **self._mqtt5_only(record.properties))
             await asyncio.sleep(0)
 
     def _mqtt5_only(self, properties: dict[str, Any]) -> dict[str, Any]:
@@ -447,10 +447,12 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
         self._untracked: set[int] = set()
         self._drained = asyncio.Event()
 
-    def expect(self, record: Record) -> None:
-        """The next QoS 1/2 publish carries ``record``."""
+    def expect(self, record: Record) -> bool:
+        """The next QoS 1/2 publish carries ``record``; False if the outbox dropped it."""
+        if not self.outbox.sending(record):
+            return False
         self._expected = record
-        self.outbox.sending(record)
+        return True
 
     def push_message(self, mid: int, raw_package: bytes) -> None:
         # Called on every QoS 1/2 publish, and again for QoS 2 when PUBREC swaps the

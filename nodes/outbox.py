@@ -85,6 +85,7 @@ class Outbox:
         self._on_problem = on_problem or (lambda text: None)
         self.in_flight: set[int] = set()
         """Seqs sent and not yet acknowledged; never dropped to make room."""
+        self._dropped_since_read: set[int] = set()
         self._pending: list[tuple[str, bytes, int, int, bytes]] = []
         self._acked: list[tuple[int]] = []
         self._flush_handle: asyncio.Handle | None = None
@@ -133,9 +134,13 @@ class Outbox:
         self._schedule_flush()
         return True
 
-    def sending(self, record: Record) -> None:
-        """``record`` is being published; keep it until ``acked`` or ``connection_lost``."""
+    def sending(self, record: Record) -> bool:
+        """``record`` is about to be published; keep it until ``acked`` or
+        ``connection_lost``. False if it was dropped to make room since it was read."""
+        if record.seq in self._dropped_since_read:
+            return False
         self.in_flight.add(record.seq)
+        return True
 
     def connection_lost(self) -> None:
         """Nothing in flight will be acknowledged now; it is all sent again later."""
@@ -153,6 +158,7 @@ class Outbox:
 
     def read(self, after_seq: int, limit: int) -> list[Record]:
         """Committed messages with ``seq`` above ``after_seq``, oldest first."""
+        self._dropped_since_read.clear()
         rows = self._db.execute(
             "SELECT seq, topic, payload, qos, retain, properties FROM outbox "
             "WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)).fetchall()
@@ -232,6 +238,7 @@ class Outbox:
                     dropped += 1
                     freed += row_size
                 self._db.executemany("DELETE FROM outbox WHERE seq = ?", victims)
+            self._dropped_since_read.update(seq for (seq,) in victims)
         except sqlite3.Error as exc:
             self._on_problem(f"cannot make room in {self.path}: {exc}")
             return

@@ -149,3 +149,19 @@ def test_an_outbox_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> Non
     (tmp_path / "outbox.sqlite3").write_text("this is not a database")
     with pytest.raises(OutboxError, match=r"cannot open the outbox .*outbox.sqlite3"):
         outbox(tmp_path)
+
+
+async def test_a_message_dropped_after_it_was_read_is_not_sent(tmp_path: Path) -> None:
+    box = outbox(tmp_path, max_messages=10)
+    for value in range(10):
+        box.add("t", bytes([value]), 1, False, {})
+    await turn()
+    page = box.read(0, 10)  # the sender holds this page...
+    box.add("t", bytes([10]), 1, False, {})  # ...when room is made for a new message
+    await turn()
+    sent = [record.payload[0] for record in page if box.sending(record)]
+    assert sent == [p[0] for p in rows(tmp_path) if p[0] < 10]
+    for record in page:
+        box.acked(record)
+    await turn()
+    assert box.count == len(rows(tmp_path)) == 1
