@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("flow", metavar="FLOW", help="the flow file to run")
     run.add_argument("--no-editor", action="store_true",
                      help="headless: open no socket at all")
+    run.add_argument("--editor-host", default="127.0.0.1", metavar="HOST",
+                     help="loopback address for the editor: 127.0.0.1 (default), ::1 or "
+                          "localhost; anything else is refused")
+    run.add_argument("--editor-port", type=int, default=1880, metavar="PORT",
+                     help="editor port (default 1880)")
     run.add_argument("--dev-broker", action="store_true",
                      help="for the demo and development: use or start an MQTT broker on "
                           "the loopback port the flow's mqtt-broker names (mosquitto from "
@@ -215,22 +220,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     except FlowInvalid as exc:
         _print_errors(exc.errors)
         return 1
+    editor = None
     if not args.no_editor:
-        log.warning("the editor is not available yet; running headless (as with --no-editor)")
+        from portless.editor.server import EditorAddressError, bind_address
+
+        try:
+            bind_address(args.editor_host, args.editor_port)  # refuse before anything binds
+        except EditorAddressError as exc:
+            print(f"portless: {exc}", file=sys.stderr)
+            return 2
+        editor = (args.editor_host, args.editor_port)
     state_dir = args.state_dir or default_state_dir()
     try:
-        return asyncio.run(_run(registry, flow, state_dir, args.dev_broker))
+        return asyncio.run(_run(registry, flow, state_dir, args.dev_broker, editor))
     except DevBrokerError as exc:
+        print(f"portless: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the editor's port is taken, say
         print(f"portless: {exc}", file=sys.stderr)
         return 1
 
 
-async def _run(registry: Registry, flow: Flow, state_dir: Path, dev_broker: bool) -> int:
+async def _run(registry: Registry, flow: Flow, state_dir: Path, dev_broker: bool,
+               editor: tuple[str, int] | None) -> int:
     async with dev_brokers(flow) if dev_broker else contextlib.nullcontext():
-        return await _run_flow(registry, flow, state_dir)
+        return await _run_flow(registry, flow, state_dir, editor)
 
 
-async def _run_flow(registry: Registry, flow: Flow, state_dir: Path) -> int:
+async def _run_flow(registry: Registry, flow: Flow, state_dir: Path,
+                    editor: tuple[str, int] | None) -> int:
     events = EventBus()
     events.subscribe(log_event)
     engine = Engine(registry, events=events, state_dir=state_dir)
@@ -239,9 +257,21 @@ async def _run_flow(registry: Registry, flow: Flow, state_dir: Path) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await engine.start(flow)
-    log.info("running %s: %d nodes, headless (no listening sockets)", flow.file, len(flow.nodes))
-    await stop.wait()
-    log.info("stopping")
-    await engine.stop()
-    log.info("stopped")
+    try:
+        if editor is None:
+            log.info("running %s: %d nodes, headless (no listening sockets)", flow.file,
+                     len(flow.nodes))
+            await stop.wait()
+        else:
+            from portless.editor.server import run_editor
+
+            host, port = editor
+            log.info("running %s: %d nodes, editor on %s port %d (loopback only)",
+                     flow.file, len(flow.nodes), host, port)
+            await run_editor(engine, registry, Path(flow.file), host=host, port=port,
+                             stop=stop)
+    finally:
+        log.info("stopping")
+        await engine.stop()
+        log.info("stopped")
     return 0

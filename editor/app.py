@@ -1,0 +1,125 @@
+"""The editor's HTTP API and websocket (Quart), behind the Guard.
+
+    GET  /                         the page (after the token exchange, see security.py)
+    GET  /api/nodes                node types: schema, category, ports (plugins included)
+    GET  /api/flow                 the flow (secrets masked), with an ETag
+    PUT  /api/flow                 If-Match: ETAG; validate -> write -> deploy changed nodes
+    POST /api/validate             the errors `portless validate` would print, nothing written
+    POST /api/nodes/<id>/inject    trigger a node (an io-in reads now)
+    WS   /api/ws                   node status, warnings, errors, debug, flow-changed
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from quart import Quart, Response, request, send_from_directory, websocket
+
+from portless.editor.flows import Conflict, FlowService
+from portless.editor.security import Guard
+from portless.editor.stream import Hub
+from portless.runtime import FlowInvalid, Registry, check_flow
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(service: FlowService, hub: Hub, *, port: int, token: str) -> Quart:
+    """The editor app for one running flow; ``token`` is this start's secret."""
+    app = Quart(__name__, static_folder=str(STATIC), static_url_path="/static")
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
+    registry, engine = service.registry, service.engine
+
+    @app.get("/")
+    async def index() -> Response:
+        response = await send_from_directory(STATIC, "index.html")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.get("/api/nodes")
+    async def nodes() -> Response:
+        return _json([node_type(cls, registry) for cls in registry])
+
+    @app.get("/api/flow")
+    async def get_flow() -> Response:
+        document, etag = service.read()
+        response = _json(document)
+        response.headers["ETag"] = f'"{etag}"'
+        return response
+
+    @app.put("/api/flow")
+    async def put_flow() -> Response:
+        document = await _body()
+        if isinstance(document, Response):
+            return document
+        try:
+            deployed = await service.write(document, request.headers.get("If-Match"))
+        except FlowInvalid as exc:
+            return _errors(exc)
+        except Conflict as exc:
+            text = ("the flow file changed since this page read it" if exc.status == 412
+                    else "send the ETag of GET /api/flow in If-Match")
+            return _json({"error": text, "etag": exc.etag}, exc.status)
+        report = deployed.report
+        response = _json({"etag": deployed.etag, "started": report.started,
+                          "stopped": report.stopped, "unchanged": report.unchanged})
+        response.headers["ETag"] = f'"{deployed.etag}"'
+        return response
+
+    @app.post("/api/validate")
+    async def validate() -> Response:
+        document = await _body()
+        if isinstance(document, Response):
+            return document
+        try:
+            check_flow(document, registry, str(service.path), resolve_env=False)
+        except FlowInvalid as exc:
+            return _errors(exc, 200)
+        return _json({"errors": [], "details": []})
+
+    @app.post("/api/nodes/<node_id>/inject")
+    async def inject(node_id: str) -> Response:
+        if node_id not in engine.nodes:
+            return _json({"error": f"no running node {node_id!r}"}, 404)
+        engine.inject(node_id)
+        return Response("", 204)
+
+    @app.websocket("/api/ws")
+    async def events() -> None:
+        page = hub.open()
+        try:
+            await websocket.accept()
+            async for frame in hub.frames(page):
+                await websocket.send(json.dumps(frame, default=str))
+        finally:
+            hub.close(page)
+
+    # Composed by wrapping, so the Quart test client goes through the guard as well.
+    app.asgi_app = Guard(app.asgi_app, port=port, token=token)  # type: ignore[method-assign,assignment]
+    return app
+
+
+def node_type(cls: Any, registry: Registry) -> dict[str, Any]:
+    """What the palette and the forms need to know of a node type."""
+    return {"type": cls.type, "category": cls.category, "inputs": cls.inputs,
+            "outputs": cls.outputs, "shared": cls.shared, "color": cls.color,
+            "icon": cls.icon, "source": registry.source(cls.type), "schema": cls.schema}
+
+
+async def _body() -> Any:
+    try:
+        return json.loads(await request.get_data(as_text=True))
+    except ValueError as exc:
+        return _json({"error": f"the request body is not JSON: {exc}"}, 400)
+
+
+def _errors(exc: FlowInvalid, status: int = 400) -> Response:
+    return _json({"errors": [str(error) for error in exc.errors],
+                  "details": [{"node": e.node_id, "pointer": e.pointer, "message": e.message}
+                              for e in exc.errors]}, status)
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(json.dumps(value), status, content_type="application/json")
+

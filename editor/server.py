@@ -1,0 +1,59 @@
+"""Serve the editor with Hypercorn inside the runtime's own event loop, on loopback only."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from pathlib import Path
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from portless.editor.app import create_app
+from portless.editor.flows import FlowService
+from portless.editor.stream import Hub
+from portless.editor.watch import watch_file
+from portless.runtime import Engine, Registry
+
+log = logging.getLogger("portless.editor")
+BIND_ADDRESSES = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "::1": "[::1]"}
+
+
+class EditorAddressError(ValueError):
+    """--editor-host names something other than a loopback address."""
+
+
+def bind_address(host: str, port: int) -> str:
+    """The Hypercorn bind string for a loopback host; anything else is refused."""
+    if host not in BIND_ADDRESSES:
+        raise EditorAddressError(
+            f"--editor-host {host}: the editor listens on loopback only (127.0.0.1, ::1 "
+            f"or localhost). To reach it from elsewhere, tunnel: "
+            f"ssh -L {port}:127.0.0.1:{port} DEVICE")
+    if not 0 < port < 65536:
+        raise EditorAddressError(f"--editor-port {port}: not a TCP port")
+    return f"{BIND_ADDRESSES[host]}:{port}"
+
+
+async def run_editor(engine: Engine, registry: Registry, flow_path: Path, *, host: str,
+                     port: int, stop: asyncio.Event) -> None:
+    """Serve the editor until ``stop`` is set. Prints the sign-in address once."""
+    bind = bind_address(host, port)
+    token = secrets.token_urlsafe(24)
+    service = FlowService(flow_path, engine, registry)
+    hub = Hub(engine.events)
+    app = create_app(service, hub, port=port, token=token)
+    config = Config()
+    config.bind = [bind]
+    config.accesslog = None
+    config.graceful_timeout = 1.0
+    shown = "[::1]" if host == "::1" else host
+    watcher = asyncio.get_running_loop().create_task(
+        watch_file(flow_path, service.etag, hub), name="editor: flow file watcher")
+    print(f"portless editor: http://{shown}:{port}/?token={token}", flush=True)
+    try:
+        await serve(app, config, shutdown_trigger=stop.wait)
+    finally:
+        watcher.cancel()
+        hub.shutdown()
