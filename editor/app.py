@@ -60,9 +60,9 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str) -> Quar
         except Conflict as exc:
             text = ("the flow file changed since this page read it" if exc.status == 412
                     else "send the ETag of GET /api/flow in If-Match")
-            return _json({"error": text, "etag": exc.etag}, exc.status)
+            return _json({"error": text, "etag": f'"{exc.etag}"'}, exc.status)
         report = deployed.report
-        response = _json({"etag": deployed.etag, "started": report.started,
+        response = _json({"etag": f'"{deployed.etag}"', "started": report.started,
                           "stopped": report.stopped, "unchanged": report.unchanged})
         response.headers["ETag"] = f'"{deployed.etag}"'
         return response

@@ -127,12 +127,17 @@ def _equal(given: str | None, expected: str) -> bool:
 
 async def _refuse(scope: Scope, send: Send, status: int, reason: str,
                   page: bytes | None = None) -> None:
-    if scope["type"] == "websocket":
-        # Closing before accepting makes the server answer the upgrade with 403.
-        await send({"type": "websocket.close", "code": 1008, "reason": reason})
-        return
     body = page if page is not None else json.dumps({"error": reason}).encode()
     kind = b"text/html; charset=utf-8" if page is not None else b"application/json"
+    if scope["type"] == "websocket":
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            # Closing before accepting makes the server answer the upgrade with 403.
+            await send({"type": "websocket.close", "code": 1008, "reason": reason})
+            return
+        await send({"type": "websocket.http.response.start", "status": status,
+                    "headers": [(b"content-type", kind)]})
+        await send({"type": "websocket.http.response.body", "body": body})
+        return
     await _respond(send, status, body, [(b"content-type", kind)])
 
 

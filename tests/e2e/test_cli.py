@@ -124,7 +124,10 @@ def listening_sockets(pid: int) -> list[str]:
     """Listening TCP sockets owned by a process, from /proc (no tool needed)."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = os.readlink(fd)
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:  # closed while we looked
+            continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     found = []

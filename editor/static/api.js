@@ -1,0 +1,76 @@
+// api.js: the editor's HTTP API and websocket. Same-origin only: the session cookie
+// (HttpOnly, set when the page was opened with ?token=...) rides along by itself and
+// the browser adds the Origin header the server checks on state-changing requests.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body && body.error ? body.error : `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+const listeners = new Set();
+/** Called with every 401 (the session is gone: the server restarted with a new token). */
+export const onUnauthorized = (fn) => listeners.add(fn);
+
+async function call(method, url, { body, headers = {} } = {}) {
+  const init = { method, headers: { ...headers }, credentials: 'same-origin', cache: 'no-store' };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers['Content-Type'] = 'application/json';
+  }
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = { error: text }; }
+  if (response.status === 401) listeners.forEach((fn) => fn());
+  const etag = (response.headers.get('ETag') || '').replace(/^W\//, '').replace(/"/g, '');
+  return { status: response.status, ok: response.ok, data, etag };
+}
+
+function expect(result) {
+  if (!result.ok) throw new ApiError(result.status, result.data);
+  return result;
+}
+
+/** The node types: [{type, category, inputs, outputs, shared, color, icon, source, schema}]. */
+export const getNodes = async () => expect(await call('GET', '/api/nodes')).data;
+
+/** The flow document (secrets masked) and its ETag. */
+export async function getFlow() {
+  const r = expect(await call('GET', '/api/flow'));
+  return { doc: r.data, etag: r.etag };
+}
+
+/** Deploy: {status: 200|400|412|..., data, etag}. The caller handles 400 and 412. */
+export const putFlow = (doc, etag) => call('PUT', '/api/flow', { body: doc, headers: { 'If-Match': `"${etag}"` } });
+
+/** {errors: [lines], details: [{node, pointer, message}]}; writes nothing. */
+export const validate = async (doc) => expect(await call('POST', '/api/validate', { body: doc })).data;
+
+export const inject = async (id) => expect(await call('POST', `/api/nodes/${encodeURIComponent(id)}/inject`));
+
+/** The event stream: onFrame(list of events); onState('open'|'closed'). Reconnects. */
+export function connect(onFrame, onState) {
+  let delay = 500;
+  let socket = null;
+  let stopped = false;
+  const open = () => {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    socket = new WebSocket(`${scheme}://${location.host}/api/ws`);
+    socket.onopen = () => { delay = 500; onState('open'); };
+    socket.onmessage = (event) => {
+      let frame;
+      try { frame = JSON.parse(event.data); } catch { return; }
+      onFrame(Array.isArray(frame) ? frame : [frame]);
+    };
+    socket.onclose = () => {
+      onState('closed');
+      if (!stopped) setTimeout(open, delay);
+      delay = Math.min(delay * 2, 10000);
+    };
+  };
+  open();
+  return { close() { stopped = true; socket && socket.close(); } };
+}

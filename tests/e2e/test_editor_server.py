@@ -1,0 +1,168 @@
+"""The editor as `portless run` serves it: a port audit of the real process, and the
+Host and Origin rules through real Hypercorn (raw sockets: a websocket client library
+would add a second Host header, which Hypercorn answers with 400 before the app runs)."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_cli import listening_sockets
+from tests.mosquitto import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Running:
+    def __init__(self, process: subprocess.Popen[str], port: int, token: str) -> None:
+        self.process, self.port, self.token = process, port, token
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Running]:
+    port = free_port()
+    flow = tmp_path / "demo.json"
+    document = json.loads((ROOT / "flows" / "demo.json").read_text())
+    for node in document["nodes"]:  # no broker: the test must not depend on one on 1883
+        if node["type"] == "mqtt-broker":
+            node["config"]["port"] = free_port()
+    flow.write_text(json.dumps(document))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portless", "run", str(flow), "--editor-port", str(port),
+         "--state-dir", str(tmp_path / "state")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.fullmatch(rf"portless editor: http://127\.0\.0\.1:{port}/\?token=(\S+)\n",
+                             line)
+        assert match, line
+        yield Running(process, port, match.group(1))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+class Answer:
+    def __init__(self, status: int, headers: dict[str, str]) -> None:
+        self.status, self.headers = status, headers
+
+    def getheader(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+
+def request(port: int, path: str, headers: dict[str, str], method: str = "GET") -> Answer:
+    """One request with exactly these headers (http.client adds no Host of its own)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        response.read()
+        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()})
+    finally:
+        connection.close()
+
+
+def test_the_only_listening_socket_is_the_editor_on_loopback(running: Running) -> None:
+    assert wait_listening(running) == [f"0100007F:{running.port:04X}"]
+
+
+def wait_listening(running: Running) -> list[str]:
+    # The address line is printed before Hypercorn binds; give it a moment to bind.
+    for _ in range(500):
+        found = listening_sockets(running.process.pid)
+        if found:
+            return found
+        request_ok = _connectable(running.port)
+        if request_ok:
+            return listening_sockets(running.process.pid)
+    return listening_sockets(running.process.pid)
+
+
+def _connectable(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.05):
+            return True
+    except OSError:
+        return False
+
+
+def test_host_rules_through_hypercorn(running: Running) -> None:
+    wait_listening(running)
+    bearer = {"Authorization": f"Bearer {running.token}"}
+    good = f"127.0.0.1:{running.port}"
+    assert request(running.port, "/api/flow", {"Host": good, **bearer}).status == 200
+    assert request(running.port, "/api/flow",
+                   {"Host": f"localhost:{running.port}", **bearer}).status == 200
+    for host in ("evil.example", f"evil.example:{running.port}", "127.0.0.1"):
+        assert request(running.port, "/api/flow", {"Host": host, **bearer}).status == 403
+    assert request(running.port, "/api/flow", {"Host": good}).status == 401
+
+
+def test_token_url_sets_the_session_cookie(running: Running) -> None:
+    wait_listening(running)
+    host = f"127.0.0.1:{running.port}"
+    response = request(running.port, f"/?token={running.token}", {"Host": host})
+    assert response.status == 303
+    cookie = response.getheader("Set-Cookie", "")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    session = cookie.split(";")[0]
+    assert request(running.port, "/api/nodes", {"Host": host, "Cookie": session}).status == 200
+    write = {"Host": host, "Cookie": session, "Content-Length": "0"}
+    assert request(running.port, "/api/nodes/valve-flow/inject", write, "POST").status == 403
+    assert request(running.port, "/api/nodes/valve-flow/inject",
+                   {**write, "Origin": f"http://{host}"}, "POST").status == 204
+
+
+def websocket_upgrade(port: int, host: str, origin: str, token: str) -> str:
+    """Send a websocket upgrade by hand; return the server's status line."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    lines = ["GET /api/ws HTTP/1.1", f"Host: {host}", "Upgrade: websocket",
+             "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13",
+             f"Origin: {origin}", f"Authorization: Bearer {token}", "", ""]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall("\r\n".join(lines).encode())
+        return conn.recv(4096).decode("latin-1").split("\r\n", 1)[0]
+
+
+def test_websocket_host_and_origin_rules_through_hypercorn(running: Running) -> None:
+    wait_listening(running)
+    port, token = running.port, running.token
+    good = f"127.0.0.1:{port}"
+    assert " 101 " in websocket_upgrade(port, good, f"http://{good}", token)
+    assert " 403 " in websocket_upgrade(port, f"evil.example:{port}",
+                                        f"http://evil.example:{port}", token)
+    assert " 403 " in websocket_upgrade(port, good, "http://evil.example", token)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "example.com"])
+def test_a_non_loopback_editor_host_is_refused_before_anything_binds(
+        tmp_path: Path, host: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "portless", "run", str(ROOT / "flows" / "demo.json"),
+         "--editor-host", host, "--state-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "the editor listens on loopback only" in result.stderr
+    assert "ssh -L 1880:127.0.0.1:1880" in result.stderr

@@ -1,0 +1,59 @@
+"""An editor app around a running engine and a flow file in a temp directory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from quart import Quart
+from quart.typing import TestClientProtocol
+
+from portless.editor.app import create_app
+from portless.editor.flows import FlowService
+from portless.editor.stream import Hub
+from portless.runtime import Engine, EventBus, Registry, load_flow
+
+PORT = 1880
+TOKEN = "test-token-123"
+ORIGIN = f"http://127.0.0.1:{PORT}"
+HOST = f"127.0.0.1:{PORT}"
+BEARER = {"Host": HOST, "Authorization": f"Bearer {TOKEN}"}
+
+FLOW: dict[str, Any] = {"version": 1, "nodes": [
+    {"id": "broker", "type": "mqtt-broker",
+     "config": {"host": "127.0.0.1", "port": 1, "password": "s3cret-pw",
+                "reconnect_min_delay": 60}},
+    {"id": "counter", "type": "io-in", "config": {"signal": "counter", "interval": 3600},
+     "wires": [["show"]], "x": 100, "y": 100},
+    {"id": "show", "type": "debug", "config": {}, "x": 300, "y": 100},
+]}
+
+
+@dataclass
+class Editor:
+    app: Quart
+    client: TestClientProtocol
+    engine: Engine
+    path: Path
+    hub: Hub
+
+
+@pytest.fixture
+async def editor(tmp_path: Path) -> AsyncIterator[Editor]:
+    path = tmp_path / "flow.json"
+    path.write_text(json.dumps(FLOW, indent=2))
+    registry = Registry.discover()
+    engine = Engine(registry, events=EventBus(), state_dir=tmp_path / "state")
+    await engine.start(load_flow(path, registry))
+    service = FlowService(path, engine, registry)
+    hub = Hub(engine.events)
+    app = create_app(service, hub, port=PORT, token=TOKEN)
+    try:
+        yield Editor(app, app.test_client(), engine, path, hub)
+    finally:
+        hub.shutdown()
+        await engine.stop()

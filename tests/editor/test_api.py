@@ -1,0 +1,174 @@
+"""The editor API: node types, the flow with ETag/If-Match, validate-write-deploy,
+inject, and the live event websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from portless.cli import main
+from portless.editor.stream import DEBUG_PER_NODE, Hub
+from portless.editor.watch import watch_file
+from portless.runtime import Event, EventBus, canonical_text
+from tests.editor.conftest import BEARER, ORIGIN, Editor
+
+
+async def get_flow(editor: Editor) -> tuple[dict[str, Any], str]:
+    response = await editor.client.get("/api/flow", headers=BEARER)
+    assert response.status_code == 200
+    return await response.get_json(), response.headers["ETag"]
+
+
+async def put_flow(editor: Editor, document: Any, etag: str | None) -> Any:
+    headers = {**BEARER, **({"If-Match": etag} if etag else {})}
+    return await editor.client.put("/api/flow", headers=headers,
+                                   data=json.dumps(document))
+
+
+async def test_node_types_carry_schemas_and_plugins(editor: Editor) -> None:
+    types = {t["type"]: t for t in await (await editor.client.get(
+        "/api/nodes", headers=BEARER)).get_json()}
+    assert {"io-in", "exception-filter", "mqtt-broker", "mqtt-out", "mqtt-in", "output",
+            "debug"} <= set(types)
+    assert types["mqtt-broker"]["shared"] is True
+    assert types["io-in"]["inputs"] == 0
+    assert "signal" in types["io-in"]["schema"]["properties"]
+    assert types["scale"]["source"].startswith("plugin portless-example-scale")
+
+
+async def test_deploy_writes_canonically_and_restarts_only_the_changed_node(
+        editor: Editor) -> None:
+    document, etag = await get_flow(editor)
+    counter_before = editor.engine.nodes["counter"]
+    show = next(n for n in document["nodes"] if n["id"] == "show")
+    show["config"]["property"] = "topic"
+    show["x"] = 333.4
+    response = await put_flow(editor, document, etag)
+    assert response.status_code == 200
+    result = await response.get_json()
+    assert result["started"] == ["show"]
+    assert result["stopped"] == ["show"]
+    assert editor.engine.nodes["counter"] is counter_before
+    assert editor.engine.nodes["show"].config["property"] == "topic"
+    text = editor.path.read_text()
+    assert text == canonical_text(json.loads(text))
+    assert '"x": 333' in text
+    assert response.headers["ETag"] == (await get_flow(editor))[1]
+
+
+async def test_masked_secret_keeps_the_value_on_disk(editor: Editor) -> None:
+    document, etag = await get_flow(editor)
+    assert (await put_flow(editor, document, etag)).status_code == 200
+    assert json.loads(editor.path.read_text())["nodes"][0]["config"]["password"] == \
+        "s3cret-pw"
+
+
+async def test_invalid_flow_is_400_with_validate_errors_and_nothing_written(
+        editor: Editor, capsys: pytest.CaptureFixture[str]) -> None:
+    before = editor.path.read_text()
+    document, etag = await get_flow(editor)
+    document["nodes"][1]["config"]["signal"] = "wobble"
+    document["nodes"][1]["wires"] = [["ghost"]]
+    response = await put_flow(editor, document, etag)
+    assert response.status_code == 400
+    body = await response.get_json()
+    path = str(editor.path)
+    assert f"{path}: node counter: /wires/0/0: wire to missing node 'ghost'" in body["errors"]
+    assert {"node": "counter", "pointer": "/config/signal"} in [
+        {"node": d["node"], "pointer": d["pointer"]} for d in body["details"]]
+    assert editor.path.read_text() == before
+    # the same lines `portless validate` prints for that file
+    bad = editor.path.with_name("bad.json")
+    bad.write_text(json.dumps(document))
+    assert main(["validate", str(bad)]) == 1
+    printed = capsys.readouterr().err.splitlines()
+    assert [line.replace(str(bad), path) for line in printed] == body["errors"]
+
+
+async def test_lost_updates_are_refused(editor: Editor) -> None:
+    document, etag = await get_flow(editor)
+    assert (await put_flow(editor, document, None)).status_code == 428
+    on_disk = json.loads(editor.path.read_text())
+    on_disk["nodes"][2]["name"] = "changed by git pull"
+    editor.path.write_text(json.dumps(on_disk))
+    before = editor.path.read_text()
+    response = await put_flow(editor, document, etag)
+    assert response.status_code == 412
+    assert (await response.get_json())["etag"] == (await get_flow(editor))[1]
+    assert editor.path.read_text() == before
+
+
+async def test_body_that_is_not_json_is_400(editor: Editor) -> None:
+    response = await editor.client.put("/api/flow", headers={**BEARER, "If-Match": "x"},
+                                       data="{nope")
+    assert response.status_code == 400
+    assert "not JSON" in (await response.get_json())["error"]
+
+
+async def test_validate_reports_without_writing(editor: Editor) -> None:
+    before = editor.path.read_text()
+    document, _ = await get_flow(editor)
+    document["nodes"][2]["type"] = "debgu"
+    response = await editor.client.post("/api/validate", headers=BEARER,
+                                        data=json.dumps(document))
+    body = await response.get_json()
+    assert body["details"] == [{"node": "show", "pointer": "/type",
+                                "message": "unknown node type 'debgu'; did you mean 'debug'?"}]
+    assert editor.path.read_text() == before
+
+
+async def test_inject_triggers_a_node_and_the_websocket_streams_it(editor: Editor) -> None:
+    assert (await editor.client.post("/api/nodes/ghost/inject", headers=BEARER)
+            ).status_code == 404
+    headers = {**BEARER, "Origin": ORIGIN}
+    async with editor.client.websocket("/api/ws", headers=headers) as socket:
+        first = json.loads(await socket.receive())
+        assert {"kind": "status", "node": "broker"} in [
+            {"kind": item["kind"], "node": item["node"]} for item in first]
+        assert (await editor.client.post("/api/nodes/counter/inject", headers=BEARER)
+                ).status_code == 204
+        async with asyncio.timeout(5):
+            while True:
+                frame = json.loads(await socket.receive())
+                debug = [item for item in frame if item["kind"] == "debug"]
+                if debug:
+                    break
+    assert debug[0]["node"] == "show"
+
+
+async def test_a_flood_of_debug_messages_is_capped_and_counted() -> None:
+    bus = EventBus()
+    hub = Hub(bus)
+    page = hub.open()
+    for value in range(10_000):
+        bus.publish(Event("debug", "fast", {"text": str(value)}))
+    bus.publish(Event("status", "fast", {"fill": "green", "text": "10000"}))
+    frame = page.take()
+    debug = [item for item in frame if item["kind"] == "debug"]
+    assert len(debug) == DEBUG_PER_NODE
+    assert {"kind": "left-out", "node": "fast", "count": 10_000 - DEBUG_PER_NODE} in frame
+    assert [item["text"] for item in frame if item["kind"] == "status"] == ["10000"]
+    assert page.take() == []  # nothing queued behind
+    hub.shutdown()
+
+
+async def test_pages_hear_when_the_file_changes_on_disk(editor: Editor) -> None:
+    page = editor.hub.open()
+    page.take()
+    watcher = asyncio.create_task(watch_file(
+        editor.path, lambda: canonical_text(json.loads(editor.path.read_text())), editor.hub))
+    try:
+        await asyncio.sleep(0)  # let the watcher take its first look
+        document = json.loads(editor.path.read_text())
+        document["name"] = "edited elsewhere"
+        editor.path.write_text(json.dumps(document))
+        async with asyncio.timeout(5):
+            while not page.items:
+                page.ready.clear()
+                await page.ready.wait()
+    finally:
+        watcher.cancel()
+    assert page.items[0]["kind"] == "flow-changed"

@@ -1,0 +1,126 @@
+"""Every rule of the editor's guard, in both directions: Host (DNS rebinding), the
+token-for-cookie exchange, bearer tokens, Origin on state-changing requests and
+websockets, and secrets that never leave the server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from quart.testing import WebsocketResponseError
+
+from tests.editor.conftest import BEARER, HOST, ORIGIN, PORT, TOKEN, Editor
+
+
+async def signed_in(editor: Editor) -> str:
+    """Open the token URL as a browser does; return the session cookie it set."""
+    response = await editor.client.get(f"/?token={TOKEN}", headers={"Host": HOST})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    cookie = response.headers["Set-Cookie"]
+    for attribute in ("HttpOnly", "SameSite=Strict", "Path=/"):
+        assert attribute in cookie
+    return cookie.split(";")[0]
+
+
+@pytest.mark.parametrize("host", [f"127.0.0.1:{PORT}", f"localhost:{PORT}", f"[::1]:{PORT}",
+                                  f"LOCALHOST:{PORT}"])
+async def test_loopback_hosts_with_the_editor_port_are_allowed(
+        editor: Editor, host: str) -> None:
+    response = await editor.client.get("/api/nodes", headers={**BEARER, "Host": host})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example", f"evil.example:{PORT}", "127.0.0.1",
+                                  "127.0.0.1:8080", f"192.168.1.20:{PORT}",
+                                  f"127.0.0.1.nip.io:{PORT}", ""])
+async def test_foreign_or_portless_hosts_are_refused(editor: Editor, host: str) -> None:
+    """DNS rebinding: a foreign name pointed at 127.0.0.1 still says its own name."""
+    response = await editor.client.get("/api/flow", headers={**BEARER, "Host": host})
+    assert response.status_code == 403
+    assert "is not this editor's address" in (await response.get_json())["error"]
+
+
+async def test_api_without_credentials_is_401(editor: Editor) -> None:
+    for path in ("/api/nodes", "/api/flow"):
+        response = await editor.client.get(path, headers={"Host": HOST})
+        assert response.status_code == 401
+    page = await editor.client.get("/", headers={"Host": HOST})
+    assert page.status_code == 401
+    assert "token" in (await page.get_data(as_text=True))
+
+
+async def test_wrong_token_and_wrong_cookie_are_401(editor: Editor) -> None:
+    assert (await editor.client.get("/?token=guess", headers={"Host": HOST})).status_code == 401
+    response = await editor.client.get("/api/flow", headers={
+        "Host": HOST, "Authorization": "Bearer guess"})
+    assert response.status_code == 401
+    response = await editor.client.get("/api/flow", headers={
+        "Host": HOST, "Cookie": "portless_session=guess"})
+    assert response.status_code == 401
+
+
+async def test_token_is_exchanged_for_a_cookie_that_opens_the_api(editor: Editor) -> None:
+    cookie = await signed_in(editor)
+    assert TOKEN not in cookie  # the cookie is a separate session secret
+    response = await editor.client.get("/api/flow", headers={"Host": HOST, "Cookie": cookie})
+    assert response.status_code == 200
+    page = await editor.client.get("/", headers={"Host": HOST, "Cookie": cookie})
+    assert page.status_code == 200
+
+
+async def test_static_files_need_no_sign_in_but_a_good_host(editor: Editor) -> None:
+    ok = await editor.client.get("/static/index.html", headers={"Host": HOST})
+    assert ok.status_code == 200
+    bad = await editor.client.get("/static/index.html", headers={"Host": "evil.example"})
+    assert bad.status_code == 403
+
+
+async def test_cookie_writes_need_a_same_origin_origin(editor: Editor) -> None:
+    cookie = await signed_in(editor)
+    headers = {"Host": HOST, "Cookie": cookie}
+    for origin in (None, "http://evil.example", f"http://localhost:{PORT}", "null"):
+        sent = {**headers, **({"Origin": origin} if origin else {})}
+        response = await editor.client.post("/api/nodes/counter/inject", headers=sent)
+        assert response.status_code == 403, origin
+    response = await editor.client.post("/api/nodes/counter/inject",
+                                        headers={**headers, "Origin": ORIGIN})
+    assert response.status_code == 204
+
+
+async def test_bearer_writes_need_no_origin(editor: Editor) -> None:
+    response = await editor.client.post("/api/nodes/counter/inject", headers=BEARER)
+    assert response.status_code == 204
+
+
+async def test_cookie_reads_need_no_origin(editor: Editor) -> None:
+    cookie = await signed_in(editor)
+    response = await editor.client.get("/api/nodes", headers={"Host": HOST, "Cookie": cookie})
+    assert response.status_code == 200
+
+
+async def test_websocket_needs_credentials_and_same_origin(editor: Editor) -> None:
+    cookie = await signed_in(editor)
+    good = {"Host": HOST, "Cookie": cookie, "Origin": ORIGIN}
+    async with editor.client.websocket("/api/ws", headers=good) as socket:
+        frame = json.loads(await socket.receive())
+    assert any(item["kind"] == "status" for item in frame) or frame == []
+    refusals = [({"Host": HOST, "Cookie": cookie, "Origin": "http://evil.example"}, 403),
+                ({"Host": HOST, "Cookie": cookie}, 403),
+                ({**BEARER, "Origin": "http://evil.example"}, 403),
+                ({"Host": "evil.example", "Cookie": cookie, "Origin": ORIGIN}, 403),
+                ({"Host": HOST, "Origin": ORIGIN}, 401)]
+    for headers, status in refusals:
+        fresh = editor.app.test_client()  # no cookie jar from the sign-in above
+        with pytest.raises(WebsocketResponseError) as refused:
+            async with fresh.websocket("/api/ws", headers=headers) as socket:
+                await socket.receive()
+        assert refused.value.response.status_code == status, headers
+
+
+async def test_secret_fields_are_never_sent_back(editor: Editor) -> None:
+    response = await editor.client.get("/api/flow", headers=BEARER)
+    text = await response.get_data(as_text=True)
+    assert "s3cret-pw" not in text
+    broker = next(n for n in json.loads(text)["nodes"] if n["id"] == "broker")
+    assert broker["config"]["password"] == "\u2022" * 6
