@@ -46,6 +46,17 @@ from portless.runtime.node import Fill
 log = logging.getLogger("portless.mqtt")
 gmqtt_log = logging.getLogger("portless.mqtt.gmqtt")
 
+
+class _OwnReconnectOff(logging.Filter):
+    """gmqtt's reconnect is switched off on purpose (see above), and gmqtt says so with
+    an ERROR at every lost connection; that line is noise, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "max number of failed connection attempts" not in record.getMessage()
+
+
+gmqtt_log.addFilter(_OwnReconnectOff())
+
 MessageHandler = Callable[[str, bytes, int, dict[str, Any]], None]
 StateListener = Callable[["LinkState"], None]
 
@@ -263,10 +274,13 @@ class MqttBroker(Node):
             client = self._make_client(tracker, lost)
             self._set_state(LinkState("yellow", "connecting"))
             try:
-                await asyncio.wait_for(
-                    client.connect(config["host"], self.port, ssl=self.ssl_context or False,
-                                   keepalive=config["keepalive"], version=self.protocol),
-                    config["connect_timeout"])
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a
+                # cancellation (stop) that arrives as the attempt fails, and the loop
+                # would go on connecting until the engine's stop timeout.
+                async with asyncio.timeout(config["connect_timeout"]):
+                    await client.connect(config["host"], self.port,
+                                         ssl=self.ssl_context or False,
+                                         keepalive=config["keepalive"], version=self.protocol)
             except Exception as exc:  # any failure to connect means: wait, then retry
                 await _disconnect(client)
                 self._set_state(LinkState("red", self._describe(exc)))
@@ -284,7 +298,7 @@ class MqttBroker(Node):
                 sender.cancel()
                 self._client = self._tracker = None
                 self.outbox.connection_lost()
-            self._set_state(LinkState("red", f"disconnected: {self.outbox.count} waiting"))
+            self._set_state(LinkState("red", "disconnected"))
             await _disconnect(client)
 
     def _make_client(self, tracker: AckTracker, lost: asyncio.Event) -> gmqtt.Client:
@@ -556,6 +570,7 @@ class _ServerNameContext(ssl.SSLContext):
 async def _disconnect(client: gmqtt.Client) -> None:
     """Close a client for good: no reconnect left pending, no exception escaping."""
     try:
-        await asyncio.wait_for(client.disconnect(), 2.0)
+        async with asyncio.timeout(2.0):  # not wait_for: it can lose a cancellation
+            await client.disconnect()
     except Exception as exc:
         log.debug("disconnect: %s", exc)

@@ -91,6 +91,7 @@ class Outbox:
         self._flush_handle: asyncio.Handle | None = None
         self._checkpoint_handle: asyncio.TimerHandle | None = None
         self._last_full_log = 0.0
+        self._full_summary: asyncio.TimerHandle | None = None
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -248,10 +249,18 @@ class Outbox:
         self._log_full(f"dropped the {dropped} oldest message(s)")
 
     def _log_full(self, action: str) -> None:
-        now = time.monotonic()
-        if now - self._last_full_log < 5.0:
-            return
-        self._last_full_log = now
+        """Report a full outbox at once, then at most once per 5 s; what happens within
+        those 5 s is summed up at their end, so the totals of a burst are reported too."""
+        wait = self._last_full_log + 5.0 - time.monotonic()
+        if wait <= 0:
+            self._report_full(action)
+        elif self._full_summary is None:
+            self._full_summary = asyncio.get_running_loop().call_later(
+                wait, self._report_full, "still full")
+
+    def _report_full(self, action: str) -> None:
+        self._full_summary = None
+        self._last_full_log = time.monotonic()
         text = (f"outbox full ({self.max_messages} messages / {self.max_bytes} bytes, "
                 f"policy {self.policy}): {action}; {self.dropped} dropped and "
                 f"{self.refused} refused since start")
@@ -260,6 +269,9 @@ class Outbox:
 
     def close(self) -> None:
         """Commit what is pending and close the database."""
+        if self._full_summary is not None:
+            self._full_summary.cancel()
+            self._full_summary = None
         if self._flush_handle is not None:
             self._flush_handle.cancel()
         self.flush()
