@@ -28,7 +28,7 @@ async def watch_file(path: Path, etag_of: Callable[[], str], hub: Hub) -> None:
         if etag != last_etag:
             last_etag = etag
             log.info("flow file %s changed on disk", path)
-            hub.broadcast({"kind": "flow-changed", "etag": etag})
+            hub.broadcast({"kind": "flow-changed", "etag": f'"{etag}"'})
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

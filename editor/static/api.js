@@ -10,6 +10,9 @@ export class ApiError extends Error {
   }
 }
 
+/** An ETag without quotes or weak prefix, however the server spelt it. */
+export const normEtag = (etag) => String(etag || '').replace(/^W\//, '').replace(/"/g, '');
+
 const listeners = new Set();
 /** Called with every 401 (the session is gone: the server restarted with a new token). */
 export const onUnauthorized = (fn) => listeners.add(fn);
@@ -25,7 +28,8 @@ async function call(method, url, { body, headers = {} } = {}) {
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = { error: text }; }
   if (response.status === 401) listeners.forEach((fn) => fn());
-  const etag = (response.headers.get('ETag') || '').replace(/^W\//, '').replace(/"/g, '');
+  if (data && typeof data.etag === 'string') data.etag = normEtag(data.etag);
+  const etag = normEtag(response.headers.get('ETag') || '');
   return { status: response.status, ok: response.ok, data, etag };
 }
 

@@ -35,7 +35,7 @@ export const clone = (value) => (value === undefined ? undefined : structuredClo
 export function stable(value) {
   if (Array.isArray(value)) return '[' + value.map(stable).join(',') + ']';
   if (value && typeof value === 'object') {
-    return '{' + Object.keys(value).sort().map((k) => JSON.stringify(k) + ':' + stable(value[k])).join(',') + '}';
+    return '{' + Object.keys(value).filter((k) => value[k] !== undefined).sort().map((k) => JSON.stringify(k) + ':' + stable(value[k])).join(',') + '}';
   }
   return JSON.stringify(value) ?? 'null';
 }
@@ -55,6 +55,7 @@ export function toast(text, kind = 'info', ms = 3500) {
   if (!box) document.body.append(box = h('div', { id: 'toasts', 'aria-live': 'polite' }));
   const item = h('div', { class: `toast ${kind}`, 'data-testid': 'toast', role: 'status' }, text);
   box.append(item);
+  while (box.childElementCount > 3) box.firstElementChild.remove();
   setTimeout(() => item.remove(), ms);
   return item;
 }

@@ -1,0 +1,190 @@
+// schema.js: what the editor needs of JSON Schema: which form control a field gets,
+// defaults, the client-side check of a config (so errors show before a round trip),
+// and the x-ref fields that point at shared connections.
+
+import { MASK, clone, equal } from './util.js';
+
+const SCALARS = ['string', 'number', 'integer', 'boolean', 'null'];
+
+export const typesOf = (schema) =>
+  schema && schema.type ? (Array.isArray(schema.type) ? schema.type : [schema.type]) : [];
+
+export const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The form control for a field: ref, enum, toggle, multi, string, number, boolean,
+ * object, map or json (a JSON text area for anything else). */
+export function kindOf(schema) {
+  if (!isObject(schema)) return 'json';
+  if (schema['x-ref']) return 'ref';
+  if (Array.isArray(schema.enum)) return 'enum';
+  const branches = schema.oneOf || schema.anyOf;
+  if (Array.isArray(branches)) {
+    const objects = branches.filter((b) => b.type === 'object');
+    if (branches.length === 2 && objects.length === 1 && branches.some((b) => b.const === false)) return 'toggle';
+    if (branches.every((b) => typesOf(b).length && typesOf(b).every((t) => SCALARS.includes(t)))) return 'multi';
+    return 'json';
+  }
+  const types = typesOf(schema);
+  const solid = types.filter((t) => t !== 'null');
+  if (solid.length === 1) {
+    const t = solid[0];
+    if (t === 'string') return 'string';
+    if (t === 'number' || t === 'integer') return 'number';
+    if (t === 'boolean') return 'boolean';
+    if (t === 'object') {
+      if (schema.properties) return 'object';
+      const extra = schema.additionalProperties;
+      if (isObject(extra) && typesOf(extra).length === 1 && SCALARS.includes(typesOf(extra)[0])) return 'map';
+    }
+    return 'json';
+  }
+  if (solid.length > 1 && solid.every((t) => SCALARS.includes(t))) return 'multi';
+  if (!types.length && schema.properties) return 'object';
+  return 'json';
+}
+
+/** The object branch of a oneOf/anyOf {const: false} | object field. */
+export const objectBranch = (schema) => (schema.oneOf || schema.anyOf || []).find((b) => b.type === 'object');
+
+/** Fill schema defaults into absent properties (in place), as the runtime does. */
+export function fillDefaults(schema, value) {
+  if (!isObject(value) || !isObject(schema)) return value;
+  for (const [key, sub] of Object.entries(schema.properties || {})) {
+    if (!(key in value)) {
+      if ('default' in sub) value[key] = clone(sub.default);
+      continue;
+    }
+    fillDefaults(sub, value[key]);
+    const objects = (sub.oneOf || sub.anyOf || []).filter((b) => b.type === 'object');
+    if (objects.length === 1) fillDefaults(objects[0], value[key]);
+  }
+  return value;
+}
+
+function isType(value, type) {
+  switch (type) {
+    case 'string': return typeof value === 'string';
+    case 'number': return typeof value === 'number' && Number.isFinite(value);
+    case 'integer': return Number.isInteger(value);
+    case 'boolean': return typeof value === 'boolean';
+    case 'null': return value === null;
+    case 'object': return isObject(value);
+    case 'array': return Array.isArray(value);
+    default: return true;
+  }
+}
+
+const TYPE_WORDS = { string: 'text', number: 'a number', integer: 'a whole number', boolean: 'true or false',
+  null: 'empty', object: 'an object', array: 'a list' };
+const show = (v) => JSON.stringify(v);
+const regexCache = new Map();
+function regex(pattern) {
+  if (!regexCache.has(pattern)) {
+    let re = null;
+    try { re = new RegExp(pattern, 'u'); } catch { try { re = new RegExp(pattern); } catch { re = null; } }
+    regexCache.set(pattern, re);
+  }
+  return regexCache.get(pattern);
+}
+
+/** Check a value against a schema; returns [{pointer, message}] (pointer of the field). */
+export function check(schema, value, pointer = '', out = []) {
+  if (!isObject(schema)) return out;
+  if (schema.writeOnly && value === MASK) return out;
+  const types = typesOf(schema);
+  if (types.length && !types.some((t) => isType(value, t))) {
+    out.push({ pointer, message: `must be ${types.map((t) => TYPE_WORDS[t] || t).join(' or ')}` });
+    return out;
+  }
+  if ('const' in schema && !equal(value, schema.const)) out.push({ pointer, message: `must be ${show(schema.const)}` });
+  if (Array.isArray(schema.enum) && !schema.enum.some((v) => equal(v, value))) {
+    out.push({ pointer, message: `must be one of ${schema.enum.map(show).join(', ')}` });
+  }
+  if (typeof value === 'string') {
+    if (schema.minLength !== undefined && value.length < schema.minLength) {
+      out.push({ pointer, message: schema.minLength === 1 ? 'must not be empty' : `must be at least ${schema.minLength} characters` });
+    }
+    if (schema.maxLength !== undefined && value.length > schema.maxLength) {
+      out.push({ pointer, message: `must be at most ${schema.maxLength} characters` });
+    }
+    const re = schema.pattern && regex(schema.pattern);
+    if (re && !re.test(value)) out.push({ pointer, message: `${show(value)} is not in the expected form (${schema.pattern})` });
+  }
+  if (typeof value === 'number') {
+    if (schema.minimum !== undefined && value < schema.minimum) out.push({ pointer, message: `must be at least ${schema.minimum}` });
+    if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) out.push({ pointer, message: `must be more than ${schema.exclusiveMinimum}` });
+    if (schema.maximum !== undefined && value > schema.maximum) out.push({ pointer, message: `must be at most ${schema.maximum}` });
+    if (schema.exclusiveMaximum !== undefined && value >= schema.exclusiveMaximum) out.push({ pointer, message: `must be less than ${schema.exclusiveMaximum}` });
+  }
+  if (isObject(value)) {
+    for (const key of schema.required || []) {
+      if (!(key in value)) out.push({ pointer: `${pointer}/${key}`, message: 'required' });
+    }
+    const props = schema.properties || {};
+    for (const [key, item] of Object.entries(value)) {
+      if (key in props) check(props[key], item, `${pointer}/${key}`, out);
+      else if (schema.additionalProperties === false) out.push({ pointer: `${pointer}/${key}`, message: `unknown field '${key}'` });
+      else if (isObject(schema.additionalProperties)) check(schema.additionalProperties, item, `${pointer}/${key}`, out);
+    }
+    if (schema.if) {
+      const branch = check(schema.if, value, pointer, []).length === 0 ? schema.then : schema.else;
+      if (branch) check(branch, value, pointer, out);
+    }
+  }
+  const branches = schema.oneOf || schema.anyOf;
+  if (Array.isArray(branches)) {
+    const results = branches.map((b) => check(b, value, pointer, []));
+    if (!results.some((r) => r.length === 0)) {
+      // Report the branch of the value's own type, else a summary of the choices.
+      const own = branches.findIndex((b) => typesOf(b).some((t) => isType(value, t)));
+      if (own >= 0) out.push(...results[own]);
+      else out.push({ pointer, message: `must be ${branches.map((b) => ('const' in b ? show(b.const) : typesOf(b).map((t) => TYPE_WORDS[t] || t).join(' or '))).join(' or ')}` });
+    }
+  }
+  for (const part of schema.allOf || []) check(part, value, pointer, out);
+  return out;
+}
+
+/** [{pointer, type, id, holder, key}] for every x-ref field set in a config, as the runtime finds them. */
+export function references(schema, config, pointer = '', out = []) {
+  if (!isObject(config) || !isObject(schema)) return out;
+  for (const [key, sub] of Object.entries(schema.properties || {})) {
+    if (!(key in config)) continue;
+    if (sub['x-ref'] && typeof config[key] === 'string' && config[key]) {
+      out.push({ pointer: `${pointer}/${key}`, type: sub['x-ref'], id: config[key], holder: config, key });
+    } else {
+      references(sub, config[key], `${pointer}/${key}`, out);
+      const object = objectBranch(sub);
+      if (object) references(object, config[key], `${pointer}/${key}`, out);
+    }
+  }
+  return out;
+}
+
+/** The x-ref fields of a schema (top level): [{key, type}]. */
+export const refFields = (schema) => Object.entries((schema && schema.properties) || {})
+  .filter(([, sub]) => sub['x-ref']).map(([key, sub]) => ({ key, type: sub['x-ref'] }));
+
+/** Keys of the writeOnly (secret) fields at the config's top level, as the server masks them. */
+export const secretKeys = (schema) => Object.entries((schema && schema.properties) || {})
+  .filter(([, sub]) => sub.writeOnly).map(([key]) => key);
+
+/** Client-side problems of one node: [{pointer, message}]. */
+export function checkNode(node, model) {
+  const type = model.type(node.type);
+  if (!type) return [{ pointer: '/type', message: `unknown node type '${node.type}'` }];
+  const config = fillDefaults(type.schema, clone(isObject(node.config) ? node.config : {}));
+  const errors = check(type.schema, config, '/config');
+  for (const ref of references(type.schema, config, '/config')) {
+    const target = model.get(ref.id);
+    if (!target) errors.push({ pointer: ref.pointer, message: `refers to missing ${ref.type} '${ref.id}'` });
+    else if (target.type !== ref.type) errors.push({ pointer: ref.pointer, message: `'${ref.id}' is a ${target.type}, not a ${ref.type}` });
+  }
+  (node.wires || []).forEach((targets, port) => {
+    if (port >= type.outputs) errors.push({ pointer: `/wires/${port}`, message: `output port ${port} does not exist` });
+    (targets || []).forEach((id, i) => {
+      if (!model.get(id)) errors.push({ pointer: `/wires/${port}/${i}`, message: `wire to missing node '${id}'` });
+    });
+  });
+  return errors;
+}
