@@ -10,13 +10,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import pipeline, startup
+from . import mqtt, pipeline, startup
 from .core import BenchError, Benchmark, Options, Row
 from .table import render
 
 BENCHMARKS: dict[str, Benchmark] = {
     "pipeline": pipeline.benchmark,
     "startup": startup.benchmark,
+    "mqtt": mqtt.benchmark,
 }
 QUICK = Options(messages=20_000, startup_runs=1, idle_seconds=1.0, quick=True)
 

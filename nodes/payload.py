@@ -18,6 +18,10 @@ CONTENT_TYPES = {
 }
 
 
+_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+"""One encoder for every message: ``json.dumps`` with options builds a new one per call."""
+
+
 class PayloadError(ValueError):
     """A payload that cannot be encoded or decoded in the chosen format."""
 
@@ -26,8 +30,7 @@ def encode(payload: Any, fmt: str) -> bytes:
     """Encode a message payload for the wire in ``fmt``; raises PayloadError."""
     try:
         if fmt == "json":
-            return json.dumps(payload, separators=(",", ":"), ensure_ascii=False,
-                              allow_nan=False).encode("utf-8")
+            return _json(payload).encode("utf-8")
         if fmt == "msgpack":
             return msgpack.packb(payload, use_bin_type=True)  # type: ignore[no-any-return]
         if fmt == "text":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from portless.nodes.outbox import Outbox, OutboxError
+from portless.nodes.outbox import ACK_DELAY, Outbox, OutboxError
 
 
 def outbox(path: Path, problems: list[str] | None = None, **options: object) -> Outbox:
@@ -27,6 +27,13 @@ def rows(path: Path) -> list[bytes]:
 async def turn() -> None:
     """Let the event loop run the outbox's end-of-turn commit."""
     await asyncio.sleep(0)
+
+
+async def acks_committed(box: Outbox) -> None:
+    """Wait until the outbox committed its acknowledgements (they wait up to ACK_DELAY)."""
+    async with asyncio.timeout(5):
+        while box._acked:  # noqa: ASYNC110 - the outbox's own timer commits them; no event
+            await asyncio.sleep(ACK_DELAY / 2)
 
 
 async def test_messages_added_in_one_turn_commit_together_and_survive_a_crash(
@@ -59,7 +66,8 @@ async def test_read_pages_in_order_and_acked_messages_are_deleted(tmp_path: Path
     for record in first:
         box.sending(record)
         box.acked(record)
-    await turn()
+    assert [p[0] for p in rows(tmp_path)] == list(range(10))  # deleted a little later
+    await acks_committed(box)
     assert box.count == 6
     assert [p[0] for p in rows(tmp_path)] == list(range(4, 10))
 
@@ -163,5 +171,5 @@ async def test_a_message_dropped_after_it_was_read_is_not_sent(tmp_path: Path) -
     assert sent == [p[0] for p in rows(tmp_path) if p[0] < 10]
     for record in page:
         box.acked(record)
-    await turn()
+    await acks_committed(box)
     assert box.count == len(rows(tmp_path)) == 1
