@@ -30,6 +30,7 @@ import logging
 import random
 import socket
 import ssl
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,15 +48,26 @@ log = logging.getLogger("portless.mqtt")
 gmqtt_log = logging.getLogger("portless.mqtt.gmqtt")
 
 
-class _OwnReconnectOff(logging.Filter):
-    """gmqtt's reconnect is switched off on purpose (see above), and gmqtt says so with
-    an ERROR at every lost connection; that line is noise, not an error."""
+class _GmqttNarration(logging.Filter):
+    """gmqtt logs every failed attempt and lost connection at WARNING and ERROR, some of it
+    wrong here ("CONNACK 0x87 is permanent, not reconnecting", "max number of failed
+    connection attempts achieved": this module reconnects itself), and tracebacks of
+    resets. The node says what matters once per change of link state, so gmqtt's lines
+    are DEBUG: shown with --log-level debug, dropped otherwise."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "max number of failed connection attempts" not in record.getMessage()
+        if record.levelno >= logging.CRITICAL:
+            return True
+        if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
+            return False
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
 
 
-gmqtt_log.addFilter(_OwnReconnectOff())
+# gmqtt's client and handler log through gmqtt_log (see _make_client); its protocol
+# module through its own logger.
+for _name in ("portless.mqtt.gmqtt", "gmqtt.mqtt.protocol"):
+    logging.getLogger(_name).addFilter(_GmqttNarration())
 
 MessageHandler = Callable[[str, bytes, int, dict[str, Any]], None]
 StateListener = Callable[["LinkState"], None]
@@ -66,7 +78,9 @@ _REFUSALS = {
     3: "refused: server unavailable", 136: "refused: server unavailable",
     137: "refused: server busy", 138: "refused: banned",
     4: "refused: bad username or password", 134: "refused: bad username or password",
-    5: "refused: not authorised", 135: "refused: not authorised",
+    # mosquitto answers a wrong password with this too, never with "bad username".
+    5: "refused: not authorised (check the username and password)",
+    135: "refused: not authorised (check the username and password)",
 }
 
 
@@ -337,7 +351,11 @@ class MqttBroker(Node):
         self._set_state(LinkState("green", "connected", connected=True))
 
     def _send_subscribe(self, client: gmqtt.Client, subscription: Subscription) -> None:
-        mid = client.subscribe(subscription.topic_filter, qos=subscription.qos)
+        # Over MQTT 5 a broker may send one copy of a message per matching subscription
+        # (mosquitto 2.0 does); the identifier says which subscription each copy is for.
+        identifier = ({"subscription_identifier": subscription.identifier}
+                      if self.protocol == MQTTv50 else {})
+        mid = client.subscribe(subscription.topic_filter, qos=subscription.qos, **identifier)
         self._pending_subacks.setdefault(mid, []).append(subscription)
 
     def _on_subscribe(self, client: gmqtt.Client, mid: int, codes: Any,
@@ -352,8 +370,10 @@ class MqttBroker(Node):
 
     def _on_message(self, client: gmqtt.Client, topic: str, payload: bytes, qos: int,
                     properties: dict[str, Any]) -> int:
+        identifiers = properties.get("subscription_identifier")
         for subscription in self._subscriptions:
-            if subscription.matches(topic):
+            if (subscription.identifier in identifiers if identifiers
+                    else subscription.matches(topic)):
                 subscription.handler(topic, payload, qos, properties)
         return 0
 
@@ -429,6 +449,9 @@ class Subscription:
         self.qos = qos
         self.handler = handler
         self.on_refused = on_refused
+        # MQTT 5 subscription identifier (1 .. 268435455): the same for the same filter,
+        # also across restarts, since a persistent session stamps queued messages with it.
+        self.identifier = zlib.crc32(topic_filter.encode()) % 268_435_455 + 1
         pattern = topic_filter
         if pattern.startswith("$share/"):  # $share/group/filter: messages carry the filter's topics
             pattern = pattern.split("/", 2)[2]
