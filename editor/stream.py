@@ -83,8 +83,10 @@ class Hub:
         self._unsubscribe = events.subscribe(self._on_event)
 
     def _on_event(self, event: Event) -> None:
-        if event.kind == "status":
+        if event.kind == "status" and event.data:
             self.last_status[event.node_id] = event.data
+        elif event.kind == "status":
+            self.last_status.pop(event.node_id, None)
         for page in self.pages:
             page.add(event)
 

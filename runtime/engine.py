@@ -161,8 +161,12 @@ class Engine:
         touched = changed | removed
         changed |= {spec.id for spec in flow.nodes if touched.intersection(spec.refs)}
         to_stop = [node_id for node_id in old if node_id in removed or node_id in changed]
+        had_status = [node_id for node_id in to_stop
+                      if node_id in self.nodes and self.nodes[node_id].last_status]
         self._drain_all()
         await self._stop_nodes(to_stop)
+        for node_id in had_status:  # a stopped node's status must not outlive it
+            self.events.publish(Event("status", node_id, {}))
         self.flow = flow
         await self._start_nodes([spec for spec in flow.nodes if spec.id in changed])
         self._link()

@@ -47,7 +47,9 @@ class EventBus:
 def log_event(event: Event) -> None:
     """The headless subscriber: every event becomes one log line naming its node."""
     data = event.data
-    if event.kind == "status":
+    if event.kind == "status" and not data:
+        log.info("node %s: status cleared", event.node_id)
+    elif event.kind == "status":
         log.info("node %s: status %s %s: %s",
                  event.node_id, data.get("fill"), data.get("shape"), data.get("text"))
     elif event.kind == "warning":

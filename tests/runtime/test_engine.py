@@ -259,3 +259,20 @@ async def test_fan_out_from_a_timer_copies_before_the_first_branch_runs() -> Non
         watched = await h.wait_for("watch", 3) + await h.wait_for("watch", 2, port=1)
     assert [m["payload"] for m in doubled] == [0, 2, 4, 6, 8]
     assert sorted(m["payload"] for m in watched) == [0, 1, 2, 3, 4]
+
+
+async def test_deploy_clears_the_status_of_the_nodes_it_stops() -> None:
+    registry = Registry(TEST_TYPES)
+    events: list[Any] = []
+    bus = EventBus()
+    bus.subscribe(events.append)
+    engine = Engine(registry, events=bus)
+    await engine.start(check_flow(flow(node("a", "test-double"), node("b", "test-double")),
+                                  registry))
+    engine.nodes["a"].status("red", "broken")
+    engine.nodes["b"].status("green", "fine")
+    await engine.deploy(check_flow(flow(node("a", "test-double", {"factor": 3}),
+                                        node("b", "test-double")), registry))
+    cleared = [e.node_id for e in events if e.kind == "status" and e.data == {}]
+    assert cleared == ["a"]
+    await engine.stop()
