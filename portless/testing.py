@@ -186,11 +186,12 @@ class FlowHarness:
                 await collector.arrived.wait()
         return collector.received[:count]
 
-    async def wait_event(self, predicate: Callable[[Event], bool], *,
+    async def wait_event(self, predicate: Callable[[Event], bool], *, since: int = 0,
                          timeout: float = 5.0) -> Event:
-        """Wait for the first event (past or future) that matches ``predicate``."""
+        """Wait for the first event from ``events[since:]`` on (past or future) that
+        matches ``predicate``; ``since=len(h.events)`` looks only at what comes next."""
         async with asyncio.timeout(timeout):
-            seen = 0
+            seen = since
             while True:
                 for event in self.events[seen:]:
                     if predicate(event):

@@ -112,15 +112,8 @@ class Sequence:
 async def next_event(h: FlowHarness, predicate: Callable[[Event], bool], *, since: int = 0,
                      timeout: float = 10.0, what: str = "event") -> Event:
     """The first event from index ``since`` on that matches; fails with the last statuses."""
-    seen = since
     try:
-        async with asyncio.timeout(timeout):
-            while True:
-                for event in h.events[seen:]:
-                    if predicate(event):
-                        return event
-                seen = len(h.events)
-                await h.changed()
+        return await h.wait_event(predicate, since=since, timeout=timeout)
     except TimeoutError:
         statuses = [f"{e.node_id}: {e.data.get('text')}" for e in h.events[since:]
                     if e.kind == "status"][-6:]

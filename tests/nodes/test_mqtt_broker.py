@@ -89,14 +89,7 @@ def status_is(node_id: str, check: Callable[[str], bool]) -> Callable[[Event], b
 async def wait_after(h: FlowHarness, start: int, predicate: Callable[[Event], bool], *,
                      timeout: float = 5.0) -> Event:
     """The first event from ``h.events[start:]`` on that matches ``predicate``."""
-    async with asyncio.timeout(timeout):
-        seen = start
-        while True:
-            for event in h.events[seen:]:
-                if predicate(event):
-                    return event
-            seen = len(h.events)
-            await h.changed()
+    return await h.wait_event(predicate, since=start, timeout=timeout)
 
 
 def after(h: FlowHarness, event: Event) -> int:

@@ -53,14 +53,7 @@ async def subscribed(h: FlowHarness, watcher: Watcher, node_id: str, topic: str)
 async def wait_after(h: FlowHarness, start: int, predicate: Callable[[Event], bool], *,
                      timeout: float = 5.0) -> Event:
     """The first event from ``h.events[start:]`` on that matches ``predicate``."""
-    async with asyncio.timeout(timeout):
-        seen = start
-        while True:
-            for event in h.events[seen:]:
-                if predicate(event):
-                    return event
-            seen = len(h.events)
-            await h.changed()
+    return await h.wait_event(predicate, since=start, timeout=timeout)
 
 
 async def until(h: FlowHarness, condition: Callable[[], bool], *, timeout: float = 5.0
