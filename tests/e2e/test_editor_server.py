@@ -166,3 +166,21 @@ def test_a_non_loopback_editor_host_is_refused_before_anything_binds(
     assert result.returncode == 2
     assert "the editor listens on loopback only" in result.stderr
     assert "ssh -L 1880:127.0.0.1:1880" in result.stderr
+
+
+def test_headless_demo_has_no_listening_socket(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portless", "run", str(ROOT / "flows" / "demo.json"),
+         "--no-editor", "--state-dir", str(tmp_path / "state")],
+        stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "running" in line:
+                break
+        assert "headless (no listening sockets)" in line
+        assert listening_sockets(process.pid) == []
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+    assert process.returncode == 0
