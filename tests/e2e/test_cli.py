@@ -37,7 +37,7 @@ def test_every_command_has_help(command: str) -> None:
 
 def test_validate_accepts_the_shipped_flows() -> None:
     flows = sorted(str(p) for p in (ROOT / "flows").glob("*.json"))
-    result = portless("validate", "--skip-env", *flows)  # valve-tls.json names ${MQTT_*}
+    result = portless("validate", *flows)
     assert result.returncode == 0, result.stderr
 
 
@@ -176,3 +176,17 @@ def test_pre_commit_hooks_run_on_the_shipped_flows() -> None:
     flows = sorted(str(p) for p in (ROOT / "flows").glob("*.json"))
     for entry in entries:
         assert portless(*entry[1:], *flows).returncode == 0
+
+
+def test_the_tls_example_needs_its_environment() -> None:
+    example = str(ROOT / "examples" / "valve-tls.json")
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("MQTT_")}
+    missing = subprocess.run([sys.executable, "-m", "portless", "validate", example],
+                             capture_output=True, text=True, timeout=60, env=bare)
+    assert missing.returncode == 1
+    assert (f"{example}: node plant-broker: /config/host: environment variable MQTT_HOST "
+            f"is not set") in missing.stderr.splitlines()
+    assert portless("validate", "--skip-env", example).returncode == 0
+    env = {"MQTT_HOST": "broker.plant.example", "MQTT_USERNAME": "valve-1",
+           "MQTT_PASSWORD": "secret", "MQTT_CA_FILE": "/etc/portless/ca.pem"}
+    assert portless("validate", example, env=env).returncode == 0
