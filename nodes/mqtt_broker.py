@@ -281,6 +281,7 @@ class MqttBroker(Node):
     # --- the connection loop -------------------------------------------------------------
     async def _run(self) -> None:
         config = self.config
+        loop = asyncio.get_running_loop()
         delay = config["reconnect_min_delay"]
         while True:
             lost = asyncio.Event()
@@ -298,22 +299,30 @@ class MqttBroker(Node):
             except Exception as exc:  # any failure to connect means: wait, then retry
                 await _disconnect(client)
                 self._set_state(LinkState("red", self._describe(exc)))
-                pause = delay / 2 + random.uniform(0, delay / 2)  # "equal jitter"
-                delay = min(delay * 2, config["reconnect_max_delay"])
-                await asyncio.sleep(pause)
-                continue
-            delay = config["reconnect_min_delay"]
-            self._client, self._tracker = client, tracker
-            self._connected(client)
-            sender = self.spawn(self._send_outbox(client, tracker), "outbox sender")
-            try:
-                await lost.wait()
-            finally:
-                sender.cancel()
-                self._client = self._tracker = None
-                self.outbox.connection_lost()
-            self._set_state(LinkState("red", "disconnected"))
-            await _disconnect(client)
+            else:
+                up_since = loop.time()
+                await self._stay_connected(client, tracker, lost)
+                if loop.time() - up_since >= config["reconnect_max_delay"]:
+                    delay = config["reconnect_min_delay"]  # it was a good link: retry soon
+            # Backoff also after a lost link, so a broker that drops us at once (a client
+            # id taken by another device, say) is not hammered.
+            await asyncio.sleep(delay / 2 + random.uniform(0, delay / 2))  # equal jitter
+            delay = min(delay * 2, config["reconnect_max_delay"])
+
+    async def _stay_connected(self, client: gmqtt.Client, tracker: AckTracker,
+                              lost: asyncio.Event) -> None:
+        """Serve one connection until the broker or the network drops it."""
+        self._client, self._tracker = client, tracker
+        self._connected(client)
+        sender = self.spawn(self._send_outbox(client, tracker), "outbox sender")
+        try:
+            await lost.wait()
+        finally:
+            sender.cancel()
+            self._client = self._tracker = None
+            self.outbox.connection_lost()
+        self._set_state(LinkState("red", "disconnected"))
+        await _disconnect(client)
 
     def _make_client(self, tracker: AckTracker, lost: asyncio.Event) -> gmqtt.Client:
         config = self.config

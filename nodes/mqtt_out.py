@@ -81,6 +81,12 @@ class MqttOut(Node):
         if not topic or not isinstance(topic, str):
             self.warn("no topic: set the node's topic or msg.topic; message dropped")
             return
+        if "+" in topic or "#" in topic or "\0" in topic:
+            # A broker disconnects a client that publishes to a filter; kept in the outbox
+            # it would be sent first on every reconnect and block all behind it.
+            self.warn(f"cannot publish to {topic!r}: + and # are for subscriptions; "
+                      f"message dropped")
+            return
         try:
             data = encode(msg.get("payload"), self._format)
         except PayloadError as exc:

@@ -475,3 +475,4 @@ async def test_a_persistent_session_delivers_commands_sent_while_the_device_was_
     assert (got["topic"], got["payload"]) == (CMD + "/open", "while-away")
     assert got["qos"] == 1
     assert live["payload"] == "after"
+

@@ -95,3 +95,18 @@ async def test_unencodable_payload_warns_and_the_rest_goes_on(
         event = await h.wait_event(lambda e: e.kind == "warning" and e.node_id == "out")
     assert warning in event.data["text"]
     assert b"fine" in got.payload
+
+
+@pytest.mark.parametrize("topic", ["device/+/flow", "device/#", "a\0b"])
+async def test_a_wildcard_topic_is_refused_before_it_can_block_the_outbox(
+        mosquitto: Mosquitto, topic: str) -> None:
+    document = device_flow(mosquitto.port, {"qos": 1})
+    async with Watcher(mosquitto.port, "t") as watcher, FlowHarness(document) as h:
+        await connected(h)
+        h.inject("out", {"topic": topic, "payload": 1})
+        h.inject("out", {"topic": "t", "payload": 2})
+        (got,) = await watcher.wait_for(1)
+        event = await h.wait_event(lambda e: e.kind == "warning" and e.node_id == "out")
+        assert h.engine.nodes["broker"].last_status["text"] == "connected"
+    assert got.payload == b"2"
+    assert "+ and # are for subscriptions" in event.data["text"]
