@@ -31,7 +31,7 @@ from portless.runtime import (
     load_flow,
     read_flow,
 )
-from portless.runtime.events import log_event
+from portless.runtime.events import LogSubscriber
 from portless.runtime.flow import check_shape
 from portless.runtime.reference import node_reference
 
@@ -250,7 +250,7 @@ async def _run(registry: Registry, flow: Flow, state_dir: Path, dev_broker: bool
 async def _run_flow(registry: Registry, flow: Flow, state_dir: Path,
                     editor: tuple[str, int] | None) -> int:
     events = EventBus()
-    events.subscribe(log_event)
+    events.subscribe(LogSubscriber())
     engine = Engine(registry, events=events, state_dir=state_dir)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

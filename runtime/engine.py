@@ -51,6 +51,8 @@ class Engine:
         self.flow: Flow | None = None
         self._queue: deque[tuple[Node, Message]] = deque()
         self._running = False
+        self._paused = False
+        """True while a deploy swaps nodes: messages queue up and go on afterwards."""
         self._draining = False
         self._resume: asyncio.Handle | None = None
         self._error_logged: dict[str, float] = {}
@@ -60,21 +62,27 @@ class Engine:
     # --- NodeContext --------------------------------------------------------------
     def deliver(self, target: Node, msg: Message) -> None:
         self._queue.append((target, msg))
-        if not self._draining and self._running:
+        if not self._draining and self._running and not self._paused:
             self._drain()
 
     def publish(self, event: Event) -> None:
         self.events.publish(event)
 
     def shared(self, node_id: str) -> Node:
-        return self.nodes[node_id]
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise RuntimeError(f"shared connection '{node_id}' is not running "
+                               f"(it failed to start; see its error)") from None
 
     def node_failed(self, node: Node, exc: BaseException, msg: Message | None = None) -> None:
         """A node raised: count it, show it, log it (at most once a second per node)."""
         node.error_count += 1
         text = f"{type(exc).__name__}: {exc}"
         node.status("red", text[:80], "ring")
-        node.context.publish(Event("error", node.id, {"text": text, "count": node.error_count}))
+        # Logged here, with its traceback, at most once a second per node.
+        node.context.publish(Event("error", node.id, {"text": text, "count": node.error_count,
+                                                      "logged": True}))
         now = time.monotonic()
         if now - self._error_logged.get(node.id, -1.0) >= 1.0:
             self._error_logged[node.id] = now
@@ -106,12 +114,12 @@ class Engine:
 
     def _resume_drain(self) -> None:
         self._resume = None
-        if self._running and not self._draining:
+        if self._running and not self._draining and not self._paused:
             self._drain()
 
     def _drain_all(self) -> None:
         """Deliver everything queued now, without yielding (before a deploy or stop)."""
-        while self._queue and self._running:
+        while self._queue and self._running and not self._paused:
             self._drain()
 
     async def wait_idle(self, timeout: float | None = None) -> None:
@@ -164,12 +172,20 @@ class Engine:
         had_status = [node_id for node_id in to_stop
                       if node_id in self.nodes and self.nodes[node_id].last_status]
         self._drain_all()
-        await self._stop_nodes(to_stop)
-        for node_id in had_status:  # a stopped node's status must not outlive it
-            self.events.publish(Event("status", node_id, {}))
-        self.flow = flow
-        await self._start_nodes([spec for spec in flow.nodes if spec.id in changed])
-        self._link()
+        # Hold delivery while nodes are swapped: nothing reaches a stopped node or one
+        # still starting; what queues up meanwhile goes to the new nodes afterwards.
+        self._paused = True
+        try:
+            await self._stop_nodes(to_stop)
+            for node_id in had_status:  # a stopped node's status must not outlive it
+                self.events.publish(Event("status", node_id, {}))
+            self.flow = flow
+            await self._start_nodes([spec for spec in flow.nodes if spec.id in changed])
+            self._link()
+            self._queue = deque((self.nodes[node.id], msg) for node, msg in self._queue
+                                if node.id in self.nodes)
+        finally:
+            self._paused = False
         self._drain_all_soon()
         unchanged = tuple(node_id for node_id in new if node_id not in changed)
         log.info("deployed %s: %d stopped, %d started, %d unchanged",
@@ -182,21 +198,31 @@ class Engine:
 
     async def _start_nodes(self, specs: list[NodeSpec]) -> None:
         ordered = sorted(specs, key=lambda spec: not self._cls(spec).shared)
+        built = []
         for spec in ordered:
-            node = self._cls(spec)(spec.id, spec.config, self, spec.name)
+            try:
+                node = self._cls(spec)(spec.id, spec.config, self, spec.name)
+            except Exception as exc:  # a plugin's __init__ that raises
+                self._failed_to_start(spec.id, exc)
+                continue
             self.nodes[spec.id] = node
+            built.append(node)
         self._link()
-        for spec in ordered:
-            node = self.nodes[spec.id]
+        for node in built:
             try:
                 await node.start()
             except Exception as exc:
-                log.error("node %s (%s) failed to start: %s", node.id, node.type, exc)
+                self._failed_to_start(node.id, exc)
                 node.status("red", f"failed to start: {exc}"[:80], "ring")
-                node.error(f"failed to start: {type(exc).__name__}: {exc}")
-                del self.nodes[spec.id]
+                del self.nodes[node.id]
                 await node._release()
                 self._link()
+
+    def _failed_to_start(self, node_id: str, exc: Exception) -> None:
+        """One log line and one error event; the rest of the flow runs without it."""
+        log.error("node %s failed to start: %s: %s", node_id, type(exc).__name__, exc)
+        self.events.publish(Event("error", node_id, {
+            "text": f"failed to start: {type(exc).__name__}: {exc}", "logged": True}))
 
     async def _stop_nodes(self, node_ids: list[str]) -> None:
         present = [self.nodes[node_id] for node_id in node_ids if node_id in self.nodes]

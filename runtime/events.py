@@ -6,6 +6,7 @@ Headless, a subscriber writes them to the log; the editor subscribes to stream t
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -44,17 +45,41 @@ class EventBus:
                 log.exception("event subscriber %r failed", subscriber)
 
 
-def log_event(event: Event) -> None:
-    """The headless subscriber: every event becomes one log line naming its node."""
-    data = event.data
-    if event.kind == "status" and not data:
-        log.info("node %s: status cleared", event.node_id)
-    elif event.kind == "status":
-        log.info("node %s: status %s %s: %s",
-                 event.node_id, data.get("fill"), data.get("shape"), data.get("text"))
-    elif event.kind == "warning":
-        log.warning("node %s: %s", event.node_id, data["text"])
-    elif event.kind == "error":
-        log.error("node %s: %s", event.node_id, data["text"])
-    else:
-        log.info("node %s: debug: %s", event.node_id, data.get("text"))
+class LogSubscriber:
+    """The headless subscriber: events become log lines naming their node.
+
+    Warnings and errors are logged at most once a second per node, with a count of
+    those left out since, so a node failing on every message cannot flood the log.
+    Events marked ``logged`` were already logged where they arose (with a traceback).
+    """
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self.interval = interval
+        self._last: dict[tuple[str, str], float] = {}
+        self._left_out: dict[tuple[str, str], int] = {}
+
+    def __call__(self, event: Event) -> None:
+        data = event.data
+        if event.kind == "status":
+            if data:
+                log.info("node %s: status %s %s: %s", event.node_id, data.get("fill"),
+                         data.get("shape"), data.get("text"))
+            else:
+                log.info("node %s: status cleared", event.node_id)
+        elif event.kind == "debug":
+            log.info("node %s: debug: %s", event.node_id, data.get("text"))
+        elif not data.get("logged") and self._due(event):
+            key = (event.node_id, event.kind)
+            more = self._left_out.pop(key, 0)
+            suffix = f" ({more} more since the last line)" if more else ""
+            level = logging.WARNING if event.kind == "warning" else logging.ERROR
+            log.log(level, "node %s: %s%s", event.node_id, data["text"], suffix)
+
+    def _due(self, event: Event) -> bool:
+        key = (event.node_id, event.kind)
+        now = time.monotonic()
+        if now - self._last.get(key, -self.interval) >= self.interval:
+            self._last[key] = now
+            return True
+        self._left_out[key] = self._left_out.get(key, 0) + 1
+        return False

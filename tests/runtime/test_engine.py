@@ -4,6 +4,7 @@ deploys that restart only what changed, and stops bounded by a timeout."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -276,3 +277,62 @@ async def test_deploy_clears_the_status_of_the_nodes_it_stops() -> None:
     cleared = [e.node_id for e in events if e.kind == "status" and e.data == {}]
     assert cleared == ["a"]
     await engine.stop()
+
+
+async def test_a_node_failing_on_every_message_logs_about_once_a_second(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from portless.runtime.events import LogSubscriber
+
+    bus = EventBus()
+    bus.subscribe(LogSubscriber())
+    registry = Registry(TEST_TYPES)
+    engine = Engine(registry, events=bus)
+    await engine.start(check_flow(flow(node("a", "test-double")), registry))
+    for _ in range(10_000):
+        engine.inject("a", {"payload": "boom"})
+    await engine.wait_idle(timeout=10)
+    await engine.stop()
+    lines = [r for r in caplog.records if "node a" in r.getMessage()
+             and r.levelno >= logging.WARNING]
+    assert engine.nodes == {}
+    assert 1 <= len(lines) <= 3  # not 10,000
+
+
+async def test_a_deploy_while_messages_flow_loses_none_and_reaches_no_stopped_node() -> None:
+    class Slow(Node):
+        """Takes a while to start and to stop, as a node opening a connection does."""
+
+        type = "test-slow"
+        schema = {"type": "object", "properties": {"label": {"type": "string"}}}
+
+        async def start(self) -> None:
+            await asyncio.sleep(0.05)  # the node's own slow start, not a test wait
+            self.running = True
+
+        async def stop(self) -> None:
+            self.running = False
+            await asyncio.sleep(0.05)
+
+        def on_input(self, msg: Message) -> None:
+            if not getattr(self, "running", False):
+                raise RuntimeError("message reached a node that is not running")
+            self.send(msg)
+
+    document = flow(node("count", "io-in", {"signal": "counter", "interval": 0.001},
+                         [["slow"]]),
+                    node("slow", "test-slow", {"label": "a"}))
+    async with FlowHarness(document, node_types=[Slow]) as h:
+        await h.wait_for("slow", 20)
+        changed = flow(node("count", "io-in", {"signal": "counter", "interval": 0.001},
+                            [["slow"]]),
+                       node("slow", "test-slow", {"label": "b"}))
+        changed["nodes"][1]["wires"] = [["slow.collect-0"]]
+        changed["nodes"].append({"id": "slow.collect-0", "type": "portless-testing-collector"})
+        changed["nodes"].append({"id": "count.collect-0", "type": "portless-testing-collector"})
+        changed["nodes"][0]["wires"] = [["slow", "count.collect-0"]]
+        await h.engine.deploy(check_flow(changed, h.registry))
+        sent = len(h.received("count"))
+        got = await h.wait_for("slow", sent + 20)
+    assert [e for e in h.events if e.kind == "error"] == []
+    values = [m["payload"] for m in got]
+    assert values == list(range(len(values)))  # none lost, none out of order
