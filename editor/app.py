@@ -17,7 +17,7 @@ from typing import Any
 
 from quart import Quart, Response, request, send_from_directory, websocket
 
-from portless.editor.flows import Conflict, FlowService
+from portless.editor.flows import UNREADABLE, Conflict, FlowService
 from portless.editor.security import Guard
 from portless.editor.stream import Hub
 from portless.runtime import FlowInvalid, Registry, check_flow
@@ -43,7 +43,12 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str) -> Quar
 
     @app.get("/api/flow")
     async def get_flow() -> Response:
-        document, etag = service.read()
+        try:
+            document, etag = service.read()
+        except FlowInvalid as exc:
+            response = _errors(exc, 409)
+            response.headers["ETag"] = f'"{UNREADABLE}"'
+            return response
         response = _json(document)
         response.headers["ETag"] = f'"{etag}"'
         return response

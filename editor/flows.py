@@ -14,6 +14,8 @@ from typing import Any
 from portless.runtime import (
     DeployReport,
     Engine,
+    FlowError,
+    FlowInvalid,
     Registry,
     canonical_text,
     check_flow,
@@ -23,6 +25,10 @@ from portless.runtime import (
 
 SECRET_MASK = "\u2022\u2022\u2022\u2022\u2022\u2022"
 """Sent in place of a secret's value; sent back, it means "keep the value on disk"."""
+
+
+UNREADABLE = "unreadable"
+"""The ETag of a flow file that is not valid JSON (mid-edit, or a bad merge)."""
 
 
 class Conflict(Exception):
@@ -51,7 +57,10 @@ class FlowService:
 
     def etag(self) -> str:
         """A hash of the file's canonical text: equal files have equal tags."""
-        return _etag(canonical_text(read_flow(self.path)))
+        try:
+            return _etag(canonical_text(read_flow(self.path)))
+        except FlowInvalid:
+            return UNREADABLE
 
     def read(self) -> tuple[dict[str, Any], str]:
         """The flow document with every secret masked, and its ETag."""
@@ -66,8 +75,11 @@ class FlowService:
         """Validate, write atomically in canonical form, deploy. Raises FlowInvalid
         (nothing written) or Conflict."""
         async with self._lock:
-            current = read_flow(self.path)
-            etag = _etag(canonical_text(current))
+            try:
+                current = read_flow(self.path)
+                etag = _etag(canonical_text(current))
+            except FlowInvalid:  # broken on disk (a bad merge): the page may overwrite it
+                current, etag = {"version": 1, "nodes": []}, UNREADABLE
             if if_match is None:
                 raise Conflict(428, etag)
             if if_match.strip('"') != etag:
@@ -83,9 +95,17 @@ class FlowService:
         """Put back the secrets the client sent masked, from the file on disk."""
         on_disk = {(node_id, key): config[key]
                    for config, key, node_id in self._secrets(current)}
+        lost = []
         for config, key, node_id in self._secrets(document):
             if config[key] == SECRET_MASK:
-                config[key] = on_disk.get((node_id, key), "")
+                if (node_id, key) not in on_disk:  # renamed or pasted: no value to keep
+                    lost.append(FlowError(str(self.path), f"{key} is masked, but no {key} "
+                                          f"is stored for this node (renamed or copied?); "
+                                          f"enter it again", node_id, f"/config/{key}"))
+                    continue
+                config[key] = on_disk[(node_id, key)]
+        if lost:
+            raise FlowInvalid(lost)
 
     def _secrets(self, document: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str, Any]]:
         """(config, key, node id) of every secret field (schema ``writeOnly``) set to a

@@ -20,7 +20,6 @@ import hmac
 import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -108,12 +107,10 @@ def _query(scope: Scope) -> dict[str, str]:
 
 
 def _cookies(headers: dict[str, str]) -> dict[str, str]:
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(headers.get("cookie", ""))
-    except Exception:  # a malformed Cookie header is simply no session
-        return {}
-    return {key: morsel.value for key, morsel in jar.items()}
+    """Name=value pairs of the Cookie header, parsed leniently: another app on localhost
+    may set cookies that a strict parser chokes on, and that must not hide ours."""
+    pairs = (part.strip().partition("=") for part in headers.get("cookie", "").split(";"))
+    return {name: value for name, _, value in pairs if name}
 
 
 def _bearer(headers: dict[str, str]) -> str | None:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from portless.editor.stream import Hub
-from portless.runtime import FlowInvalid
 
 log = logging.getLogger("portless.editor")
 POLL_SECONDS = 0.5
@@ -17,14 +16,14 @@ POLL_SECONDS = 0.5
 async def watch_file(path: Path, etag_of: Callable[[], str], hub: Hub) -> None:
     """Poll the file's size and mtime (cheap); on a change, broadcast its new ETag."""
     seen = _stamp(path)
-    last_etag = _etag(etag_of)
+    last_etag = etag_of()
     while True:
         await asyncio.sleep(POLL_SECONDS)
         stamp = _stamp(path)
         if stamp == seen:
             continue
         seen = stamp
-        etag = _etag(etag_of)
+        etag = etag_of()
         if etag != last_etag:
             last_etag = etag
             log.info("flow file %s changed on disk", path)
@@ -37,10 +36,3 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return stat.st_mtime_ns, stat.st_size
-
-
-def _etag(etag_of: Callable[[], str]) -> str:
-    try:
-        return etag_of()
-    except FlowInvalid:  # mid-edit or broken on disk: report it as changed
-        return "unreadable"

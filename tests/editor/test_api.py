@@ -172,3 +172,29 @@ async def test_pages_hear_when_the_file_changes_on_disk(editor: Editor) -> None:
     finally:
         watcher.cancel()
     assert page.items[0]["kind"] == "flow-changed"
+
+
+async def test_renaming_a_node_with_a_masked_secret_asks_for_it_again(editor: Editor) -> None:
+    before = editor.path.read_text()
+    document, etag = await get_flow(editor)
+    document["nodes"][0]["id"] = "plant-broker"  # the page sends the mask back
+    response = await put_flow(editor, document, etag)
+    assert response.status_code == 400
+    (detail,) = (await response.get_json())["details"]
+    assert detail["node"] == "plant-broker"
+    assert detail["pointer"] == "/config/password"
+    assert "enter it again" in detail["message"]
+    assert editor.path.read_text() == before  # the stored password is not erased
+
+
+async def test_an_unreadable_file_on_disk_can_be_overwritten(editor: Editor) -> None:
+    document, _ = await get_flow(editor)
+    editor.path.write_text("{ <<<<<<< HEAD")  # a bad merge
+    got = await editor.client.get("/api/flow", headers=BEARER)
+    assert got.status_code == 409
+    assert "not valid JSON" in (await got.get_json())["errors"][0]
+    document["nodes"][0]["config"]["password"] = "typed-again"
+    response = await put_flow(editor, document, got.headers["ETag"])
+    assert response.status_code == 200
+    assert json.loads(editor.path.read_text())["nodes"][0]["config"]["password"] == \
+        "typed-again"

@@ -124,3 +124,11 @@ async def test_secret_fields_are_never_sent_back(editor: Editor) -> None:
     assert "s3cret-pw" not in text
     broker = next(n for n in json.loads(text)["nodes"] if n["id"] == "broker")
     assert broker["config"]["password"] == "\u2022" * 6
+
+
+async def test_other_localhost_cookies_do_not_hide_the_session(editor: Editor) -> None:
+    cookie = await signed_in(editor)
+    fresh = editor.app.test_client()
+    messy = f'prefs={{"a":1}}; theme=a b c; {cookie}; other=1'
+    response = await fresh.get("/api/flow", headers={"Host": HOST, "Cookie": messy})
+    assert response.status_code == 200
