@@ -60,12 +60,19 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from portless.runtime import MISSING, Message, Node, clone_message, new_msgid, property_getter
+from portless.runtime import (
+    MISSING,
+    PROPERTY_PATH_PATTERN,
+    Message,
+    Node,
+    clone_message,
+    new_msgid,
+    property_getter,
+)
 
 MODES = ("changed", "changed-ignore-initial", "deadband", "deadband-or-equal",
          "narrowband", "narrowband-or-equal")
 PERCENT = r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)%$"
-PROPERTY_PATH = r"^[^.\[\]]+(?:\.[^.\[\]]+|\[[0-9]+\])*$"
 
 # Whether a numeric mode passes a change (below, equal to, above) the band.
 _BAND_RULES: dict[str, tuple[bool, bool, bool]] = {
@@ -130,7 +137,7 @@ class ExceptionFilter(Node):
                     "Narrowband modes: the reference before the first value; null starts "
                     "from the first value.")},
             "property": {
-                "title": "Property", "type": "string", "pattern": PROPERTY_PATH,
+                "title": "Property", "type": "string", "pattern": PROPERTY_PATH_PATTERN,
                 "default": "payload",
                 "description": (
                     "The message property to watch, as a path such as `payload` or "
@@ -139,7 +146,7 @@ class ExceptionFilter(Node):
                 "title": "Separate topics", "type": "boolean", "default": True,
                 "description": "Keep a separate reference (and rate and silence) per topic."},
             "topic_property": {
-                "title": "Topic property", "type": "string", "pattern": PROPERTY_PATH,
+                "title": "Topic property", "type": "string", "pattern": PROPERTY_PATH_PATTERN,
                 "default": "topic",
                 "description": "The message property that names the topic."},
             "min_interval": {

@@ -573,11 +573,13 @@ def make_ssl_context(tls: Any, node: Node) -> ssl.SSLContext | None:
     context = _ServerNameContext(ssl.PROTOCOL_TLS_CLIENT)
     context.server_name = tls["server_name"] or None
     if tls["ca_file"]:
-        context.load_verify_locations(cafile=tls["ca_file"])
+        _load("tls.ca_file", tls["ca_file"],
+              lambda: context.load_verify_locations(cafile=tls["ca_file"]))
     else:
         context.load_default_certs()
     if tls["cert_file"]:
-        context.load_cert_chain(tls["cert_file"], tls["key_file"] or None)
+        _load("tls.cert_file", tls["cert_file"],
+              lambda: context.load_cert_chain(tls["cert_file"], tls["key_file"] or None))
     if not tls["verify"]:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -585,6 +587,14 @@ def make_ssl_context(tls: Any, node: Node) -> ssl.SSLContext | None:
                     "read and change this connection. Use it for tests only.", node.id)
         node.warn("TLS certificate verification is off")
     return context
+
+
+def _load(field: str, path: str, load: Callable[[], None]) -> None:
+    """Load a certificate file; a failure names the field and the file."""
+    try:
+        load()
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"{field} {path}: {exc.strerror or exc}") from None
 
 
 class _ServerNameContext(ssl.SSLContext):

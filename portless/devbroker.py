@@ -23,7 +23,8 @@ from typing import Any
 from portless.runtime import Flow
 
 log = logging.getLogger("portless.devbroker")
-LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
+LOOPBACK_NAMES = {"127.0.0.1", "localhost"}
+"""Hosts the dev broker serves; it listens on 127.0.0.1, so not ::1."""
 
 
 class DevBrokerError(Exception):
@@ -38,8 +39,8 @@ def broker_ports(flow: Flow) -> list[int]:
             continue
         if spec.config["host"] not in LOOPBACK_NAMES:
             raise DevBrokerError(
-                f"node {spec.id}: --dev-broker serves only a loopback host, not "
-                f"{spec.config['host']!r}")
+                f"node {spec.id}: --dev-broker serves only a loopback host (127.0.0.1 or "
+                f"localhost), not {spec.config['host']!r}")
         if spec.config["tls"]:
             raise DevBrokerError(f"node {spec.id}: --dev-broker speaks plain MQTT; "
                                  f"turn tls off or run your own broker")

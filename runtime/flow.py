@@ -144,14 +144,18 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
                             + (f"; did you mean '{hint}'?" if hint else ""))]
     errors: list[FlowError] = []
     config = copy.deepcopy(entry.get("config", {}))
+    from_env: set[str] = set()
     if resolve_env:
-        for pointer, name in substitute_env(config, env):
+        for pointer, name in substitute_env(config, env, resolved=from_env):
             errors.append(error(f"/config{pointer}",
                                 f"environment variable {name} is not set"))
     fill_defaults(cls.schema, config)
     for problem in sorted(registry.validator(cls.type).iter_errors(config), key=_error_order):
-        errors.extend(error(f"/config{pointer}", message)
-                      for pointer, message in _describe(problem))
+        for pointer, message in _describe(problem):
+            if _shows_env_value(pointer, message, from_env, config):  # never echo a secret
+                message = (f"the value from the environment does not fit this field "
+                           f"({problem.validator}: {problem.validator_value!r}); not shown")
+            errors.append(error(f"/config{pointer}", message))
 
     wires = entry.get("wires", [])
     if len(wires) > cls.outputs:
@@ -182,6 +186,25 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
     spec = NodeSpec(node_id, cls.type, entry.get("name", ""), config,
                     tuple(tuple(port) for port in wires), tuple(refs))
     return spec, errors
+
+
+def _shows_env_value(pointer: str, message: str, from_env: set[str],
+                     config: dict[str, Any]) -> bool:
+    """Would this error message show (part of) a value taken from the environment?"""
+    if pointer in from_env:
+        return True
+    for env_pointer in from_env:
+        if env_pointer.startswith(pointer + "/") or not pointer:
+            value = _at(config, env_pointer)
+            if isinstance(value, str) and value and value in message:
+                return True
+    return False
+
+
+def _at(value: Any, pointer: str) -> Any:
+    for part in pointer.split("/")[1:]:
+        value = value[int(part)] if isinstance(value, list) else value.get(part)
+    return value
 
 
 def _error_order(error: ValidationError) -> tuple[str, ...]:
@@ -226,11 +249,12 @@ def _describe(error: ValidationError, path: list[Any] | None = None
 
 
 # --- config helpers ----------------------------------------------------------------
-def substitute_env(value: Any, env: Mapping[str, str], pointer: str = ""
-                   ) -> list[tuple[str, str]]:
+def substitute_env(value: Any, env: Mapping[str, str], pointer: str = "",
+                   resolved: set[str] | None = None) -> list[tuple[str, str]]:
     """Replace ``${NAME}`` in every string inside ``value`` (in place).
 
     Returns (pointer, name) for each variable that is not set; those stay as written.
+    The pointers of strings that took a value from the environment go into ``resolved``.
     """
     missing: list[tuple[str, str]] = []
     items = value.items() if isinstance(value, dict) else \
@@ -245,8 +269,10 @@ def substitute_env(value: Any, env: Mapping[str, str], pointer: str = ""
                 missing.append((where, name))
                 return match.group(0)
             value[key] = _ENV_PATTERN.sub(replace, item)
+            if resolved is not None and value[key] != item:
+                resolved.add(where)
         elif isinstance(item, dict | list):
-            missing.extend(substitute_env(item, env, where))
+            missing.extend(substitute_env(item, env, where, resolved))
     return missing
 
 

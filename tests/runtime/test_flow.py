@@ -228,3 +228,20 @@ def test_write_flow_failure_leaves_the_old_file(tmp_path: Path) -> None:
         write_flow(path, {"version": 1, "nodes": [{"id": "a", "config": {"x": object()}}]})
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_a_value_from_the_environment_is_never_echoed_in_an_error(registry: Registry) -> None:
+    document = {"version": 1, "nodes": [node("a", "test-double", {"factor": "${FACTOR}"})]}
+    errors = errors_of(document, registry, env={"FACTOR": "hunter2"})
+    assert len(errors) == 1
+    assert "hunter2" not in errors[0]
+    assert errors[0].startswith("flows/x.json: node a: /config/factor: the value from the "
+                                "environment does not fit this field")
+
+
+def test_an_env_value_inside_an_object_is_not_echoed_either(registry: Registry) -> None:
+    document = {"version": 1, "nodes": [{"id": "b", "type": "mqtt-broker", "config": {
+        "host": "h", "tls": {"ca_file": "${CA}", "verify": "${VERIFY}"}}}]}
+    errors = errors_of(document, registry, env={"CA": "/etc/ca.pem", "VERIFY": "s3cr3t-ish"})
+    assert errors
+    assert not any("s3cr3t-ish" in line for line in errors)
