@@ -20,7 +20,7 @@ from quart import Quart, Response, request, send_from_directory, websocket
 from portless.editor.flows import UNREADABLE, Conflict, FlowService
 from portless.editor.security import Guard
 from portless.editor.stream import Hub
-from portless.runtime import FlowInvalid, Registry, check_flow
+from portless.runtime import FlowInvalid, check_flow
 
 STATIC = Path(__file__).parent / "static"
 
@@ -39,7 +39,7 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str) -> Quar
 
     @app.get("/api/nodes")
     async def nodes() -> Response:
-        return _json([node_type(cls, registry) for cls in registry])
+        return _json([registry.describe(cls) for cls in registry])
 
     @app.get("/api/flow")
     async def get_flow() -> Response:
@@ -103,13 +103,6 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str) -> Quar
     # Composed by wrapping, so the Quart test client goes through the guard as well.
     app.asgi_app = Guard(app.asgi_app, port=port, token=token)  # type: ignore[method-assign,assignment]
     return app
-
-
-def node_type(cls: Any, registry: Registry) -> dict[str, Any]:
-    """What the palette and the forms need to know of a node type."""
-    return {"type": cls.type, "category": cls.category, "inputs": cls.inputs,
-            "outputs": cls.outputs, "shared": cls.shared, "color": cls.color,
-            "icon": cls.icon, "source": registry.source(cls.type), "schema": cls.schema}
 
 
 async def _body() -> Any:

@@ -30,7 +30,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 COOKIE = "portless_session"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC_PREFIXES = ("/static/",)
 PUBLIC_PATHS = {"/favicon.ico"}
 
@@ -77,7 +77,7 @@ class Guard:
             return
         origin = headers.get("origin")
         needs_origin = websocket or (by_cookie and not by_bearer
-                                     and scope["method"] in UNSAFE_METHODS)
+                                     and scope["method"] not in SAFE_METHODS)
         if needs_origin and origin != f"http://{host}":
             await _refuse(scope, send, 403, f"Origin {origin!r} is not this editor's origin")
             return

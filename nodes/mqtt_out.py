@@ -107,6 +107,8 @@ class MqttOut(Node):
         if state.connected:
             self.status("green", "connected")
         else:
-            waiting = self._broker.outbox.count
-            self.status(state.fill, f"{state.text}; {waiting} waiting"
-                        if self._qos else state.text, "ring")
+            if self._qos:
+                text = f"{state.text}; {self._broker.outbox.count} waiting"
+            else:  # QoS 0 is not stored: say how many were lost
+                text = f"{state.text}; {self._broker.qos0_dropped} dropped (QoS 0)"
+            self.status(state.fill, text, "ring")

@@ -175,11 +175,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 def cmd_nodes(args: argparse.Namespace) -> int:
     registry = Registry.discover(args.nodes_dir)
     if args.json:
-        types = [{"type": cls.type, "category": cls.category, "inputs": cls.inputs,
-                  "outputs": cls.outputs, "shared": cls.shared, "color": cls.color,
-                  "icon": cls.icon, "source": registry.source(cls.type), "schema": cls.schema}
-                 for cls in registry]
-        print(json.dumps(types, indent=2))
+        print(json.dumps([registry.describe(cls) for cls in registry], indent=2))
     else:
         rows = [("TYPE", "CATEGORY", "IN", "OUT", "SOURCE")] + [
             (cls.type, cls.category, str(cls.inputs), str(cls.outputs),

@@ -43,8 +43,8 @@ class Engine:
                  batch: int = 1000) -> None:
         self.registry = registry
         self.events = events or EventBus()
-        self.state_dir = Path(state_dir) if state_dir else Path(
-            tempfile.gettempdir()) / "portless-state"
+        # A private temporary directory unless told otherwise (tests, benchmarks).
+        self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="portless-state-"))
         self.stop_timeout = stop_timeout
         self.batch = batch
         self.nodes: dict[str, Node] = {}

@@ -115,6 +115,12 @@ class Registry:
         """The compiled validator of a type's config schema (compiled once, at add)."""
         return self._validators[name]
 
+    def describe(self, cls: type[Node]) -> dict[str, Any]:
+        """What a palette, a form or ``portless nodes --json`` needs to know of a type."""
+        return {"type": cls.type, "category": cls.category, "inputs": cls.inputs,
+                "outputs": cls.outputs, "shared": cls.shared, "color": cls.color,
+                "icon": cls.icon, "source": self.source(cls.type), "schema": cls.schema}
+
     def closest(self, name: str) -> str | None:
         """The known type name most like ``name``, for "did you mean" hints."""
         matches = difflib.get_close_matches(name, self._types, n=1, cutoff=0.5)
