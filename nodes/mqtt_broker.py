@@ -1,26 +1,8 @@
 """mqtt-broker: the device's one outbound MQTT connection, shared by mqtt-out and mqtt-in.
 
-gmqtt is the transport, not the store. Measured with gmqtt 0.8.0 against mosquitto
-2.0.11, and why this module is shaped as it is:
-
-- ``publish()`` returns nothing and has no acknowledgement callback; PUBACK/PUBCOMP end
-  in ``persistent_storage.remove_message_by_mid(mid)``. ``AckTracker`` is that storage:
-  it maps packet ids to outbox records and deletes a record on its acknowledgement.
-- Over MQTT 5 gmqtt honours the broker's receive maximum (mosquitto says 20) by raising
-  ``OverflowError`` on the 20th unacknowledged publish. The sender keeps at most
-  receive maximum - 2 in flight (one id spare for the birth message and subscriptions).
-- Publishing while disconnected does not raise: gmqtt keeps the packet in memory and,
-  after a reconnect without a saved session, silently discards it and, over MQTT 5,
-  never frees its packet id, so every later QoS 1 publish raises for good. So we publish
-  only while connected, use a fresh client per connection, and after every (re)connect
-  resend whatever the outbox still holds, oldest first.
-- gmqtt's own reconnect is switched off (a negative retry count it never reaches); this
-  module reconnects with exponential backoff and jitter, and disconnects a client
-  before dropping it, so no reconnect is left pending at shutdown.
-- gmqtt does not read the reason code of a PUBACK. Over MQTT 5 a broker refuses a
-  publish the ACL denies with PUBACK 0x87; the tracker reads it, so the outbox drops
-  that message with a warning instead of resending it forever. Over MQTT 3.1.1 the
-  broker silently drops such a publish and nobody can tell.
+The node owns the connection loop (connect, birth, subscriptions, the outbox sender,
+backoff with jitter after a failure or a lost link) and the link state that nodes show.
+How it works around gmqtt, and why, is in mqtt_link.py; TLS is in mqtt_tls.py.
 """
 
 from __future__ import annotations
@@ -38,36 +20,15 @@ from typing import Any
 import gmqtt
 from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 from gmqtt.mqtt.handler import MQTTConnectError
-from gmqtt.storage import PersistentStorage
 
-from portless.nodes.outbox import Outbox, Record
+from portless.nodes.mqtt_link import AckTracker, batch_writes, disconnect, gmqtt_log
+from portless.nodes.mqtt_tls import make_ssl_context
+from portless.nodes.outbox import Outbox
 from portless.runtime import Node
 from portless.runtime.node import Fill
 
 log = logging.getLogger("portless.mqtt")
-gmqtt_log = logging.getLogger("portless.mqtt.gmqtt")
 
-
-class _GmqttNarration(logging.Filter):
-    """gmqtt logs every failed attempt and lost connection at WARNING and ERROR, some of it
-    wrong here ("CONNACK 0x87 is permanent, not reconnecting", "max number of failed
-    connection attempts achieved": this module reconnects itself), and tracebacks of
-    resets. The node says what matters once per change of link state, so gmqtt's lines
-    are DEBUG: shown with --log-level debug, dropped otherwise."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.CRITICAL:
-            return True
-        if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
-            return False
-        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-        return True
-
-
-# gmqtt's client and handler log through gmqtt_log (see _make_client); its protocol
-# module through its own logger.
-for _name in ("portless.mqtt.gmqtt", "gmqtt.mqtt.protocol"):
-    logging.getLogger(_name).addFilter(_GmqttNarration())
 
 MessageHandler = Callable[[str, bytes, int, dict[str, Any]], None]
 StateListener = Callable[["LinkState"], None]
@@ -235,7 +196,7 @@ class MqttBroker(Node):
                 log.warning("node %s: no acknowledgement of the offline state in 2 s", self.id)
         await self._release()  # stop the connection loop before closing its client
         if client is not None:
-            await _disconnect(client)
+            await disconnect(client)
         self.outbox.close()
 
     # --- what mqtt-out and mqtt-in call -----------------------------------------------
@@ -285,7 +246,7 @@ class MqttBroker(Node):
         delay = config["reconnect_min_delay"]
         while True:
             lost = asyncio.Event()
-            tracker = AckTracker(self.outbox, self)
+            tracker = AckTracker(self.outbox, self.warn)
             client = self._make_client(tracker, lost)
             self._set_state(LinkState("yellow", "connecting"))
             try:
@@ -297,7 +258,7 @@ class MqttBroker(Node):
                                          ssl=self.ssl_context or False,
                                          keepalive=config["keepalive"], version=self.protocol)
             except Exception as exc:  # any failure to connect means: wait, then retry
-                await _disconnect(client)
+                await disconnect(client)
                 self._set_state(LinkState("red", self._describe(exc)))
             else:
                 up_since = loop.time()
@@ -322,7 +283,7 @@ class MqttBroker(Node):
             self._client = self._tracker = None
             self.outbox.connection_lost()
         self._set_state(LinkState("red", "disconnected"))
-        await _disconnect(client)
+        await disconnect(client)
 
     def _make_client(self, tracker: AckTracker, lost: asyncio.Event) -> gmqtt.Client:
         config = self.config
@@ -348,7 +309,7 @@ class MqttBroker(Node):
 
     def _connected(self, client: gmqtt.Client) -> None:
         config = self.config
-        _batch_writes(client)
+        batch_writes(client)
         if config["state_topic"]:
             client.publish(config["state_topic"], config["birth_payload"].encode(), qos=1,
                            retain=True)
@@ -480,183 +441,3 @@ class Subscription:
         return len(levels) == len(pattern)
 
 
-class AckTracker(PersistentStorage):  # type: ignore[misc]
-    """gmqtt's in-flight store, used as an acknowledgement hook: maps packet ids to
-    outbox records and tells the outbox when the broker acknowledged one."""
-
-    def __init__(self, outbox: Outbox, broker: MqttBroker) -> None:
-        super().__init__()
-        self.outbox = outbox
-        self.broker = broker
-        self.in_flight: dict[int, Record] = {}
-        self._expected: Record | None = None
-        self._freed = asyncio.Event()
-        self._untracked: set[int] = set()
-        self._drained = asyncio.Event()
-
-    def expect(self, record: Record) -> bool:
-        """The next QoS 1/2 publish carries ``record``; False if the outbox dropped it."""
-        if not self.outbox.sending(record):
-            return False
-        self._expected = record
-        return True
-
-    def push_message(self, mid: int, raw_package: bytes) -> None:
-        # Called on every QoS 1/2 publish, and again for QoS 2 when PUBREC swaps the
-        # PUBLISH for its PUBREL (same mid). The raw packet is not kept: a fresh client
-        # per connection never replays it; the outbox does.
-        record, self._expected = self._expected, None
-        if record is not None:
-            self.in_flight[mid] = record
-        elif mid not in self.in_flight:
-            self._untracked.add(mid)
-            self._drained.clear()
-
-    def remove_message_by_mid(self, mid: int) -> None:
-        record = self.in_flight.pop(mid, None)
-        if record is not None:
-            self.outbox.acked(record)
-            self._freed.set()
-        elif mid in self._untracked:
-            self._untracked.discard(mid)
-            if not self._untracked:
-                self._drained.set()
-
-    async def slot_freed(self) -> None:
-        self._freed.clear()
-        await self._freed.wait()
-
-    async def drained(self) -> None:
-        """Wait until the untracked publishes (birth, offline state) are acknowledged."""
-        if self._untracked:
-            await self._drained.wait()
-
-    @property
-    def is_empty(self) -> bool:
-        return True
-
-    def get_all(self) -> list[tuple[int, bytes]]:
-        return []
-
-    def clear(self) -> None:
-        pass
-
-    def receive_maximum(self, client: gmqtt.Client) -> int:
-        """The broker's receive maximum from CONNACK (MQTT 5), else gmqtt's default."""
-        return int(client._package_handler.id_generator._max)
-
-    def watch_reason_codes(self, client: gmqtt.Client) -> None:
-        """Read PUBACK/PUBREC reason codes, which gmqtt ignores (see module docstring)."""
-        handler = client._package_handler
-        for name in ("_handle_puback_packet", "_handle_pubrec_packet"):
-            original = getattr(handler, name)
-            setattr(handler, name, self._checking(original))
-
-    def _checking(self, original: Callable[[int, bytes], None]
-                  ) -> Callable[[int, bytes], None]:
-        def check(cmd: int, packet: bytes) -> None:
-            if len(packet) > 2 and packet[2] >= 0x80:
-                mid = int.from_bytes(packet[:2], "big")
-                record = self.in_flight.get(mid)
-                if record is not None:
-                    reason = "not authorised" if packet[2] == 0x87 else f"{packet[2]:#x}"
-                    self.broker.warn(f"publish to {record.topic} refused by the broker: "
-                                     f"{reason}; message dropped")
-            original(cmd, packet)
-        return check
-
-
-def make_ssl_context(tls: Any, node: Node) -> ssl.SSLContext | None:
-    """The TLS context for the broker's ``tls`` config (None for plain TCP)."""
-    if not tls:
-        return None
-    context = _ServerNameContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.server_name = tls["server_name"] or None
-    if tls["ca_file"]:
-        _load("tls.ca_file", tls["ca_file"],
-              lambda: context.load_verify_locations(cafile=tls["ca_file"]))
-    else:
-        context.load_default_certs()
-    if tls["cert_file"]:
-        _load("tls.cert_file", tls["cert_file"],
-              lambda: context.load_cert_chain(tls["cert_file"], tls["key_file"] or None))
-    if not tls["verify"]:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        log.warning("node %s: TLS CERTIFICATE VERIFICATION IS OFF: anyone on the path can "
-                    "read and change this connection. Use it for tests only.", node.id)
-        node.warn("TLS certificate verification is off")
-    return context
-
-
-def _load(field: str, path: str, load: Callable[[], None]) -> None:
-    """Load a certificate file; a failure names the field and the file."""
-    try:
-        load()
-    except (OSError, ssl.SSLError) as exc:
-        raise ValueError(f"{field} {path}: {exc.strerror or exc}") from None
-
-
-class _ServerNameContext(ssl.SSLContext):
-    """Checks the certificate against ``server_name`` instead of the host connected to
-    (gmqtt passes no ``server_hostname``), for brokers reached by address or tunnel."""
-
-    server_name: str | None = None
-
-    def wrap_bio(self, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO,
-                 server_side: bool = False, server_hostname: str | bytes | None = None,
-                 session: ssl.SSLSession | None = None) -> ssl.SSLObject:
-        return super().wrap_bio(incoming, outgoing, server_side,
-                                self.server_name or server_hostname, session)
-
-
-class _WriteBatcher:
-    """Stands in for a connected client's transport: what gmqtt writes in one turn of
-    the event loop leaves in one ``transport.write`` at the end of the turn.
-
-    gmqtt writes every packet at once, and asyncio sends at once while its buffer is
-    empty, so each publish cost a send() system call: about half of a QoS 0 publish,
-    and a third of the sender's time at QoS 1 (bench/mqtt.py)."""
-
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self._transport = transport
-        self._chunks: list[bytes] = []
-        self._flush_handle: asyncio.Handle | None = None
-
-    def write(self, data: bytes) -> None:
-        self._chunks.append(data)
-        if self._flush_handle is None:
-            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
-
-    def flush(self) -> None:
-        self._flush_handle = None
-        if self._chunks:
-            data = b"".join(self._chunks)
-            self._chunks.clear()
-            if not self._transport.is_closing():
-                self._transport.write(data)
-
-    def close(self) -> None:
-        self.flush()  # DISCONNECT and whatever came before it go out first
-        self._transport.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
-def _batch_writes(client: gmqtt.Client) -> None:
-    """Put a _WriteBatcher between a connected client and its transport (both places
-    gmqtt writes from: the connection and its protocol)."""
-    connection = client._connection
-    batcher = _WriteBatcher(connection._transport)
-    connection._transport = batcher
-    connection._protocol._transport = batcher
-
-
-async def _disconnect(client: gmqtt.Client) -> None:
-    """Close a client for good: no reconnect left pending, no exception escaping."""
-    try:
-        async with asyncio.timeout(2.0):  # not wait_for: it can lose a cancellation
-            await client.disconnect()
-    except Exception as exc:
-        log.debug("disconnect: %s", exc)

@@ -1,0 +1,203 @@
+"""gmqtt, adapted: the pieces that make gmqtt a transport the outbox can trust.
+
+gmqtt is the transport, not the store. Measured with gmqtt 0.8.0 against mosquitto
+2.0.11, and why these adapters exist (mqtt_broker.py uses them):
+
+- ``publish()`` returns nothing and has no acknowledgement callback; PUBACK/PUBCOMP end
+  in ``persistent_storage.remove_message_by_mid(mid)``. ``AckTracker`` is that storage:
+  it maps packet ids to outbox records and deletes a record on its acknowledgement.
+- Over MQTT 5 gmqtt honours the broker's receive maximum (mosquitto says 20) by raising
+  ``OverflowError`` on the 20th unacknowledged publish. The sender keeps at most
+  receive maximum - 2 in flight (one id spare for the birth message and subscriptions).
+- Publishing while disconnected does not raise: gmqtt keeps the packet in memory and,
+  after a reconnect without a saved session, silently discards it and, over MQTT 5,
+  never frees its packet id, so every later QoS 1 publish raises for good. So the broker
+  node publishes only while connected, uses a fresh client per connection, and after
+  every (re)connect resends whatever the outbox still holds, oldest first.
+- gmqtt's own reconnect is switched off (a negative retry count it never reaches); the
+  broker node reconnects with exponential backoff and jitter, and ``disconnect`` closes
+  a client before it is dropped, so no reconnect is left pending at shutdown.
+- gmqtt does not read the reason code of a PUBACK. Over MQTT 5 a broker refuses a
+  publish the ACL denies with PUBACK 0x87; the tracker reads it, so the outbox drops
+  that message with a warning instead of resending it forever. Over MQTT 3.1.1 the
+  broker silently drops such a publish and nobody can tell.
+- gmqtt writes each packet to the socket at once (a send() per publish, half the cost
+  of a QoS 0 publish); ``batch_writes`` sends what one event-loop turn wrote in one go.
+- gmqtt narrates every attempt and lost connection at WARNING/ERROR, some of it wrong
+  here; its lines are turned into DEBUG.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import gmqtt
+from gmqtt.storage import PersistentStorage
+
+from portless.nodes.outbox import Outbox, Record
+
+log = logging.getLogger("portless.mqtt")
+gmqtt_log = logging.getLogger("portless.mqtt.gmqtt")
+
+
+class _GmqttNarration(logging.Filter):
+    """gmqtt logs every failed attempt and lost connection at WARNING and ERROR, some of it
+    wrong here ("CONNACK 0x87 is permanent, not reconnecting", "max number of failed
+    connection attempts achieved": this module reconnects itself), and tracebacks of
+    resets. The node says what matters once per change of link state, so gmqtt's lines
+    are DEBUG: shown with --log-level debug, dropped otherwise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.CRITICAL:
+            return True
+        if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
+            return False
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+# gmqtt's client and handler log through gmqtt_log (see _make_client); its protocol
+# module through its own logger.
+for _name in ("portless.mqtt.gmqtt", "gmqtt.mqtt.protocol"):
+    logging.getLogger(_name).addFilter(_GmqttNarration())
+
+
+class AckTracker(PersistentStorage):  # type: ignore[misc]
+    """gmqtt's in-flight store, used as an acknowledgement hook: maps packet ids to
+    outbox records and tells the outbox when the broker acknowledged one."""
+
+    def __init__(self, outbox: Outbox, warn: Callable[[str], None]) -> None:
+        super().__init__()
+        self.outbox = outbox
+        self.warn = warn
+        self.in_flight: dict[int, Record] = {}
+        self._expected: Record | None = None
+        self._freed = asyncio.Event()
+        self._untracked: set[int] = set()
+        self._drained = asyncio.Event()
+
+    def expect(self, record: Record) -> bool:
+        """The next QoS 1/2 publish carries ``record``; False if the outbox dropped it."""
+        if not self.outbox.sending(record):
+            return False
+        self._expected = record
+        return True
+
+    def push_message(self, mid: int, raw_package: bytes) -> None:
+        # Called on every QoS 1/2 publish, and again for QoS 2 when PUBREC swaps the
+        # PUBLISH for its PUBREL (same mid). The raw packet is not kept: a fresh client
+        # per connection never replays it; the outbox does.
+        record, self._expected = self._expected, None
+        if record is not None:
+            self.in_flight[mid] = record
+        elif mid not in self.in_flight:
+            self._untracked.add(mid)
+            self._drained.clear()
+
+    def remove_message_by_mid(self, mid: int) -> None:
+        record = self.in_flight.pop(mid, None)
+        if record is not None:
+            self.outbox.acked(record)
+            self._freed.set()
+        elif mid in self._untracked:
+            self._untracked.discard(mid)
+            if not self._untracked:
+                self._drained.set()
+
+    async def slot_freed(self) -> None:
+        self._freed.clear()
+        await self._freed.wait()
+
+    async def drained(self) -> None:
+        """Wait until the untracked publishes (birth, offline state) are acknowledged."""
+        if self._untracked:
+            await self._drained.wait()
+
+    @property
+    def is_empty(self) -> bool:
+        return True
+
+    def get_all(self) -> list[tuple[int, bytes]]:
+        return []
+
+    def clear(self) -> None:
+        pass
+
+    def receive_maximum(self, client: gmqtt.Client) -> int:
+        """The broker's receive maximum from CONNACK (MQTT 5), else gmqtt's default."""
+        return int(client._package_handler.id_generator._max)
+
+    def watch_reason_codes(self, client: gmqtt.Client) -> None:
+        """Read PUBACK/PUBREC reason codes, which gmqtt ignores (see module docstring)."""
+        handler = client._package_handler
+        for name in ("_handle_puback_packet", "_handle_pubrec_packet"):
+            original = getattr(handler, name)
+            setattr(handler, name, self._checking(original))
+
+    def _checking(self, original: Callable[[int, bytes], None]
+                  ) -> Callable[[int, bytes], None]:
+        def check(cmd: int, packet: bytes) -> None:
+            if len(packet) > 2 and packet[2] >= 0x80:
+                mid = int.from_bytes(packet[:2], "big")
+                record = self.in_flight.get(mid)
+                if record is not None:
+                    reason = "not authorised" if packet[2] == 0x87 else f"{packet[2]:#x}"
+                    self.warn(f"publish to {record.topic} refused by the broker: "
+                                     f"{reason}; message dropped")
+            original(cmd, packet)
+        return check
+
+
+class WriteBatcher:
+    """Stands in for a connected client's transport: what gmqtt writes in one turn of
+    the event loop leaves in one ``transport.write`` at the end of the turn.
+
+    gmqtt writes every packet at once, and asyncio sends at once while its buffer is
+    empty, so each publish cost a send() system call: about half of a QoS 0 publish,
+    and a third of the sender's time at QoS 1 (bench/mqtt.py)."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._chunks: list[bytes] = []
+        self._flush_handle: asyncio.Handle | None = None
+
+    def write(self, data: bytes) -> None:
+        self._chunks.append(data)
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._flush_handle = None
+        if self._chunks:
+            data = b"".join(self._chunks)
+            self._chunks.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()  # DISCONNECT and whatever came before it go out first
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def batch_writes(client: gmqtt.Client) -> None:
+    """Put a WriteBatcher between a connected client and its transport (both places
+    gmqtt writes from: the connection and its protocol)."""
+    connection = client._connection
+    batcher = WriteBatcher(connection._transport)
+    connection._transport = batcher
+    connection._protocol._transport = batcher
+
+
+async def disconnect(client: gmqtt.Client) -> None:
+    """Close a client for good: no reconnect left pending, no exception escaping."""
+    try:
+        async with asyncio.timeout(2.0):  # not wait_for: it can lose a cancellation
+            await client.disconnect()
+    except Exception as exc:
+        log.debug("disconnect: %s", exc)
