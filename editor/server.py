@@ -47,6 +47,7 @@ async def run_editor(engine: Engine, registry: Registry, flow_path: Path, *, hos
     config = Config()
     config.bind = [bind]
     config.accesslog = None
+    config.errorlog = logging.getLogger("portless.editor.http")  # one log, one format
     config.graceful_timeout = 1.0
     shown = "[::1]" if host == "::1" else host
     watcher = asyncio.get_running_loop().create_task(
