@@ -43,8 +43,7 @@ class Engine:
                  batch: int = 1000) -> None:
         self.registry = registry
         self.events = events or EventBus()
-        # A private temporary directory unless told otherwise (tests, benchmarks).
-        self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="portless-state-"))
+        self._state_dir = Path(state_dir) if state_dir else None
         self.stop_timeout = stop_timeout
         self.batch = batch
         self.nodes: dict[str, Node] = {}
@@ -60,6 +59,18 @@ class Engine:
         self._idle_waiters = 0
 
     # --- NodeContext --------------------------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        """Where nodes keep durable state; without one given, a private temporary
+        directory made when a node first asks (tests, benchmarks)."""
+        if self._state_dir is None:
+            self._state_dir = Path(tempfile.mkdtemp(prefix="portless-state-"))
+        return self._state_dir
+
+    @state_dir.setter
+    def state_dir(self, path: Path) -> None:
+        self._state_dir = path
+
     def deliver(self, target: Node, msg: Message) -> None:
         self._queue.append((target, msg))
         if not self._draining and self._running and not self._paused:
