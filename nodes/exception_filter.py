@@ -27,11 +27,11 @@ topics are not kept apart. It is then handled like any message: it passes only i
 carries the property and its value passes the filter, now without a reference (so it
 does in ``changed`` and the deadband modes, and does not in ``changed-ignore-initial``).
 
-Differences from Node-RED, on purpose: a reset for a topic read from a custom
-``topic_property`` clears that topic (Node-RED clears ``msg.topic``'s); the first value
-of a topic always counts as a change in ``changed`` mode, and a change between an object
-and a non-object is always a change (Node-RED seeds its object reference with ``{}``,
-so a first or following empty object is not sent).
+As in Node-RED, an object (or null) is compared with an empty object when the
+reference is not an object, so a first ``{}``, or a ``{}`` after a text, is not sent.
+One difference on purpose: a reset for a topic read from a custom ``topic_property``
+clears that topic (Node-RED clears the one named by ``msg.topic``, leaving the reset
+without effect).
 
 Beyond Node-RED, two output stages, both per topic and both off by default:
 
@@ -220,6 +220,8 @@ class ExceptionFilter(Node):
     def _changed(self, key: Hashable, value: Any) -> bool:
         references = self._references
         previous = references.get(key, _UNSET)
+        if value is None or value.__class__ is dict or value.__class__ is list:
+            return self._changed_object(key, value, previous)
         if previous is _UNSET:
             references[key] = clone_message(value)
             return self._pass_first
@@ -232,6 +234,17 @@ class ExceptionFilter(Node):
         # A snapshot: the value sent on may be changed in place downstream.
         references[key] = clone_message(value)
         return True
+
+    def _changed_object(self, key: Hashable, value: Any, previous: Any) -> bool:
+        """A JavaScript object (or null), as Node-RED compares it: against an empty
+        object when the reference is not an object, so a first ``{}`` is not a change."""
+        send = self._pass_first or previous is not _UNSET
+        if not (previous is None or previous.__class__ is dict or previous.__class__ is list):
+            previous = self._references[key] = {}
+        if _same(value, previous):
+            return False
+        self._references[key] = clone_message(value)
+        return send
 
     def _within_band(self, key: Hashable, value: Any) -> bool:
         number = value if value.__class__ is float else _parse_float(value)

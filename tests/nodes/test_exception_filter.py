@@ -189,8 +189,11 @@ async def test_node_red_defaults() -> None:
      [{"a": True}, {"a": 1}, {"a": [1, 2]}, {"a": [2, 1]}, {"a": [2, 1], "b": 0}]),
     # null is a value (only a missing property is ignored); bytes compare by content
     ([None, None, 0, b"x", b"x", bytearray(b"x"), b"y"], [None, 0, b"x", b"y"]),
-    # a first empty object counts as a change; so does object -> text -> object
-    ([{}, {}, "a", {}], [{}, "a", {}]),
+    # as in Node-RED: an object is compared with {} when the reference is not an object,
+    # so a first {} is not a change, nor is {} after a text; null is compared the same way
+    ([{}, {}, "a", {}], ["a"]),
+    ([{}, {"a": 1}, "x", {"a": 1}, None, None], [{"a": 1}, "x", {"a": 1}, None]),
+    ([[], [], [1]], [[], [1]]),
 ])
 def test_changed_compares_deeply_and_by_type(inputs: list[Any], expected: list[Any]) -> None:
     assert strict(sent({"mode": "changed"}, values(*inputs))) == strict(expected)
