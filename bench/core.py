@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import cProfile
 import json
+import pstats
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 """The project root; benchmarks run their subprocesses from here."""
@@ -73,3 +77,20 @@ def run_json(module: str, args: Sequence[str], timeout: float) -> dict[str, Any]
 
 def megabytes(kib: float) -> str:
     return f"{kib / 1024:.1f} MB"
+
+
+def run_profiled(call: Callable[[], T], lines: int, dump_to: str | None = None) -> T:
+    """Run ``call``; with ``lines`` > 0 under cProfile, printing that many of the
+    functions with the most own time to stderr (and dumping the stats to ``dump_to``)."""
+    if not lines:
+        return call()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        return call()
+    finally:
+        profiler.disable()
+        stats = pstats.Stats(profiler, stream=sys.stderr)
+        if dump_to:
+            stats.dump_stats(dump_to)
+        stats.sort_stats("tottime").print_stats(lines)

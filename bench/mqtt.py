@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import json
-import pstats
 import statistics
 import sys
 import tempfile
@@ -40,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .broker import RECEIVE_MAXIMUM
-from .core import BenchError, Options, Row, run_json
+from .core import BenchError, Options, Row, run_json, run_profiled
 from .mqtt_scenarios import SCENARIOS, YIELD_EVERY, drain, latency
 
 TARGET_QOS0 = 45_000
@@ -79,23 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if min(args.messages, args.yield_every) < 1 or args.rate <= 0 or args.seconds <= 0:
         parser.error("--messages, --yield-every, --rate and --seconds must be positive")
-    profiler = cProfile.Profile() if args.profile else None
     try:
         with tempfile.TemporaryDirectory(prefix="portless-bench-mqtt-") as workdir:
-            if profiler is not None:
-                profiler.enable()
-            result = asyncio.run(run_scenario(args, Path(workdir)))
+            result = run_profiled(lambda: asyncio.run(run_scenario(args, Path(workdir))),
+                                  args.profile, args.profile_out)
     except BenchError as exc:
         print(f"bench.mqtt: {args.scenario}: {exc}", file=sys.stderr)
         return 1
-    finally:
-        if profiler is not None:
-            profiler.disable()
-    if profiler is not None:
-        stats = pstats.Stats(profiler, stream=sys.stderr)
-        if args.profile_out:
-            stats.dump_stats(args.profile_out)
-        stats.sort_stats("tottime").print_stats(args.profile)
     print(json.dumps(result))
     return 0
 

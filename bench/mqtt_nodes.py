@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
-from portless.runtime import Node, make_message
+from portless.runtime import make_message
+
+from .nodes import TriggeredSource
 
 
-class BenchPacedSource(Node):
+class BenchPacedSource(TriggeredSource):
     """Emits ``count`` messages at ``rate`` a second once ``begin`` is called; each
     payload is ``time.time()`` at the moment it is sent, for the receiver to subtract."""
 
     type = "bench-paced-source"
-    category = "input"
-    inputs = 0
-    outputs = 1
     schema = {
         "type": "object",
         "additionalProperties": False,
@@ -31,19 +29,7 @@ class BenchPacedSource(Node):
         },
     }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.finished = asyncio.Event()
-        self._go = asyncio.Event()
-
-    async def start(self) -> None:
-        self.spawn(self._emit(), "emit")
-
-    def begin(self) -> None:
-        self._go.set()
-
     async def _emit(self) -> None:
-        await self._go.wait()
         loop = asyncio.get_running_loop()
         period = 1.0 / self.config["rate"]
         started = loop.time()
@@ -52,4 +38,3 @@ class BenchPacedSource(Node):
             if delay > 0:
                 await asyncio.sleep(delay)
             self.send(make_message(time.time(), "bench"))
-        self.finished.set()

@@ -13,14 +13,40 @@ from typing import Any
 from portless.runtime import Message, Node, make_message
 
 
-class BenchSource(Node):
+class TriggeredSource(Node):
+    """A source that emits from a task once ``begin`` is called (the flow is started
+    and the clock may run), and sets ``finished`` when done. Subclasses write _emit."""
+
+    inputs = 0
+    outputs = 1
+    category = "input"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.finished = asyncio.Event()
+        self._go = asyncio.Event()
+
+    async def start(self) -> None:
+        self.spawn(self._run(), "emit")
+
+    def begin(self) -> None:
+        """Start emitting."""
+        self._go.set()
+
+    async def _run(self) -> None:
+        await self._go.wait()
+        await self._emit()
+        self.finished.set()
+
+    async def _emit(self) -> None:
+        raise NotImplementedError
+
+
+class BenchSource(TriggeredSource):
     """Like io-in, but unpaced: emits ``count`` messages from a task once ``begin`` is
     called, yielding to the event loop every ``yield_every`` messages."""
 
     type = "bench-source"
-    category = "input"
-    inputs = 0
-    outputs = 1
     schema = {
         "type": "object",
         "additionalProperties": False,
@@ -36,22 +62,10 @@ class BenchSource(Node):
         },
     }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.first_sent = 0.0
-        """perf_counter() just before the first message was made."""
-        self.finished = asyncio.Event()
-        self._go = asyncio.Event()
-
-    async def start(self) -> None:
-        self.spawn(self._emit(), "emit")
-
-    def begin(self) -> None:
-        """Start emitting (the flow is started and the clock may run)."""
-        self._go.set()
+    first_sent = 0.0
+    """perf_counter() just before the first message was made."""
 
     async def _emit(self) -> None:
-        await self._go.wait()
         count: int = self.config["count"]
         repeat: int = self.config["repeat"]
         every: int = self.config["yield_every"]
@@ -62,7 +76,6 @@ class BenchSource(Node):
             for i in range(start, min(start + every, count)):
                 send(make(i // repeat, "bench"))
             await asyncio.sleep(0)
-        self.finished.set()
 
 
 class BenchSink(Node):

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import json
 import math
-import pstats
 import sys
 import tempfile
 import time
@@ -22,7 +20,7 @@ from typing import Any
 
 from portless.runtime import Engine, Registry, check_flow
 
-from .core import BenchError, Options, Row, megabytes, run_json
+from .core import BenchError, Options, Row, megabytes, run_json, run_profiled
 from .memory import own_peak_rss_kib
 from .nodes import BenchSink, BenchSource
 
@@ -105,20 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.messages < 1 or args.repeat < 1:
         parser.error("--messages and --repeat must be at least 1")
-    profiler = cProfile.Profile() if args.profile else None
     try:
-        if profiler is not None:
-            profiler.enable()
-        result = asyncio.run(measure(args.messages, args.repeat))
+        result = run_profiled(lambda: asyncio.run(measure(args.messages, args.repeat)),
+                              args.profile)
     except BenchError as exc:
         print(f"bench.pipeline: {exc}", file=sys.stderr)
         return 1
-    finally:
-        if profiler is not None:
-            profiler.disable()
-    if profiler is not None:
-        stats = pstats.Stats(profiler, stream=sys.stderr)
-        stats.sort_stats("tottime").print_stats(args.profile)
     print(json.dumps(result))
     return 0
 
