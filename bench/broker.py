@@ -14,8 +14,6 @@ message to a file; the receive time is CLOCK_REALTIME, the clock of ``time.time(
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
 import os
 import pwd
 import shutil
@@ -26,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from portless.devbroker import die_with_parent
 
 from .core import BenchError
 
@@ -38,13 +38,6 @@ broker announces in CONNACK, so raising it would widen every publisher's window.
 PROBE_TOPIC = "bench/probe"
 PROBE = "probe"
 """A retained message the subscriber gets once its subscriptions are in place."""
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM it when the bench process dies, so a scenario
-    killed on its timeout leaves no broker or subscriber behind (Linux prctl)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -79,7 +72,7 @@ class Broker:
             "allow_anonymous true",
             "persistence false",
             # Stay who we are: started as root, mosquitto would switch to its own user,
-            # which clears the parent-death signal (see _die_with_parent).
+            # which clears the parent-death signal (see die_with_parent).
             f"user {pwd.getpwuid(os.geteuid()).pw_name}",
             "log_dest stderr",
             "log_type error", "log_type warning", "log_type notice",
@@ -100,7 +93,7 @@ class Broker:
         self._log = open(self.workdir / "mosquitto.log", "ab")  # noqa: SIM115 (kept open)
         self.process = subprocess.Popen([MOSQUITTO, "-c", str(self.config)],
                                         stdout=subprocess.DEVNULL, stderr=self._log,
-                                        preexec_fn=_die_with_parent)
+                                        preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         while not _accepts(self.port):
             if self.process.poll() is not None:
@@ -185,7 +178,7 @@ class Subscriber:
                 [MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", str(self.broker.port), "-V", "5",
                  "-q", str(self.qos), "-t", self.topic, "-t", PROBE_TOPIC,
                  "-C", str(self.count + 1), "-F", "%U %p", "-i", f"bench-sub-{os.getpid()}"],
-                stdout=out, stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
+                stdout=out, stderr=subprocess.PIPE, preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         while self.output.stat().st_size == 0:
             if self.process.poll() is not None:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
+import os
+import pwd
 import shutil
 import signal
 import tempfile
@@ -99,7 +102,8 @@ async def _mosquitto(binary: str, port: int) -> AsyncIterator[None]:
     with tempfile.TemporaryDirectory(prefix="portless-dev-broker-") as workdir:
         config = _mosquitto_config(Path(workdir), port)
         process = await asyncio.create_subprocess_exec(
-            binary, "-c", str(config), stdout=asyncio.subprocess.DEVNULL)
+            binary, "-c", str(config), stdout=asyncio.subprocess.DEVNULL,
+            preexec_fn=die_with_parent)
         try:
             async with asyncio.timeout(5):
                 while not await _listening(port):
@@ -117,12 +121,22 @@ async def _mosquitto(binary: str, port: int) -> AsyncIterator[None]:
                 await process.wait()
 
 
+def die_with_parent() -> None:
+    """In a child before exec: have Linux SIGTERM it when its parent dies, so a portless
+    killed with SIGKILL leaves no broker behind (prctl PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+
+
 def _mosquitto_config(workdir: Path, port: int) -> Path:
     """A config for one loopback listener, no persistence, warnings to stderr."""
     config = workdir / "mosquitto.conf"
+    # Run as ourselves: started as root, mosquitto would switch to its own user, which
+    # clears the parent-death signal that stops it with portless.
+    user = pwd.getpwuid(os.geteuid()).pw_name
     config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
-                      f"persistence false\nlog_dest stderr\nlog_type error\n"
-                      f"log_type warning\n")
+                      f"persistence false\nuser {user}\nlog_dest stderr\n"
+                      f"log_type error\nlog_type warning\n")
     return config
 
 

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from portless.devbroker import die_with_parent
+
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
 
@@ -97,7 +99,7 @@ class Mosquitto:
             return
         self.process = subprocess.Popen(
             [MOSQUITTO, "-c", str(self.workdir / "mosquitto.conf")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         ports = [self.port] + ([self.tls_port] if self.tls_port else [])
         while not all(_accepts(port) for port in ports):
