@@ -139,6 +139,19 @@ def listening_sockets(pid: int) -> list[str]:
     return found
 
 
+def start_headless(flow: Path, state_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    """`portless run FLOW --no-editor` in the background; returns it once it logged
+    that it is running, with that log line (stderr stays open for the rest)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portless", "run", str(flow), "--no-editor",
+         "--state-dir", str(state_dir)], stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "running" in line:
+            return process, line
+    raise AssertionError(f"portless exited before running (status {process.wait()})")
+
+
 def test_headless_run_opens_no_socket_and_stops_cleanly_on_sigterm(
         tmp_path: Path, write_flow: Callable[..., Path]) -> None:
     out = tmp_path / "value"
@@ -146,16 +159,8 @@ def test_headless_run_opens_no_socket_and_stops_cleanly_on_sigterm(
         {"id": "c", "type": "io-in", "config": {"signal": "counter", "interval": 0.01},
          "wires": [["o"]]},
         {"id": "o", "type": "output", "config": {"target": "file", "path": str(out)}}]}
-    path = write_flow(flow)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "portless", "run", str(path), "--no-editor",
-         "--state-dir", str(tmp_path / "state")],
-        stderr=subprocess.PIPE, text=True)
+    process, _ = start_headless(write_flow(flow), tmp_path / "state")
     try:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if "running" in line:
-                break
         assert listening_sockets(process.pid) == []
         process.send_signal(signal.SIGTERM)
         rest = process.communicate(timeout=20)[1]

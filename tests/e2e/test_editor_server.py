@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import listening_sockets
+from tests.e2e.test_cli import listening_sockets, start_headless
 from tests.mosquitto import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,15 +169,8 @@ def test_a_non_loopback_editor_host_is_refused_before_anything_binds(
 
 
 def test_headless_demo_has_no_listening_socket(tmp_path: Path) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "portless", "run", str(ROOT / "flows" / "demo.json"),
-         "--no-editor", "--state-dir", str(tmp_path / "state")],
-        stderr=subprocess.PIPE, text=True)
+    process, line = start_headless(ROOT / "flows" / "demo.json", tmp_path / "state")
     try:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if "running" in line:
-                break
         assert "headless (no listening sockets)" in line
         assert listening_sockets(process.pid) == []
     finally:
