@@ -8,6 +8,7 @@ inject messages and await what a node emits (with a timeout, never a sleep).
 from __future__ import annotations
 
 import asyncio
+import functools
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -110,7 +111,7 @@ class FlowHarness:
         else:
             self.file = "<flow>"
             document = clone_message(dict(flow))
-        self.registry = Registry.discover(node_dirs)
+        self.registry = _discovered(tuple(node_dirs))
         for cls in [*node_types, Collector]:
             self.registry.add(cls, "test")
         self.document = self._with_collectors(document)
@@ -207,6 +208,19 @@ class FlowHarness:
             await self._changed.wait()
         finally:
             tick.cancel()
+
+
+@functools.cache
+def _installed() -> Registry:
+    """The installed node types, discovered once per process: entry points do not change
+    while tests run, and a discovery per harness made the suite slow."""
+    return Registry.discover()
+
+
+def _discovered(node_dirs: tuple[str | Path, ...]) -> Registry:
+    """A registry of its own for one harness: the installed types (a copy, so what a
+    harness adds stays in it) or, with ``node_dirs``, a fresh discovery."""
+    return Registry.discover(node_dirs) if node_dirs else _installed().copy()
 
 
 def _collector_id(node_id: str, port: int) -> str:

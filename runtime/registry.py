@@ -13,6 +13,7 @@ import importlib.util
 import inspect
 import logging
 import sys
+import weakref
 from collections.abc import Iterable, Iterator
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -54,6 +55,16 @@ class Registry:
             registry.load_directory(Path(directory))
         return registry
 
+    def copy(self) -> Registry:
+        """An independent registry with the same types: adding to it leaves this one as
+        it is (a test harness copies one discovery instead of repeating it)."""
+        twin = Registry()
+        twin._types = dict(self._types)
+        twin._sources = dict(self._sources)
+        twin._validators = dict(self._validators)
+        twin.load_errors = list(self.load_errors)
+        return twin
+
     def add(self, cls: type[Node], source: str) -> None:
         """Register one node class; a name already taken is an error naming both sources."""
         _check_class(cls, source)
@@ -65,7 +76,7 @@ class Registry:
                 f"and by {source}")
         self._types[cls.type] = cls
         self._sources[cls.type] = source
-        self._validators[cls.type] = Draft202012Validator(cls.schema)
+        self._validators[cls.type] = _validated[cls]
 
     def load_directory(self, directory: Path) -> None:
         """Import every ``*.py`` file in a directory and register the node classes in it."""
@@ -156,9 +167,18 @@ def _check_class(cls: Any, source: str) -> None:
         raise RegistryError(f"{source}: node type '{cls.type}': inputs must be 0 or 1")
     if not isinstance(cls.outputs, int) or cls.outputs < 0:
         raise RegistryError(f"{source}: node type '{cls.type}': outputs must be 0 or more")
+    if cls in _validated:
+        return
     try:
         Draft202012Validator.check_schema(cls.schema)
     except SchemaError as exc:
         raise RegistryError(
             f"{source}: node type '{cls.type}': config schema is invalid: {exc.message}"
         ) from None
+    _validated[cls] = Draft202012Validator(cls.schema)
+
+
+_validated: weakref.WeakKeyDictionary[type[Node], Draft202012Validator] = (
+    weakref.WeakKeyDictionary())
+"""Each class's config validator, made once per process when its schema first passed
+the meta-schema check: the check costs milliseconds and every registry repeats it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portless.runtime import FlowInvalid, Message, Node
-from portless.testing import arun_node, run_node
+from portless.testing import FlowHarness, arun_node, run_node
 from tests.nodetypes import Double, Split
 
 
@@ -52,3 +52,11 @@ async def test_arun_node_waits_for_timers_and_times_out_when_never_idle() -> Non
     assert [m["payload"] for m in run.outputs[0]] == ["late"]
     with pytest.raises(TimeoutError):
         await arun_node(Forever, {}, [], timeout=0.2)
+
+
+async def test_a_type_added_to_one_harness_is_not_in_the_next() -> None:
+    async with FlowHarness({"version": 1, "nodes": []}, node_types=[Double]) as first:
+        assert Double.type in first.registry
+    async with FlowHarness({"version": 1, "nodes": []}) as second:
+        assert Double.type not in second.registry
+        assert "debug" in second.registry

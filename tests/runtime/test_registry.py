@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from portless.runtime import Node, Registry, RegistryError
 
@@ -99,3 +100,23 @@ def test_malformed_node_classes_are_refused(attrs: dict[str, object], problem: s
 
 def test_closest_suggests_a_known_type() -> None:
     assert Registry.discover().closest("debgu") == "debug"
+
+
+def test_a_schema_is_checked_once_per_class_not_once_per_registry(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    Registry.discover()  # every installed class checked (at most) once, here
+
+    def checked_again(schema: object) -> None:
+        raise AssertionError("a class's schema was checked against the meta-schema again")
+    monkeypatch.setattr(Draft202012Validator, "check_schema", checked_again)
+    assert {cls.type for cls in Registry.discover()} >= BUILT_INS
+
+
+def test_a_copy_is_independent_of_its_original() -> None:
+    original = Registry.discover()
+    twin = original.copy()
+    twin.add(type("Extra", (Node,), {"type": "test-extra"}), "test")
+    assert "test-extra" in twin
+    assert "test-extra" not in original
+    assert twin.source("debug") == "built-in"
+    assert twin.validator("debug") is original.validator("debug")
