@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each test runs portless as a subprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "flows" / "demo.json"
 

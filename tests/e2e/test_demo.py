@@ -34,6 +34,7 @@ def demo_on(port: int, write_flow: Callable[..., Path]) -> Path:
     return write_flow(document)
 
 
+@pytest.mark.slow  # portless as a subprocess
 async def test_demo_with_dev_broker_reports_values_and_takes_commands(
         tmp_path: Path, write_flow: Callable[..., Path]) -> None:
     port = free_port()
@@ -81,6 +82,7 @@ async def test_dev_broker_falls_back_to_embedded_amqtt(
     assert not await devbroker._listening(port)  # stopped with the context
 
 
+@pytest.mark.slow  # portless as a subprocess
 def test_dev_broker_refuses_a_remote_host(write_flow: Callable[..., Path]) -> None:
     document = {"version": 1, "nodes": [{"id": "b", "type": "mqtt-broker",
                                          "config": {"host": "broker.example.com"}}]}

@@ -21,6 +21,8 @@ import pytest
 from tests.e2e.test_cli import listening_sockets, start_headless
 from tests.mosquitto import free_port
 
+pytestmark = pytest.mark.slow  # each test runs portless as a subprocess
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -37,7 +37,7 @@ from portless.testing import FlowHarness
 from tests.mosquitto import Mosquitto, free_port
 from tests.mqtt_client import Watcher
 
-pytestmark = pytest.mark.broker
+pytestmark = [pytest.mark.broker, pytest.mark.slow]  # brokers restarted, portless killed
 
 ROOT = Path(__file__).resolve().parents[2]
 WAITING = re.compile(r"(\d+) waiting$")

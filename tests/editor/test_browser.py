@@ -45,6 +45,8 @@ from tests.editor.browser import (
 )
 from tests.mosquitto import Mosquitto, free_port
 
+pytestmark = pytest.mark.slow  # each test drives headless Chromium
+
 SELECTED = re.compile(r"\bselected\b")
 
 

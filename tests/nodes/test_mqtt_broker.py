@@ -168,6 +168,7 @@ async def test_birth_is_retained_online_and_a_clean_stop_leaves_offline(
     assert (will.payload, will.retain) == (b"offline", True)
 
 
+@pytest.mark.slow  # portless as a subprocess, killed
 async def test_broker_publishes_the_will_when_the_device_process_is_killed(
         mosquitto: Mosquitto, tmp_path: Path, write_flow: Callable[..., Path]) -> None:
     flow_file = write_flow({"version": 1, "nodes": [
@@ -426,6 +427,7 @@ async def test_reconnects_after_a_broker_restart_and_sends_what_waited_in_order(
     assert tracebacks(caplog) == []
 
 
+@pytest.mark.slow  # waits out 3.5 s of real time
 async def test_keepalive_keeps_an_idle_connection_up(mosquitto: Mosquitto) -> None:
     """keepalive 1 s: mosquitto drops a client silent for 1.5 s, so only the PINGREQ
     heartbeat keeps this idle connection (no other traffic for 3.5 s) alive."""

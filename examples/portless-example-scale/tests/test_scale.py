@@ -177,6 +177,7 @@ async def test_scale_in_a_flow() -> None:
     assert not [e for e in h.events if e.kind in ("warning", "error")]
 
 
+@pytest.mark.slow  # portless as a subprocess
 def test_portless_nodes_lists_scale() -> None:
     done = subprocess.run([sys.executable, "-m", "portless", "nodes", "--json"],
                           capture_output=True, text=True, check=True, timeout=60)
