@@ -2,7 +2,8 @@
 
 The node owns the connection loop (connect, birth, subscriptions, the outbox sender,
 backoff with jitter after a failure or a lost link) and the link state that nodes show.
-How it works around gmqtt, and why, is in mqtt_link.py; TLS is in mqtt_tls.py.
+How it works around gmqtt, and why, is in mqtt_link.py; TLS is in mqtt_tls.py;
+failures in words in mqtt_reasons.py; topic matching in mqtt_subscription.py.
 """
 
 from __future__ import annotations
@@ -11,17 +12,16 @@ import asyncio
 import logging
 import random
 import socket
-import ssl
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import gmqtt
 from gmqtt.mqtt.constants import MQTTv50, MQTTv311
-from gmqtt.mqtt.handler import MQTTConnectError
 
 from portless.nodes.mqtt_link import AckTracker, batch_writes, disconnect, gmqtt_log
+from portless.nodes.mqtt_reasons import describe_failure
+from portless.nodes.mqtt_subscription import MessageHandler, Subscription
 from portless.nodes.mqtt_tls import make_ssl_context
 from portless.nodes.outbox import Outbox
 from portless.runtime import Node
@@ -29,20 +29,7 @@ from portless.runtime.node import Fill
 
 log = logging.getLogger("portless.mqtt")
 
-
-MessageHandler = Callable[[str, bytes, int, dict[str, Any]], None]
 StateListener = Callable[["LinkState"], None]
-
-_REFUSALS = {
-    1: "refused: protocol version not supported", 132: "refused: protocol version not "
-    "supported", 2: "refused: client id rejected", 133: "refused: client id rejected",
-    3: "refused: server unavailable", 136: "refused: server unavailable",
-    137: "refused: server busy", 138: "refused: banned",
-    4: "refused: bad username or password", 134: "refused: bad username or password",
-    # mosquitto answers a wrong password with this too, never with "bad username".
-    5: "refused: not authorised (check the username and password)",
-    135: "refused: not authorised (check the username and password)",
-}
 
 
 @dataclass(frozen=True)
@@ -259,7 +246,8 @@ class MqttBroker(Node):
                                          keepalive=config["keepalive"], version=self.protocol)
             except Exception as exc:  # any failure to connect means: wait, then retry
                 await disconnect(client)
-                self._set_state(LinkState("red", self._describe(exc)))
+                self._set_state(LinkState("red", describe_failure(
+                    exc, config["host"], self.port, config["connect_timeout"])))
             else:
                 up_since = loop.time()
                 await self._stay_connected(client, tracker, lost)
@@ -387,57 +375,3 @@ class MqttBroker(Node):
             self._reported = ""
         for listener in tuple(self._listeners):
             listener(state)
-
-    def _describe(self, exc: BaseException) -> str:
-        """One line a user can act on, for a failed connection attempt."""
-        host = self.config["host"]
-        if isinstance(exc, MQTTConnectError):
-            code = getattr(exc, "_code", None)
-            return _REFUSALS.get(code, f"refused: {exc.message}") if isinstance(code, int) \
-                else f"refused: {exc}"
-        if isinstance(exc, ssl.SSLCertVerificationError):
-            return f"TLS: certificate verify failed: {exc.verify_message}"
-        if isinstance(exc, ssl.SSLError):
-            return f"TLS: {exc.reason or exc}"
-        if isinstance(exc, socket.gaierror):
-            return f"DNS failure: cannot resolve {host}"
-        if isinstance(exc, ConnectionRefusedError):
-            return f"connection refused by {host}:{self.port}"
-        if isinstance(exc, TimeoutError):
-            return f"no answer from {host}:{self.port} within {self.config['connect_timeout']} s"
-        if isinstance(exc, OSError):
-            return f"network error: {exc.strerror or exc}"
-        return f"{type(exc).__name__}: {exc}"
-
-
-class Subscription:
-    """One mqtt-in node's interest in a topic filter."""
-
-    def __init__(self, topic_filter: str, qos: int, handler: MessageHandler,
-                 on_refused: Callable[[str], None]) -> None:
-        self.topic_filter = topic_filter
-        self.qos = qos
-        self.handler = handler
-        self.on_refused = on_refused
-        # MQTT 5 subscription identifier (1 .. 268435455): the same for the same filter,
-        # also across restarts, since a persistent session stamps queued messages with it.
-        self.identifier = zlib.crc32(topic_filter.encode()) % 268_435_455 + 1
-        pattern = topic_filter
-        if pattern.startswith("$share/"):  # $share/group/filter: messages carry the filter's topics
-            pattern = pattern.split("/", 2)[2]
-        self._levels = pattern.split("/")
-
-    def matches(self, topic: str) -> bool:
-        """MQTT topic matching: ``+`` is one level, a final ``#`` any number (even none)."""
-        levels = topic.split("/")
-        pattern = self._levels
-        if topic.startswith("$") and pattern[0] in ("+", "#"):
-            return False  # wildcards do not match $SYS-style topics
-        for index, part in enumerate(pattern):
-            if part == "#":
-                return True
-            if index >= len(levels) or (part != "+" and part != levels[index]):
-                return False
-        return len(levels) == len(pattern)
-
-
