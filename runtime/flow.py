@@ -93,24 +93,29 @@ def load_flow(path: str | Path, registry: Registry, env: Mapping[str, str] | Non
 
 def check_shape(document: dict[str, Any], file: str) -> None:
     """Check only the file's own shape (the flow schema), not the node configs."""
-    errors = [_shape_error(file, document, error)
-              for error in sorted(_flow_validator.iter_errors(document), key=_error_order)]
+    errors = _shape_errors(document, file)
     if errors:
         raise FlowInvalid(errors)
+
+
+def _shape_errors(document: dict[str, Any], file: str) -> list[FlowError]:
+    return [_shape_error(file, document, error)
+            for error in sorted(_flow_validator.iter_errors(document), key=_error_order)]
 
 
 def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>",
                env: Mapping[str, str] | None = None, resolve_env: bool = True) -> Flow:
     """Check a parsed flow against the file schema and each node type's schema.
 
+    Shape errors (an unknown key such as Node-RED's ``z``) do not hide config errors:
+    every node whose id and type can be read is checked as far as its parts allow.
     With ``resolve_env`` false, ``${NAME}`` placeholders are left as they are and an
     unset variable is not an error (for linting flows away from the device).
     """
     env = os.environ if env is None else env
-    check_shape(document, file)
-    errors: list[FlowError] = []
-
-    entries: list[dict[str, Any]] = document["nodes"]
+    errors = _shape_errors(document, file)
+    nodes = document.get("nodes")
+    entries = [entry for entry in nodes if _readable(entry)] if isinstance(nodes, list) else []
     by_id: dict[str, dict[str, Any]] = {}
     for entry in entries:
         if entry["id"] in by_id:
@@ -129,6 +134,21 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
     return Flow(file, document, tuple(specs))
 
 
+def _readable(entry: Any) -> bool:
+    """Can this node entry be checked further, whatever else its shape error says?"""
+    return (isinstance(entry, dict) and isinstance(entry.get("id"), str)
+            and isinstance(entry.get("type"), str))
+
+
+def _wires_of(entry: dict[str, Any]) -> list[list[str]]:
+    """The node's wires where they have the right shape (a shape error says the rest)."""
+    wires = entry.get("wires", [])
+    if not isinstance(wires, list):
+        return []
+    return [[target for target in port if isinstance(target, str)]
+            if isinstance(port, list) else [] for port in wires]
+
+
 def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
                 registry: Registry, file: str, env: Mapping[str, str], resolve_env: bool
                 ) -> tuple[NodeSpec | None, list[FlowError]]:
@@ -139,11 +159,16 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
 
     cls = registry.get(entry["type"])
     if cls is None:
+        broken = registry.load_error(entry["type"])
         hint = registry.closest(entry["type"])
         return None, [error("/type", f"unknown node type '{entry['type']}'"
-                            + (f"; did you mean '{hint}'?" if hint else ""))]
+                            + (f" (it did not load: {broken})" if broken else
+                               f"; did you mean '{hint}'?" if hint else ""))]
     errors: list[FlowError] = []
-    config = copy.deepcopy(entry.get("config", {}))
+    config = entry.get("config", {})
+    if not isinstance(config, dict):  # the shape error says so; nothing more to check
+        return None, errors
+    config = copy.deepcopy(config)
     from_env: set[str] = set()
     if resolve_env:
         for pointer, name in substitute_env(config, env, resolved=from_env):
@@ -157,7 +182,7 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
                            f"({problem.validator}: {problem.validator_value!r}); not shown")
             errors.append(error(f"/config{pointer}", message))
 
-    wires = entry.get("wires", [])
+    wires = _wires_of(entry)
     if len(wires) > cls.outputs:
         errors.append(error(f"/wires/{cls.outputs}",
                             f"output port {cls.outputs} does not exist: {cls.type} has "
@@ -181,11 +206,17 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
                                 f"refers to missing {wanted} '{target}'"))
         elif by_id[target]["type"] != wanted:
             errors.append(error(f"/config{pointer}",
-                                f"refers to '{target}', a {by_id[target]['type']}, "
-                                f"but must refer to a {wanted}"))
-    spec = NodeSpec(node_id, cls.type, entry.get("name", ""), config,
+                                f"refers to '{target}', {with_article(by_id[target]['type'])}, "
+                                f"but must refer to {with_article(wanted)}"))
+    name = entry.get("name", "")
+    spec = NodeSpec(node_id, cls.type, name if isinstance(name, str) else "", config,
                     tuple(tuple(port) for port in wires), tuple(refs))
     return spec, errors
+
+
+def with_article(noun: str) -> str:
+    """ "an io-in", "a debug": the indefinite article by the first letter."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _shows_env_value(pointer: str, message: str, from_env: set[str],

@@ -40,6 +40,8 @@ class Registry:
         self._validators: dict[str, Draft202012Validator] = {}
         self.load_errors: list[str] = []
         """Plugins that failed to load, each as one readable line; the rest still loaded."""
+        self._broken: dict[str, str] = {}
+        """Type name -> why it did not load, for types a plugin defined malformed."""
         for cls in types:
             self.add(cls, source)
 
@@ -63,6 +65,7 @@ class Registry:
         twin._sources = dict(self._sources)
         twin._validators = dict(self._validators)
         twin.load_errors = list(self.load_errors)
+        twin._broken = dict(self._broken)
         return twin
 
     def add(self, cls: type[Node], source: str) -> None:
@@ -95,7 +98,7 @@ class Registry:
                 self._failed(f"nodes dir file {path}", exc)
                 continue
             for cls in _node_classes(vars(module).values(), module_name):
-                self.add(cls, f"nodes dir file {path}")
+                self._add_loaded(cls, f"nodes dir file {path}")
 
     def _load_entry_point(self, entry: EntryPoint) -> None:
         dist = _distribution(entry)
@@ -109,12 +112,31 @@ class Registry:
         classes = (_node_classes(vars(loaded).values(), loaded.__name__)
                    if inspect.ismodule(loaded) else [loaded])
         for cls in classes:
-            self.add(cls, source)
+            self._add_loaded(cls, source)
+
+    def _add_loaded(self, cls: type[Node], source: str) -> None:
+        """Register a class a plugin or --nodes-dir file defined: a malformed one (an
+        invalid schema, say) is a load error like a failed import, not fatal, so every
+        other type still loads. Two sources defining one type stay fatal: which to run
+        would be a guess."""
+        try:
+            _check_class(cls, source)
+        except RegistryError as exc:
+            self.load_errors.append(str(exc))
+            if isinstance(getattr(cls, "type", None), str) and cls.type:
+                self._broken[cls.type] = str(exc)
+            log.error("%s", exc)
+            return
+        self.add(cls, source)
 
     def _failed(self, what: str, exc: Exception) -> None:
         line = f"{what} failed to load: {type(exc).__name__}: {exc}"
         self.load_errors.append(line)
         log.error("%s", line)
+
+    def load_error(self, name: str) -> str | None:
+        """Why the node type ``name`` did not load, when a plugin defined it malformed."""
+        return self._broken.get(name)
 
     def get(self, name: str) -> type[Node] | None:
         return self._types.get(name)
@@ -134,8 +156,7 @@ class Registry:
 
     def closest(self, name: str) -> str | None:
         """The known type name most like ``name``, for "did you mean" hints."""
-        matches = difflib.get_close_matches(name, self._types, n=1, cutoff=0.5)
-        return matches[0] if matches else None
+        return closest_name(name, self._types)
 
     def __iter__(self) -> Iterator[type[Node]]:
         return iter(self._types.values())
@@ -145,6 +166,17 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._types)
+
+
+SIMILARITY_CUTOFF = 0.75
+"""How alike (difflib ratio) a name must be to be suggested: "debgu" -> "debug" (0.8)
+and "exception-filtr" -> "exception-filter" pass, "change" -> "scale" (0.55) does not."""
+
+
+def closest_name(name: str, known: Iterable[str]) -> str | None:
+    """The one name in ``known`` close enough to ``name`` to be a likely typo, if any."""
+    matches = difflib.get_close_matches(name, list(known), n=1, cutoff=SIMILARITY_CUTOFF)
+    return matches[0] if matches else None
 
 
 def _distribution(entry: EntryPoint) -> str:
@@ -172,9 +204,10 @@ def _check_class(cls: Any, source: str) -> None:
     try:
         Draft202012Validator.check_schema(cls.schema)
     except SchemaError as exc:
+        where = "".join(f"/{part}" for part in exc.path)
         raise RegistryError(
-            f"{source}: node type '{cls.type}': config schema is invalid: {exc.message}"
-        ) from None
+            f"{source}: node type '{cls.type}': config schema is invalid: "
+            f"{where + ': ' if where else ''}{exc.message}") from None
     _validated[cls] = Draft202012Validator(cls.schema)
 
 

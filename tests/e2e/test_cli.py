@@ -122,6 +122,42 @@ def test_run_refuses_an_invalid_flow_before_starting(write_flow: Callable[..., P
     assert result.stderr.strip() == f"{path}: node a: /type: unknown node type 'nope'"
 
 
+def test_a_plugin_with_an_invalid_schema_stops_nothing_else(
+        tmp_path: Path, write_flow: Callable[..., Path]) -> None:
+    """Reported like a plugin that fails to import: its name and the error; `nodes`
+    lists the rest, and `validate` and `run` of a flow that does not use it work."""
+    from tests.runtime.test_registry import BAD_SCHEMA_PLUGIN, make_plugin_dist
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "portless_bad_thermo.py").write_text(BAD_SCHEMA_PLUGIN)
+    make_plugin_dist(site, "portless-bad-thermo", "thermo = portless_bad_thermo:Thermo")
+    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    problem = ("plugin portless-bad-thermo (portless_bad_thermo:Thermo): node type "
+               "'thermo': config schema is invalid")
+
+    listed = portless("nodes", env=env)
+    assert listed.returncode == 1
+    assert "exception-filter" in listed.stdout
+    assert f"portless: {problem}" in listed.stderr
+    assert "Traceback" not in listed.stderr
+
+    unused = write_flow({"version": 1, "nodes": [{"id": "d", "type": "debug"}]})
+    validated = portless("validate", str(unused), env=env)
+    assert validated.returncode == 0, validated.stderr
+    assert problem in validated.stderr
+    process, _ = start_headless(unused, tmp_path / "state", env=env)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=20)
+    assert process.returncode == 0
+
+    used = write_flow({"version": 1, "nodes": [{"id": "t", "type": "thermo"}]}, "used.json")
+    refused = portless("validate", str(used), env=env)
+    assert refused.returncode == 1
+    assert f"{used}: node t: /type: unknown node type 'thermo' (it did not load: " \
+           f"{problem}" in refused.stderr
+
+
 def listening_sockets(pid: int) -> list[str]:
     """Listening TCP sockets owned by a process, from /proc (no tool needed)."""
     inodes = set()
@@ -141,12 +177,14 @@ def listening_sockets(pid: int) -> list[str]:
     return found
 
 
-def start_headless(flow: Path, state_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def start_headless(flow: Path, state_dir: Path, env: dict[str, str] | None = None
+                   ) -> tuple[subprocess.Popen[str], str]:
     """`portless run FLOW --no-editor` in the background; returns it once it logged
     that it is running, with that log line (stderr stays open for the rest)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "portless", "run", str(flow), "--no-editor",
-         "--state-dir", str(state_dir)], stderr=subprocess.PIPE, text=True)
+         "--state-dir", str(state_dir)], stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **(env or {})})
     assert process.stderr is not None
     for line in process.stderr:
         if "running" in line:

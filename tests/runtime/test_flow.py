@@ -142,6 +142,31 @@ def test_reference_to_wrong_type(registry: Registry) -> None:
                       "but must refer to a test-connection"]
 
 
+def test_reference_names_the_type_with_the_right_article(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        node("c", "test-client", {"connection": "src"}), node("src", "io-in")]}, registry)
+    assert errors == ["flows/x.json: node c: /config/connection: refers to 'src', an io-in, "
+                      "but must refer to a test-connection"]
+
+
+def test_an_unknown_key_does_not_hide_the_config_errors(registry: Registry) -> None:
+    """Every Node-RED export has "z" (the tab) on each node: one shape error, and the
+    config and wire errors of the same file are still reported with it."""
+    errors = errors_of({"version": 1, "nodes": [
+        {**node("a", "test-double", {"factor": "x"}, wires=[["ghost"]]), "z": "tab1"},
+        node("b", "nope"),
+        {"id": "c", "type": "test-double", "config": [], "wires": "b"},
+        {"id": 7, "type": "test-double"}]}, registry)
+    assert "flows/x.json: node a: /z: unknown field 'z'" in errors
+    assert "flows/x.json: node a: /wires/0/0: wire to missing node 'ghost'" in errors
+    assert any(line.startswith("flows/x.json: node a: /config/factor: ") for line in errors)
+    assert "flows/x.json: node b: /type: unknown node type 'nope'" in errors
+    assert any(line.startswith("flows/x.json: node c: /config: ") for line in errors)
+    assert any(line.startswith("flows/x.json: node c: /wires: ") for line in errors)
+    assert any(line.startswith("flows/x.json: /nodes/3/id: ") for line in errors)
+    assert len(errors) == 7, errors
+
+
 def test_missing_env_variable(registry: Registry) -> None:
     document = {"version": 1, "nodes": [
         node("conn", "test-connection", {"url": "mqtts://${HOST}:${PORT}"})]}

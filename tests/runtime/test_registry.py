@@ -120,3 +120,59 @@ def test_a_copy_is_independent_of_its_original() -> None:
     assert "test-extra" not in original
     assert twin.source("debug") == "built-in"
     assert twin.validator("debug") is original.validator("debug")
+
+
+BAD_SCHEMA_PLUGIN = (
+    "from portless.runtime import Node\n"
+    "class Thermo(Node):\n"
+    "    type = 'thermo'\n"
+    "    schema = {'type': 'object', 'properties': {'unit': {'type': 'celsius'}}}\n")
+
+
+def test_plugin_with_an_invalid_schema_is_reported_and_the_rest_loads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "portless_bad_thermo.py").write_text(BAD_SCHEMA_PLUGIN)
+    make_plugin_dist(tmp_path, "portless-bad-thermo", "thermo = portless_bad_thermo:Thermo")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        registry = Registry.discover()
+    finally:
+        sys.modules.pop("portless_bad_thermo", None)
+    assert {cls.type for cls in registry} >= BUILT_INS
+    assert "thermo" not in registry
+    (line,) = registry.load_errors
+    assert line.startswith("plugin portless-bad-thermo (portless_bad_thermo:Thermo): node "
+                           "type 'thermo': config schema is invalid: "
+                           "/properties/unit/type: 'celsius' is not valid")
+    assert registry.load_error("thermo") == line
+
+
+def test_nodes_dir_class_with_an_invalid_schema_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "thermo.py").write_text(BAD_SCHEMA_PLUGIN)
+    (tmp_path / "gain.py").write_text(
+        "from portless.runtime import Node\nclass Gain(Node):\n    type = 'gain'\n")
+    registry = Registry.discover([tmp_path])
+    assert "gain" in registry
+    (line,) = registry.load_errors
+    assert line.startswith(f"nodes dir file {tmp_path / 'thermo.py'}: node type 'thermo': "
+                           f"config schema is invalid")
+
+
+class Scale(Node):
+    type = "scale"
+
+
+class Change(Node):
+    type = "change"
+
+
+@pytest.mark.parametrize(("typed", "suggested"), [
+    ("debgu", "debug"), ("exception-filtr", "exception-filter"), ("mqtt_in", "mqtt-in"),
+    ("change", None), ("inject", None), ("function", None)])
+def test_closest_suggests_only_a_close_name(typed: str, suggested: str | None) -> None:
+    registry = Registry.discover()
+    if "scale" not in registry:  # the example plugin, when it is installed
+        registry.add(Scale, "test")
+    assert registry.closest(typed) == suggested
+    registry.add(Change, "test")
+    assert registry.closest("chnage") == "change"
