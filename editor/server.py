@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import socket
 from pathlib import Path
 
 from hypercorn.asyncio import serve
@@ -17,15 +18,15 @@ from portless.editor.watch import watch_file
 from portless.runtime import Engine, Registry
 
 log = logging.getLogger("portless.editor")
-BIND_ADDRESSES = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "::1": "[::1]"}
+BIND_ADDRESSES = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "::1": "::1"}
 
 
 class EditorAddressError(ValueError):
-    """--editor-host names something other than a loopback address."""
+    """--editor-host names something other than a loopback address, or its port is taken."""
 
 
 def bind_address(host: str, port: int) -> str:
-    """The Hypercorn bind string for a loopback host; anything else is refused."""
+    """The address to bind for a loopback host; anything else is refused."""
     if host not in BIND_ADDRESSES:
         raise EditorAddressError(
             f"--editor-host {host}: the editor listens on loopback only (127.0.0.1, ::1 "
@@ -33,19 +34,38 @@ def bind_address(host: str, port: int) -> str:
             f"ssh -L {port}:127.0.0.1:{port} DEVICE")
     if not 0 < port < 65536:
         raise EditorAddressError(f"--editor-port {port}: not a TCP port")
-    return f"{BIND_ADDRESSES[host]}:{port}"
+    return BIND_ADDRESSES[host]
 
 
-async def run_editor(engine: Engine, registry: Registry, flow_path: Path, *, host: str,
-                     port: int, stop: asyncio.Event) -> None:
-    """Serve the editor until ``stop`` is set. Prints the sign-in address once."""
-    bind = bind_address(host, port)
+def listen(host: str, port: int) -> socket.socket:
+    """Bind and listen on the editor's loopback address now, before the flow connects
+    anywhere, so a port that is taken stops the start instead of a half-started run."""
+    address = bind_address(host, port)
+    listener = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((address, port))
+        listener.listen(100)
+    except OSError as exc:
+        listener.close()
+        raise EditorAddressError(
+            f"the editor cannot listen on {host} port {port}: {exc.strerror or exc} "
+            f"(another portless, or another program, has it); choose another port with "
+            f"--editor-port PORT") from None
+    return listener
+
+
+async def run_editor(engine: Engine, registry: Registry, flow_path: Path, *,
+                     listener: socket.socket, host: str, stop: asyncio.Event) -> None:
+    """Serve the editor on ``listener`` (from ``listen``) until ``stop`` is set. Prints
+    the sign-in address once."""
+    port = listener.getsockname()[1]
     token = secrets.token_urlsafe(24)
     service = FlowService(flow_path, engine, registry)
     hub = Hub(engine.events)
     app = create_app(service, hub, port=port, token=token)
     config = Config()
-    config.bind = [bind]
+    config.bind = [f"fd://{listener.detach()}"]  # Hypercorn owns (and closes) it now
     config.accesslog = None
     config.errorlog = logging.getLogger("portless.editor.http")  # one log, one format
     config.graceful_timeout = 1.0

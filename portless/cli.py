@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,12 +35,14 @@ from portless.runtime import (
 from portless.runtime.events import LogSubscriber
 from portless.runtime.flow import check_shape
 from portless.runtime.reference import node_reference
+from portless.runtime.state import StateDirLock, StateLocked, flow_state_dir
 
 log = logging.getLogger("portless")
 
 
 def default_state_dir() -> Path:
-    """Where durable state lives unless --state-dir says otherwise (XDG state home)."""
+    """The base of every flow's state unless --state-dir says otherwise (XDG state home);
+    each flow file has its own directory below it."""
     base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
     return Path(base) / "portless"
 
@@ -72,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "the loopback port the flow's mqtt-broker names (mosquitto from "
                           "PATH, else the embedded amqtt of the 'demo' extra)")
     run.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
-                     help=f"durable state such as outboxes (default {default_state_dir()})")
+                     help=f"base directory of durable state such as outboxes; each flow file has "
+                          f"its own directory in it, locked while it runs (default "
+                          f"{default_state_dir()})")
     run.add_argument("--log-level", default="info",
                      choices=["debug", "info", "warning", "error"], help="default: info")
 
@@ -216,35 +221,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     except FlowInvalid as exc:
         _print_errors(exc.errors)
         return 1
-    editor = None
+    # Everything that can refuse the start is settled before any broker is reached or a
+    # token is printed: the flow's state (one process per flow), then the editor's port.
+    state_dir = flow_state_dir(args.state_dir or default_state_dir(), args.flow)
+    lock = StateDirLock(state_dir)
+    try:
+        lock.acquire()
+    except (StateLocked, OSError) as exc:
+        print(f"portless: {exc}", file=sys.stderr)
+        return 1
+    listener = None
     if not args.no_editor:
-        from portless.editor.server import EditorAddressError, bind_address
+        from portless.editor.server import EditorAddressError, listen
 
         try:
-            bind_address(args.editor_host, args.editor_port)  # refuse before anything binds
+            listener = listen(args.editor_host, args.editor_port)
         except EditorAddressError as exc:
             print(f"portless: {exc}", file=sys.stderr)
-            return 2
-        editor = (args.editor_host, args.editor_port)
-    state_dir = args.state_dir or default_state_dir()
+            return 1 if "cannot listen" in str(exc) else 2
+    editor = None if listener is None else (args.editor_host, listener)
     try:
         return asyncio.run(_run(registry, flow, state_dir, args.dev_broker, editor))
-    except DevBrokerError as exc:
+    except (DevBrokerError, OSError) as exc:
         print(f"portless: {exc}", file=sys.stderr)
         return 1
-    except OSError as exc:  # the editor's port is taken, say
-        print(f"portless: {exc}", file=sys.stderr)
-        return 1
+    finally:
+        lock.release()
 
 
 async def _run(registry: Registry, flow: Flow, state_dir: Path, dev_broker: bool,
-               editor: tuple[str, int] | None) -> int:
+               editor: tuple[str, socket.socket] | None) -> int:
     async with dev_brokers(flow) if dev_broker else contextlib.nullcontext():
         return await _run_flow(registry, flow, state_dir, editor)
 
 
 async def _run_flow(registry: Registry, flow: Flow, state_dir: Path,
-                    editor: tuple[str, int] | None) -> int:
+                    editor: tuple[str, socket.socket] | None) -> int:
     events = EventBus()
     events.subscribe(LogSubscriber())
     engine = Engine(registry, events=events, state_dir=state_dir)
@@ -252,6 +264,7 @@ async def _run_flow(registry: Registry, flow: Flow, state_dir: Path,
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    log.info("state of %s in %s", flow.file, state_dir)
     await engine.start(flow)
     try:
         if editor is None:
@@ -261,10 +274,10 @@ async def _run_flow(registry: Registry, flow: Flow, state_dir: Path,
         else:
             from portless.editor.server import run_editor
 
-            host, port = editor
+            host, listener = editor
             log.info("running %s: %d nodes, editor on %s port %d (loopback only)",
-                     flow.file, len(flow.nodes), host, port)
-            await run_editor(engine, registry, Path(flow.file), host=host, port=port,
+                     flow.file, len(flow.nodes), host, listener.getsockname()[1])
+            await run_editor(engine, registry, Path(flow.file), listener=listener, host=host,
                              stop=stop)
     finally:
         log.info("stopping")

@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from portless.runtime.state import flow_state_dir
+from tests.mosquitto import Mosquitto, free_port
+
 pytestmark = pytest.mark.slow  # each test runs portless as a subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -235,3 +238,67 @@ def test_the_tls_example_needs_its_environment() -> None:
     env = {"MQTT_HOST": "broker.plant.example", "MQTT_USERNAME": "valve-1",
            "MQTT_PASSWORD": "secret", "MQTT_CA_FILE": "/etc/portless/ca.pem"}
     assert portless("validate", example, env=env).returncode == 0
+
+
+def broker_flow(port: int, client_id: str) -> dict[str, Any]:
+    return {"version": 1, "nodes": [
+        {"id": "broker", "type": "mqtt-broker",
+         "config": {"host": "127.0.0.1", "port": port, "client_id": client_id}},
+        {"id": "commands", "type": "mqtt-in", "config": {"broker": "broker", "topic": "cmd/#"},
+         "wires": [["show"]]},
+        {"id": "show", "type": "debug"}]}
+
+
+def start_connected(flow: Path, state_dir: Path, *options: str) -> subprocess.Popen[str]:
+    """`portless run FLOW` in the background, returned once its broker is connected."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portless", "run", str(flow), "--state-dir", str(state_dir),
+         *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "connected to 127.0.0.1" in line:
+            return process
+    raise AssertionError(f"portless exited before connecting (status {process.wait()})")
+
+
+def connections_as(broker: Mosquitto, client_id: str) -> int:
+    return sum(1 for line in broker.log.splitlines()
+               if "New client connected" in line and f" as {client_id} (" in line)
+
+
+def test_a_second_run_of_the_same_flow_is_refused_before_it_reaches_the_broker(
+        mosquitto: Mosquitto, tmp_path: Path, write_flow: Callable[..., Path]) -> None:
+    flow = write_flow(broker_flow(mosquitto.port, "twin"))
+    first = start_connected(flow, tmp_path / "state", "--no-editor")
+    try:
+        second = portless("run", str(flow), "--no-editor", "--state-dir", str(tmp_path / "state"))
+        assert second.returncode == 1
+        assert f"in use by another portless process (PID {first.pid})" in second.stderr
+        assert str(flow_state_dir(tmp_path / "state", flow)) in second.stderr
+        assert "Traceback" not in second.stderr
+        # The first one was never knocked off the broker by a second client "twin".
+        assert connections_as(mosquitto, "twin") == 1
+    finally:
+        first.terminate()
+        first.communicate(timeout=20)
+
+
+def test_a_taken_editor_port_stops_the_start_before_the_broker_and_the_token(
+        mosquitto: Mosquitto, tmp_path: Path, write_flow: Callable[..., Path]) -> None:
+    port = free_port()
+    first = start_connected(write_flow(broker_flow(mosquitto.port, "device-a"), "a.json"),
+                            tmp_path / "state", "--editor-port", str(port))
+    try:
+        second = portless("run", str(write_flow(broker_flow(mosquitto.port, "device-b"),
+                                                "b.json")),
+                          "--editor-port", str(port), "--state-dir", str(tmp_path / "state"))
+        assert second.returncode == 1
+        assert f"port {port}" in second.stderr
+        assert "--editor-port" in second.stderr
+        assert "token=" not in second.stdout + second.stderr
+        assert "Traceback" not in second.stderr
+        assert connections_as(mosquitto, "device-b") == 0
+        assert connections_as(mosquitto, "device-a") == 1
+    finally:
+        first.terminate()
+        first.communicate(timeout=20)

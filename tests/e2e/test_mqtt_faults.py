@@ -33,6 +33,7 @@ import pytest
 
 from portless.nodes.mqtt_broker import LinkState, MqttBroker
 from portless.runtime import Event, check_flow
+from portless.runtime.state import flow_state_dir
 from portless.testing import FlowHarness
 from tests.mosquitto import Mosquitto, free_port
 from tests.mqtt_client import Watcher
@@ -319,14 +320,15 @@ async def test_sigkill_with_10000_in_the_outbox_loses_nothing(
          "wires": [["out"]]},
         {"id": "out", "type": "mqtt-out", "config": {"broker": "broker", "qos": 1}}]}))
     state_dir = tmp_path / "state"
-    outbox = state_dir / "broker" / "outbox.sqlite3"
+    flow_dir = flow_state_dir(state_dir, flow)  # what `run --state-dir` makes of it
+    outbox = flow_dir / "broker" / "outbox.sqlite3"
 
     await persistent_session(mosquitto.port, topic, "faults-sub-kill")
     await asyncio.to_thread(mosquitto.stop)  # the session is saved; the broker is down
 
     first = Portless(flow, state_dir, nodes_dir, tmp_path / "portless-1.log")
     try:
-        await poll_until(lambda: (state_dir / "burst" / "sent").exists()
+        await poll_until(lambda: (flow_dir / "burst" / "sent").exists()
                          and outbox_rows(outbox) == count, 30,
                          f"{count} messages in {outbox}", first.check_alive)
         assert first.signal(signal.SIGKILL) == -signal.SIGKILL
