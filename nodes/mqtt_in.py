@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from portless.nodes.mqtt_broker import LinkState, MqttBroker
-from portless.nodes.payload import PayloadError, decode, preview
+from portless.nodes.payload import MAX_DEPTH, PayloadError, decode, preview
 from portless.runtime import Node, make_message
 
 TOPIC_FILTER = r"^(\$share/[^/+#]+/)?(#|(([^/+#]*|\+)(/([^/+#]*|\+))*(/#)?))$"
@@ -24,7 +24,10 @@ class MqttIn(Node):
         "description": (
             "Subscribes to a topic filter (wildcards `+` and `#`, shared subscriptions "
             "`$share/group/filter`) and emits `{topic, payload, qos, retain, properties}` "
-            "for every message. The subscription is restored on every reconnect."),
+            "for every message. The subscription is restored on every reconnect. A "
+            "payload that cannot be decoded (malformed, JSON or msgpack nested deeper "
+            f"than {MAX_DEPTH} levels, or too long to parse) is dropped with a warning "
+            "and counted in the status."),
         "type": "object",
         "additionalProperties": False,
         "required": ["broker", "topic"],
@@ -40,12 +43,24 @@ class MqttIn(Node):
                        "default": "auto",
                        "description": "auto: by the MQTT 5 content type, then JSON if it "
                                       "parses, else UTF-8 text, else bytes."},
+            "max_decode_size": {
+                "title": "Maximum size to parse (bytes)", "type": "integer", "minimum": 1,
+                "default": 262144,
+                "description": (
+                    "A JSON or msgpack payload longer than this is dropped with a warning "
+                    "instead of parsed: parsing holds the event loop (about 35 ms per MiB, "
+                    "and a worker thread would not help, as the parsers hold the GIL). "
+                    "Text and raw payloads are not parsed and not limited here.")},
         },
     }
 
     async def start(self) -> None:
         self._broker = cast(MqttBroker, self.shared_node(self.config["broker"]))
         self._format = self.config["format"]
+        self._max_decode_size = self.config["max_decode_size"]
+        self.dropped = 0
+        """Payloads dropped as undecodable since start; shown in the status."""
+        self._link: LinkState | None = None
         self._subscription = self._broker.subscribe(
             self.config["topic"], self.config["qos"], self._on_message, self._on_refused)
         self._unlisten = self._broker.add_state_listener(self._on_link)
@@ -60,9 +75,12 @@ class MqttIn(Node):
                     properties: dict[str, Any]) -> None:
         content_type = properties.get("content_type")
         try:
-            payload = decode(data, self._format, content_type[0] if content_type else None)
+            payload = decode(data, self._format, content_type[0] if content_type else None,
+                             self._max_decode_size)
         except PayloadError as exc:
+            self.dropped += 1
             self.warn(f"undecodable payload on {topic}: {exc}: {preview(data)}; dropped")
+            self._show_status()
             return
         msg = make_message(payload, topic)
         msg["qos"] = qos
@@ -76,4 +94,14 @@ class MqttIn(Node):
         self.status("red", text[:80], "ring")
 
     def _on_link(self, state: LinkState) -> None:
-        self.status(state.fill, state.text, "dot" if state.connected else "ring")
+        self._link = state
+        self._show_status()
+
+    def _show_status(self) -> None:
+        """The link's state, and how many payloads were dropped (the link is not to blame)."""
+        state = self._link
+        if state is None:
+            return
+        text = f"{state.text} · {self.dropped} undecodable dropped" if self.dropped \
+            else state.text
+        self.status(state.fill, text, "dot" if state.connected else "ring")

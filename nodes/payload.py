@@ -18,8 +18,23 @@ CONTENT_TYPES = {
 }
 
 
+MAX_DEPTH = 128
+"""Deepest nesting of arrays and objects a decoded payload may have. Deeper is refused:
+copying and showing a message recurse, and ~900 levels exhaust Python's stack."""
+
+JSON_START = frozenset("{[\"-0123456789tfn")
+"""The characters a JSON document can begin with (after white space)."""
+
 _json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 """One encoder for every message: ``json.dumps`` with options builds a new one per call."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_json_decode = json.JSONDecoder(parse_constant=_refuse_constant).decode
+"""Strict JSON, as JavaScript's JSON.parse reads it: NaN and Infinity are not numbers."""
 
 
 class PayloadError(ValueError):
@@ -47,9 +62,12 @@ def encode(payload: Any, fmt: str) -> bytes:
                        f"use format json, msgpack or text")
 
 
-def decode(data: bytes, fmt: str, content_type: str | None = None) -> Any:
+def decode(data: bytes, fmt: str, content_type: str | None = None,
+           max_size: int | None = None) -> Any:
     """Decode a payload from the wire. ``auto`` goes by the MQTT 5 content type, then
-    JSON if it parses, then UTF-8 text, then raw bytes. Raises PayloadError."""
+    JSON if it parses, then UTF-8 text, then raw bytes. Raises PayloadError, also for
+    JSON or msgpack nested deeper than MAX_DEPTH and for JSON or msgpack longer than
+    ``max_size`` bytes (parsing holds the event loop; it is refused, not started)."""
     if fmt == "auto":
         fmt = _format_of(content_type) or "guess"
     if fmt == "guess":
@@ -57,20 +75,71 @@ def decode(data: bytes, fmt: str, content_type: str | None = None) -> Any:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             return data
+        if text.lstrip(" \t\r\n")[:1] not in JSON_START:
+            return text  # cannot be JSON: no need to parse, whatever its size
+        _check_size(data, "json", max_size)
         try:
-            return json.loads(text)
+            return _parse_json(text, data)
+        except PayloadError:
+            raise
         except ValueError:
             return text
     try:
         if fmt == "json":
-            return json.loads(data)
+            _check_size(data, fmt, max_size)
+            return _parse_json(data.decode("utf-8"), data)
         if fmt == "msgpack":
-            return msgpack.unpackb(data, raw=False)
+            _check_size(data, fmt, max_size)
+            value = msgpack.unpackb(data, raw=False)
+            if len(data) > MAX_DEPTH and _nested_deeper_than(value, MAX_DEPTH):
+                raise _too_deep(fmt)
+            return value
         if fmt == "text":
             return data.decode("utf-8")
-    except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
+    except PayloadError:
+        raise
+    except msgpack.StackError:  # msgpack's own bound: deeper than 1,024 levels
+        raise _too_deep(fmt) from None
+    except (ValueError, msgpack.ExtraData, msgpack.FormatError) as exc:
         raise PayloadError(f"not valid {fmt}: {exc}") from None
     return data
+
+
+def _parse_json(text: str, data: bytes) -> Any:
+    """Strict JSON within MAX_DEPTH; ValueError if it is not JSON, PayloadError if too deep."""
+    try:
+        value = _json_decode(text)
+    except RecursionError:
+        raise _too_deep("json") from None
+    # Nesting deeper than MAX_DEPTH needs more than MAX_DEPTH brackets: counting them is
+    # far cheaper than walking the value, so most payloads skip the walk.
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and \
+            _nested_deeper_than(value, MAX_DEPTH):
+        raise _too_deep("json")
+    return value
+
+
+def _check_size(data: bytes, fmt: str, max_size: int | None) -> None:
+    if max_size is not None and len(data) > max_size:
+        raise PayloadError(f"{len(data)} bytes is more than max_decode_size ({max_size}) "
+                           f"to parse as {fmt}")
+
+
+def _too_deep(fmt: str) -> PayloadError:
+    return PayloadError(f"{fmt} nested deeper than {MAX_DEPTH} levels")
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """True if lists and dicts nest more than ``limit`` levels; level by level, so a deep
+    value cannot exhaust the stack here."""
+    level = [value] if value.__class__ is dict or value.__class__ is list else []
+    for _ in range(limit):
+        if not level:
+            return False
+        level = [child for item in level
+                 for child in (item.values() if item.__class__ is dict else item)
+                 if child.__class__ is dict or child.__class__ is list]
+    return bool(level)
 
 
 def _format_of(content_type: str | None) -> str | None:

@@ -184,17 +184,30 @@ async def test_a_qos_1_subscription_gets_qos_2_messages_at_qos_1(mosquitto: Mosq
 
 # --- undecodable payloads ------------------------------------------------------------
 
+DEEP_JSON = b"[" * 900 + b"]" * 900
+DEEP_MSGPACK = b"\x91" * 900 + b"\x00"  # 900 nested one-element arrays
+
+
 @pytest.mark.parametrize(("fmt", "bad", "reason", "hex_preview"), [
     ("json", b"not json", "not valid json", "6e 6f 74 20 6a 73 6f 6e (8 bytes)"),
     ("msgpack", b"\xc1", "not valid msgpack", "c1 (1 bytes)"),
     ("text", b"\xff\xfeopen", "not valid text", "ff fe 6f 70 65 6e (6 bytes)"),
     ("json", bytes(range(40)), "not valid json",
      "00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f ... (40 bytes)"),
+    # Hostile: deep enough to exhaust Python's stack (a RecursionError that escaped to
+    # gmqtt and was logged at debug level only, after the QoS 1 PUBACK).
+    ("json", DEEP_JSON, "json nested deeper than 128 levels",
+     "5b 5b 5b 5b 5b 5b 5b 5b 5b 5b 5b 5b 5b 5b 5b 5b ... (1800 bytes)"),
+    ("auto", DEEP_JSON, "json nested deeper than 128 levels",
+     "5b 5b 5b 5b 5b 5b 5b 5b 5b 5b 5b 5b 5b 5b 5b 5b ... (1800 bytes)"),
+    ("msgpack", DEEP_MSGPACK, "msgpack nested deeper than 128 levels",
+     "91 91 91 91 91 91 91 91 91 91 91 91 91 91 91 91 ... (901 bytes)"),
+    ("json", b"NaN", "not valid json: NaN is not JSON", "4e 61 4e (3 bytes)"),
 ])
-async def test_undecodable_payload_warns_with_topic_and_hex_and_the_next_one_arrives(
+async def test_undecodable_payload_warns_with_topic_and_hex_counts_and_the_next_arrives(
         mosquitto: Mosquitto, fmt: str, bad: bytes, reason: str, hex_preview: str) -> None:
     good = {"json": b'{"open": true}', "msgpack": msgpack.packb({"open": True}),
-            "text": b"open"}[fmt]
+            "text": b"open", "auto": b'{"open": true}'}[fmt]
     document = device_flow(mosquitto.port, in_node("cmd", CMD + "/#", format=fmt))
     async with FlowHarness(document) as h, Watcher(mosquitto.port) as operator:
         await connected(h)
@@ -203,15 +216,49 @@ async def test_undecodable_payload_warns_with_topic_and_hex_and_the_next_one_arr
         operator.publish(CMD + "/good", good, qos=1)
         (_, got) = await h.wait_for("cmd", 2)
         warning = await h.wait_event(lambda e: e.kind == "warning" and e.node_id == "cmd")
-        status = h.engine.nodes["cmd"].last_status
+        node = h.engine.nodes["cmd"]
+        status = node.last_status
         emitted = len(h.received("cmd"))
     assert got["topic"] == CMD + "/good"
     assert got["payload"] in ({"open": True}, "open")
     text = warning.data["text"]
     assert text.startswith(f"undecodable payload on {CMD}/bad: {reason}")
     assert text.endswith(f": {hex_preview}; dropped")
-    assert status == {"fill": "green", "shape": "dot", "text": "connected"}  # link is fine
+    assert node.dropped == 1  # type: ignore[attr-defined]
+    # The link is fine (green), and the drop is counted.
+    assert status == {"fill": "green", "shape": "dot",
+                      "text": "connected · 1 undecodable dropped"}
     assert emitted == 2  # the bad one emitted nothing
+
+
+@pytest.mark.parametrize("fmt", ["auto", "json", "msgpack"])
+async def test_a_payload_too_long_to_parse_is_refused_unparsed_and_text_is_not_limited(
+        mosquitto: Mosquitto, fmt: str) -> None:
+    """Parsing holds the event loop (JSON and msgpack parsers hold the GIL, so a worker
+    thread would not help): above max_decode_size a payload is refused before parsing."""
+    big = {"json": b"[" + b"1," * 600 + b"1]", "auto": b"[" + b"1," * 600 + b"1]",
+           "msgpack": msgpack.packb(list(range(600)))}[fmt]
+    document = device_flow(mosquitto.port,
+                           in_node("cmd", CMD + "/#", format=fmt, max_decode_size=1000),
+                           in_node("log", "device/valve-1/log", format="auto",
+                                   max_decode_size=10))
+    async with FlowHarness(document) as h, Watcher(mosquitto.port) as operator:
+        await connected(h)
+        await subscribed(h, operator, "cmd", CMD + "/sync")
+        await subscribed(h, operator, "log", "device/valve-1/log")
+        operator.publish(CMD + "/big", big, qos=1)
+        operator.publish(CMD + "/small", msgpack.packb([1]) if fmt == "msgpack" else b"[1]",
+                         qos=1)
+        operator.publish("device/valve-1/log", b"a long line of plain text", qos=1)
+        (_, small) = await h.wait_for("cmd", 2)
+        (_, line) = await h.wait_for("log", 2)
+        warning = await h.wait_event(lambda e: e.kind == "warning" and e.node_id == "cmd")
+    assert small["payload"] == [1]
+    assert warning.data["text"].startswith(
+        f"undecodable payload on {CMD}/big: {len(big)} bytes is more than "
+        f"max_decode_size (1000) to parse as {'json' if fmt == 'auto' else fmt}: ")
+    # Cannot be JSON (it starts with a letter): text, never parsed, so never refused.
+    assert line["payload"] == "a long line of plain text"
 
 
 # --- topic filters -------------------------------------------------------------------

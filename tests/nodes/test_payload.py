@@ -7,7 +7,7 @@ from typing import Any
 import msgpack
 import pytest
 
-from portless.nodes.payload import PayloadError, decode, encode, preview
+from portless.nodes.payload import MAX_DEPTH, PayloadError, decode, encode, preview
 
 
 @pytest.mark.parametrize(("payload", "fmt"), [
@@ -57,3 +57,53 @@ def test_preview_is_short_hex_with_the_length() -> None:
     assert preview(bytes(range(20))) == \
         "00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f ... (20 bytes)"
     assert preview(b"\x01") == "01 (1 bytes)"
+
+
+def nested_json(levels: int) -> bytes:
+    """Objects and arrays in turn, ``levels`` deep, around a number."""
+    opening = [b'{"a":' if level % 2 else b"[" for level in range(levels)]
+    closing = [b"}" if level % 2 else b"]" for level in reversed(range(levels))]
+    return b"".join(opening) + b"1" + b"".join(closing)
+
+
+@pytest.mark.parametrize("fmt", ["json", "auto"])
+def test_json_nested_up_to_max_depth_decodes_and_deeper_is_refused(fmt: str) -> None:
+    assert decode(nested_json(MAX_DEPTH), fmt) is not None
+    with pytest.raises(PayloadError, match=f"json nested deeper than {MAX_DEPTH} levels"):
+        decode(nested_json(MAX_DEPTH + 1), fmt)
+    with pytest.raises(PayloadError, match="nested deeper"):  # past Python's own stack
+        decode(b"[" * 100_000 + b"]" * 100_000, fmt)
+
+
+def test_brackets_inside_json_strings_are_not_nesting() -> None:
+    text = '["' + "[{" * 500 + '"]'
+    assert decode(text.encode(), "json") == ["[{" * 500]
+
+
+def test_msgpack_nested_up_to_max_depth_decodes_and_deeper_is_refused() -> None:
+    assert decode(b"\x91" * MAX_DEPTH + b"\x00", "msgpack") is not None
+    for levels in (MAX_DEPTH + 1, 5000):  # 5,000 passes msgpack's own stack of 1,024
+        with pytest.raises(PayloadError, match=f"msgpack nested deeper than {MAX_DEPTH}"):
+            decode(b"\x91" * levels + b"\x00", "msgpack")
+
+
+def test_nan_and_infinity_are_not_json_numbers_as_in_javascript() -> None:
+    for constant in (b"NaN", b"Infinity", b"[-Infinity]"):
+        with pytest.raises(PayloadError, match="is not JSON"):
+            decode(constant, "json")
+    assert decode(b"NaN", "auto") == "NaN"  # auto: not JSON, so text
+
+
+@pytest.mark.parametrize(("data", "fmt"), [(b"[1, 2, 3]", "json"), (b"[1, 2, 3]", "auto"),
+                                           (msgpack.packb([1, 2, 3, 4, 5, 6]), "msgpack")])
+def test_a_payload_longer_than_max_size_is_not_parsed(data: bytes, fmt: str) -> None:
+    assert decode(data, fmt, max_size=len(data)) is not None
+    with pytest.raises(PayloadError, match=f"{len(data)} bytes is more than max_decode_size"):
+        decode(data, fmt, max_size=len(data) - 1)
+
+
+def test_max_size_does_not_limit_what_is_not_parsed() -> None:
+    long_text = b"valve open " * 100
+    assert decode(long_text, "auto", max_size=10) == long_text.decode()
+    assert decode(long_text, "text", max_size=10) == long_text.decode()
+    assert decode(long_text, "raw", max_size=10) == long_text
