@@ -7,28 +7,39 @@
     POST /api/validate             the errors `portless validate` would print, nothing written
     POST /api/nodes/<id>/inject    trigger a node (an io-in reads now)
     WS   /api/ws                   node status, warnings, errors, debug, flow-changed
+
+Every refusal is JSON ``{"error": sentence}`` (or the flow errors), never an HTML page
+or a traceback. A request body may be at most MAX_BODY_BYTES (413 above it).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 from quart import Quart, Response, request, send_from_directory, websocket
+from werkzeug.exceptions import HTTPException
 
+from portless.editor.connections import ConnectionBound
 from portless.editor.flows import UNREADABLE, Conflict, FlowService
 from portless.editor.security import Guard
 from portless.editor.stream import Hub
 from portless.runtime import FlowInvalid, check_flow
 
 STATIC = Path(__file__).parent / "static"
+MAX_BODY_BYTES = 8 * 1024 * 1024
+"""The largest request body (a flow of some 40,000 nodes); Node-RED's default is 5 MB."""
+log = logging.getLogger("portless.editor")
 
 
-def create_app(service: FlowService, hub: Hub, *, port: int, token: str) -> Quart:
-    """The editor app for one running flow; ``token`` is this start's secret."""
+def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
+               connections: ConnectionBound | None = None) -> Quart:
+    """The editor app for one running flow; ``token`` is this start's secret;
+    ``connections`` is the server's connection bound, told which connections spoke."""
     app = Quart(__name__, static_folder=str(STATIC), static_url_path="/static")
-    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     registry, engine = service.registry, service.engine
 
     @app.get("/")
@@ -100,16 +111,51 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str) -> Quar
         finally:
             hub.close(page)
 
+    @app.errorhandler(HTTPException)
+    async def http_error(exc: HTTPException) -> Response:
+        return _json({"error": _HTTP_ERRORS.get(exc.code or 500, exc.description)},
+                     exc.code or 500)
+
+    @app.errorhandler(Exception)
+    async def internal_error(exc: Exception) -> Response:
+        log.exception("editor: %s %s failed", request.method, request.path)
+        return _json({"error": "the editor failed on this request; the log has the details"},
+                     500)
+
     # Composed by wrapping, so the Quart test client goes through the guard as well.
-    app.asgi_app = Guard(app.asgi_app, port=port, token=token)  # type: ignore[method-assign,assignment]
+    guard = Guard(app.asgi_app, port=port, token=token, connections=connections)
+    app.asgi_app = guard  # type: ignore[method-assign,assignment]
     return app
 
 
-async def _body() -> Any:
+_HTTP_ERRORS = {
+    404: "no such page or API endpoint",
+    405: "this endpoint does not take that method",
+    413: f"the request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB",
+}
+
+
+async def _body() -> dict[str, Any] | Response:
+    """The request's JSON object (a flow document), or the 400 answer saying why not."""
+    data = await request.get_data()
     try:
-        return json.loads(await request.get_data(as_text=True))
-    except ValueError as exc:
-        return _json({"error": f"the request body is not JSON: {exc}"}, 400)
+        document = json.loads(data, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        return _json({"error": f"the request body is not JSON: {reason}"}, 400)
+    if not isinstance(document, dict):
+        return _json({"error": f"the request body must be a flow document (a JSON object "
+                               f"with 'version' and 'nodes'), not a JSON "
+                               f"{_JSON_NAMES.get(type(document), 'value')}"}, 400)
+    return document
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+_JSON_NAMES = {list: "array", str: "string", int: "number", float: "number",
+               bool: "boolean", type(None): "null"}
 
 
 def _errors(exc: FlowInvalid, status: int = 400) -> Response:

@@ -12,6 +12,15 @@ Local is not the same as safe: a page on another site can make the browser talk 
 4. A state-changing request authenticated by the cookie, and every websocket upgrade,
    must carry an Origin equal to the editor's own (else 403). A bearer request needs
    none: a browser cannot send that header cross-site without CORS, never allowed here.
+
+Every HTTP answer, refusals included, forbids framing (clickjacking: a foreign page
+cannot lay the editor under its own buttons) and loads only the editor's own files.
+
+The cookie is named after the port (``portless-1880``). Browsers ignore the port when
+they pick the cookies for a request (RFC 6265, section 8.5), so with one fixed name a
+second editor on another port would overwrite this one's session and sign it out; and
+this guard accepts only its own port's cookie. A server on another 127.0.0.1 port still
+receives the cookie: nothing in HTTP prevents that (docs/security.md).
 """
 
 from __future__ import annotations
@@ -23,19 +32,26 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from portless.editor.connections import ConnectionBound
+
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-COOKIE = "portless_session"
+COOKIE_PREFIX = "portless-"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC_PREFIXES = ("/static/",)
 PUBLIC_PATHS = {"/favicon.ico"}
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; connect-src 'self' {ws}; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'; "
+                           "frame-ancestors 'none'")
+"""The page is plain ES modules from /static: nothing inline, nothing from elsewhere.
+The websocket is named explicitly because older browsers do not count ws: as 'self'."""
 
 LOGIN_PAGE = b"""<!doctype html><meta charset="utf-8"><title>portless editor</title>
-<body style="font-family:sans-serif;max-width:40em;margin:4em auto">
+<body>
 <h1>portless editor</h1><p>Open the address with <code>?token=...</code> that
 <code>portless run</code> printed when it started. The token changes at every start.</p>
 """
@@ -44,20 +60,28 @@ LOGIN_PAGE = b"""<!doctype html><meta charset="utf-8"><title>portless editor</ti
 class Guard:
     """Wraps the editor's ASGI app with the Host, token and Origin rules above."""
 
-    def __init__(self, app: Any, *, port: int, token: str) -> None:
+    def __init__(self, app: Any, *, port: int, token: str,
+                 connections: ConnectionBound | None = None) -> None:
         self.app: ASGIApp = app
+        self.connections = connections
         self.port = port
         self.token = token
         self.session = secrets.token_urlsafe(32)
+        self.cookie = f"{COOKIE_PREFIX}{port}"
         self.allowed_hosts = {f"{host}:{port}" for host in LOOPBACK_HOSTS}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        if self.connections is not None:  # a whole request arrived: not a slow client
+            self.connections.spoke(scope.get("client"))
         headers = _headers(scope)
         host = headers.get("host", "")
         websocket = scope["type"] == "websocket"
+        if not websocket:
+            send = _with_page_headers(send, host if host.lower() in self.allowed_hosts
+                                      else f"127.0.0.1:{self.port}")
         if host.lower() not in self.allowed_hosts:
             await _refuse(scope, send, 403, f"Host {host!r} is not this editor's address")
             return
@@ -68,7 +92,7 @@ class Guard:
         if path == "/" and not websocket and "token" in (query := _query(scope)):
             await self._exchange(query["token"], send)
             return
-        by_cookie = _equal(_cookies(headers).get(COOKIE), self.session)
+        by_cookie = _equal(_cookies(headers).get(self.cookie), self.session)
         by_bearer = _equal(_bearer(headers), self.token)
         if not (by_cookie or by_bearer):
             await _refuse(scope, send, 401, "not signed in: open the editor address with the "
@@ -88,9 +112,23 @@ class Guard:
         if not _equal(token, self.token):
             await _respond(send, 401, b"wrong token", [(b"content-type", b"text/plain")])
             return
-        cookie = (f"{COOKIE}={self.session}; HttpOnly; SameSite=Strict; Path=/").encode()
+        cookie = (f"{self.cookie}={self.session}; HttpOnly; SameSite=Strict; Path=/").encode()
         await _respond(send, 303, b"", [(b"location", b"/"), (b"set-cookie", cookie),
                                         (b"cache-control", b"no-store")])
+
+
+def _with_page_headers(send: Send, host: str) -> Send:
+    """``send`` that adds the framing and content rules to the start of every answer."""
+    added = [(b"content-security-policy",
+              CONTENT_SECURITY_POLICY.format(ws=f"ws://{host}").encode("latin-1")),
+             (b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
+             (b"referrer-policy", b"no-referrer")]
+
+    async def sending(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *added]}
+        await send(message)
+    return sending
 
 
 def _headers(scope: Scope) -> dict[str, str]:

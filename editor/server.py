@@ -9,9 +9,9 @@ import socket
 from pathlib import Path
 
 from hypercorn.asyncio import serve
-from hypercorn.config import Config
 
 from portless.editor.app import create_app
+from portless.editor.connections import BoundedConfig, ConnectionBound
 from portless.editor.flows import FlowService
 from portless.editor.stream import Hub
 from portless.editor.watch import watch_file
@@ -63,8 +63,9 @@ async def run_editor(engine: Engine, registry: Registry, flow_path: Path, *,
     token = secrets.token_urlsafe(24)
     service = FlowService(flow_path, engine, registry)
     hub = Hub(engine.events)
-    app = create_app(service, hub, port=port, token=token)
-    config = Config()
+    connections = ConnectionBound()
+    app = create_app(service, hub, port=port, token=token, connections=connections)
+    config = BoundedConfig(connections)
     config.bind = [f"fd://{listener.detach()}"]  # Hypercorn owns (and closes) it now
     config.accesslog = None
     config.errorlog = logging.getLogger("portless.editor.http")  # one log, one format

@@ -8,6 +8,7 @@ function build(node, attrs, children) {
     if (value === null || value === undefined || value === false) continue;
     if (key.startsWith('on') && typeof value === 'function') node.addEventListener(key.slice(2), value);
     else if (key === 'text') node.textContent = value;
+    else if (key === 'style') node.style.cssText = value; // CSSOM: the page's CSP refuses style attributes
     else node.setAttribute(key === 'className' ? 'class' : key, value === true ? '' : value);
   }
   for (const child of children.flat(Infinity)) {

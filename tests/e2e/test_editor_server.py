@@ -9,6 +9,8 @@ import http.client
 import json
 import os
 import re
+import resource
+import selectors
 import signal
 import socket
 import subprocess
@@ -33,7 +35,18 @@ class Running:
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[Running]:
+    yield from run_demo(tmp_path)
+
+
+def run_demo(tmp_path: Path, file_limit: int | None = None,
+             log: Path | None = None) -> Iterator[Running]:
+    """`portless run` of the demo (no broker), optionally with RLIMIT_NOFILE lowered."""
+    def limit_files() -> None:
+        if file_limit is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (file_limit, file_limit))
+
     port = free_port()
+    stderr = log.open("wb") if log else None
     flow = tmp_path / "demo.json"
     document = json.loads((ROOT / "flows" / "demo.json").read_text())
     for node in document["nodes"]:  # no broker: the test must not depend on one on 1883
@@ -43,7 +56,8 @@ def running(tmp_path: Path) -> Iterator[Running]:
     process = subprocess.Popen(
         [sys.executable, "-m", "portless", "run", str(flow), "--editor-port", str(port),
          "--state-dir", str(tmp_path / "state")],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        stdout=subprocess.PIPE, stderr=stderr or subprocess.DEVNULL,
+        text=True, preexec_fn=limit_files)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -60,6 +74,8 @@ def running(tmp_path: Path) -> Iterator[Running]:
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
+        if stderr is not None:
+            stderr.close()
 
 
 class Answer:
@@ -179,3 +195,52 @@ def test_headless_demo_has_no_listening_socket(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=20)
     assert process.returncode == 0
+
+
+def test_every_answer_forbids_framing_through_hypercorn(running: Running) -> None:
+    wait_listening(running)
+    host = f"127.0.0.1:{running.port}"
+    for path, headers in (("/", {"Host": host}), ("/static/index.html", {"Host": host}),
+                          ("/api/flow", {"Host": host,
+                                         "Authorization": f"Bearer {running.token}"}),
+                          ("/api/flow", {"Host": "evil.example"})):
+        answer = request(running.port, path, headers)
+        assert "frame-ancestors 'none'" in answer.getheader("Content-Security-Policy")
+        assert answer.getheader("X-Frame-Options") == "DENY"
+
+
+def slow_clients(port: int, count: int) -> list[socket.socket]:
+    """Connections that send half a request line and then nothing (slowloris)."""
+    opened = []
+    for _ in range(count):
+        try:
+            conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+            conn.sendall(b"GET /api/flow HTTP/1.1\r\nHost: 127.0.0.1")
+        except OSError:  # refused or reset by the bound: what it is for
+            continue
+        opened.append(conn)
+    return opened
+
+
+def test_a_thousand_slow_connections_do_not_lock_the_editor_out(tmp_path: Path) -> None:
+    log = tmp_path / "stderr.log"
+    for running in run_demo(tmp_path, file_limit=256, log=log):
+        wait_listening(running)
+        held = slow_clients(running.port, 1000)
+        try:
+            answer = request(running.port, "/api/flow", {
+                "Host": f"127.0.0.1:{running.port}",
+                "Authorization": f"Bearer {running.token}"})
+            assert answer.status == 200
+            # the slow ones were pushed out, not kept: at most the bound stays open
+            selector = selectors.DefaultSelector()
+            for conn in held:
+                selector.register(conn, selectors.EVENT_READ)
+            closed = {key.fileobj for key, _ in selector.select(timeout=10)}
+            assert len(closed) >= len(held) - 64
+        finally:
+            for conn in held:
+                conn.close()
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text
+    assert text.count("connection(s) since the last line") <= 5, text[-2000:]

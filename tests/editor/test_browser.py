@@ -151,7 +151,7 @@ async def test_build_the_demo_flow_with_the_mouse_deploy_and_reload(
     # Signed in: the token was traded for an HttpOnly, SameSite=Strict cookie and left
     # the address bar.
     assert page.url == f"{server.origin}/"
-    [cookie] = [c for c in await page.context.cookies() if c["name"] == "portless_session"]
+    [cookie] = [c for c in await page.context.cookies() if c["name"] == f"portless-{server.port}"]
     assert cookie["httpOnly"]
     assert cookie["sameSite"] == "Strict"
     assert server.token not in cookie["value"]

@@ -20,6 +20,7 @@ async def signed_in(editor: Editor) -> str:
     cookie = response.headers["Set-Cookie"]
     for attribute in ("HttpOnly", "SameSite=Strict", "Path=/"):
         assert attribute in cookie
+    assert cookie.startswith(f"portless-{PORT}=")
     return cookie.split(";")[0]
 
 
@@ -56,7 +57,7 @@ async def test_wrong_token_and_wrong_cookie_are_401(editor: Editor) -> None:
         "Host": HOST, "Authorization": "Bearer guess"})
     assert response.status_code == 401
     response = await editor.client.get("/api/flow", headers={
-        "Host": HOST, "Cookie": "portless_session=guess"})
+        "Host": HOST, "Cookie": f"portless-{PORT}=guess"})
     assert response.status_code == 401
 
 
@@ -132,3 +133,43 @@ async def test_other_localhost_cookies_do_not_hide_the_session(editor: Editor) -
     messy = f'prefs={{"a":1}}; theme=a b c; {cookie}; other=1'
     response = await fresh.get("/api/flow", headers={"Host": HOST, "Cookie": messy})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("path", "headers"), [
+    ("/", BEARER), ("/api/flow", BEARER), ("/static/index.html", {"Host": HOST}),
+    ("/", {"Host": HOST}), ("/api/flow", {"Host": "evil.example"}), ("/nothing", BEARER),
+])
+async def test_no_answer_may_be_framed_or_load_foreign_code(
+        editor: Editor, path: str, headers: dict[str, str]) -> None:
+    response = await editor.client.get(path, headers=headers)
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "default-src 'self'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_two_editors_on_two_ports_keep_their_own_sessions(editor: Editor) -> None:
+    """Browsers send every 127.0.0.1 cookie to every port: a shared cookie name would let
+    the second editor's sign-in overwrite the first one's session."""
+    from portless.editor.app import create_app
+    from portless.editor.flows import FlowService
+    from portless.editor.stream import Hub
+
+    other_port = PORT + 1
+    other = create_app(FlowService(editor.path, editor.engine, editor.engine.registry),
+                       Hub(editor.engine.events), port=other_port, token=TOKEN)
+    other_host = f"127.0.0.1:{other_port}"
+    answer = await other.test_client().get(f"/?token={TOKEN}", headers={"Host": other_host})
+    other_cookie = answer.headers["Set-Cookie"].split(";")[0]
+    cookie = await signed_in(editor)
+    assert cookie.split("=")[0] != other_cookie.split("=")[0]
+    both = f"{cookie}; {other_cookie}"  # what the browser sends to either port
+    for app, host in ((editor.app, HOST), (other, other_host)):
+        response = await app.test_client().get("/api/flow",
+                                               headers={"Host": host, "Cookie": both})
+        assert response.status_code == 200
+    # and each editor takes only its own port's cookie
+    response = await other.test_client().get("/api/flow",
+                                             headers={"Host": other_host, "Cookie": cookie})
+    assert response.status_code == 401
