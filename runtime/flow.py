@@ -18,9 +18,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import ValidationError
 
 from .atomic import atomic_write
+from .compiled_schema import CompiledSchema
 from .errors import FlowError, FlowInvalid
 from .registry import Registry
 
@@ -32,7 +33,7 @@ REF_KEYWORD = "x-ref"
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 FLOW_SCHEMA: dict[str, Any] = json.loads(
     files("portless.runtime").joinpath("flow.schema.json").read_text(encoding="utf-8"))
-_flow_validator = Draft202012Validator(FLOW_SCHEMA)
+_flow_validator = CompiledSchema(FLOW_SCHEMA)
 
 
 @dataclass(frozen=True)

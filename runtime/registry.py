@@ -22,6 +22,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .compiled_schema import CompiledSchema
 from .errors import RegistryError
 from .node import Node
 
@@ -37,7 +38,7 @@ class Registry:
     def __init__(self, types: Iterable[type[Node]] = (), source: str = "test") -> None:
         self._types: dict[str, type[Node]] = {}
         self._sources: dict[str, str] = {}
-        self._validators: dict[str, Draft202012Validator] = {}
+        self._validators: dict[str, CompiledSchema] = {}
         self.load_errors: list[str] = []
         """Plugins that failed to load, each as one readable line; the rest still loaded."""
         self._broken: dict[str, str] = {}
@@ -144,8 +145,8 @@ class Registry:
     def source(self, name: str) -> str:
         return self._sources[name]
 
-    def validator(self, name: str) -> Draft202012Validator:
-        """The compiled validator of a type's config schema (compiled once, at add)."""
+    def validator(self, name: str) -> CompiledSchema:
+        """The compiled validator of a type's config schema (compiled once per class)."""
         return self._validators[name]
 
     def describe(self, cls: type[Node]) -> dict[str, Any]:
@@ -208,10 +209,10 @@ def _check_class(cls: Any, source: str) -> None:
         raise RegistryError(
             f"{source}: node type '{cls.type}': config schema is invalid: "
             f"{where + ': ' if where else ''}{exc.message}") from None
-    _validated[cls] = Draft202012Validator(cls.schema)
+    _validated[cls] = CompiledSchema(cls.schema)
 
 
-_validated: weakref.WeakKeyDictionary[type[Node], Draft202012Validator] = (
+_validated: weakref.WeakKeyDictionary[type[Node], CompiledSchema] = (
     weakref.WeakKeyDictionary())
 """Each class's config validator, made once per process when its schema first passed
 the meta-schema check: the check costs milliseconds and every registry repeats it."""
