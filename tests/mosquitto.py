@@ -97,6 +97,7 @@ class Mosquitto:
     def start(self, timeout: float = 10.0) -> None:
         if self.process is not None and self.process.poll() is None:
             return
+        self._close_pipe()  # of a process that ended on its own
         self.process = subprocess.Popen(
             [MOSQUITTO, "-c", str(self.workdir / "mosquitto.conf")],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_parent)
@@ -119,15 +120,19 @@ class Mosquitto:
         self._signal(signal.SIGKILL, 10.0)
 
     def _signal(self, signum: int, timeout: float) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signum)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stderr:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signum)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        """Close the stderr pipe of an ended process (an open one is a ResourceWarning,
+        an error under filterwarnings, in whichever later test the GC finds it)."""
+        if self.process is not None and self.process.stderr:
             self.process.stderr.close()
 
 
