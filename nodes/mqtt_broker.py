@@ -19,8 +19,15 @@ from typing import Any
 import gmqtt
 from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 
-from portless.nodes.mqtt_link import AckTracker, batch_writes, disconnect, gmqtt_log
-from portless.nodes.mqtt_reasons import describe_failure
+from portless.nodes.mqtt_link import (
+    AckTracker,
+    LinkEnding,
+    batch_writes,
+    connect,
+    disconnect,
+    gmqtt_log,
+)
+from portless.nodes.mqtt_reasons import SESSION_TAKEN_OVER, describe_ending, describe_failure
 from portless.nodes.mqtt_subscription import MessageHandler, Subscription
 from portless.nodes.mqtt_tls import make_ssl_context
 from portless.nodes.outbox import Outbox
@@ -232,48 +239,50 @@ class MqttBroker(Node):
         loop = asyncio.get_running_loop()
         delay = config["reconnect_min_delay"]
         while True:
-            lost = asyncio.Event()
+            ending = LinkEnding()
             tracker = AckTracker(self.outbox, self.warn)
-            client = self._make_client(tracker, lost)
+            client = self._make_client(tracker, ending)
             self._set_state(LinkState("yellow", "connecting"))
             try:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a
                 # cancellation (stop) that arrives as the attempt fails, and the loop
                 # would go on connecting until the engine's stop timeout.
                 async with asyncio.timeout(config["connect_timeout"]):
-                    await client.connect(config["host"], self.port,
-                                         ssl=self.ssl_context or False,
-                                         keepalive=config["keepalive"], version=self.protocol)
+                    await connect(client, ending, config["host"], self.port,
+                                  ssl=self.ssl_context or False,
+                                  keepalive=config["keepalive"], version=self.protocol)
             except Exception as exc:  # any failure to connect means: wait, then retry
                 await disconnect(client)
                 self._set_state(LinkState("red", describe_failure(
                     exc, config["host"], self.port, config["connect_timeout"])))
             else:
                 up_since = loop.time()
-                await self._stay_connected(client, tracker, lost)
-                if loop.time() - up_since >= config["reconnect_max_delay"]:
+                await self._stay_connected(client, tracker, ending)
+                if loop.time() - up_since >= config["reconnect_max_delay"] \
+                        and ending.reason_code != SESSION_TAKEN_OVER:
                     delay = config["reconnect_min_delay"]  # it was a good link: retry soon
             # Backoff also after a lost link, so a broker that drops us at once (a client
-            # id taken by another device, say) is not hammered.
+            # id taken by another device, say) is not hammered; after a take-over even if
+            # the link was long, so two devices with one client id do not fight.
             await asyncio.sleep(delay / 2 + random.uniform(0, delay / 2))  # equal jitter
             delay = min(delay * 2, config["reconnect_max_delay"])
 
     async def _stay_connected(self, client: gmqtt.Client, tracker: AckTracker,
-                              lost: asyncio.Event) -> None:
+                              ending: LinkEnding) -> None:
         """Serve one connection until the broker or the network drops it."""
         self._client, self._tracker = client, tracker
         self._connected(client)
         sender = self.spawn(self._send_outbox(client, tracker), "outbox sender")
         try:
-            await lost.wait()
+            await ending.ended.wait()
         finally:
             sender.cancel()
             self._client = self._tracker = None
             self.outbox.connection_lost()
-        self._set_state(LinkState("red", "disconnected"))
+        self._set_state(LinkState("red", describe_ending(ending, self.client_id)))
         await disconnect(client)
 
-    def _make_client(self, tracker: AckTracker, lost: asyncio.Event) -> gmqtt.Client:
+    def _make_client(self, tracker: AckTracker, ending: LinkEnding) -> gmqtt.Client:
         config = self.config
         will = None
         if config["state_topic"]:
@@ -290,7 +299,7 @@ class MqttBroker(Node):
         if config["username"]:
             client.set_auth_credentials(config["username"], config["password"] or None)
         client.on_message = self._on_message
-        client.on_disconnect = lambda *_: lost.set()
+        client.on_disconnect = ending.on_disconnect
         client.on_subscribe = self._on_subscribe
         tracker.watch_reason_codes(client)
         return client

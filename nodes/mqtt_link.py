@@ -23,6 +23,10 @@ gmqtt is the transport, not the store. Measured with gmqtt 0.8.0 against mosquit
   broker silently drops such a publish and nobody can tell.
 - gmqtt writes each packet to the socket at once (a send() per publish, half the cost
   of a QoS 0 publish); ``batch_writes`` sends what one event-loop turn wrote in one go.
+- ``connect()`` waits for a CONNACK even after the server has closed the connection,
+  until the caller's timeout; ``connect`` here ends the attempt when the link ends.
+- A server's DISCONNECT (MQTT 5) carries a reason code; ``LinkEnding`` keeps the first
+  reason a connection ended for, so the status can say it.
 - gmqtt narrates every attempt and lost connection at WARNING/ERROR, some of it wrong
   here; its lines are turned into DEBUG.
 """
@@ -183,6 +187,54 @@ class WriteBatcher:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
+
+
+class ClosedBeforeAccepting(ConnectionError):
+    """The server closed the connection before it sent CONNACK."""
+
+
+class LinkEnding:
+    """The end of one connection: an event, and why, as far as anyone said."""
+
+    def __init__(self) -> None:
+        self.ended = asyncio.Event()
+        self.reason_code: int | None = None  # from the server's DISCONNECT (MQTT 5)
+        self.reason = ""  # set by portless when it ends the link itself
+
+    def on_disconnect(self, client: gmqtt.Client, packet: Any = None, *_: Any) -> None:
+        """gmqtt's on_disconnect: a server DISCONNECT brings its packet (reason code
+        first), the closed socket an empty one; the first reason is kept."""
+        if isinstance(packet, (bytes, bytearray)) and packet and self.reason_code is None:
+            self.reason_code = packet[0]
+        self.ended.set()
+
+    def end(self, reason: str) -> None:
+        """Note why portless itself is ending the link (before it does)."""
+        self.reason = self.reason or reason
+
+
+async def connect(client: gmqtt.Client, ending: LinkEnding, host: str, port: int,
+                  **options: Any) -> None:
+    """``client.connect``, ended at once when the server closes the connection before
+    its CONNACK (gmqtt would wait for the caller's timeout)."""
+    attempt = asyncio.ensure_future(client.connect(host, port, **options))
+    closed = asyncio.ensure_future(ending.ended.wait())
+    try:
+        await asyncio.wait({attempt, closed}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        closed.cancel()
+        finished = attempt.done()
+        if not finished:
+            attempt.cancel()
+    if finished:
+        attempt.result()  # connected, or raise the refusal
+        return
+    if client._package_handler.has_error:  # a CONNACK refusal, then the close
+        client._package_handler.propagate_error()
+    if not client._connack_received.is_set():
+        raise ClosedBeforeAccepting("closed by the server before accepting the connection")
+    # Accepted, then ended at once (a DISCONNECT right after CONNACK): the caller sees
+    # the ending as that of a connection that was up.
 
 
 def batch_writes(client: gmqtt.Client) -> None:

@@ -1,7 +1,7 @@
 """Why an MQTT connection failed or ended, in one line a user can act on.
 
 The broker node shows these as its status and logs each change once; the codes are
-CONNACK's (3.1.1 and 5).
+CONNACK's (3.1.1 and 5) and those of a server's DISCONNECT (MQTT 5).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import socket
 import ssl
 
 from gmqtt.mqtt.handler import MQTTConnectError
+
+from portless.nodes.mqtt_link import ClosedBeforeAccepting, LinkEnding
 
 _REFUSALS = {
     1: "refused: protocol version not supported", 132: "refused: protocol version not "
@@ -36,6 +38,8 @@ def describe_failure(exc: BaseException, host: str, port: int,
         return f"TLS: {exc.reason or exc}"
     if isinstance(exc, socket.gaierror):
         return f"DNS failure: cannot resolve {host}"
+    if isinstance(exc, ClosedBeforeAccepting):
+        return str(exc)
     if isinstance(exc, ConnectionRefusedError):
         return f"connection refused by {host}:{port}"
     if isinstance(exc, TimeoutError):
@@ -43,3 +47,28 @@ def describe_failure(exc: BaseException, host: str, port: int,
     if isinstance(exc, OSError):
         return f"network error: {exc.strerror or exc}"
     return f"{type(exc).__name__}: {exc}"
+
+
+SESSION_TAKEN_OVER = 0x8E
+
+_DISCONNECTS = {
+    0x81: "the broker found a malformed packet", 0x82: "protocol error",
+    0x87: "not authorised", 0x89: "server busy", 0x8B: "the broker is shutting down",
+    0x8D: "the broker's keepalive timed out", 0x93: "receive maximum exceeded",
+    0x95: "packet too large for the broker", 0x97: "quota exceeded",
+    0x98: "administrative action", 0x9C: "use another server", 0x9D: "server moved",
+    0x9F: "connection rate exceeded", 0xA0: "maximum connect time",
+}
+
+
+def describe_ending(ending: LinkEnding, client_id: str) -> str:
+    """One line for a connection that was up and ended."""
+    if ending.reason_code == SESSION_TAKEN_OVER:
+        return (f"another client connected with the same client id {client_id}; "
+                f"backing off")
+    if ending.reason:
+        return f"disconnected: {ending.reason}"
+    if ending.reason_code:  # 0 is a normal disconnection, which says nothing more
+        reason = _DISCONNECTS.get(ending.reason_code, f"reason code {ending.reason_code:#x}")
+        return f"disconnected by the broker: {reason}"
+    return "disconnected"

@@ -1,0 +1,143 @@
+"""The MQTT connection itself, against a real mosquitto: a peer that closes before
+CONNACK, a client id taken over by another client, a broker that stops reading
+(SIGSTOP), and the maximum packet size in both directions."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from typing import cast
+
+import gmqtt
+import pytest
+from gmqtt.mqtt.constants import MQTTv50, MQTTv311
+
+from portless.nodes.mqtt_broker import LinkState, MqttBroker
+from portless.nodes.mqtt_link import LinkEnding, disconnect
+from portless.testing import FlowHarness
+from tests.mosquitto import Mosquitto
+from tests.nodes.test_mqtt_broker import after, connected, flow, status_is, wait_after
+
+pytestmark = pytest.mark.broker
+
+CLOSED_EARLY = "closed by the server before accepting the connection"
+
+
+def broker_node(h: FlowHarness) -> MqttBroker:
+    return cast(MqttBroker, h.engine.nodes["broker"])
+
+
+async def test_a_peer_that_closes_before_connack_is_named_and_left_at_once() -> None:
+    """A fake peer (a TCP server that reads the CONNECT and closes), since no real
+    broker does this on purpose; a full disk or a connection limit makes some do it."""
+    attempts = 0
+
+    async def close_at_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+                            ) -> None:
+        nonlocal attempts
+        attempts += 1
+        await reader.read(1)  # the CONNECT has arrived
+        writer.close()
+
+    server = await asyncio.start_server(close_at_once, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    # connect_timeout 30 s: each attempt must end when the peer closes, not then.
+    document = flow({"port": port, "connect_timeout": 30})
+    async with server, FlowHarness(document) as h:
+        start = 0
+        for _ in range(3):
+            event = await wait_after(h, start, status_is(
+                "broker", lambda text: text == CLOSED_EARLY), timeout=5)
+            start = after(h, event)
+            await wait_after(h, start, status_is("broker", lambda t: t == "connecting"))
+    assert attempts >= 3
+
+
+class ConnectionTimes:
+    """When the broker node connected, from its state listener."""
+
+    def __init__(self, broker: MqttBroker, enough: int) -> None:
+        self.times: list[float] = []
+        self.texts: list[str] = []
+        self.enough = enough
+        self.reached = asyncio.Event()
+        self.unlisten = broker.add_state_listener(self._on_state)
+
+    def _on_state(self, state: LinkState) -> None:
+        self.texts.append(state.text)
+        if state.connected:
+            self.times.append(asyncio.get_running_loop().time())
+            if len(self.times) >= self.enough:
+                self.reached.set()
+
+    def gaps(self) -> list[float]:
+        return [later - earlier for earlier, later in itertools.pairwise(self.times)]
+
+
+async def fight_for(port: int, client_id: str, protocol: str) -> None:
+    """A second device with the same client id: it connects again 0.2 s after each kick."""
+    version = MQTTv50 if protocol == "5" else MQTTv311
+    while True:
+        client = gmqtt.Client(client_id, clean_session=False)
+        client.set_config({"reconnect_retries": -2, "reconnect_delay": 0})
+        kicked = LinkEnding()
+        client.on_disconnect = kicked.on_disconnect
+        try:
+            await client.connect("127.0.0.1", port, version=version)
+            await kicked.ended.wait()
+        finally:
+            await disconnect(client)
+        await asyncio.sleep(0.2)  # that device's own reconnect delay, not a wait
+
+
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
+async def test_two_devices_with_one_client_id_do_not_fight_at_a_constant_rate(
+        mosquitto: Mosquitto, protocol: str) -> None:
+    """mosquitto 2.0.11 closes the old connection without a reason (no DISCONNECT 0x8E,
+    even over MQTT 5), so this is the "lost right after connecting" case: the time
+    between portless's connections must grow (0.1 s doubling with jitter, up to 5 s)."""
+    document = flow({"port": mosquitto.port, "protocol": protocol, "client_id": "valve-1",
+                     "reconnect_min_delay": 0.1, "reconnect_max_delay": 5})
+    async with FlowHarness(document) as h:
+        await connected(h)
+        connections = ConnectionTimes(broker_node(h), enough=6)
+        other = asyncio.create_task(fight_for(mosquitto.port, "valve-1", protocol))
+        try:
+            await asyncio.wait_for(connections.reached.wait(), 30)
+        finally:
+            other.cancel()
+            await asyncio.gather(other, return_exceptions=True)
+    gaps = connections.gaps()
+    # The first gap is about 0.2 s + 0.05..0.1 s; the fifth 0.2 s + 0.8..1.6 s.
+    assert gaps[-1] > 2.5 * gaps[0], gaps
+
+
+async def test_a_session_taken_over_says_so_and_backs_off(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A fake peer that accepts (CONNACK) and then sends DISCONNECT 0x8E "session taken
+    over", as MQTT 5 brokers do when another client connects with the same client id:
+    mosquitto 2.0.11, the broker installed here, closes the socket without saying so."""
+
+    async def take_over(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+                        ) -> None:
+        await reader.read(1)
+        writer.write(b"\x20\x03\x00\x00\x00")  # CONNACK: accepted, no properties
+        writer.write(b"\xe0\x02\x8e\x00")  # DISCONNECT 0x8E, no properties
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(take_over, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    document = flow({"port": port, "client_id": "valve-1", "reconnect_min_delay": 0.1,
+                     "reconnect_max_delay": 5})
+    async with server, FlowHarness(document) as h:
+        connections = ConnectionTimes(broker_node(h), enough=5)
+        await asyncio.wait_for(connections.reached.wait(), 30)
+        connections.unlisten()
+    said = "another client connected with the same client id valve-1; backing off"
+    assert said in connections.texts
+    assert any(r.getMessage().endswith(said) for r in caplog.records
+               if r.levelno == logging.WARNING)
+    gaps = connections.gaps()
+    assert gaps[-1] > 2.5 * gaps[0], gaps
