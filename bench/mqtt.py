@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portless.nodes.outbox import FLUSH_INTERVAL
+
 from .broker import RECEIVE_MAXIMUM
 from .core import BenchError, Options, Row, run_json, run_profiled
 from .mqtt_scenarios import SCENARIOS, YIELD_EVERY, drain, latency
@@ -190,7 +192,9 @@ def latency_row(options: Options) -> Row:
     seconds = 2.0 if options.quick else 10.0
     measurement = (f"mqtt QoS 1 latency via the outbox, {LATENCY_RATE:.0f} msgs/s "
                    f"for {seconds:.0f} s")
-    target = f"p99 <= {TARGET_P99_MS:g} ms"
+    # A message is sent once committed: up to one outbox flush interval after it came.
+    limit_ms = TARGET_P99_MS + FLUSH_INTERVAL * 1000
+    target = f"p99 <= {limit_ms:g} ms ({TARGET_P99_MS:g} ms + the flush interval)"
     runs: dict[str, Runs] = {}
     repeat("latency", ["--rate", str(LATENCY_RATE), "--seconds", str(seconds)], runs,
            timeout=60 + seconds)
@@ -199,7 +203,7 @@ def latency_row(options: Options) -> Row:
     result = runs["latency"].results[0]
     return Row(measurement, f"p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms "
                             f"(max {result['max_ms']:.1f} ms)",
-               target, result["p99_ms"] <= TARGET_P99_MS)
+               target, result["p99_ms"] <= limit_ms)
 
 
 def drain_row(count: int, repeats: int) -> Row:

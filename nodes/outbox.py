@@ -1,18 +1,22 @@
 """The durable outbox of an MQTT connection: QoS 1/2 messages wait here until acked.
 
-Storage is sqlite3 from the standard library, in WAL mode with ``synchronous=NORMAL``:
-a committed message survives a crash of the process (SIGKILL), since the WAL is in
-the OS page cache before the commit returns. A checkpoint (which fsyncs) runs at most a
-second after any write, so a power cut loses at most about the last second of messages.
-Inserts and deletes are batched: every message
-added in one turn of the event loop goes into one transaction, and acknowledgements
-are deleted together every ACK_DELAY, so durability does not cost a disk flush per
-message. The checkpoint's fsync runs in a worker thread, not in the event loop.
+Storage is sqlite3 from the standard library, in WAL mode with ``synchronous=NORMAL``.
+New messages and acknowledgements are committed in batches: at most ``flush_interval``
+(default 50 ms) after the first of them, or at once when FLUSH_MESSAGES or FLUSH_BYTES
+wait, so a device writes a few pages a commit, not a few pages a message (flash wear).
+A message counts as accepted once its batch committed: from then on it survives a
+crash of the process (SIGKILL), since the WAL is in the OS page cache. A checkpoint,
+which fsyncs, runs in a worker thread at most CHECKPOINT_DELAY after a write (sooner
+after CHECKPOINT_BYTES), so a power cut loses at most about the last second.
 
-A message counts as accepted once its transaction committed. It leaves the outbox only
-when the broker acknowledged it (PUBACK for QoS 1, PUBCOMP for QoS 2). The outbox is
-bounded by a number of messages and of bytes; when full, the policy is ``drop-oldest``
-(default: the oldest waiting messages are deleted and counted) or ``refuse-new``.
+It leaves the outbox only when the broker acknowledged it (PUBACK for QoS 1, PUBCOMP
+for QoS 2). The outbox is bounded by a number of messages and of bytes; when full, the
+policy is ``drop-oldest`` (the oldest waiting messages are deleted and counted) or
+``refuse-new``. It also keeps ``disk_reserve`` bytes of the disk free: below that it
+refuses new messages (counted, reported), so acknowledgements can always be deleted
+and checkpoints can always run, and the backlog drains when the broker returns.
+A row that cannot be decoded is moved to the table ``outbox_quarantine`` and reported
+with its sequence number, so one bad row never stops delivery.
 """
 
 from __future__ import annotations
@@ -23,71 +27,64 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import msgpack
 
+from portless.nodes.outbox_disk import DISK_RESERVE, DiskSpace
+from portless.nodes.outbox_identity import BrokerIdentity, claim, record_identity
+from portless.nodes.outbox_rows import SCHEMA, Record, Transaction, decode, quarantine
+
+__all__ = ["FLUSH_INTERVAL", "BrokerIdentity", "FullPolicy", "Outbox", "OutboxError", "Record"]
+
 FullPolicy = Literal["drop-oldest", "refuse-new"]
+FLUSH_INTERVAL = 0.05
+"""Default seconds a new message or an acknowledgement waits for others to commit with."""
+FLUSH_MESSAGES = 1000
+"""New messages, or acknowledgements, that are committed at once, without waiting."""
+FLUSH_BYTES = 256 * 1024
+"""Bytes of new messages that are committed at once, without waiting."""
 CHECKPOINT_DELAY = 1.0
 """Seconds from a write to the checkpoint that fsyncs it."""
-ACK_DELAY = 0.01
-"""Seconds an acknowledged message may stay in the database before its delete is
-committed. A crash in between sends it again after the restart (QoS 1 allows a
-duplicate); a sender never sees it again, as it reads past it, and connection_lost
-commits before the next sender reads from the start."""
-ACK_BATCH = 1000
-"""Acknowledgements committed at once, without waiting for ACK_DELAY."""
+CHECKPOINT_BYTES = 128 * 1024
+"""Bytes written since the last checkpoint that start one at once: bounds the WAL."""
+PAGE_SIZE = 1024
+"""Page size of a new database: a commit of a few small messages writes a few KiB."""
+WAL_LIMIT = 512 * 1024
+"""The WAL file is cut back to this size when it restarts after a checkpoint."""
+CACHE_KIB = 512
+"""sqlite's page cache per connection (its default is 2 MB)."""
+ROW_OVERHEAD = 64
+"""Bytes a stored row takes beyond its topic and payload (properties, header), roughly."""
 
 log = logging.getLogger("portless.outbox")
-_CHECKPOINTER = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="outbox-checkpoint")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    topic TEXT NOT NULL,
-    payload BLOB NOT NULL,
-    qos INTEGER NOT NULL,
-    retain INTEGER NOT NULL,
-    properties BLOB NOT NULL
-)
-"""
-
-
-@dataclass(slots=True)  # not frozen: a frozen __init__ costs 0.5 us more per message
-class Record:
-    """One stored message, in the order it was accepted (``seq``)."""
-
-    seq: int
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
-    properties: dict[str, Any]
-
-    @property
-    def size(self) -> int:
-        return len(self.payload) + len(self.topic)
-
 
 class OutboxError(Exception):
-    """The outbox could not store a message (a full disk, say)."""
+    """The outbox could not be opened (a corrupt file, a directory that cannot be made)."""
 
 
 class Outbox:
-    """Bounded, durable FIFO of outgoing messages; ``add`` now, committed this loop turn."""
+    """Bounded, durable FIFO of outgoing messages; ``add`` now, committed in batches."""
 
     def __init__(self, path: Path, *, max_messages: int, max_bytes: int,
                  policy: FullPolicy = "drop-oldest", name: str = "outbox",
-                 on_problem: Callable[[str], None] | None = None) -> None:
+                 on_problem: Callable[[str], None] | None = None,
+                 broker: BrokerIdentity | None = None,
+                 flush_interval: float = FLUSH_INTERVAL,
+                 disk_reserve: int = DISK_RESERVE) -> None:
         self.path = path
         self.max_messages = max_messages
         self.max_bytes = max_bytes
         self.policy = policy
         self.name = name
+        self.flush_interval = flush_interval
+        self.disk = DiskSpace(path, disk_reserve)
         self.dropped = 0
         self.refused = 0
+        """New messages refused: by the refuse-new policy or for lack of disk space."""
+        self.refused_for_disk = 0
+        self.quarantined = 0
         self.count = 0
         self.bytes = 0
         self.ready = asyncio.Event()
@@ -97,26 +94,46 @@ class Outbox:
         """Seqs sent and not yet acknowledged; never dropped to make room."""
         self._dropped_since_read: set[int] = set()
         self._pending: list[tuple[str, bytes, int, int, bytes]] = []
+        self._pending_bytes = 0
         self._acked: list[tuple[int]] = []
+        self._acked_bytes = 0
         self._flush_handle: asyncio.Handle | None = None
+        self._flush_at_once = False
+        self._flush_deferred = False
+        self._unsynced = 0
+        """Bytes committed since the last checkpoint began (an estimate of the WAL)."""
         self._checkpoint_handle: asyncio.TimerHandle | None = None
-        self._checkpointing: concurrent.futures.Future[None] | None = None
-        self._ack_timer: asyncio.TimerHandle | None = None
+        self._checkpointing = False
+        self._disk_short = False
+        self._disk_checked = 0.0
         self._last_full_log = 0.0
         self._full_summary: asyncio.TimerHandle | None = None
-        self._db = self._open()
+        # One thread per outbox: its checkpoints and its close run there, in order.
+        self._worker = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix=f"outbox {name}")
+        self._checkpoint_db: sqlite3.Connection | None = None
+        self._closed = False
+        self._db = self._open(broker)
 
-    def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def _open(self, broker: BrokerIdentity | None) -> sqlite3.Connection:
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if broker is not None:
+                claim(self.path, broker, self.name)
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # only a new database takes it
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(_SCHEMA)
+            db.execute("PRAGMA wal_autocheckpoint=0")  # the worker thread checkpoints
+            db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
+            db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            db.executescript(SCHEMA)
+            if broker is not None:
+                record_identity(db, broker)
             count, size = db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload) + LENGTH(topic)), 0) FROM outbox"
             ).fetchone()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise OutboxError(f"cannot open the outbox {self.path}: {exc}") from None
         self.count, self.bytes = count, size
         if count:
@@ -127,12 +144,15 @@ class Outbox:
 
     def add(self, topic: str, payload: bytes, qos: int, retain: bool,
             properties: dict[str, Any]) -> bool:
-        """Queue a message; committed at the end of this loop turn. False if refused."""
+        """Queue a message, committed within ``flush_interval``. False if refused."""
         size = len(payload) + len(topic)
         if size > self.max_bytes:
             self.refused += 1
             self._on_problem(f"message of {size} bytes is larger than the whole outbox "
                              f"({self.max_bytes} bytes); dropped")
+            return False
+        if self._disk_short and not self._disk_recovered():
+            self._refuse_for_disk(1)
             return False
         if self.count + 1 > self.max_messages or self.bytes + size > self.max_bytes:
             if self.policy == "refuse-new":
@@ -140,11 +160,16 @@ class Outbox:
                 self._log_full("refused the new message")
                 return False
             self._make_room(size)
-        self._pending.append((topic, payload, qos, int(retain),
-                              msgpack.packb(properties, use_bin_type=True)))
+        pending = self._pending
+        pending.append((topic, payload, qos, int(retain),
+                        msgpack.packb(properties, use_bin_type=True)))
+        self._pending_bytes += size
         self.count += 1
         self.bytes += size
-        self._schedule_flush()
+        if len(pending) >= FLUSH_MESSAGES or self._pending_bytes >= FLUSH_BYTES:
+            self._schedule_flush(at_once=True)
+        elif self._flush_handle is None:
+            self._schedule_flush(at_once=False)
         return True
 
     def sending(self, record: Record) -> bool:
@@ -166,86 +191,193 @@ class Outbox:
             return
         self.in_flight.discard(record.seq)
         self._acked.append((record.seq,))
+        size = record.size
+        self._acked_bytes += size
         self.count -= 1
-        self.bytes -= record.size
-        if len(self._acked) >= ACK_BATCH:
-            self._schedule_flush()
-        elif self._ack_timer is None and self._flush_handle is None:
-            self._ack_timer = asyncio.get_running_loop().call_later(ACK_DELAY, self.flush)
+        self.bytes -= size
+        if len(self._acked) >= FLUSH_MESSAGES:
+            self._schedule_flush(at_once=True)
+        elif self._flush_handle is None:
+            self._schedule_flush(at_once=False)
 
     def read(self, after_seq: int, limit: int) -> list[Record]:
-        """Committed messages with ``seq`` above ``after_seq``, oldest first."""
+        """Committed messages with ``seq`` above ``after_seq``, oldest first; a row that
+        cannot be decoded is quarantined and left out."""
         self._dropped_since_read.clear()
         rows = self._db.execute(
             "SELECT seq, topic, payload, qos, retain, properties FROM outbox "
             "WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)).fetchall()
-        return [Record(seq, topic, payload, qos, bool(retain),
-                       msgpack.unpackb(properties, raw=False))
-                for seq, topic, payload, qos, retain, properties in rows]
+        records, bad = decode(rows)
+        if bad:
+            self._quarantine(bad)
+        return records
 
-    def _schedule_flush(self) -> None:
-        if self._flush_handle is None:
-            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
+    def _quarantine(self, bad: list[tuple[int, str]]) -> None:
+        try:
+            freed = quarantine(self._db, bad)
+        except sqlite3.Error as exc:  # left in place; the next read tries again
+            self._on_problem(f"cannot quarantine undecodable outbox rows in {self.path}: {exc}")
+            return
+        self.count -= len(bad)
+        self.bytes -= freed
+        self.quarantined += len(bad)
+        for seq, reason in bad:
+            text = (f"outbox row {seq} cannot be decoded ({reason}); moved to the table "
+                    f"outbox_quarantine of {self.path}, {self.quarantined} quarantined "
+                    f"since start")
+            log.warning("%s: %s", self.name, text)
+            self._on_problem(text)
+
+    # --- committing ---------------------------------------------------------------------
+    def _schedule_flush(self, at_once: bool) -> None:
+        handle = self._flush_handle
+        if handle is not None:
+            if self._flush_at_once or not at_once:
+                return
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+        if at_once or not self.flush_interval:
+            self._flush_handle = loop.call_soon(self._flush_when_free)
+            self._flush_at_once = True
+        else:
+            self._flush_handle = loop.call_later(self.flush_interval, self._flush_when_free)
+            self._flush_at_once = False
+
+    def _flush_when_free(self) -> None:
+        """A scheduled flush waits for a running checkpoint: a checkpoint that no commit
+        overtakes catches up with the whole WAL, so the WAL restarts and stays small."""
+        self._flush_handle = None
+        if self._checkpointing:
+            self._flush_deferred = True
+        else:
+            self.flush()
 
     def flush(self) -> None:
-        """Commit what was added and delete what was acked, in one transaction."""
+        """Commit the acknowledgements, then the new messages, each in a transaction of
+        its own: deletes always make room, even when the inserts do not fit."""
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
-        if self._ack_timer is not None:
-            self._ack_timer.cancel()
-            self._ack_timer = None
-        pending, acked = self._pending, self._acked
-        if not pending and not acked:
-            return
-        self._pending, self._acked = [], []
+        self._flush_deferred = False
+        if self._acked:
+            self._commit_acks()
+        if self._pending:
+            self._commit_pending()
+        self._schedule_checkpoint()
+
+    def _commit_acks(self) -> None:
+        acked, size = self._acked, self._acked_bytes
+        self._acked, self._acked_bytes = [], 0
         try:
             with self._transaction():
-                if acked:
-                    self._db.executemany("DELETE FROM outbox WHERE seq = ?", acked)
-                if pending:
-                    self._db.executemany(
-                        "INSERT INTO outbox (topic, payload, qos, retain, properties) "
-                        "VALUES (?, ?, ?, ?, ?)", pending)
+                self._db.executemany("DELETE FROM outbox WHERE seq = ?", acked)
         except sqlite3.Error as exc:
-            # Nothing of this batch was written; the acks are retried with the next one.
-            self._acked = acked + self._acked
-            self.count -= len(pending)
-            self.bytes -= sum(len(row[1]) + len(row[0]) for row in pending)
+            # Kept and retried; until then a lost connection may send them again (QoS 1
+            # allows a duplicate, never a loss).
+            self._acked, self._acked_bytes = acked + self._acked, size + self._acked_bytes
+            self._on_problem(f"cannot delete {len(acked)} acknowledged message(s) from "
+                             f"{self.path}: {exc}; retrying")
+            self._schedule_flush(at_once=False)
+            return
+        self._unsynced += size + ROW_OVERHEAD * len(acked)
+        if self._disk_short:
+            self._disk_recovered()
+
+    def _commit_pending(self) -> None:
+        pending, size = self._pending, self._pending_bytes
+        self._pending, self._pending_bytes = [], 0
+        stored = size + ROW_OVERHEAD * len(pending)
+        if not self.disk.has_room(stored, self._db):
+            self._disk_short = True
+            self._undo_pending(pending, size)
+            self._refuse_for_disk(len(pending))
+            return
+        try:
+            with self._transaction():
+                self._db.executemany(
+                    "INSERT INTO outbox (topic, payload, qos, retain, properties) "
+                    "VALUES (?, ?, ?, ?, ?)", pending)
+        except sqlite3.Error as exc:
+            # Nothing of this batch was written: none of it was accepted.
+            self._undo_pending(pending, size)
             self.refused += len(pending)
             self._on_problem(f"cannot store {len(pending)} message(s) in {self.path}: {exc}; "
                              f"they were dropped")
             return
-        if pending:
-            self.ready.set()
-        if self._checkpoint_handle is None:
-            self._checkpoint_handle = asyncio.get_running_loop().call_later(
-                CHECKPOINT_DELAY, self._checkpoint)
+        self._unsynced += stored
+        self.ready.set()
 
-    def _checkpoint(self) -> None:
-        """Sync the WAL to disk (bounds what a power cut can take, see module docstring)
-        in a worker thread, on a connection of its own: the fsync takes milliseconds
-        (tens on an SD card) that the event loop must not wait for."""
-        self._checkpoint_handle = None
-        if self._checkpointing is not None and not self._checkpointing.done():
-            self._checkpoint_handle = asyncio.get_running_loop().call_later(
-                CHECKPOINT_DELAY, self._checkpoint)
+    def _undo_pending(self, pending: list[tuple[str, bytes, int, int, bytes]],
+                      size: int) -> None:
+        self.count -= len(pending)
+        self.bytes -= size
+
+    def _transaction(self) -> Transaction:
+        return Transaction(self._db)
+
+    # --- the disk -----------------------------------------------------------------------
+    def _disk_recovered(self) -> bool:
+        """Check again (at most every 0.1 s while messages are refused) whether the disk
+        has room; True once it has, and say so."""
+        now = time.monotonic()
+        if now - self._disk_checked < 0.1:
+            return False
+        self._disk_checked = now
+        if not self.disk.has_room(self.disk.reserve // 4, self._db):
+            return False
+        self._disk_short = False
+        log.warning("%s: the disk of %s has room again; accepting new messages "
+                    "(%d refused for lack of space since start)", self.name, self.path,
+                    self.refused_for_disk)
+        return True
+
+    def _refuse_for_disk(self, count: int) -> None:
+        self.refused += count
+        self.refused_for_disk += count
+        self._log_full(f"refused {count} new message(s)", disk=True)
+
+    # --- checkpoints, in the worker thread ----------------------------------------------
+    def _schedule_checkpoint(self) -> None:
+        if self._checkpointing or not self._unsynced or self._closed:
             return
-        self._checkpointing = _CHECKPOINTER.submit(self._checkpoint_now)
+        if self._unsynced >= CHECKPOINT_BYTES:
+            self._start_checkpoint()
+        elif self._checkpoint_handle is None:
+            self._checkpoint_handle = asyncio.get_running_loop().call_later(
+                CHECKPOINT_DELAY, self._start_checkpoint)
+
+    def _start_checkpoint(self) -> None:
+        if self._checkpoint_handle is not None:
+            self._checkpoint_handle.cancel()
+            self._checkpoint_handle = None
+        self._checkpointing = True
+        self._unsynced = 0
+        future = asyncio.get_running_loop().run_in_executor(self._worker, self._checkpoint_now)
+        future.add_done_callback(self._checkpoint_done)
+
+    def _checkpoint_done(self, _: asyncio.Future[None]) -> None:
+        self._checkpointing = False
+        if self._closed:
+            return
+        if self._flush_deferred:
+            self.flush()
+        else:
+            self._schedule_checkpoint()
 
     def _checkpoint_now(self) -> None:
+        """Sync the WAL to disk (bounds what a power cut can take, see module docstring),
+        on a connection of the worker thread: the fsync takes milliseconds (tens on an
+        SD card) that the event loop must not wait for."""
         try:
-            db = sqlite3.connect(self.path, isolation_level=None)
-            try:
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            finally:
-                db.close()
+            if self._checkpoint_db is None:
+                self._checkpoint_db = sqlite3.connect(self.path, isolation_level=None,
+                                                      check_same_thread=False)
+                self._checkpoint_db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            self._checkpoint_db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error as exc:
             log.warning("%s: checkpoint of %s failed: %s", self.name, self.path, exc)
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
-
+    # --- full -------------------------------------------------------------------------
     def _make_room(self, size: int) -> None:
         """Drop the oldest messages until one of ``size`` bytes fits (drop-oldest policy).
 
@@ -282,51 +414,48 @@ class Outbox:
         self.dropped += dropped
         self._log_full(f"dropped the {dropped} oldest message(s)")
 
-    def _log_full(self, action: str) -> None:
-        """Report a full outbox at once, then at most once per 5 s; what happens within
-        those 5 s is summed up at their end, so the totals of a burst are reported too."""
+    def _log_full(self, action: str, disk: bool = False) -> None:
+        """Report a full outbox (or disk) at once, then at most once per 5 s; what happens
+        within those 5 s is summed up at their end, so the totals of a burst are too."""
         wait = self._last_full_log + 5.0 - time.monotonic()
         if wait <= 0:
-            self._report_full(action)
+            self._report_full(action, disk)
         elif self._full_summary is None:
             self._full_summary = asyncio.get_running_loop().call_later(
-                wait, self._report_full, "still full")
+                wait, self._report_full, "still full", disk)
 
-    def _report_full(self, action: str) -> None:
+    def _report_full(self, action: str, disk: bool) -> None:
         self._full_summary = None
         self._last_full_log = time.monotonic()
-        text = (f"outbox full ({self.max_messages} messages / {self.max_bytes} bytes, "
-                f"policy {self.policy}): {action}; {self.dropped} dropped and "
-                f"{self.refused} refused since start")
+        what = (f"the disk of {self.path.parent} is nearly full (keeping "
+                f"{self.disk.reserve // 1024} KiB free so acknowledged messages can "
+                f"always be deleted)" if disk else
+                f"outbox full ({self.max_messages} messages / {self.max_bytes} bytes, "
+                f"policy {self.policy})")
+        text = (f"{what}: {action}; {self.dropped} dropped and {self.refused} refused "
+                f"since start")
         log.warning("%s: %s", self.name, text)
         self._on_problem(text)
 
-    def close(self) -> None:
-        """Commit what is pending and close the database."""
-        if self._full_summary is not None:
-            self._full_summary.cancel()
-            self._full_summary = None
+    async def close(self) -> None:
+        """Commit what is pending; checkpoint and close the database in the worker
+        thread, after any checkpoint still running there."""
+        for handle in (self._full_summary, self._checkpoint_handle):
+            if handle is not None:
+                handle.cancel()
+        self._full_summary = self._checkpoint_handle = None
         self.flush()
+        self._closed = True
         if self._checkpoint_handle is not None:
             self._checkpoint_handle.cancel()
             self._checkpoint_handle = None
-        if self._checkpointing is not None:
-            self._checkpointing.result()
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._worker, self._close_now)
+        finally:
+            self._worker.shutdown(wait=False)
+
+    def _close_now(self) -> None:
         self._checkpoint_now()
         self._db.close()
-
-
-class _Transaction:
-    """BEGIN ... COMMIT, or ROLLBACK on an error (the connection is in autocommit mode)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        if exc_type is None:
-            self._db.execute("COMMIT")
-        elif self._db.in_transaction:  # SQLITE_FULL, for one, has rolled back already
-            self._db.execute("ROLLBACK")
+        if self._checkpoint_db is not None:
+            self._checkpoint_db.close()  # the last connection: the WAL is merged and removed

@@ -58,9 +58,11 @@ async def test_round_trip_every_qos_and_format(
 async def test_topic_from_message_retain_and_mqtt5_properties(mosquitto: Mosquitto) -> None:
     document = device_flow(mosquitto.port, {"retain": True, "message_expiry": 60,
                                             "user_properties": {"site": "plant-3"}})
-    async with FlowHarness(document) as h:
+    async with FlowHarness(document) as h, \
+            Watcher(mosquitto.port, "device/valve-1/setpoint", client_id="early") as early:
         await connected(h)
         h.inject("out", {"topic": "device/valve-1/setpoint", "payload": 7})
+        await early.wait_for(1)  # the broker has it (after the outbox's flush interval)
         async with Watcher(mosquitto.port, "device/valve-1/setpoint") as late:
             (got,) = await late.wait_for(1)  # retained: a later subscriber still gets it
     assert json.loads(got.payload) == 7

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from portless.nodes.outbox import ACK_DELAY, Outbox, OutboxError
+from portless.nodes.outbox import FLUSH_MESSAGES, Outbox, OutboxError
 
 
 def outbox(path: Path, problems: list[str] | None = None, **options: object) -> Outbox:
-    settings: dict[str, object] = {"max_messages": 1000, "max_bytes": 1_000_000, **options}
+    settings: dict[str, object] = {"max_messages": 1000, "max_bytes": 1_000_000,
+                                   "flush_interval": 0, **options}
     sink = problems if problems is not None else []
     return Outbox(path / "outbox.sqlite3", on_problem=sink.append,
                   **settings)  # type: ignore[arg-type]
@@ -25,15 +26,16 @@ def rows(path: Path) -> list[bytes]:
 
 
 async def turn() -> None:
-    """Let the event loop run the outbox's end-of-turn commit."""
+    """Let the event loop run the outbox's end-of-turn commit (flush_interval 0)."""
     await asyncio.sleep(0)
 
 
 async def acks_committed(box: Outbox) -> None:
-    """Wait until the outbox committed its acknowledgements (they wait up to ACK_DELAY)."""
+    """Wait until the outbox committed its acknowledgements (they wait up to the flush
+    interval)."""
     async with asyncio.timeout(5):
         while box._acked:  # noqa: ASYNC110 - the outbox's own timer commits them; no event
-            await asyncio.sleep(ACK_DELAY / 2)
+            await asyncio.sleep(0.005)
 
 
 async def test_messages_added_in_one_turn_commit_together_and_survive_a_crash(
@@ -173,3 +175,60 @@ async def test_a_message_dropped_after_it_was_read_is_not_sent(tmp_path: Path) -
         box.acked(record)
     await acks_committed(box)
     assert box.count == len(rows(tmp_path)) == 1
+
+
+async def test_messages_wait_for_the_flush_interval_and_commit_together(
+        tmp_path: Path) -> None:
+    box = outbox(tmp_path, flush_interval=0.05)
+    for value in range(5):
+        box.add("t", bytes([value]), 1, False, {})
+    await turn()
+    await turn()
+    assert rows(tmp_path) == []  # not yet accepted: within the flush interval
+    async with asyncio.timeout(1):
+        await box.ready.wait()  # set by the commit
+    assert [p[0] for p in rows(tmp_path)] == list(range(5))
+
+
+async def test_a_full_batch_commits_without_waiting_for_the_interval(tmp_path: Path) -> None:
+    box = outbox(tmp_path, flush_interval=1.0)
+    for value in range(FLUSH_MESSAGES):
+        box.add("t", str(value).encode(), 1, False, {})
+    await turn()
+    assert len(rows(tmp_path)) == FLUSH_MESSAGES
+
+
+async def test_acknowledged_deletes_commit_even_when_new_messages_do_not_fit(
+        tmp_path: Path) -> None:
+    problems: list[str] = []
+    box = outbox(tmp_path, problems)
+    for value in range(20):
+        box.add("t", bytes([value]) * 100, 1, False, {})
+    await turn()
+    for record in box.read(0, 10):
+        box.sending(record)
+        box.acked(record)
+    # No page more for the file (the SQLITE_FULL of a full disk), and in the same batch
+    # as the acknowledgements, new messages that cannot fit.
+    (pages,) = box._db.execute("PRAGMA page_count").fetchone()
+    box._db.execute(f"PRAGMA max_page_count = {pages}")
+    for _ in range(50):
+        box.add("t", b"x" * 4000, 1, False, {})
+    box.flush()
+    assert [p[0] for p in rows(tmp_path)] == list(range(10, 20))  # the deletes went through
+    assert box.count == 10
+    assert "database or disk is full" in problems[-1]
+
+
+async def test_the_event_loop_runs_while_the_outbox_checkpoints_and_closes(
+        tmp_path: Path) -> None:
+    box = outbox(tmp_path)
+    box.add("t", b"kept", 1, False, {})
+    closing = asyncio.create_task(box.close())
+    ran_meanwhile = asyncio.Event()
+    asyncio.get_running_loop().call_soon(
+        lambda: ran_meanwhile.set() if not closing.done() else None)
+    await closing
+    assert ran_meanwhile.is_set()  # the fsyncs ran in the outbox's worker thread
+    assert not (tmp_path / "outbox.sqlite3-wal").exists()  # checkpointed and closed
+    assert rows(tmp_path) == [b"kept"]

@@ -1,0 +1,43 @@
+"""The outbox's share of a small disk: refuse new messages before the disk is full.
+
+When the disk fills up, sqlite can no longer delete acknowledged messages (a delete
+writes to the WAL) nor checkpoint (which grows the database file), and nothing drains
+when the broker returns. So the outbox keeps a reserve free and refuses new messages
+below it. Pages freed by deletes inside the database count as free space: new rows
+reuse them before the file grows.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+DISK_RESERVE = 256 * 1024
+"""Default bytes of the disk kept free for deletes, the WAL and checkpoints."""
+
+
+class DiskSpace:
+    """The free space on the disk of one outbox database, with its reserve."""
+
+    def __init__(self, path: Path, reserve: int) -> None:
+        self.path = path
+        self.reserve = reserve
+
+    def free(self) -> int:
+        """Bytes of the disk free for this process (-1 if it cannot be told)."""
+        try:
+            stat = os.statvfs(self.path.parent)
+        except OSError:
+            return -1
+        return stat.f_bavail * stat.f_frsize
+
+    def has_room(self, size: int, db: sqlite3.Connection) -> bool:
+        """Whether storing ``size`` more bytes leaves the reserve free."""
+        free = self.free()
+        if free < 0 or free - size >= self.reserve:
+            return True
+        freelist, page_size = (db.execute(f"PRAGMA {name}").fetchone()[0]
+                               for name in ("freelist_count", "page_size"))
+        # The WAL grows on the disk itself, whatever the database has free inside.
+        return free >= self.reserve // 2 and free + freelist * page_size - size >= self.reserve
