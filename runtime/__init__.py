@@ -4,10 +4,11 @@ A plugin imports only from here: ``from portless.runtime import Node, Message``.
 """
 
 from .atomic import atomic_write
+from .canonical import canonical_text
 from .engine import DeployReport, Engine
 from .errors import FlowError, FlowInvalid, RegistryError
 from .events import Event, EventBus
-from .flow import Flow, NodeSpec, canonical_text, check_flow, load_flow, read_flow, write_flow
+from .flow import Flow, NodeSpec, check_flow, load_flow, read_flow, write_flow
 from .message import (
     MISSING,
     PROPERTY_PATH_PATTERN,

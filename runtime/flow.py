@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-import math
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -21,12 +20,12 @@ from typing import Any
 from jsonschema import ValidationError
 
 from .atomic import atomic_write
+from .canonical import canonical_text
 from .compiled_schema import CompiledSchema
 from .errors import FlowError, FlowInvalid
 from .registry import Registry
 
 FORMAT_VERSION = 1
-NODE_KEY_ORDER = ("id", "type", "name", "config", "wires", "x", "y")
 REF_KEYWORD = "x-ref"
 """Schema keyword marking a config field that holds the id of a shared connection."""
 
@@ -336,65 +335,6 @@ def _references(schema: Mapping[str, Any], config: Any, pointer: str = ""
             yield f"{pointer}/{key}", subschema[REF_KEYWORD], config[key]
         else:
             yield from _references(subschema, config[key], f"{pointer}/{key}")
-
-
-# --- canonical form ------------------------------------------------------------------
-def canonical_document(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The same flow with a fixed key order, integer positions and sorted config keys."""
-    head = {key: document[key] for key in ("version", "name") if key in document}
-    rest = {key: value for key, value in document.items()
-            if key not in ("version", "name", "nodes")}
-    nodes = [_canonical_node(node) if isinstance(node, dict) else node
-             for node in document.get("nodes", [])]
-    return {**head, "nodes": nodes, **rest}
-
-
-def _canonical_node(node: Mapping[str, Any]) -> dict[str, Any]:
-    ordered: dict[str, Any] = {}
-    for key in NODE_KEY_ORDER:
-        if key not in node:
-            continue
-        value = node[key]
-        if key == "config":
-            value = _sorted_keys(value)
-        elif key in ("x", "y") and isinstance(value, float) and math.isfinite(value):
-            value = round(value)
-        ordered[key] = value
-    ordered.update({key: value for key, value in node.items() if key not in ordered})
-    return ordered
-
-
-def _sorted_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _sorted_keys(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted_keys(item) for item in value]
-    return value
-
-
-def canonical_text(document: Mapping[str, Any]) -> str:
-    """The canonical text of a flow: 2-space indent, short lists inline, final newline."""
-    return _dump(canonical_document(document), "") + "\n"
-
-
-def _is_flat(value: Any) -> bool:
-    """Lists of scalars (or of lists of scalars, like wires) stay on one line."""
-    return isinstance(value, list) and all(
-        not isinstance(item, dict | list)
-        or (isinstance(item, list) and not any(isinstance(x, dict | list) for x in item))
-        for item in value)
-
-
-def _dump(value: Any, indent: str) -> str:
-    inner = indent + "  "
-    if isinstance(value, dict) and value:
-        items = ",\n".join(f"{inner}{json.dumps(key, ensure_ascii=False)}: "
-                           f"{_dump(item, inner)}" for key, item in value.items())
-        return "{\n" + items + "\n" + indent + "}"
-    if isinstance(value, list) and value and not _is_flat(value):
-        items = ",\n".join(inner + _dump(item, inner) for item in value)
-        return "[\n" + items + "\n" + indent + "]"
-    return json.dumps(value, ensure_ascii=False)
 
 
 def write_flow(path: str | Path, document: Mapping[str, Any]) -> None:
