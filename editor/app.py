@@ -26,7 +26,7 @@ from portless.editor.connections import ConnectionBound
 from portless.editor.flows import UNREADABLE, Conflict, FlowService
 from portless.editor.security import Guard
 from portless.editor.stream import Hub
-from portless.runtime import FlowInvalid, check_flow
+from portless.runtime import FlowInvalid
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -89,7 +89,7 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
         if isinstance(document, Response):
             return document
         try:
-            check_flow(document, registry, str(service.path), resolve_env=False)
+            await service.validate(document)
         except FlowInvalid as exc:
             return _errors(exc, 200)
         return _json({"errors": [], "details": []})

@@ -72,7 +72,7 @@ async def run_editor(engine: Engine, registry: Registry, flow_path: Path, *,
     config.graceful_timeout = 1.0
     shown = "[::1]" if host == "::1" else host
     watcher = asyncio.get_running_loop().create_task(
-        watch_file(flow_path, service.etag, hub), name="editor: flow file watcher")
+        watch_file(service, hub), name="editor: flow file watcher")
     print(f"portless editor: http://{shown}:{port}/?token={token}", flush=True)
     try:
         await serve(app, config, shutdown_trigger=stop.wait)

@@ -69,9 +69,12 @@ class MqttBroker(Node):
         "additionalProperties": False,
         "required": ["host"],
         "properties": {
-            "host": {"title": "Host", "type": "string", "minLength": 1,
+            # x-destination: where the password goes; a masked password sent back
+            # from the editor is kept only while these stay (docs/security.md).
+            "host": {"title": "Host", "type": "string", "minLength": 1, "x-destination": True,
                      "description": "Broker host name or address."},
             "port": {"title": "Port", "type": ["integer", "null"], "minimum": 1,
+                     "x-destination": True,
                      "maximum": 65535, "default": None,
                      "description": "Broker port; null means 1883, or 8883 with TLS."},
             "protocol": {"title": "Protocol", "enum": ["5", "3.1.1"], "default": "5",
@@ -86,7 +89,7 @@ class MqttBroker(Node):
                          "writeOnly": True,
                          "description": "Use ${ENV}; never logged, never shown back."},
             "tls": {
-                "title": "TLS", "default": False,
+                "title": "TLS", "default": False, "x-destination": True,
                 "description": "false for plain TCP, or the TLS settings. Certificates are "
                                "verified by default.",
                 "oneOf": [

@@ -3,8 +3,8 @@
 // node it touched before and after; undo and redo replay those states. Listeners get a
 // "change" event naming only the ids that changed, so the canvas redraws only those.
 
-import { clone, stable, MASK } from './util.js';
-import { references, secretKeys, isObject } from './schema.js';
+import { clone, stable, equal, MASK } from './util.js';
+import { references, secretFields, isObject } from './schema.js';
 
 export const HEAD = '\u0000flow'; // pseudo id of the flow's own fields (its name)
 const HISTORY = 300;
@@ -81,11 +81,13 @@ export class Model extends EventTarget {
       const type = this.types.get(node.type);
       if (!type || !isObject(node.config)) continue;
       const current = this.nodes.get(node.id);
-      for (const key of secretKeys(type.schema)) {
-        const value = node.config[key];
-        if (typeof value !== 'string' || !value || value === MASK) continue;
-        node.config[key] = MASK;
-        if (current && isObject(current.config) && current.config[key] === value) current.config[key] = MASK;
+      const live = current && isObject(current.config) ? new Map(secretFields(type.schema, current.config).map((f) => [f.pointer, f])) : new Map();
+      for (const { pointer, holder, key } of secretFields(type.schema, node.config)) {
+        const value = holder[key];
+        if (value === MASK) continue;
+        holder[key] = MASK;
+        const shown = live.get(pointer);
+        if (shown && equal(shown.holder[shown.key], value)) shown.holder[shown.key] = MASK;
       }
     }
     const { nodes, ...head } = doc;

@@ -165,9 +165,30 @@ export function references(schema, config, pointer = '', out = []) {
 export const refFields = (schema) => Object.entries((schema && schema.properties) || {})
   .filter(([, sub]) => sub['x-ref']).map(([key, sub]) => ({ key, type: sub['x-ref'] }));
 
-/** Keys of the writeOnly (secret) fields at the config's top level, as the server masks them. */
-export const secretKeys = (schema) => Object.entries((schema && schema.properties) || {})
-  .filter(([, sub]) => sub.writeOnly).map(([key]) => key);
+/** [{pointer, holder, key}] of every writeOnly (secret) field set in a config, at any
+ * depth: the same walk as editor/masking.py secret_fields (tests/editor/test_masking.py
+ * runs both over the same cases). A field secret in any branch counts as secret. */
+export function secretFields(schema, value, pointer = '', found = new Map()) {
+  if (!isObject(schema)) return [...found.values()];
+  const branches = [...(schema.allOf || []), ...(schema.anyOf || []), ...(schema.oneOf || []), schema.then, schema.else];
+  for (const branch of branches) secretFields(branch, value, pointer, found);
+  let children = [];
+  if (isObject(value)) {
+    const props = schema.properties || {};
+    children = Object.keys(value).map((key) => [key, Object.hasOwn(props, key) ? props[key] : schema.additionalProperties]);
+  } else if (Array.isArray(value)) {
+    const prefix = schema.prefixItems || [];
+    children = value.map((_, i) => [i, i < prefix.length ? prefix[i] : schema.items]);
+  }
+  for (const [key, sub] of children) {
+    if (!isObject(sub)) continue;
+    const where = `${pointer}/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    if (sub.writeOnly) {
+      if (value[key] !== '' && value[key] !== null && value[key] !== undefined) found.set(where, { pointer: where, holder: value, key });
+    } else secretFields(sub, value[key], where, found);
+  }
+  return [...found.values()];
+}
 
 /** Client-side problems of one node: [{pointer, message}]. */
 export function checkNode(node, model) {

@@ -2,7 +2,7 @@
 // clipboard, or the system clipboard from another tab), the import and export dialogs.
 
 import { dialog } from './dialogs.js';
-import { references } from './schema.js';
+import { references, secretFields } from './schema.js';
 import { h, clone, equal, toast, MASK } from './util.js';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
@@ -85,7 +85,7 @@ export class Transfer {
       const type = model.type(n.type);
       if (id !== n.id && type && copy.config) {
         // A masked secret means "the value stored for this id": a new id has none.
-        for (const [key, sub] of Object.entries(type.schema.properties || {})) if (sub.writeOnly && copy.config[key] === MASK) copy.config[key] = '';
+        for (const { holder, key } of secretFields(type.schema, copy.config)) if (holder[key] === MASK) holder[key] = '';
       }
       out.push(copy);
     }

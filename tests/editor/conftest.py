@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -40,20 +41,28 @@ class Editor:
     engine: Engine
     path: Path
     hub: Hub
+    service: FlowService
 
 
 @pytest.fixture
 async def editor(tmp_path: Path) -> AsyncIterator[Editor]:
+    async with running_editor(tmp_path, FLOW, Registry.discover()) as started:
+        yield started
+
+
+@contextlib.asynccontextmanager
+async def running_editor(tmp_path: Path, flow: dict[str, Any], registry: Registry
+                         ) -> AsyncIterator[Editor]:
+    """``flow`` written to tmp_path/flow.json, running, with an editor app around it."""
     path = tmp_path / "flow.json"
-    path.write_text(json.dumps(FLOW, indent=2))
-    registry = Registry.discover()
+    path.write_text(json.dumps(flow, indent=2))
     engine = Engine(registry, events=EventBus(), state_dir=tmp_path / "state")
     await engine.start(load_flow(path, registry))
     service = FlowService(path, engine, registry)
     hub = Hub(engine.events)
     app = create_app(service, hub, port=PORT, token=TOKEN)
     try:
-        yield Editor(app, app.test_client(), engine, path, hub)
+        yield Editor(app, app.test_client(), engine, path, hub, service)
     finally:
         hub.shutdown()
         await engine.stop()

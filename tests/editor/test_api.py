@@ -4,13 +4,16 @@ inject, and the live event websocket."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from portless.cli import main
-from portless.editor.stream import DEBUG_PER_NODE, Hub
+from portless.editor.stream import DEBUG_PER_NODE, Hub, Page
 from portless.editor.watch import watch_file
 from portless.runtime import Event, EventBus, canonical_text
 from tests.editor.conftest import BEARER, ORIGIN, Editor
@@ -155,23 +158,51 @@ async def test_a_flood_of_debug_messages_is_capped_and_counted() -> None:
     hub.shutdown()
 
 
-async def test_pages_hear_when_the_file_changes_on_disk(editor: Editor) -> None:
+@contextlib.asynccontextmanager
+async def watched(editor: Editor) -> AsyncIterator[Page]:
+    """A page that hears the flow file watcher, which runs meanwhile."""
     page = editor.hub.open()
     page.take()
-    watcher = asyncio.create_task(watch_file(
-        editor.path, lambda: canonical_text(json.loads(editor.path.read_text())), editor.hub))
+    watcher = asyncio.create_task(watch_file(editor.service, editor.hub))
     try:
         await asyncio.sleep(0)  # let the watcher take its first look
+        yield page
+    finally:
+        watcher.cancel()
+
+
+async def next_item(page: Page) -> dict[str, Any]:
+    async with asyncio.timeout(5):
+        while not page.items:
+            page.ready.clear()
+            await page.ready.wait()
+    return page.take()[-1]
+
+
+async def test_pages_hear_when_the_file_changes_on_disk(
+        editor: Editor, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "portless.editor")
+    async with watched(editor) as page:
         document = json.loads(editor.path.read_text())
         document["name"] = "edited elsewhere"
         editor.path.write_text(json.dumps(document))
-        async with asyncio.timeout(5):
-            while not page.items:
-                page.ready.clear()
-                await page.ready.wait()
-    finally:
-        watcher.cancel()
-    assert page.items[0]["kind"] == "flow-changed"
+        item = await next_item(page)
+    assert item["kind"] == "flow-changed"
+    assert item["etag"] == (await get_flow(editor))[1]
+    assert "changed on disk" in caplog.text
+
+
+async def test_the_runtimes_own_deploy_is_not_a_change_on_disk(
+        editor: Editor, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "portless.editor")
+    async with watched(editor) as page:
+        document, etag = await get_flow(editor)
+        document["name"] = "deployed from the editor"
+        response = await put_flow(editor, document, etag)
+        assert response.status_code == 200
+        item = await next_item(page)  # other tabs still hear of it
+    assert item == {"kind": "flow-changed", "etag": response.headers["ETag"]}
+    assert "changed on disk" not in caplog.text
 
 
 async def test_renaming_a_node_with_a_masked_secret_asks_for_it_again(editor: Editor) -> None:
