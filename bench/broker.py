@@ -3,8 +3,9 @@
 The broker is started as tests/mosquitto.py does it (a free 127.0.0.1 port, a config
 file, stopped by its PID), never the machine's own broker on 1883. Persistence is off
 and its queues are unbounded, so a burst of QoS 0 messages to a slow subscriber is not
-dropped by mosquitto. Its receive maximum stays at mosquitto's default of 20: that is
-the in-flight window every publisher works with, and what a real device meets.
+dropped by mosquitto. Its receive maximum is mosquitto's default of 20 unless a scenario
+raises it: that is the in-flight window every MQTT 5 publisher works with, and what a
+real device meets (over 3.1.1 there is none; mosquitto takes what comes).
 
 The subscriber is ``mosquitto_sub`` (C, a process of its own, so it takes no time from
 the publisher's event loop and can run on the other core), writing ``<receive time> <payload>`` per
@@ -61,6 +62,7 @@ class Broker:
 
     workdir: Path
     port: int = field(default_factory=free_port)
+    receive_maximum: int = RECEIVE_MAXIMUM
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
 
@@ -76,7 +78,7 @@ class Broker:
             f"user {pwd.getpwuid(os.geteuid()).pw_name}",
             "log_dest stderr",
             "log_type error", "log_type warning", "log_type notice",
-            f"max_inflight_messages {RECEIVE_MAXIMUM}",
+            f"max_inflight_messages {self.receive_maximum}",
             "max_queued_messages 0",
             "max_queued_bytes 0",
         ]) + "\n")
@@ -115,9 +117,9 @@ class Broker:
             self._log.close()
             self._log = None
 
-    def publish_retained_probe(self) -> None:
+    def publish_retained(self, topic: str, payload: str) -> None:
         run([MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", str(self.port), "-V", "5", "-q", "1",
-             "-r", "-t", PROBE_TOPIC, "-m", PROBE])
+             "-r", "-t", topic, "-m", payload])
 
     def __enter__(self) -> Broker:
         self.start()
@@ -172,7 +174,7 @@ class Subscriber:
 
         A retained probe is published first; its arrival proves the subscriptions are
         in place, so the first measured message cannot be missed."""
-        self.broker.publish_retained_probe()
+        self.broker.publish_retained(PROBE_TOPIC, PROBE)
         with open(self.output, "wb") as out:
             self.process = subprocess.Popen(
                 [MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", str(self.broker.port), "-V", "5",

@@ -1,13 +1,15 @@
-"""MQTT: portless's mqtt-out against a bare gmqtt publisher and mosquitto_pub, in one run.
+"""MQTT: portless's mqtt-out beside Node-RED, a bare gmqtt publisher and mosquitto_pub.
 
 Each scenario (bench.mqtt_scenarios) runs in a fresh interpreter with a private
 mosquitto of its own (bench.broker); the subscriber that counts and clocks is a
 ``mosquitto_sub`` process, so it takes neither the publisher's event loop nor its core.
 
-- throughput at QoS 0 and 1: ``mosquitto_pub -l`` (the ceiling), bare gmqtt, and
-  portless (bench source -> mqtt-out; QoS 1 through the durable outbox), msgs/s at the
-  subscriber from the first message to the last; QoS 1 must arrive complete and in
-  order, for QoS 0 the table says how many arrived;
+- throughput at QoS 0 (MQTT 5) and QoS 1 (MQTT 5 and 3.1.1): ``mosquitto_pub -l`` (the
+  ceiling), bare gmqtt, portless (bench source -> mqtt-out; QoS 1 through the durable
+  outbox) and Node-RED 4 (function -> mqtt out, bench.nodered; when ``node`` is on
+  PATH), msgs/s at the subscriber from the first message to the last; QoS 1 must
+  arrive complete and in order, for QoS 0 the table says how many arrived. portless's
+  QoS 1 target is Node-RED's rate in the same run;
 - latency at 100 msgs/s, QoS 1 through portless: p50 and p99 of receive - send time;
 - outbox drain: QoS 1 messages put into the outbox while the broker is down, then the
   broker starts; msgs/s at the subscriber until all arrived.
@@ -18,8 +20,11 @@ throughput and drain scenario runs REPEATS times, interleaved (a slow spell of a
 machine then hits every publisher alike), and the median counts; a quick run runs each
 once.
 
-The broker keeps mosquitto's receive maximum of 20, so every QoS 1 publisher works
-with at most 18 messages in flight (gmqtt raises at 19; one id stays spare). To look
+The broker keeps mosquitto's receive maximum of 20 (``--receive-maximum`` changes it for
+one scenario): portless keeps exactly that many QoS 1 messages in flight over MQTT 5,
+bare gmqtt 18 (gmqtt raises at 19; one id stays spare), Node-RED's MQTT.js ignores it.
+Over 3.1.1 there is no receive maximum: portless keeps its configured window
+(mqtt-broker's ``inflight_window``), bare gmqtt and Node-RED no bound at all. To look
 inside portless: ``python -m bench.mqtt portless --qos 1 --profile 40``.
 """
 
@@ -41,7 +46,8 @@ from portless.nodes.outbox import FLUSH_INTERVAL
 
 from .broker import RECEIVE_MAXIMUM
 from .core import BenchError, Options, Row, run_json, run_profiled
-from .mqtt_scenarios import SCENARIOS, YIELD_EVERY, drain, latency
+from .mqtt_scenarios import PROTOCOLS, SCENARIOS, YIELD_EVERY, Work, drain, latency
+from .nodered import node_red
 
 TARGET_QOS0 = 45_000
 TARGET_QOS0_SHARE = 0.70
@@ -53,7 +59,7 @@ LATENCY_RATE = 100.0
 REPEATS = 3
 """Runs of each throughput and drain scenario (1 in a quick run); the median counts."""
 THROUGHPUT = {"mosquitto": "mosquitto_pub -l (ceiling)", "gmqtt": "bare gmqtt publisher",
-              "portless": "portless mqtt-out"}
+              "portless": "portless mqtt-out", "nodered": "Node-RED 4 mqtt out"}
 
 
 def scenario_messages(options: Options) -> int:
@@ -66,6 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Run one MQTT scenario against a private mosquitto; print JSON.")
     parser.add_argument("scenario", choices=[*SCENARIOS, "latency", "drain"])
     parser.add_argument("--qos", type=int, choices=[0, 1, 2], default=1)
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="5")
+    parser.add_argument("--receive-maximum", type=int, default=RECEIVE_MAXIMUM, metavar="N",
+                        help="the broker's max_inflight_messages (MQTT 5's receive maximum)")
+    parser.add_argument("--inflight-window", type=int, default=None, metavar="N",
+                        help="portless over 3.1.1: mqtt-broker's inflight_window")
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--yield-every", type=int, default=YIELD_EVERY, metavar="N",
                         help="sources yield to the event loop after this many messages")
@@ -77,8 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile-out", type=Path, default=None, metavar="FILE",
                         help="with --profile, also dump the raw stats to FILE")
     args = parser.parse_args(argv)
-    if min(args.messages, args.yield_every) < 1 or args.rate <= 0 or args.seconds <= 0:
-        parser.error("--messages, --yield-every, --rate and --seconds must be positive")
+    if min(args.messages, args.yield_every, args.receive_maximum) < 1 or args.rate <= 0 \
+            or args.seconds <= 0:
+        parser.error("--messages, --yield-every, --receive-maximum, --rate and --seconds "
+                     "must be positive")
     try:
         with tempfile.TemporaryDirectory(prefix="portless-bench-mqtt-") as workdir:
             result = run_profiled(lambda: asyncio.run(run_scenario(args, Path(workdir))),
@@ -95,7 +108,9 @@ async def run_scenario(args: argparse.Namespace, workdir: Path) -> dict[str, Any
         return await latency(workdir, args.rate, args.seconds)
     if args.scenario == "drain":
         return await drain(workdir, args.messages, args.yield_every)
-    return await SCENARIOS[args.scenario](workdir, args.qos, args.messages, args.yield_every)
+    work = Work(args.qos, args.messages, args.yield_every, args.protocol,
+                args.receive_maximum, args.inflight_window)
+    return await SCENARIOS[args.scenario](workdir, work)
 
 
 @dataclass
@@ -141,40 +156,55 @@ def repeat(scenario: str, args: Sequence[str], runs: dict[str, Runs], timeout: f
 def benchmark(options: Options) -> list[Row]:
     count = scenario_messages(options)
     repeats = 1 if options.quick else REPEATS
+    red_js, no_node_red = node_red()  # installs Node-RED into its cache if need be
+    scenarios = [name for name in THROUGHPUT if red_js or name != "nodered"]
     rows: list[Row] = []
-    for qos in (0, 1):
+    for qos, protocol in ((0, "5"), (1, "5"), (1, "3.1.1")):
         runs: dict[str, Runs] = {}
         for _ in range(repeats):  # interleaved, so a slow spell of the machine hits all
-            for scenario in THROUGHPUT:
-                repeat(scenario, ["--qos", str(qos), "--messages", str(count)], runs,
-                       timeout=120 + count / 1000)
-        rows += throughput_rows(qos, count, runs)
+            for scenario in scenarios:
+                repeat(scenario, ["--qos", str(qos), "--protocol", protocol,
+                                  "--messages", str(count)], runs, timeout=120 + count / 1000)
+        rows += throughput_rows(qos, protocol, count, runs, no_node_red)
     rows.append(latency_row(options))
     rows.append(drain_row(min(count, max(10_000, count // 2)), repeats))
     return rows
 
 
-def throughput_rows(qos: int, count: int, runs: dict[str, Runs]) -> list[Row]:
+def throughput_rows(qos: int, protocol: str, count: int, runs: dict[str, Runs],
+                    no_node_red: str) -> list[Row]:
+    """One row per publisher; portless's says how it compares (QoS 0: with bare gmqtt,
+    QoS 1: with Node-RED in the same run, or an absolute target without Node-RED)."""
     rows = []
+    red = runs.get("nodered")
+    red_rate = red.rate if red and red.results else None
     for scenario, label in THROUGHPUT.items():
         via = " via the outbox" if qos and scenario == "portless" else ""
-        measurement = f"mqtt QoS {qos}, {label}{via} ({count:,} msgs)"
+        measurement = f"mqtt QoS {qos} over MQTT {protocol}, {label}{via} ({count:,} msgs)"
+        if scenario not in runs:
+            rows.append(Row(measurement, no_node_red))
+            continue
         mine = runs[scenario]
         mark: bool | None = None
         target = "-"
         if scenario == "portless":
             target = (f">= {TARGET_QOS0:,} msgs/s and >= {TARGET_QOS0_SHARE:.0%} of "
-                      f"bare gmqtt" if qos == 0 else f">= {TARGET_QOS1:,} msgs/s")
+                      "bare gmqtt" if qos == 0 else ">= Node-RED in the same run"
+                      if red_rate else f">= {TARGET_QOS1:,} msgs/s")
             mark = False
         if mine.error:
             rows.append(Row(measurement, mine.error, target, mark))
             continue
         text = mine.describe()
         if scenario == "gmqtt" and qos:
-            text += (f", window {mine.results[0]['window']} "
-                     f"(receive maximum {RECEIVE_MAXIMUM})")
+            text += f", window {mine.results[0]['window']} " + (
+                f"(receive maximum {RECEIVE_MAXIMUM})" if protocol == "5"
+                else "(gmqtt's default; 3.1.1 has no receive maximum)")
         if scenario == "portless":
-            if qos:
+            if qos and red_rate:
+                text += f" = {mine.rate / red_rate:.2f} x Node-RED"
+                mark = mine.rate >= red_rate
+            elif qos:
                 mark = mine.rate >= TARGET_QOS1
             elif runs["gmqtt"].error:
                 text += "; no bare gmqtt figure to compare with"

@@ -7,11 +7,14 @@ message received to the last, so publishers of every kind are clocked the same w
 - ``gmqtt``: a bare gmqtt publisher loop, as a careful user writes it;
 - ``portless``: the real Engine and registry, a bench source into mqtt-out, QoS 1 and 2
   through the durable outbox;
+- ``nodered``: Node-RED 4, a function node emitting into its mqtt out (bench.nodered);
 - ``latency``: portless at a fixed rate, the send time in each payload;
 - ``drain``: portless fills its outbox while the broker is down, then the broker starts.
 
 All publishers send the same bytes: topic ``bench/mqtt``, the JSON of a counter as
-payload, MQTT 5 with content type application/json (mqtt-out always sets it).
+payload, with content type application/json over MQTT 5 (mqtt-out always sets it).
+Each throughput scenario does one ``Work``: QoS, count, protocol, the broker's receive
+maximum.
 """
 
 from __future__ import annotations
@@ -21,19 +24,21 @@ import bisect
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gmqtt
-from gmqtt.mqtt.constants import MQTTv50
+from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 from gmqtt.storage import PersistentStorage
 
 from portless.nodes.mqtt_broker import LinkState, MqttBroker
 from portless.runtime import Engine, Node, Registry, check_flow
 
-from .broker import MOSQUITTO_PUB, Arrivals, Broker, Subscriber
+from .broker import MOSQUITTO_PUB, RECEIVE_MAXIMUM, Arrivals, Broker, Subscriber
 from .core import BenchError
 from .mqtt_nodes import BenchPacedSource
+from .nodered import START_TOPIC, NodeRed, flow, node_red
 from .nodes import BenchSource
 
 TOPIC = "bench/mqtt"
@@ -43,6 +48,39 @@ YIELD_EVERY = 1000
 SETTLE = 2.0
 """QoS 0: seconds without a new arrival after which the rest counts as lost."""
 RESULT = dict[str, Any]
+PROTOCOLS = ("5", "3.1.1")
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a throughput scenario does: ``count`` messages at ``qos`` over ``protocol``,
+    to a broker announcing ``receive_maximum`` (MQTT 5's in-flight window)."""
+
+    qos: int
+    count: int
+    yield_every: int = YIELD_EVERY
+    protocol: str = "5"
+    receive_maximum: int = RECEIVE_MAXIMUM
+    inflight_window: int | None = None
+    """portless over 3.1.1: mqtt-broker's ``inflight_window``; None for its default."""
+
+    def __post_init__(self) -> None:
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {PROTOCOLS}, not {self.protocol!r}")
+        if min(self.count, self.yield_every, self.receive_maximum) < 1:
+            raise ValueError("count, yield_every and receive_maximum must be positive")
+
+    def broker(self, workdir: Path) -> Broker:
+        return Broker(workdir / "broker", receive_maximum=self.receive_maximum)
+
+    @property
+    def idle(self) -> float:
+        """Seconds without an arrival after which the subscriber stops waiting."""
+        return SETTLE if self.qos == 0 else 10.0
+
+    @property
+    def timeout(self) -> float:
+        return 60 + self.count / 1000
 CHUNK = 60_000
 """Lines per mosquitto_pub process at QoS 1/2 (see mosquitto_pub)."""
 
@@ -61,27 +99,29 @@ def check_all_arrived(sent: int, arrivals: Arrivals) -> None:
 
 
 # --- the ceiling and the bare client -------------------------------------------------
-async def mosquitto_pub(workdir: Path, qos: int, count: int, yield_every: int) -> RESULT:
+async def mosquitto_pub(workdir: Path, work: Work) -> RESULT:
     """``mosquitto_pub -l``: one C client publishing lines from stdin as fast as it can.
 
     At QoS 1/2 it stops at stdin's end once the packet id of the last line is acked,
     and ids wrap at 65,535: so no client is given more than CHUNK lines, and the
     chunks run one after another (their start-up gaps count against the rate)."""
-    with Broker(workdir / "broker") as broker, \
+    qos, count = work.qos, work.count
+    version = ["-V", "5", "-D", "publish", "content-type", CONTENT_TYPE] \
+        if work.protocol == "5" else ["-V", "311"]
+    with work.broker(workdir) as broker, \
             Subscriber(broker, TOPIC, qos, count) as subscriber:
         step = CHUNK if qos else count
         for first in range(0, count, step):
             lines = "".join(f"{i}\n" for i in range(first, min(first + step, count)))
             process = await asyncio.create_subprocess_exec(
-                MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", str(broker.port), "-V", "5",
-                "-q", str(qos), "-t", TOPIC, "-D", "publish", "content-type", CONTENT_TYPE,
-                "-l", stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+                MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", str(broker.port), *version,
+                "-q", str(qos), "-t", TOPIC, "-l", stdin=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE)
             _, err = await process.communicate(lines.encode())
             if process.returncode:
                 raise BenchError(f"mosquitto_pub exited {process.returncode}: "
                                  f"{err.decode(errors='replace').strip()[-200:]}")
-        arrivals = await subscriber.finish(idle=SETTLE if qos == 0 else 10.0,
-                                           timeout=60 + count / 1000)
+        arrivals = await subscriber.finish(work.idle, work.timeout)
     if qos:
         check_all_arrived(count, arrivals)
     return result(count, arrivals)
@@ -106,16 +146,20 @@ class _Window(PersistentStorage):  # type: ignore[misc]
         self.freed.set()
 
 
-async def bare_gmqtt(workdir: Path, qos: int, count: int, yield_every: int) -> RESULT:
+async def bare_gmqtt(workdir: Path, work: Work) -> RESULT:
     """gmqtt alone: publish in a loop; for QoS 1 keep at most receive maximum - 2 in
-    flight (gmqtt raises OverflowError at receive maximum - 1), waking on PUBACK."""
-    with Broker(workdir / "broker") as broker, \
+    flight (gmqtt raises OverflowError at receive maximum - 1), waking on PUBACK. Over
+    3.1.1 that is gmqtt's default of 65,535: no bound but the packet ids."""
+    qos, count, yield_every = work.qos, work.count, work.yield_every
+    properties = {"content_type": CONTENT_TYPE} if work.protocol == "5" else {}
+    with work.broker(workdir) as broker, \
             Subscriber(broker, TOPIC, qos, count) as subscriber:
         window = _Window()
         connack: dict[str, Any] = {}
         client = gmqtt.Client("bench-gmqtt", persistent_storage=window)
         client.on_connect = lambda _client, _flags, _rc, properties: connack.update(properties)
-        await client.connect("127.0.0.1", broker.port, version=MQTTv50)
+        await client.connect("127.0.0.1", broker.port,
+                             version=MQTTv50 if work.protocol == "5" else MQTTv311)
         limit = max(1, connack.get("receive_maximum", [65535])[0] - 2)
         publish = client.publish
         try:
@@ -123,7 +167,7 @@ async def bare_gmqtt(workdir: Path, qos: int, count: int, yield_every: int) -> R
             if qos == 0:
                 for start in range(0, count, yield_every):
                     for i in range(start, min(start + yield_every, count)):
-                        publish(TOPIC, str(i).encode(), qos=0, content_type=CONTENT_TYPE)
+                        publish(TOPIC, str(i).encode(), qos=0, **properties)
                     await asyncio.sleep(0)
             else:
                 freed = window.freed
@@ -131,10 +175,9 @@ async def bare_gmqtt(workdir: Path, qos: int, count: int, yield_every: int) -> R
                     while window.in_flight >= limit:
                         freed.clear()
                         await freed.wait()
-                    publish(TOPIC, str(i).encode(), qos=qos, content_type=CONTENT_TYPE)
+                    publish(TOPIC, str(i).encode(), qos=qos, **properties)
             published = time.perf_counter() - began
-            arrivals = await subscriber.finish(idle=SETTLE if qos == 0 else 10.0,
-                                               timeout=60 + count / 1000)
+            arrivals = await subscriber.finish(work.idle, work.timeout)
         finally:
             await client.disconnect()
     if qos:
@@ -235,17 +278,19 @@ def bench_source(count: int, yield_every: int) -> dict[str, Any]:
     return {"type": BenchSource.type, "config": {"count": count, "yield_every": yield_every}}
 
 
-async def portless(workdir: Path, qos: int, count: int, yield_every: int) -> RESULT:
+async def portless(workdir: Path, work: Work) -> RESULT:
     """A bench source emitting as fast as it can into mqtt-out, in this process."""
-    with Broker(workdir / "broker") as broker, \
+    qos, count = work.qos, work.count
+    window = {} if work.inflight_window is None else {"inflight_window": work.inflight_window}
+    with work.broker(workdir) as broker, \
             Subscriber(broker, TOPIC, qos, count) as subscriber:
-        document = flow_document(broker.port, qos, bench_source(count, yield_every), count)
+        document = flow_document(broker.port, qos, bench_source(count, work.yield_every),
+                                 count, protocol=work.protocol, **window)
         async with Portless(document, workdir / "state") as device:
             await device.wait_connected()
             published = await device.run_source()
             emitted_at = time.time()
-            arrivals = await subscriber.finish(idle=SETTLE if qos == 0 else 10.0,
-                                               timeout=60 + count / 1000)
+            arrivals = await subscriber.finish(work.idle, work.timeout)
             if qos:
                 await device.outbox_empty(10.0)
             errors = device.errors()
@@ -315,5 +360,28 @@ async def drain(workdir: Path, count: int, yield_every: int) -> RESULT:
                   outbox_rate=count / (emptied - device.connected_at))
 
 
-SCENARIOS = {"mosquitto": mosquitto_pub, "gmqtt": bare_gmqtt, "portless": portless}
-"""The throughput scenarios: scenario(workdir, qos, count, yield_every)."""
+async def nodered(workdir: Path, work: Work) -> RESULT:
+    """Node-RED 4: a function node emitting ``count`` messages into its mqtt out."""
+    red_js, why_not = node_red()
+    if red_js is None:
+        raise BenchError(why_not)
+    with work.broker(workdir) as broker, \
+            Subscriber(broker, TOPIC, work.qos, work.count) as subscriber:
+        # Retained, so Node-RED gets it once its connection is up, then emits.
+        broker.publish_retained(START_TOPIC, "go")
+        red = NodeRed(red_js, workdir / "node-red",
+                      flow(broker.port, work.protocol, work.qos, work.count, TOPIC,
+                           CONTENT_TYPE))
+        try:
+            await red.start()
+            arrivals = await subscriber.finish(work.idle, work.timeout)
+        finally:
+            await red.stop()
+    if work.qos:
+        check_all_arrived(work.count, arrivals)
+    return result(work.count, arrivals, node_red_problems=red.errors()[:5])
+
+
+SCENARIOS = {"mosquitto": mosquitto_pub, "gmqtt": bare_gmqtt, "portless": portless,
+             "nodered": nodered}
+"""The throughput scenarios: scenario(workdir, work)."""

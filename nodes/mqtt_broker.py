@@ -148,6 +148,12 @@ class MqttBroker(Node):
             "reconnect_max_delay": {"title": "Longest reconnect delay (s)",
                                     "type": "number", "exclusiveMinimum": 0, "default": 30,
                                     "description": "The doubling stops here."},
+            "inflight_window": {"title": "In-flight window (MQTT 3.1.1)", "type": "integer",
+                                "minimum": 1, "maximum": 65535, "default": 100,
+                                "description": "Most QoS 1/2 messages sent and not yet "
+                                               "acknowledged over MQTT 3.1.1, which has "
+                                               "no receive maximum. Over MQTT 5 the "
+                                               "broker's receive maximum sets it."},
             "outbox_messages": {"title": "Outbox limit (messages)", "type": "integer",
                                 "minimum": 1, "default": 100000,
                                 "description": "Most QoS 1/2 messages kept while waiting."},
@@ -196,10 +202,12 @@ class MqttBroker(Node):
     async def stop(self) -> None:
         client, tracker = self._client, self._tracker
         if client and tracker and self.state.connected and self.config["state_topic"]:
-            client.publish(self.config["state_topic"], self.config["will_payload"].encode(),
-                           qos=1, retain=True)
             try:
-                await asyncio.wait_for(tracker.drained(), 2.0)
+                async with asyncio.timeout(2.0):
+                    await tracker.reserve_slot()  # the receive maximum counts it too
+                    client.publish(self.config["state_topic"],
+                                   self.config["will_payload"].encode(), qos=1, retain=True)
+                    await tracker.drained()
             except TimeoutError:
                 log.warning("node %s: no acknowledgement of the offline state in 2 s", self.id)
         await self._release()  # stop the connection loop before closing its client
@@ -359,9 +367,10 @@ class MqttBroker(Node):
         return 0
 
     async def _send_outbox(self, client: gmqtt.Client, tracker: AckTracker) -> None:
-        """Publish the outbox in order, keeping up to receive maximum - 2 in flight."""
+        """Publish the outbox in order, keeping as many in flight as the broker's receive
+        maximum allows (MQTT 5) or ``inflight_window`` says (3.1.1)."""
         outbox = self.outbox
-        window = max(1, tracker.receive_maximum(client) - 2)
+        tracker.take_window(client, self.protocol == MQTTv50, self.config["inflight_window"])
         cursor = 0
         while True:
             records = outbox.read(cursor, 500)
@@ -372,7 +381,7 @@ class MqttBroker(Node):
                     await outbox.ready.wait()
                     continue
             for record in records:
-                while len(tracker.in_flight) >= window:
+                while tracker.full:
                     await tracker.slot_freed()
                 cursor = record.seq
                 if tracker.expect(record):

@@ -6,9 +6,13 @@ gmqtt is the transport, not the store. Measured with gmqtt 0.8.0 against mosquit
 - ``publish()`` returns nothing and has no acknowledgement callback; PUBACK/PUBCOMP end
   in ``persistent_storage.remove_message_by_mid(mid)``. ``AckTracker`` is that storage:
   it maps packet ids to outbox records and deletes a record on its acknowledgement.
-- Over MQTT 5 gmqtt honours the broker's receive maximum (mosquitto says 20) by raising
-  ``OverflowError`` on the 20th unacknowledged publish. The sender keeps at most
-  receive maximum - 2 in flight (one id spare for the birth message and subscriptions).
+- Over MQTT 5 gmqtt enforces the broker's receive maximum (mosquitto says 20) through
+  its packet-id pool, which SUBSCRIBE and UNSUBSCRIBE share and which raises
+  ``OverflowError`` one short of it (the 20th). The receive maximum limits QoS 1/2
+  PUBLISH packets only (MQTT 5, 3.3.4), so ``AckTracker.take_window`` widens the pool
+  to every id and the tracker itself counts the publishes in flight, the birth and
+  offline state included: exactly the receive maximum over MQTT 5, the configured
+  window over 3.1.1 (which has no receive maximum).
 - Publishing while disconnected does not raise: gmqtt keeps the packet in memory and,
   after a reconnect without a saved session, silently discards it and, over MQTT 5,
   never frees its packet id, so every later QoS 1 publish raises for good. So the broker
@@ -44,6 +48,8 @@ from gmqtt.storage import PersistentStorage
 from portless.nodes.outbox import Outbox, Record
 
 log = logging.getLogger("portless.mqtt")
+MAX_PACKET_ID = 65535
+"""Packet ids are 1..65535; also MQTT 5's receive maximum when CONNACK names none."""
 gmqtt_log = logging.getLogger("portless.mqtt.gmqtt")
 
 
@@ -78,10 +84,36 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
         self.outbox = outbox
         self.warn = warn
         self.in_flight: dict[int, Record] = {}
+        self.window = MAX_PACKET_ID
+        """Most QoS 1/2 publishes unacknowledged at once (see take_window)."""
+        self._reserved = False
         self._expected: Record | None = None
         self._freed = asyncio.Event()
         self._untracked: set[int] = set()
         self._drained = asyncio.Event()
+
+    def take_window(self, client: gmqtt.Client, mqtt5: bool, window_311: int) -> None:
+        """Bound the publishes in flight by the broker's receive maximum (MQTT 5; 65,535
+        when CONNACK names none) or by ``window_311`` (3.1.1), instead of gmqtt."""
+        handler = client._package_handler
+        if mqtt5:
+            values = handler._connack_properties.get("receive_maximum")
+            self.window = max(1, int(values[0])) if values else MAX_PACKET_ID
+        else:
+            self.window = window_311
+        handler.id_generator._max = MAX_PACKET_ID + 1  # ids 1..65535, all of them
+
+    @property
+    def full(self) -> bool:
+        """No QoS 1/2 publish of the sender may go out now."""
+        return self._reserved or len(self.in_flight) + len(self._untracked) >= self.window
+
+    async def reserve_slot(self) -> None:
+        """Stop the sender for good and wait until one publish of the caller's own fits
+        (the offline state at a clean stop)."""
+        self._reserved = True
+        while len(self.in_flight) + len(self._untracked) >= self.window:
+            await self.slot_freed()
 
     def expect(self, record: Record) -> bool:
         """The next QoS 1/2 publish carries ``record``; False if the outbox dropped it."""
@@ -108,6 +140,7 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
             self._freed.set()
         elif mid in self._untracked:
             self._untracked.discard(mid)
+            self._freed.set()
             if not self._untracked:
                 self._drained.set()
 
@@ -129,10 +162,6 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
 
     def clear(self) -> None:
         pass
-
-    def receive_maximum(self, client: gmqtt.Client) -> int:
-        """The broker's receive maximum from CONNACK (MQTT 5), else gmqtt's default."""
-        return int(client._package_handler.id_generator._max)
 
     def watch_reason_codes(self, client: gmqtt.Client) -> None:
         """Read PUBACK/PUBREC reason codes, which gmqtt ignores (see module docstring)."""

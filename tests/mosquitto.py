@@ -48,6 +48,8 @@ class Mosquitto:
     acl: str | None = None
     tls: bool = False
     persistence: bool = True
+    max_inflight_messages: int = 20
+    """mosquitto's default; over MQTT 5 also the receive maximum it announces."""
     port: int = field(default_factory=free_port)
     tls_port: int = 0
     tls_files: TlsFiles | None = None
@@ -73,6 +75,7 @@ class Mosquitto:
             "log_type error", "log_type warning", "log_type notice", "log_type information",
             "max_queued_messages 0",
             "max_queued_bytes 0",
+            f"max_inflight_messages {self.max_inflight_messages}",
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.workdir}/",
         ]

@@ -1,0 +1,153 @@
+"""Node-RED beside portless: the same QoS 1 work through Node-RED 4's own mqtt out node.
+
+Node-RED 4 is installed once with npm into a cache directory (CACHE), when ``node`` and
+``npm`` are on PATH; installs are serialised with ``flock`` on INSTALL_LOCK, since other
+tools of this project share the cache. Without node the benchmark says so and shows
+portless alone.
+
+The flow, run headless (no admin or node HTTP root, so Node-RED opens no port):
+
+    mqtt in (retained trigger on bench/start) -> function (emits N messages)
+        -> mqtt out (QoS 1, content type application/json) -> mqtt-broker
+
+The trigger is a retained message on the same broker, so the emitting starts only once
+Node-RED's connection is up (its mqtt out drops what it is given while disconnected).
+The messages are the ones portless sends: topic bench/mqtt, the counter as payload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from .core import BenchError
+
+CACHE = Path.home() / ".cache" / "portless-bench" / "node-red"
+INSTALL_LOCK = Path.home() / ".cache" / "portless-bench.lock"
+RED_JS = CACHE / "node_modules" / "node-red" / "red.js"
+START_TOPIC = "bench/start"
+STARTED = "Started flows"
+"""What Node-RED logs once the flow runs."""
+
+
+def node_red() -> tuple[Path | None, str]:
+    """Node-RED's red.js, installing it into CACHE first if need be; else None and why."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None:
+        return None, "Node-RED not measured: node is not on PATH"
+    if RED_JS.exists():
+        return RED_JS, ""
+    if npm is None or shutil.which("flock") is None:
+        return None, "Node-RED not measured: npm (or flock) is not on PATH to install it"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    try:
+        done = subprocess.run(
+            ["flock", str(INSTALL_LOCK), npm, "install", "--prefix", str(CACHE),
+             "--no-audit", "--no-fund", "--loglevel", "error", "node-red@4"],
+            capture_output=True, text=True, timeout=600, check=False)
+    except subprocess.TimeoutExpired:
+        return None, "Node-RED not measured: npm install node-red@4 took over 600 s"
+    if done.returncode != 0 or not RED_JS.exists():
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"Node-RED not measured: npm install node-red@4 failed: {tail}"
+    return RED_JS, ""
+
+
+def flow(port: int, protocol: str, qos: int, count: int, topic: str,
+         content_type: str) -> list[dict[str, Any]]:
+    """The Node-RED flow: retained trigger -> emit ``count`` messages -> mqtt out."""
+    emit = (f"for (let i = 0; i < {count}; i++) {{ "
+            f"node.send({{topic: {json.dumps(topic)}, payload: String(i)}}); }} "
+            "return null;")
+    return [
+        {"id": "bench-tab", "type": "tab", "label": "bench"},
+        {"id": "bench-broker", "type": "mqtt-broker", "name": "bench",
+         "broker": "127.0.0.1", "port": str(port), "clientid": "bench-nodered",
+         "autoConnect": True, "usetls": False,
+         "protocolVersion": "5" if protocol == "5" else "4", "keepalive": "60",
+         "cleansession": True, "birthTopic": "", "closeTopic": "", "willTopic": ""},
+        {"id": "bench-start", "type": "mqtt in", "z": "bench-tab", "topic": START_TOPIC,
+         "qos": "1", "datatype": "utf8", "broker": "bench-broker", "nl": False,
+         "rap": False, "inputs": 0, "wires": [["bench-emit"]]},
+        {"id": "bench-emit", "type": "function", "z": "bench-tab", "func": emit,
+         "outputs": 1, "wires": [["bench-out"]]},
+        {"id": "bench-out", "type": "mqtt out", "z": "bench-tab", "topic": "",
+         "qos": str(qos), "retain": "false", "broker": "bench-broker",
+         "contentType": content_type if protocol == "5" else "", "wires": []},
+    ]
+
+
+SETTINGS = """module.exports = {
+    flowFile: "flows.json",
+    httpAdminRoot: false,
+    httpNodeRoot: false,
+    uiHost: "127.0.0.1",
+    logging: { console: { level: "info", metrics: false, audit: false } },
+};
+"""
+
+
+class NodeRed:
+    """Node-RED running ``flow`` from ``workdir`` until stopped (by its PID)."""
+
+    def __init__(self, red_js: Path, workdir: Path, nodes: list[dict[str, Any]]) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "settings.js").write_text(SETTINGS)
+        (workdir / "flows.json").write_text(json.dumps(nodes, indent=2))
+        self.red_js, self.workdir = red_js, workdir
+        self.process: asyncio.subprocess.Process | None = None
+        self.output: list[str] = []
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self, timeout: float = 60.0) -> None:
+        """Start Node-RED; return once it logged that the flow runs."""
+        self.process = await asyncio.create_subprocess_exec(
+            "node", str(self.red_js), "--settings", str(self.workdir / "settings.js"),
+            "--userDir", str(self.workdir), stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+        output = self.process.stdout
+        if output is None:
+            raise BenchError("Node-RED's output is not a pipe")
+        try:
+            async with asyncio.timeout(timeout):
+                while STARTED not in await self._read_line(output):
+                    pass
+        except TimeoutError:
+            raise BenchError(f"Node-RED did not start its flow within {timeout:.0f} s: "
+                             f"{self._tail()}") from None
+        # Keep reading, so a chatty Node-RED never blocks on a full pipe.
+        self._reader = asyncio.get_running_loop().create_task(self._read_all(output))
+
+    async def _read_line(self, output: asyncio.StreamReader) -> str:
+        line = await output.readline()
+        if not line:
+            raise BenchError(f"Node-RED exited at start: {self._tail()}")
+        self.output.append(line.decode(errors="replace").rstrip())
+        return self.output[-1]
+
+    async def _read_all(self, output: asyncio.StreamReader) -> None:
+        while line := await output.readline():
+            self.output.append(line.decode(errors="replace").rstrip())
+
+    def errors(self) -> list[str]:
+        """Lines Node-RED logged at error level."""
+        return [line for line in self.output if "[error]" in line]
+
+    def _tail(self) -> str:
+        return " | ".join(self.output[-3:]) or "(no output)"
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 10)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        if self._reader is not None:
+            await self._reader
