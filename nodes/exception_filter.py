@@ -49,17 +49,23 @@ a copy of the last message sent (a new ``_msgid`` and ``ts``) is sent again, and
 after each further silence, so a subscriber can tell "unchanged" from "dead". A resend
 obeys ``min_interval`` too (the period is the larger of the two). A reset of a topic ends
 its resends until a value passes again; a message held by the throttle is still sent.
+
+The state kept per topic is bounded by ``max_topics``: past it, the topic seen least
+recently is forgotten (counted, warned once, shown in the status), as if reset; a
+message the throttle held for it is sent at once rather than lost. The status counts
+what passed of what came in ("passed 12 of 240"), refreshed when a message passes and
+at most once a second, so it costs a log line only per message sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
-import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from portless.nodes.js_values import js_string, parse_float, same_value
 from portless.runtime import (
     MISSING,
     PROPERTY_PATH_PATTERN,
@@ -85,10 +91,6 @@ _NO_TOPIC: Hashable = object()  # the state of messages without a (truthy) topic
 _UNSET: Any = object()
 _EARLY = 0.001  # a silence timer this close to due counts as due
 
-# JavaScript's parseFloat: white space, then the longest decimal literal (or Infinity).
-_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-_LEADING_NUMBER = re.compile(
-    f"[{_JS_SPACE}]*([+-]?(?:Infinity|(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?))")
 
 
 class ExceptionFilter(Node):
@@ -145,6 +147,13 @@ class ExceptionFilter(Node):
             "separate_topics": {
                 "title": "Separate topics", "type": "boolean", "default": True,
                 "description": "Keep a separate reference (and rate and silence) per topic."},
+            "max_topics": {
+                "title": "Maximum topics", "type": "integer", "minimum": 1, "default": 10000,
+                "description": (
+                    "With separate topics: the most topics to keep state for, so a flood of "
+                    "new topics cannot exhaust memory. Past it the topic seen least recently "
+                    "is forgotten (counted and shown in the status); its next value is "
+                    "judged as a first value.")},
             "topic_property": {
                 "title": "Topic property", "type": "string", "pattern": PROPERTY_PATH_PATTERN,
                 "default": "topic",
@@ -173,6 +182,8 @@ class ExceptionFilter(Node):
         self._read_value = property_getter(config["property"])
         self._read_topic = property_getter(config["topic_property"])
         self._separate: bool = config["separate_topics"]
+        self._max_topics: int = config["max_topics"]
+        self._seen: OrderedDict[Hashable, None] = OrderedDict()  # least recently seen first
         self._references: dict[Hashable, Any] = {}
         self._pass_first: bool = mode == "changed"
         if mode in ("changed", "changed-ignore-initial"):
@@ -194,27 +205,93 @@ class ExceptionFilter(Node):
         max_silence = float(config["max_silence"])
         self._silence = max(max_silence, self._min_interval) if max_silence else 0.0
         self._limited = bool(self._min_interval or self._silence)
-        self._now = asyncio.get_running_loop().time
+        self._loop = asyncio.get_running_loop()
+        self._now = self._loop.time
         self._sent_at: dict[Hashable, float] = {}
         self._last_sent: dict[Hashable, Message] = {}
         self._held: dict[Hashable, Message] = {}
         self._flush_timers: dict[Hashable, asyncio.TimerHandle] = {}
         self._silence_timers: dict[Hashable, asyncio.TimerHandle] = {}
+        # Counts for the status, shown at most once a second (the last within a second).
+        self.received = self.passed = self.forgotten = 0
+        self._status_due = 0.0
+        self._status_timer: asyncio.TimerHandle | None = None
+
+    async def stop(self) -> None:
+        if self._status_timer is not None:
+            self._status_timer.cancel()
 
     def on_input(self, msg: Message) -> None:
+        self.received += 1
         if self._separate:
             topic = self._read_topic(msg)
             key = topic if topic.__class__ is str and topic else _topic_key(topic)
+            try:
+                self._seen.move_to_end(key)
+            except KeyError:
+                self._new_topic(key)
         else:
             topic = key = _NO_TOPIC
         if "reset" in msg:
             self._reset(topic, key)
         value = self._read_value(msg)
         if value is not MISSING and self._decide(key, value):
+            self.passed += 1
             if self._limited:
                 self._emit(key, msg)
             else:
                 self.send(msg)
+            if self._status_timer is None:
+                self._refresh_status()
+
+    # --- bounded state and the status ----------------------------------------------
+    def _new_topic(self, key: Hashable) -> None:
+        seen = self._seen
+        seen[key] = None
+        if len(seen) > self._max_topics:
+            self._forget(seen.popitem(last=False)[0])
+
+    def _forget(self, key: Hashable) -> None:
+        """Drop all state of a topic, as a reset would; a held change is sent, not lost."""
+        self.forgotten += 1
+        if self.forgotten == 1:
+            self.warn(f"more than {self._max_topics} topics (max_topics): forgetting the "
+                      f"least recently seen; their next value is judged as a first value")
+            self._show_counts()
+            self._status_due = 0.0
+        elif self._status_timer is None:
+            self._refresh_status()
+        self._references.pop(key, None)
+        if self._limited:
+            self.cancel_timer(self._flush_timers.get(key))
+            self._flush(key)  # what the throttle held is sent now, not lost
+            self._forget_sent(key)
+            self._sent_at.pop(key, None)
+
+    def _refresh_status(self) -> None:
+        """Show the counts now, or when the second since the last showing is over."""
+        now = self._now()
+        if now >= self._status_due:
+            self._show_counts()
+        else:
+            # A loop timer, not call_later: it sends nothing, so no one waits for it.
+            self._status_timer = self._loop.call_later(self._status_due - now,
+                                                       self._show_counts)
+
+    def _show_counts(self) -> None:
+        if self._status_timer is not None:
+            self._status_timer.cancel()
+            self._status_timer = None
+        self._status_due = self._now() + 1.0
+        if self._flagged:  # "dropped a value that is not a number" stays until a number
+            return
+        text = f"passed {self.passed} of {self.received}"
+        if self.forgotten:
+            topics = "topic" if self.forgotten == 1 else "topics"
+            self.status("yellow", f"{text} · forgot {self.forgotten} {topics} "
+                                  f"(max {self._max_topics})")
+        else:
+            self.status("blue", text)
 
     # --- the filter ----------------------------------------------------------------
     def _changed(self, key: Hashable, value: Any) -> bool:
@@ -229,7 +306,7 @@ class ExceptionFilter(Node):
         if kind is previous.__class__ and (kind is str or kind is int or kind is float):
             if value == previous:  # the common case; NaN never equals, as in JavaScript
                 return False
-        elif _same(value, previous):
+        elif same_value(value, previous):
             return False
         # A snapshot: the value sent on may be changed in place downstream.
         references[key] = clone_message(value)
@@ -241,13 +318,13 @@ class ExceptionFilter(Node):
         send = self._pass_first or previous is not _UNSET
         if not (previous is None or previous.__class__ is dict or previous.__class__ is list):
             previous = self._references[key] = {}
-        if _same(value, previous):
+        if same_value(value, previous):
             return False
         self._references[key] = clone_message(value)
         return send
 
     def _within_band(self, key: Hashable, value: Any) -> bool:
-        number = value if value.__class__ is float else _parse_float(value)
+        number = value if value.__class__ is float else parse_float(value)
         if number != number:
             self.warn(self._nan_text)
             if not self._flagged:
@@ -256,7 +333,8 @@ class ExceptionFilter(Node):
             return False
         if self._flagged:
             self._flagged = False
-            self.status()
+            self._show_counts()
+            self._status_due = 0.0  # and the value's own count, if it passes, at once
         references = self._references
         reference = references.get(key)
         if reference is None and self._narrow:
@@ -320,7 +398,7 @@ class ExceptionFilter(Node):
         if msg is None:
             return
         last = self._last_sent.get(key)
-        if last is not None and _same(self._read_value(msg), self._read_value(last)):
+        if last is not None and same_value(self._read_value(msg), self._read_value(last)):
             return  # back where the subscriber is: nothing to report
         self._transmit(key, msg, self._now())
 
@@ -355,68 +433,4 @@ def _topic_key(topic: Any) -> Hashable:
     if topic is MISSING or topic is None or topic == "" or (
             isinstance(topic, int | float) and (not topic or topic != topic)):
         return _NO_TOPIC
-    return _js_string(topic)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Deep equality as JavaScript compares JSON values (Node-RED's compareObjects):
-    type-sensitive (2 != "2", true != 1) but 1 == 1.0, and object key order ignored."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a.__class__ is b.__class__ and a == b
-    if isinstance(a, int | float):
-        return isinstance(b, int | float) and a == b
-    if isinstance(a, str):
-        return isinstance(b, str) and a == b
-    if a is None or b is None:
-        return a is b
-    if isinstance(a, dict):
-        return (isinstance(b, dict) and len(a) == len(b)
-                and all(k in b and _same(v, b[k]) for k, v in a.items()))
-    if isinstance(a, list | tuple):
-        return (isinstance(b, list | tuple) and len(a) == len(b)
-                and all(_same(x, y) for x, y in zip(a, b, strict=True)))
-    if isinstance(a, bytes | bytearray):
-        return isinstance(b, bytes | bytearray) and a == b
-    try:  # datetimes and other values: same type and equal
-        return a.__class__ is b.__class__ and bool(a == b)
-    except Exception:
-        return False
-
-
-def _parse_float(value: Any) -> float:
-    """JavaScript's parseFloat: the leading number of the value's string form, or NaN."""
-    if value.__class__ is int:
-        try:
-            return float(value)
-        except OverflowError:
-            return math.inf if value > 0 else -math.inf
-    text = value if value.__class__ is str else _js_string(value)
-    match = _LEADING_NUMBER.match(text)
-    return float(match.group(1)) if match else math.nan
-
-
-def _js_string(value: Any) -> str:
-    """A value's string form as JavaScript's String() gives it, for JSON-like values."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float):
-        if value != value:
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-        return repr(float(value))
-    if isinstance(value, list | tuple):
-        return ",".join("" if item is None else _js_string(item) for item in value)
-    if isinstance(value, bytes | bytearray):
-        return bytes(value).decode("utf-8", "replace")
-    if isinstance(value, dict):
-        return "[object Object]"
-    return str(value)
+    return js_string(topic)

@@ -172,7 +172,7 @@ async def test_node_red_defaults() -> None:
         assert h.engine.nodes["filter"].config == {
             "mode": "changed", "band": 0, "compare": "last-output", "start": None,
             "property": "payload", "separate_topics": True, "topic_property": "topic",
-            "min_interval": 0, "max_silence": 0}
+            "max_topics": 10000, "min_interval": 0, "max_silence": 0}
 
 
 # --- the filter, beyond the Node-RED suite -----------------------------------------------
@@ -277,7 +277,7 @@ def test_numeric_mode_warns_on_non_numbers_and_drops_them(bad: Any) -> None:
     assert len(run.warnings) == 1
     # the problem shows under the node, and is cleared by the next good value
     assert run.statuses[0]["fill"] == "yellow"
-    assert run.statuses[-1] == {}
+    assert run.statuses[-1] == {"fill": "blue", "shape": "dot", "text": "passed 1 of 2"}
 
 
 @pytest.mark.parametrize("mode", ["changed", "deadband", "narrowband"])
@@ -430,3 +430,55 @@ async def test_max_silence_never_resends_faster_than_min_interval() -> None:
         got = await h.wait_for("filter", 3, timeout=2)
         gaps = [b["ts"] - a["ts"] for a, b in itertools.pairwise(got)]
         assert min(gaps) >= 0.06 * 0.9
+
+
+# --- bounded state and the status ------------------------------------------------------
+
+def test_past_max_topics_the_least_recently_seen_topic_is_forgotten() -> None:
+    inputs = [*on("a", 1), *on("b", 1), *on("c", 1),
+              *on("a", 1),   # a is seen again: b is now the least recently seen
+              *on("d", 1),   # a fourth topic: b is forgotten
+              *on("a", 1), *on("b", 1)]  # a is remembered (unchanged); b starts afresh
+    run = run_node(TYPE, {"max_topics": 3}, inputs)
+    assert [(m["topic"], m["payload"]) for m in run.outputs[0]] == [
+        ("a", 1), ("b", 1), ("c", 1), ("d", 1), ("b", 1)]
+    assert run.warnings == ["more than 3 topics (max_topics): forgetting the least recently "
+                            "seen; their next value is judged as a first value"]
+    # Shown at once (later counts within the second follow when it is over).
+    assert run.statuses[-1] == {"fill": "yellow", "shape": "dot",
+                                "text": "passed 4 of 5 · forgot 1 topic (max 3)"}
+
+
+def test_a_change_held_for_a_forgotten_topic_is_sent_not_lost() -> None:
+    # a:2 is held by the throttle; when b makes a be forgotten, a:2 goes out at once.
+    inputs = [*on("a", 1), *on("a", 2), *on("b", 1)]
+    run = run_node(TYPE, {"max_topics": 1, "min_interval": 60}, inputs)
+    assert [(m["topic"], m["payload"]) for m in run.outputs[0]] == [
+        ("a", 1), ("a", 2), ("b", 1)]
+
+
+@pytest.mark.slow
+async def test_a_million_distinct_topics_keep_state_for_at_most_max_topics() -> None:
+    """Before the bound, every topic kept a reference forever (105 MB for a million)."""
+    async with FlowHarness(flow({})) as h:
+        node: Any = h.engine.nodes["filter"]
+        for start in range(0, 1_000_000, 100_000):
+            for n in range(start, start + 100_000):
+                h.inject("filter", {"topic": f"sensor/{n}", "payload": n})
+            await h.engine.wait_idle()
+        assert node.passed == node.received == 1_000_000
+        assert len(node._references) == len(node._seen) == 10_000
+        assert node.forgotten == 990_000
+        assert "sensor/999999" in node._references
+        assert "sensor/989999" not in node._references
+
+
+async def test_the_status_says_how_many_passed_of_how_many_at_most_once_a_second() -> None:
+    async with FlowHarness(flow({"mode": "deadband", "band": 1})) as h:
+        for value in (50, 50.2, 50.4, 51.5, 51.6, 51.7):
+            h.inject("filter", {"topic": "flow", "payload": value})
+        # The first pass shows at once; the rest within a second, in one more status.
+        await h.wait_event(lambda e: e.kind == "status"
+                           and e.data.get("text") == "passed 2 of 6", timeout=3)
+        texts = [e.data["text"] for e in h.events if e.kind == "status"]
+    assert texts == ["passed 1 of 1", "passed 2 of 6"]

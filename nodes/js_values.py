@@ -1,0 +1,77 @@
+"""JSON values as JavaScript sees them, for nodes that must decide as Node-RED does:
+deep equality, ``parseFloat`` and ``String()``."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+# JavaScript's parseFloat: white space, then the longest decimal literal (or Infinity).
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_LEADING_NUMBER = re.compile(
+    f"[{_JS_SPACE}]*([+-]?(?:Infinity|(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?))")
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Deep equality as JavaScript compares JSON values (Node-RED's compareObjects):
+    type-sensitive (2 != "2", true != 1) but 1 == 1.0, and object key order ignored."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a.__class__ is b.__class__ and a == b
+    if isinstance(a, int | float):
+        return isinstance(b, int | float) and a == b
+    if isinstance(a, str):
+        return isinstance(b, str) and a == b
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and len(a) == len(b)
+                and all(k in b and same_value(v, b[k]) for k, v in a.items()))
+    if isinstance(a, list | tuple):
+        return (isinstance(b, list | tuple) and len(a) == len(b)
+                and all(same_value(x, y) for x, y in zip(a, b, strict=True)))
+    if isinstance(a, bytes | bytearray):
+        return isinstance(b, bytes | bytearray) and a == b
+    try:  # datetimes and other values: same type and equal
+        return a.__class__ is b.__class__ and bool(a == b)
+    except Exception:
+        return False
+
+
+def parse_float(value: Any) -> float:
+    """JavaScript's parseFloat: the leading number of the value's string form, or NaN."""
+    if value.__class__ is int:
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    text = value if value.__class__ is str else js_string(value)
+    match = _LEADING_NUMBER.match(text)
+    return float(match.group(1)) if match else math.nan
+
+
+def js_string(value: Any) -> str:
+    """A value's string form as JavaScript's String() gives it, for JSON-like values."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return repr(float(value))
+    if isinstance(value, list | tuple):
+        return ",".join("" if item is None else js_string(item) for item in value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return "[object Object]"
+    return str(value)
