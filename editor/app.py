@@ -14,6 +14,7 @@ or a traceback. A request body may be at most MAX_BODY_BYTES (413 above it).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from pathlib import Path
@@ -55,7 +56,7 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
     @app.get("/api/flow")
     async def get_flow() -> Response:
         try:
-            document, etag = service.read()
+            document, etag = await asyncio.to_thread(service.read)  # a big flow: off the loop
         except FlowInvalid as exc:
             response = _errors(exc, 409)
             response.headers["ETag"] = f'"{UNREADABLE}"'
@@ -138,8 +139,8 @@ _HTTP_ERRORS = {
 async def _body() -> dict[str, Any] | Response:
     """The request's JSON object (a flow document), or the 400 answer saying why not."""
     data = await request.get_data()
-    try:
-        document = json.loads(data, parse_constant=_refuse_constant)
+    try:  # parsing a few MB takes a while: off the event loop, so the flow keeps running
+        document = await asyncio.to_thread(json.loads, data, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         return _json({"error": f"the request body is not JSON: {reason}"}, 400)
