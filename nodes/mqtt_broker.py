@@ -19,17 +19,11 @@ from typing import Any
 import gmqtt
 from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 
-from portless.nodes.mqtt_link import (
-    AckTracker,
-    LinkEnding,
-    batch_writes,
-    connect,
-    disconnect,
-    gmqtt_log,
-)
+from portless.nodes.mqtt_link import AckTracker, LinkEnding, connect, disconnect, gmqtt_log
 from portless.nodes.mqtt_reasons import SESSION_TAKEN_OVER, describe_ending, describe_failure
 from portless.nodes.mqtt_subscription import MessageHandler, Subscription
 from portless.nodes.mqtt_tls import make_ssl_context
+from portless.nodes.mqtt_transport import WriteBatcher, batch_writes, watch_keepalive
 from portless.nodes.outbox import Outbox
 from portless.nodes.outbox_identity import BrokerIdentity
 from portless.runtime import Node
@@ -154,6 +148,19 @@ class MqttBroker(Node):
                                                "acknowledged over MQTT 3.1.1, which has "
                                                "no receive maximum. Over MQTT 5 the "
                                                "broker's receive maximum sets it."},
+            "send_buffer_messages": {
+                "title": "Send buffer (messages)", "type": "integer", "minimum": 1,
+                "default": 10000,
+                "description": "Most packets waiting to be sent on the connection (when the "
+                               "broker reads slower than the flow publishes, or not at "
+                               "all); QoS 0 messages beyond it are dropped and counted. "
+                               "QoS 1/2 wait in the outbox instead."},
+            "send_buffer_bytes": {
+                "title": "Send buffer (bytes)", "type": "integer", "minimum": 1024,
+                "default": 4194304,
+                "description": "Most bytes waiting to be sent on the connection; bounds "
+                               "the memory a stalled broker can cost. A bigger message "
+                               "still goes when the buffer is empty."},
             "outbox_messages": {"title": "Outbox limit (messages)", "type": "integer",
                                 "minimum": 1, "default": 100000,
                                 "description": "Most QoS 1/2 messages kept while waiting."},
@@ -194,6 +201,9 @@ class MqttBroker(Node):
         self._listeners: list[StateListener] = []
         self._subscriptions: list[Subscription] = []
         self._client: gmqtt.Client | None = None
+        self._batcher: WriteBatcher | None = None
+        self._overflow_timer: asyncio.TimerHandle | None = None
+        self._dropped_shown = 0
         self._tracker: AckTracker | None = None
         self._pending_subacks: dict[int, list[Subscription]] = {}
         self._reported = ""
@@ -221,8 +231,10 @@ class MqttBroker(Node):
         """Send a message: QoS 0 now if connected (else dropped and counted), QoS 1/2 via
         the outbox. Returns False if the message was dropped."""
         if qos == 0:
-            if self._client is None or not self.state.connected:
-                self.qos0_dropped += 1
+            batcher = self._batcher
+            if self._client is None or batcher is None or not self.state.connected \
+                    or not batcher.has_room(len(payload) + len(topic)):
+                self._drop_qos0()
                 return False
             self._client.publish(topic, payload, qos=0, retain=retain,
                                  **self._mqtt5_only(properties))
@@ -293,13 +305,13 @@ class MqttBroker(Node):
                               ending: LinkEnding) -> None:
         """Serve one connection until the broker or the network drops it."""
         self._client, self._tracker = client, tracker
-        self._connected(client)
+        self._connected(client, ending)
         sender = self.spawn(self._send_outbox(client, tracker), "outbox sender")
         try:
             await ending.ended.wait()
         finally:
             sender.cancel()
-            self._client = self._tracker = None
+            self._client = self._tracker = self._batcher = None
             self.outbox.connection_lost()
         self._set_state(LinkState("red", describe_ending(ending, self.client_id)))
         await disconnect(client)
@@ -326,9 +338,12 @@ class MqttBroker(Node):
         tracker.watch_reason_codes(client)
         return client
 
-    def _connected(self, client: gmqtt.Client) -> None:
+    def _connected(self, client: gmqtt.Client, ending: LinkEnding) -> None:
         config = self.config
-        batch_writes(client)
+        self._batcher = batch_writes(client, config["send_buffer_messages"],
+                                     config["send_buffer_bytes"])
+        watch_keepalive(client, ending.end)
+        self._dropped_shown = self.qos0_dropped
         if config["state_topic"]:
             client.publish(config["state_topic"], config["birth_payload"].encode(), qos=1,
                            retain=True)
@@ -394,6 +409,34 @@ class MqttBroker(Node):
         return properties if self.protocol == MQTTv50 else {}
 
     # --- state --------------------------------------------------------------------------
+    def _drop_qos0(self) -> None:
+        self.qos0_dropped += 1
+        if self.state.connected and self._overflow_timer is None:
+            self._show_overflow()  # while disconnected, mqtt-out shows the count
+
+    def _show_overflow(self) -> None:
+        """While the send buffer refuses QoS 0 messages, say so (refreshed once a second);
+        a second without a refusal ends it."""
+        self._overflow_timer = None
+        if not self.state.connected:
+            return
+        dropped = self.qos0_dropped
+        if dropped == self._dropped_shown:
+            log.info("node %s: the send buffer has room again (%d QoS 0 messages dropped "
+                     "so far)", self.id, dropped)
+            self._set_state(LinkState("green", "connected", connected=True))
+            return
+        if self.state.fill == "green":
+            config = self.config
+            log.warning("node %s: %s:%d: the broker is not taking messages as fast as they "
+                        "come: send buffer full (%d messages, %d bytes); QoS 0 messages "
+                        "are dropped", self.id, config["host"], self.port,
+                        config["send_buffer_messages"], config["send_buffer_bytes"])
+        self._dropped_shown = dropped
+        self._set_state(LinkState("yellow", f"connected; send buffer full: {dropped} "
+                                  f"QoS 0 messages dropped", connected=True))
+        self._overflow_timer = self.call_later(1.0, self._show_overflow)
+
     def _set_state(self, state: LinkState) -> None:
         if state == self.state:
             return

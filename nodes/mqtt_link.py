@@ -25,8 +25,8 @@ gmqtt is the transport, not the store. Measured with gmqtt 0.8.0 against mosquit
   publish the ACL denies with PUBACK 0x87; the tracker reads it, so the outbox drops
   that message with a warning instead of resending it forever. Over MQTT 3.1.1 the
   broker silently drops such a publish and nobody can tell.
-- gmqtt writes each packet to the socket at once (a send() per publish, half the cost
-  of a QoS 0 publish); ``batch_writes`` sends what one event-loop turn wrote in one go.
+- How the connected client's transport is used (batched writes, a bounded send buffer,
+  a keepalive that aborts) is in mqtt_transport.py.
 - ``connect()`` waits for a CONNACK even after the server has closed the connection,
   until the caller's timeout; ``connect`` here ends the attempt when the link ends.
 - A server's DISCONNECT (MQTT 5) carries a reason code; ``LinkEnding`` keeps the first
@@ -184,40 +184,6 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
         return check
 
 
-class WriteBatcher:
-    """Stands in for a connected client's transport: what gmqtt writes in one turn of
-    the event loop leaves in one ``transport.write`` at the end of the turn.
-
-    gmqtt writes every packet at once, and asyncio sends at once while its buffer is
-    empty, so each publish cost a send() system call: about half of a QoS 0 publish,
-    and a third of the sender's time at QoS 1 (bench/mqtt.py)."""
-
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self._transport = transport
-        self._chunks: list[bytes] = []
-        self._flush_handle: asyncio.Handle | None = None
-
-    def write(self, data: bytes) -> None:
-        self._chunks.append(data)
-        if self._flush_handle is None:
-            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
-
-    def flush(self) -> None:
-        self._flush_handle = None
-        if self._chunks:
-            data = b"".join(self._chunks)
-            self._chunks.clear()
-            if not self._transport.is_closing():
-                self._transport.write(data)
-
-    def close(self) -> None:
-        self.flush()  # DISCONNECT and whatever came before it go out first
-        self._transport.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
 class ClosedBeforeAccepting(ConnectionError):
     """The server closed the connection before it sent CONNACK."""
 
@@ -266,19 +232,14 @@ async def connect(client: gmqtt.Client, ending: LinkEnding, host: str, port: int
     # the ending as that of a connection that was up.
 
 
-def batch_writes(client: gmqtt.Client) -> None:
-    """Put a WriteBatcher between a connected client and its transport (both places
-    gmqtt writes from: the connection and its protocol)."""
-    connection = client._connection
-    batcher = WriteBatcher(connection._transport)
-    connection._transport = batcher
-    connection._protocol._transport = batcher
-
-
 async def disconnect(client: gmqtt.Client) -> None:
-    """Close a client for good: no reconnect left pending, no exception escaping."""
+    """Close a client for good: no reconnect left pending, no exception escaping. A
+    broker that stopped reading never takes the DISCONNECT, so after 2 s the socket is
+    aborted rather than left open."""
     try:
         async with asyncio.timeout(2.0):  # not wait_for: it can lose a cancellation
             await client.disconnect()
     except Exception as exc:
         log.debug("disconnect: %s", exc)
+        if client._connection is not None:
+            client._connection._transport.abort()

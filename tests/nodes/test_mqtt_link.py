@@ -5,8 +5,12 @@ CONNACK, a client id taken over by another client, a broker that stops reading
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
+import os
+import signal
+from collections.abc import Iterator
 from typing import cast
 
 import gmqtt
@@ -17,7 +21,7 @@ from portless.nodes.mqtt_broker import LinkState, MqttBroker
 from portless.nodes.mqtt_link import LinkEnding, disconnect
 from portless.testing import FlowHarness
 from tests.mosquitto import Mosquitto
-from tests.nodes.test_mqtt_broker import after, connected, flow, status_is, wait_after
+from tests.nodes.test_mqtt_broker import after, connected, flow, out, status_is, wait_after
 
 pytestmark = pytest.mark.broker
 
@@ -141,3 +145,61 @@ async def test_a_session_taken_over_says_so_and_backs_off(
                if r.levelno == logging.WARNING)
     gaps = connections.gaps()
     assert gaps[-1] > 2.5 * gaps[0], gaps
+
+
+# --- a broker that stops reading -----------------------------------------------------
+
+@contextlib.contextmanager
+def stopped(broker: Mosquitto) -> Iterator[None]:
+    """SIGSTOP the broker (by PID): it neither reads nor answers, like a hung host."""
+    assert broker.process is not None
+    pid = broker.process.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+async def test_a_broker_that_stops_reading_costs_a_bounded_buffer_then_the_link_ends(
+        mosquitto: Mosquitto) -> None:
+    """256 KB QoS 0 messages to a SIGSTOPped mosquitto: once the kernel's socket buffers
+    are full, the send buffer (1 MiB here) holds what waits and QoS 0 beyond it is
+    dropped and counted in the status; at the keepalive timeout (1.5 times 1 s) the
+    link ends at once, saying why, and reconnecting starts."""
+    document = flow({"port": mosquitto.port, "keepalive": 1, "send_buffer_bytes": 1 << 20},
+                    out(topic="device/valve-1/big", qos=0, format="text"))
+    big = "x" * (256 << 10)
+    async with FlowHarness(document) as h:
+        await connected(h)
+        broker = broker_node(h)
+        start = len(h.events)
+        unsent = []
+        with stopped(mosquitto):
+            full = asyncio.ensure_future(wait_after(h, start, status_is(
+                "broker", lambda t: t.startswith("connected; send buffer full: ")),
+                timeout=10))
+            while not full.done():  # publish until the buffer refuses, then some more
+                h.inject("out", {"payload": big})
+                await asyncio.sleep(0)  # one turn: the batch goes to the transport
+                unsent.append(buffered(broker))
+            for _ in range(20):
+                h.inject("out", {"payload": big})
+                await asyncio.sleep(0)
+                unsent.append(buffered(broker))
+            lost = await wait_after(h, start, status_is(
+                "broker", lambda t: t.startswith("disconnected")), timeout=5)
+        await connected(h, after(h, lost), timeout=10)
+    assert max(unsent) <= (1 << 20) + (256 << 10) + 1024, max(unsent)
+    assert broker.qos0_dropped >= 20
+    assert full.result().data["fill"] == "yellow"
+    assert lost.data["text"] == ("disconnected: no answer from the broker within the "
+                                 "keepalive (1.5 s: 1.5 times 1 s); reconnecting")
+
+
+def buffered(broker: MqttBroker) -> int:
+    """Bytes this connection holds unsent (asyncio's write buffer), 0 when down."""
+    client = broker._client
+    if client is None or client._connection is None:
+        return 0
+    return int(client._connection._transport.get_write_buffer_size())
