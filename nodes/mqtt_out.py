@@ -108,7 +108,10 @@ class MqttOut(Node):
             self.status("green", "connected")
         else:
             if self._qos:
-                text = f"{state.text}; {self._broker.outbox.count} waiting"
+                outbox = self._broker.outbox
+                text = f"{state.text}; {outbox.count} waiting"
+                if outbox.refused_for_disk:
+                    text += f", {outbox.refused_for_disk} refused (disk nearly full)"
             else:  # QoS 0 is not stored: say how many were lost
                 text = f"{state.text}; {self._broker.qos0_dropped} dropped (QoS 0)"
             self.status(state.fill, text, "ring")

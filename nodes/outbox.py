@@ -55,8 +55,9 @@ WAL_LIMIT = 512 * 1024
 """The WAL file is cut back to this size when it restarts after a checkpoint."""
 CACHE_KIB = 512
 """sqlite's page cache per connection (its default is 2 MB)."""
-ROW_OVERHEAD = 64
-"""Bytes a stored row takes beyond its topic and payload (properties, header), roughly."""
+ROW_OVERHEAD = 80
+"""Bytes a stored row takes beyond its topic and payload (properties, header, the part
+of a page left empty), measured on small messages and rounded up."""
 
 log = logging.getLogger("portless.outbox")
 
@@ -102,6 +103,9 @@ class Outbox:
         self._flush_deferred = False
         self._unsynced = 0
         """Bytes committed since the last checkpoint began (an estimate of the WAL)."""
+        self._growing = [0, 0]
+        """Bytes of new rows in the WAL, not yet in the database file: committed since
+        the running checkpoint began, and being copied by it. The file grows by them."""
         self._checkpoint_handle: asyncio.TimerHandle | None = None
         self._checkpointing = False
         self._disk_short = False
@@ -287,11 +291,12 @@ class Outbox:
         pending, size = self._pending, self._pending_bytes
         self._pending, self._pending_bytes = [], 0
         stored = size + ROW_OVERHEAD * len(pending)
-        if not self.disk.has_room(stored, self._db):
-            self._disk_short = True
-            self._undo_pending(pending, size)
-            self._refuse_for_disk(len(pending))
-            return
+        growing = sum(self._growing)
+        room = self.disk.room(stored + growing, self._db) - growing
+        if room < stored:
+            pending, size, stored = self._refuse_beyond(pending, room)
+            if not pending:
+                return
         try:
             with self._transaction():
                 self._db.executemany(
@@ -305,7 +310,24 @@ class Outbox:
                              f"they were dropped")
             return
         self._unsynced += stored
+        self._growing[0] += stored
         self.ready.set()
+
+    def _refuse_beyond(self, pending: list[tuple[str, bytes, int, int, bytes]], room: int
+                       ) -> tuple[list[tuple[str, bytes, int, int, bytes]], int, int]:
+        """Keep the first messages of a batch that fit in ``room``; refuse the rest
+        (until the disk has room again). Returns what is kept, its size and stored size."""
+        size = stored = keep = 0
+        for topic, payload, *_ in pending:
+            row = len(topic) + len(payload)
+            if stored + row + ROW_OVERHEAD > room:
+                break
+            size, stored, keep = size + row, stored + row + ROW_OVERHEAD, keep + 1
+        refused = pending[keep:]
+        self._undo_pending(refused, sum(len(row[0]) + len(row[1]) for row in refused))
+        self._disk_short = True
+        self._refuse_for_disk(len(refused))
+        return pending[:keep], size, stored
 
     def _undo_pending(self, pending: list[tuple[str, bytes, int, int, bytes]],
                       size: int) -> None:
@@ -323,11 +345,12 @@ class Outbox:
         if now - self._disk_checked < 0.1:
             return False
         self._disk_checked = now
-        if not self.disk.has_room(self.disk.reserve // 4, self._db):
+        wanted = self.disk.reserve // 2  # not at once: refuse, accept, refuse ...
+        if self.disk.room(wanted, self._db) < wanted:
             return False
         self._disk_short = False
         log.warning("%s: the disk of %s has room again; accepting new messages "
-                    "(%d refused for lack of space since start)", self.name, self.path,
+                    "(%d refused for lack of space since start)", self.name, self.path.parent,
                     self.refused_for_disk)
         return True
 
@@ -352,11 +375,13 @@ class Outbox:
             self._checkpoint_handle = None
         self._checkpointing = True
         self._unsynced = 0
+        self._growing = [0, self._growing[0]]
         future = asyncio.get_running_loop().run_in_executor(self._worker, self._checkpoint_now)
         future.add_done_callback(self._checkpoint_done)
 
     def _checkpoint_done(self, _: asyncio.Future[None]) -> None:
         self._checkpointing = False
+        self._growing[1] = 0
         if self._closed:
             return
         if self._flush_deferred:

@@ -32,12 +32,14 @@ class DiskSpace:
             return -1
         return stat.f_bavail * stat.f_frsize
 
-    def has_room(self, size: int, db: sqlite3.Connection) -> bool:
-        """Whether storing ``size`` more bytes leaves the reserve free."""
+    def room(self, wanted: int, db: sqlite3.Connection) -> int:
+        """Bytes that can still be stored leaving the reserve free: ``wanted`` when
+        there is plenty (the common case, one statvfs), else what is left."""
         free = self.free()
-        if free < 0 or free - size >= self.reserve:
-            return True
+        if free < 0 or free - wanted >= self.reserve:
+            return wanted
+        if free < self.reserve // 2:  # the WAL grows on the disk, whatever is free inside
+            return 0
         freelist, page_size = (db.execute(f"PRAGMA {name}").fetchone()[0]
                                for name in ("freelist_count", "page_size"))
-        # The WAL grows on the disk itself, whatever the database has free inside.
-        return free >= self.reserve // 2 and free + freelist * page_size - size >= self.reserve
+        return max(0, free + int(freelist) * int(page_size) - self.reserve)
