@@ -124,6 +124,7 @@ class ExceptionFilter(Node):
                 "title": "Band", "default": 0,
                 "anyOf": [{"type": "number", "minimum": 0},
                           {"type": "string", "pattern": PERCENT}],
+                "x-error": "must be a number (0 or more) or a percentage like \"10%\"",
                 "description": (
                     "Size of the band in the numeric modes: a number, or a percentage of "
                     "the reference such as \"10%\", recomputed as the reference moves.")},

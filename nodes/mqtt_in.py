@@ -8,8 +8,12 @@ from portless.nodes.mqtt_broker import LinkState, MqttBroker
 from portless.nodes.payload import MAX_DEPTH, PayloadError, decode, preview
 from portless.runtime import Node, make_message
 
-TOPIC_FILTER = r"^(\$share/[^/+#]+/)?(#|(([^/+#]*|\+)(/([^/+#]*|\+))*(/#)?))$"
-"""An MQTT topic filter: ``+`` a whole level, ``#`` only last, optional ``$share/group/``."""
+_LEVEL_TEXT = r"[^/+#\u0000-\u001f\u007f-\u009f]"
+TOPIC_FILTER = (rf"^(\$share/{_LEVEL_TEXT}+/(?=[\s\S])|(?!\$share/))"
+                rf"(#|(({_LEVEL_TEXT}*|\+)(/({_LEVEL_TEXT}*|\+))*(/#)?))$")
+"""An MQTT topic filter (MQTT 5 4.7, 4.8.2): ``+`` a whole level, ``#`` only last and a
+whole level, optional ``$share/group/`` (a group name, then a filter); no NUL (a broker
+drops the connection of a SUBSCRIBE that has one) and no other control characters."""
 
 
 class MqttIn(Node):
@@ -35,7 +39,10 @@ class MqttIn(Node):
             "broker": {"title": "Broker", "type": "string", "x-ref": "mqtt-broker",
                        "description": "The mqtt-broker connection to subscribe on."},
             "topic": {"title": "Topic filter", "type": "string", "minLength": 1,
-                      "pattern": TOPIC_FILTER,
+                      "maxLength": 65535, "pattern": TOPIC_FILTER,
+                      "x-error": "must be an MQTT topic filter: levels separated by /, "
+                                 "+ and # each a whole level, # only as the last one, "
+                                 "no control characters (such as NUL)",
                       "description": "e.g. device/valve-1/cmd/#"},
             "qos": {"title": "QoS", "enum": [0, 1, 2], "default": 1,
                     "description": "Highest QoS to receive at."},

@@ -35,7 +35,10 @@ class MqttOut(Node):
             "broker": {"title": "Broker", "type": "string", "x-ref": "mqtt-broker",
                        "description": "The mqtt-broker connection to publish on."},
             "topic": {"title": "Topic", "type": "string", "default": "",
-                      "pattern": "^[^+#]*$",
+                      "maxLength": 65535,
+                      "pattern": r"^[^+#\u0000-\u001f\u007f-\u009f]*$",
+                      "x-error": "must be an MQTT topic: no + or # (they are for "
+                                 "subscriptions) and no control characters (such as NUL)",
                       "description": "Topic to publish to; empty: use msg.topic."},
             "qos": {"title": "QoS", "enum": [0, 1, 2], "default": 1,
                     "description": "0 may be lost; 1 and 2 are kept until acknowledged."},

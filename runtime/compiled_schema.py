@@ -18,6 +18,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
+from .schema_dialect import SchemaValidator, ecma_regex
+
 Check = Callable[[Any], bool]
 
 UNSUPPORTED = frozenset(Draft202012Validator.VALIDATORS) - {
@@ -41,7 +43,7 @@ class CompiledSchema:
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self.schema = schema
-        self.validator = Draft202012Validator(schema)
+        self.validator = SchemaValidator(schema)
         try:
             self.check: Check | None = _Compiler(schema).compile(schema)
         except Unsupported:
@@ -148,7 +150,7 @@ class _Compiler:
         if key in ("minProperties", "maxProperties"):
             return _size(dict, key == "minProperties", value)
         if key == "pattern":
-            search = re.compile(value).search
+            search = ecma_regex(value).search  # '$' is the end, as in ECMA-262
             return lambda item: not isinstance(item, str) or search(item) is not None
         if key == "required":
             return lambda item: not isinstance(item, dict) or all(k in item for k in value)

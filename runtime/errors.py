@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters and lone surrogates written as escapes (a
+    newline as \\n), so an error about a hostile value stays one printable line."""
+    return _UNPRINTABLE.sub(
+        lambda match: _SHORT_ESCAPES.get(match[0], f"\\u{ord(match[0]):04x}"), text)
 
 
 @dataclass(frozen=True)
@@ -21,7 +32,7 @@ class FlowError:
         if self.pointer:
             parts.append(self.pointer)
         parts.append(self.message)
-        return ": ".join(parts)
+        return printable(": ".join(parts))
 
 
 class FlowInvalid(Exception):

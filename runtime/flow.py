@@ -7,10 +7,10 @@ with the file, the node id and the JSON pointer of the field.
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
@@ -19,11 +19,13 @@ from typing import Any
 
 from jsonschema import ValidationError
 
+from . import safe_json
 from .atomic import atomic_write
 from .canonical import canonical_text
 from .compiled_schema import CompiledSchema
 from .errors import FlowError, FlowInvalid
 from .registry import Registry
+from .schema_errors import describe, pointer_of
 
 FORMAT_VERSION = 1
 REF_KEYWORD = "x-ref"
@@ -33,6 +35,8 @@ _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 FLOW_SCHEMA: dict[str, Any] = json.loads(
     files("portless.runtime").joinpath("flow.schema.json").read_text(encoding="utf-8"))
 _flow_validator = CompiledSchema(FLOW_SCHEMA)
+MAX_FLOW_BYTES = 16 * 1024 * 1024
+"""The largest flow file read (16 MiB; a 5,000-node flow is about 1.2 MB)."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,18 @@ class Flow:
 
 # --- reading ---------------------------------------------------------------------
 def parse_flow(text: str, file: str) -> dict[str, Any]:
-    """Parse flow JSON; a syntax error names the line and column."""
+    """Parse flow JSON; a syntax error names the line and column, and a value that
+    could wedge the runtime (NaN, a duplicate key, ...; see safe_json) names its node
+    and field."""
     try:
-        document = json.loads(text)
+        document = safe_json.loads(text)
     except json.JSONDecodeError as exc:
         raise FlowInvalid([FlowError(
             file, f"line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}")]
         ) from None
+    except safe_json.JsonProblems as exc:
+        raise FlowInvalid([_placed(file, exc.document, list(path), sentence)
+                           for path, sentence in exc.found]) from None
     if not isinstance(document, dict):
         raise FlowInvalid([FlowError(
             file, f"a flow file is a JSON object with 'version' and 'nodes', "
@@ -77,12 +86,37 @@ def parse_flow(text: str, file: str) -> dict[str, Any]:
 
 
 def read_flow(path: str | Path) -> dict[str, Any]:
-    """Read and parse a flow file."""
+    """Read and parse a flow file: a regular file of at most MAX_FLOW_BYTES of UTF-8.
+
+    Opened without blocking and checked before reading, so a FIFO or /dev/zero given
+    as the flow is an error, not a hang or gigabytes of memory."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            kind = os.fstat(descriptor).st_mode
+            if not stat.S_ISREG(kind):
+                raise FlowInvalid([FlowError(str(path), f"not a regular file "
+                                             f"({_file_kind(kind)}); give a flow file")])
+            with open(descriptor, "rb", closefd=False) as stream:
+                data = stream.read(MAX_FLOW_BYTES + 1)
+        finally:
+            os.close(descriptor)
+        if len(data) > MAX_FLOW_BYTES:
+            raise FlowInvalid([FlowError(str(path), f"larger than {MAX_FLOW_BYTES} bytes, "
+                                         f"the most a flow file may hold")])
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FlowInvalid([FlowError(str(path), f"cannot read the file: {exc}")]) from None
     return parse_flow(text, str(path))
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a plain file"
 
 
 def load_flow(path: str | Path, registry: Registry, env: Mapping[str, str] | None = None,
@@ -99,8 +133,12 @@ def check_shape(document: dict[str, Any], file: str) -> None:
 
 
 def _shape_errors(document: dict[str, Any], file: str) -> list[FlowError]:
-    return [_shape_error(file, document, error)
-            for error in sorted(_flow_validator.iter_errors(document), key=_error_order)]
+    hostile = [_placed(file, document, list(path), sentence)
+               for path, sentence in safe_json.problems(document)]
+    if hostile:  # checked first: a value nested 900 deep would exhaust the validator
+        raise FlowInvalid(hostile)
+    return [placed for error in sorted(_flow_validator.iter_errors(document), key=_error_order)
+            for placed in _shape_error(file, document, error)]
 
 
 def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>",
@@ -176,11 +214,11 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
                                 f"environment variable {name} is not set"))
     fill_defaults(cls.schema, config)
     for problem in sorted(registry.validator(cls.type).iter_errors(config), key=_error_order):
-        for pointer, message in _describe(problem):
+        for pointer, message in describe(problem, list(problem.absolute_path)):
             if _shows_env_value(pointer, message, from_env, config):  # never echo a secret
-                message = (f"the value from the environment does not fit this field "
-                           f"({problem.validator}: {problem.validator_value!r}); not shown")
-            errors.append(error(f"/config{pointer}", message))
+                message = f"the value from the environment (not shown) {message}"
+            if error(f"/config{pointer}", message) not in errors:  # one x-error, said once
+                errors.append(error(f"/config{pointer}", message))
 
     wires = _wires_of(entry)
     if len(wires) > cls.outputs:
@@ -242,41 +280,27 @@ def _error_order(error: ValidationError) -> tuple[str, ...]:
     return tuple(str(part) for part in error.absolute_path)
 
 
-def _pointer(parts: Iterator[Any] | Any) -> str:
-    return "".join(f"/{part}" for part in parts)
+def _shape_error(file: str, document: dict[str, Any], error: ValidationError
+                 ) -> Iterator[FlowError]:
+    node_id, path = _place(document, list(error.absolute_path))
+    for pointer, message in describe(error, path):
+        yield FlowError(file, message, node_id, pointer)
 
 
-def _shape_error(file: str, document: dict[str, Any], error: ValidationError) -> FlowError:
-    path = list(error.absolute_path)
-    node_id = None
-    if len(path) >= 2 and path[0] == "nodes":
+def _placed(file: str, document: Any, path: list[Any], message: str) -> FlowError:
+    node_id, path = _place(document, path)
+    return FlowError(file, message, node_id, pointer_of(path))
+
+
+def _place(document: Any, path: list[Any]) -> tuple[str | None, list[Any]]:
+    """Inside a node, the place of ``path`` is the node's id and the path below it."""
+    if (len(path) >= 2 and path[0] == "nodes" and isinstance(document, dict)
+            and isinstance(document.get("nodes"), list)
+            and isinstance(path[1], int) and path[1] < len(document["nodes"])):
         entry = document["nodes"][path[1]]
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-            node_id, path = entry["id"], path[2:]
-    pointer, message = next(_describe(error, path))
-    return FlowError(file, message, node_id, pointer)
-
-
-def _describe(error: ValidationError, path: list[Any] | None = None
-              ) -> Iterator[tuple[str, str]]:
-    """Turn a schema error into (pointer, sentence) pairs a user can act on."""
-    path = list(error.absolute_path) if path is None else path
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = list(schema.get("properties", {}))
-        for key in error.instance:
-            if key not in known:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                yield _pointer([*path, key]), f"unknown field '{key}'{hint}"
-        return
-    message = error.message
-    if error.validator == "type":
-        message = f"must be of type {error.validator_value}, not {json.dumps(error.instance)}"
-    elif error.validator == "enum":
-        message = (f"{json.dumps(error.instance)} is not one of "
-                   + ", ".join(json.dumps(v) for v in schema.get("enum", [])))
-    yield _pointer(path), message
+            return entry["id"], path[2:]
+    return None, path
 
 
 # --- config helpers ----------------------------------------------------------------

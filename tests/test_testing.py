@@ -28,7 +28,7 @@ def test_run_node_reports_exceptions_as_errors() -> None:
 
 
 def test_run_node_validates_config_like_a_flow() -> None:
-    with pytest.raises(FlowInvalid, match="/config/factor: must be of type number"):
+    with pytest.raises(FlowInvalid, match="/config/factor: must be a number"):
         run_node(Double, {"factor": "two"}, [])
 
 

@@ -161,6 +161,85 @@ def test_a_plugin_with_an_invalid_schema_stops_nothing_else(
            f"{problem}" in refused.stderr
 
 
+HOSTILE_FLOWS = {
+    # name: (flow file text, the error line after "FILE: ")
+    "nan": ('{"version": 1, "nodes": [{"id": "c", "type": "io-in", '
+            '"config": {"interval": NaN}}]}',
+            "node c: /config/interval: must be a finite number"),
+    "infinity": ('{"version": 1, "nodes": [{"id": "c", "type": "io-in", '
+                 '"config": {"interval": 1e309}}]}',
+                 "node c: /config/interval: must be a finite number"),
+    "duplicate-key": ('{"version": 1, "nodes": [{"id": "c", "type": "io-in", '
+                      '"type": "debug"}]}',
+                      "node c: /type: this key appears more than once"),
+    "id-newline": ('{"version": 1, "nodes": [{"id": "c\\n", "type": "debug"}]}',
+                   "node c\\n: /id: must start with a letter or digit"),
+    "surrogate": ('{"version": 1, "nodes": [{"id": "c", "type": "io-in", '
+                  '"config": {"topic": "\\ud800"}}]}',
+                  "node c: /config/topic: holds a lone UTF-16 surrogate"),
+    "nul-filter": ('{"version": 1, "nodes": [{"id": "b", "type": "mqtt-broker", "config": '
+                   '{"host": "127.0.0.1"}}, {"id": "i", "type": "mqtt-in", "config": '
+                   '{"broker": "b", "topic": "cmd/\\u0000"}}]}',
+                   "node i: /config/topic: must be an MQTT topic filter"),
+    "deep": ('{"version": 1, "nodes": [{"id": "c", "type": "io-in", "config": '
+             '{"x": ' + "[" * 900 + "]" * 900 + '}}]}',
+             "node c: /config/x" + "/0" * 28 + ": nested deeper than 32 levels"),
+    "big-integer": ('{"version": 1, "nodes": [{"id": "c", "type": "io-in", '
+                    '"config": {"interval": ' + "7" * 5000 + "}}]}",
+                    "node c: /config/interval: integer out of range"),
+}
+
+
+@pytest.fixture
+def hostile_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Each hostile flow as a file, with the error line expected for it; plus a FIFO
+    (reading it would wait forever) and /dev/zero (endless)."""
+    files = {}
+    for name, (text, line) in HOSTILE_FLOWS.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(text, encoding="utf-8")
+        files[name] = (path, f"{path}: {line}")
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    files["fifo"] = (fifo, f"{fifo}: not a regular file (a FIFO); give a flow file")
+    zero = Path("/dev/zero")
+    files["zero"] = (zero, f"{zero}: not a regular file (a character device); give a flow file")
+    return files
+
+
+@pytest.mark.parametrize("command", ["validate", "fmt"])
+def test_hostile_flow_files_are_clear_errors(
+        command: str, hostile_files: dict[str, tuple[Path, str]]) -> None:
+    """Every one in a single call: a clear line each, exit 1, no traceback, no hang;
+    fmt leaves each file as it was. (fmt checks a file's shape, not node configs, so a
+    NUL in a topic filter, valid JSON text, is validate's and run's to refuse.)"""
+    if command == "fmt":
+        del hostile_files["nul-filter"]
+    result = portless(command, *(str(path) for path, _ in hostile_files.values()))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    for name, (_, expected) in hostile_files.items():
+        assert any(line.startswith(expected) for line in lines), (name, result.stderr)
+    if command == "fmt":
+        for name, (path, _) in hostile_files.items():
+            if path.is_file():
+                assert path.read_text(encoding="utf-8") == HOSTILE_FLOWS[name][0]
+
+
+def test_run_starts_nothing_from_a_hostile_flow_file(
+        tmp_path: Path, hostile_files: dict[str, tuple[Path, str]]) -> None:
+    state = tmp_path / "state"
+    for name, (path, expected) in hostile_files.items():
+        result = subprocess.run(
+            [sys.executable, "-m", "portless", "run", str(path), "--no-editor",
+             "--state-dir", str(state)], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1, name
+        assert result.stderr.startswith(expected), (name, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert not state.exists(), name  # nothing started, nothing written
+
+
 def listening_sockets(pid: int) -> list[str]:
     """Listening TCP sockets owned by a process, from /proc (no tool needed)."""
     inodes = set()

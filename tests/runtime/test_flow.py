@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from portless.runtime import FlowInvalid, Registry, canonical_text, check_flow, load_flow
-from portless.runtime.flow import write_flow
+from portless.runtime.flow import check_shape, write_flow
 from tests.nodetypes import TEST_TYPES
 
 
@@ -63,16 +63,17 @@ def test_missing_file_is_an_error_not_a_traceback(tmp_path: Path, registry: Regi
 
 @pytest.mark.parametrize(("document", "expected"), [
     ([], "a flow file is a JSON object"),
-    ({"nodes": []}, "flows/x.json: 'version' is a required property"),
-    ({"version": 2, "nodes": []}, "flows/x.json: /version: 1 was expected"),
-    ({"version": 1, "nodes": {}}, "flows/x.json: /nodes: must be of type array, not {}"),
+    ({"nodes": []}, "flows/x.json: /version: required field is missing"),
+    ({"version": 2, "nodes": []}, "flows/x.json: /version: must be 1"),
+    ({"version": 1, "nodes": {}}, "flows/x.json: /nodes: must be a list"),
     ({"version": 1, "nodes": [], "extra": 1}, "flows/x.json: /extra: unknown field 'extra'"),
     ({"version": 1, "nodes": [{"id": "a", "type": "test-double", "wire": []}]},
      "flows/x.json: node a: /wire: unknown field 'wire'; did you mean 'wires'?"),
     ({"version": 1, "nodes": [{"id": "a b", "type": "test-double"}]},
-     "flows/x.json: node a b: /id: 'a b' does not match"),
+     "flows/x.json: node a b: /id: must start with a letter or digit and hold only "
+     "letters, digits and _ . : -"),
     ({"version": 1, "nodes": [{"type": "test-double"}]},
-     "flows/x.json: /nodes/0: 'id' is a required property"),
+     "flows/x.json: /nodes/0/id: required field is missing"),
 ])
 def test_wrong_top_level_shape(document: Any, expected: str, registry: Registry) -> None:
     if not isinstance(document, dict):
@@ -98,7 +99,7 @@ def test_unknown_type_names_closest_known(registry: Registry) -> None:
 def test_config_error_names_the_field_pointer(registry: Registry) -> None:
     errors = errors_of({"version": 1, "nodes": [node("a", "test-double", {"factor": "x"})]},
                        registry)
-    assert errors == ['flows/x.json: node a: /config/factor: must be of type number, not "x"']
+    assert errors == ["flows/x.json: node a: /config/factor: must be a number"]
 
 
 def test_unknown_config_field_suggests_the_known_one(registry: Registry) -> None:
@@ -260,8 +261,8 @@ def test_a_value_from_the_environment_is_never_echoed_in_an_error(registry: Regi
     errors = errors_of(document, registry, env={"FACTOR": "hunter2"})
     assert len(errors) == 1
     assert "hunter2" not in errors[0]
-    assert errors[0].startswith("flows/x.json: node a: /config/factor: the value from the "
-                                "environment does not fit this field")
+    assert errors == ["flows/x.json: node a: /config/factor: the value from the "
+                      "environment (not shown) must be a number"]
 
 
 def test_an_env_value_inside_an_object_is_not_echoed_either(registry: Registry) -> None:
@@ -270,3 +271,139 @@ def test_an_env_value_inside_an_object_is_not_echoed_either(registry: Registry) 
     errors = errors_of(document, registry, env={"CA": "/etc/ca.pem", "VERIFY": "s3cr3t-ish"})
     assert errors
     assert not any("s3cr3t-ish" in line for line in errors)
+
+
+HOSTILE_NODE = '{"version": 1, "nodes": [{"id": "c", "type": "io-in", "config": {%s}}]}'
+
+
+@pytest.mark.parametrize(("config", "pointer", "sentence"), [
+    ('"interval": NaN', "/config/interval", "must be a finite number"),
+    ('"interval": Infinity', "/config/interval", "must be a finite number"),
+    ('"interval": -Infinity', "/config/interval", "must be a finite number"),
+    ('"interval": 1e309', "/config/interval", "must be a finite number"),
+    ('"interval": ' + "9" * 5000, "/config/interval", "integer out of range"),
+    ('"interval": 1, "interval": 2', "/config/interval", "this key appears more than once"),
+    ('"topic": "a\\ud800b"', "/config/topic", "holds a lone UTF-16 surrogate"),
+    ('"topic": "' + "[" * 900 + "]" * 900 + '"', None, None),  # deep, but only as text
+])
+def test_hostile_values_are_errors_with_node_and_field(
+        write_flow: Any, registry: Registry, config: str, pointer: str | None,
+        sentence: str | None) -> None:
+    path = write_flow(HOSTILE_NODE % config)
+    if sentence is None:
+        load_flow(path, registry)
+        return
+    with pytest.raises(FlowInvalid) as caught:
+        load_flow(path, registry)
+    (error,) = caught.value.errors
+    assert str(error).startswith(f"{path}: node c: {pointer}: {sentence}")
+
+
+def test_nesting_beyond_the_limit_is_an_error_not_a_recursion_error(
+        write_flow: Any, registry: Registry) -> None:
+    for depth in (40, 900, 100_000):
+        path = write_flow(HOSTILE_NODE % ('"payload": ' + "[" * depth + "]" * depth))
+        with pytest.raises(FlowInvalid) as caught:
+            load_flow(path, registry)
+        (error,) = caught.value.errors
+        assert "nested deeper than 32 levels" in str(error)
+        assert str(error).startswith(f"{path}: ")
+
+
+def test_a_document_from_elsewhere_is_checked_for_hostile_values_too(
+        registry: Registry) -> None:
+    """The editor parses request bodies itself: check_flow (and check_shape) refuse
+    what parse_flow refuses, with FlowInvalid, never a RecursionError."""
+    deep: Any = []
+    for _ in range(5000):
+        deep = [deep]
+    for config, expected in (({"interval": float("nan")}, "/config/interval: must be a finite"),
+                             ({"interval": 10**400}, "/config/interval: integer out of range"),
+                             ({"topic": "\udc00"}, "/config/topic: holds a lone UTF-16"),
+                             ({"payload": deep}, "nested deeper than 32 levels")):
+        document = {"version": 1, "nodes": [node("c", "io-in", config)]}
+        for check in (lambda d: check_flow(d, registry, "flows/x.json", env={}),
+                      lambda d: check_shape(d, "flows/x.json")):
+            with pytest.raises(FlowInvalid) as caught:
+                check(document)
+            assert expected in str(caught.value.errors[0]), caught.value.errors
+            assert str(caught.value.errors[0]).startswith("flows/x.json: node c: /config/")
+
+
+@pytest.mark.parametrize(("node_id", "shown"), [
+    ("valve\n", "valve\\n"), ("val\u0007ve", "val\\u0007ve"), ("valve\r\n", "valve\\r\\n")])
+def test_an_id_with_a_newline_or_control_character_is_refused(
+        registry: Registry, node_id: str, shown: str) -> None:
+    errors = errors_of({"version": 1, "nodes": [node(node_id, "debug")]}, registry)
+    assert errors == [f"flows/x.json: node {shown}: /id: must start with a letter or digit "
+                      f"and hold only letters, digits and _ . : -"]
+    assert "\n" not in errors[0]
+
+
+def test_a_name_or_type_with_a_control_character_is_refused_on_one_line(
+        registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        {"id": "a", "type": "debug", "name": "tank\nlevel"},
+        {"id": "b", "type": "deb\nug"}]}, registry)
+    assert "flows/x.json: node a: /name: must not hold control characters (such as a " \
+           "newline): it is shown on one line in the editor and the logs" in errors
+    assert "flows/x.json: node b: /type: must not hold control characters (such as a " \
+           "newline)" in errors
+    assert any(line.startswith("flows/x.json: node b: /type: unknown node type 'deb\\nug'")
+               for line in errors)
+
+
+@pytest.mark.parametrize("topic", [
+    "device/valve-1/cmd\u0000", "a/#/b", "a/b#", "a+/b", "$share//a", "$share/group/",
+    "device/\n", "a\u0085b"])
+def test_mqtt_in_refuses_a_malformed_topic_filter(registry: Registry, topic: str) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        node("b", "mqtt-broker", {"host": "h"}),
+        node("i", "mqtt-in", {"broker": "b", "topic": topic})]}, registry)
+    assert errors == ["flows/x.json: node i: /config/topic: must be an MQTT topic filter: "
+                      "levels separated by /, + and # each a whole level, # only as the last "
+                      "one, no control characters (such as NUL)"]
+
+
+@pytest.mark.parametrize("topic", ["a/b", "a/+/c", "#", "a/#", "+", "$share/g/a/#", "a//b"])
+def test_mqtt_in_takes_a_well_formed_filter(registry: Registry, topic: str) -> None:
+    check_flow({"version": 1, "nodes": [
+        node("b", "mqtt-broker", {"host": "h"}),
+        node("i", "mqtt-in", {"broker": "b", "topic": topic})]}, registry, env={})
+
+
+@pytest.mark.parametrize("topic", ["a/+", "a/#", "a\u0000b", "a\nb"])
+def test_mqtt_out_refuses_wildcards_and_control_characters(
+        registry: Registry, topic: str) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        node("b", "mqtt-broker", {"host": "h"}),
+        node("o", "mqtt-out", {"broker": "b", "topic": topic})]}, registry)
+    assert errors == ["flows/x.json: node o: /config/topic: must be an MQTT topic: no + or # "
+                      "(they are for subscriptions) and no control characters (such as NUL)"]
+
+
+def test_a_fifo_or_a_device_is_not_read(tmp_path: Path, registry: Registry) -> None:
+    fifo = tmp_path / "flow.json"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+    with pytest.raises(FlowInvalid) as caught:
+        load_flow(fifo, registry)
+    assert [str(e) for e in caught.value.errors] == [
+        f"{fifo}: not a regular file (a FIFO); give a flow file"]
+    with pytest.raises(FlowInvalid) as caught:
+        load_flow("/dev/zero", registry)  # endless: would fill memory
+    assert [str(e) for e in caught.value.errors] == [
+        "/dev/zero: not a regular file (a character device); give a flow file"]
+    with pytest.raises(FlowInvalid, match="not a regular file \\(a directory\\)"):
+        load_flow(tmp_path, registry)
+
+
+def test_a_file_over_the_size_limit_is_not_read(tmp_path: Path, registry: Registry) -> None:
+    from portless.runtime.flow import MAX_FLOW_BYTES
+
+    path = tmp_path / "huge.json"
+    with path.open("wb") as stream:
+        stream.truncate(MAX_FLOW_BYTES + 1)  # sparse: no disk used
+    with pytest.raises(FlowInvalid) as caught:
+        load_flow(path, registry)
+    assert [str(e) for e in caught.value.errors] == [
+        f"{path}: larger than {MAX_FLOW_BYTES} bytes, the most a flow file may hold"]
