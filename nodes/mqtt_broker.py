@@ -3,7 +3,8 @@
 The node owns the connection loop (connect, birth, subscriptions, the outbox sender,
 backoff with jitter after a failure or a lost link) and the link state that nodes show.
 How it works around gmqtt, and why, is in mqtt_link.py; TLS is in mqtt_tls.py;
-failures in words in mqtt_reasons.py; topic matching in mqtt_subscription.py.
+failures in words in mqtt_reasons.py; subscriptions and topic matching in
+mqtt_subscription.py; the transport (send buffer, keepalive) in mqtt_transport.py.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 
 from portless.nodes.mqtt_link import AckTracker, LinkEnding, connect, disconnect, gmqtt_log
 from portless.nodes.mqtt_reasons import SESSION_TAKEN_OVER, describe_ending, describe_failure
-from portless.nodes.mqtt_subscription import MessageHandler, Subscription
+from portless.nodes.mqtt_subscription import MessageHandler, Subscription, Subscriptions
 from portless.nodes.mqtt_tls import make_ssl_context
 from portless.nodes.mqtt_transport import WriteBatcher, batch_writes, watch_keepalive
 from portless.nodes.outbox import Outbox
@@ -199,13 +200,12 @@ class MqttBroker(Node):
         self.state = LinkState("yellow", "connecting")
         self.qos0_dropped = 0
         self._listeners: list[StateListener] = []
-        self._subscriptions: list[Subscription] = []
+        self._subscriptions = Subscriptions(mqtt5=self.protocol == MQTTv50)
         self._client: gmqtt.Client | None = None
         self._batcher: WriteBatcher | None = None
         self._overflow_timer: asyncio.TimerHandle | None = None
         self._dropped_shown = 0
         self._tracker: AckTracker | None = None
-        self._pending_subacks: dict[int, list[Subscription]] = {}
         self._reported = ""
         self.spawn(self._run(), "connection")
 
@@ -245,20 +245,17 @@ class MqttBroker(Node):
                   on_refused: Callable[[str], None]) -> Subscription:
         """Receive messages matching ``topic_filter``, on this and every later connection."""
         subscription = Subscription(topic_filter, qos, handler, on_refused)
-        self._subscriptions.append(subscription)
-        if self._client is not None and self.state.connected:
-            self._send_subscribe(self._client, subscription)
+        self._subscriptions.add(subscription, self._live_client())
         return subscription
+
+    def _live_client(self) -> gmqtt.Client | None:
+        return self._client if self.state.connected else None
 
     def unsubscribe(self, subscription: Subscription, keep_on_broker: bool = False) -> None:
         """Stop delivering to ``subscription``; unless ``keep_on_broker``, also tell the
         broker (when no other node uses the same filter)."""
-        if subscription in self._subscriptions:
-            self._subscriptions.remove(subscription)
-            if not keep_on_broker and self._client is not None and self.state.connected \
-                    and not any(
-                    s.topic_filter == subscription.topic_filter for s in self._subscriptions):
-                self._client.unsubscribe(subscription.topic_filter)
+        self._subscriptions.remove(subscription,
+                                   None if keep_on_broker else self._live_client())
 
     def add_state_listener(self, listener: StateListener) -> Callable[[], None]:
         """Call ``listener`` with every change of the link state (and now, once)."""
@@ -332,9 +329,9 @@ class MqttBroker(Node):
         client.set_config({"reconnect_retries": -2, "reconnect_delay": 0})
         if config["username"]:
             client.set_auth_credentials(config["username"], config["password"] or None)
-        client.on_message = self._on_message
+        client.on_message = self._subscriptions.on_message
         client.on_disconnect = ending.on_disconnect
-        client.on_subscribe = self._on_subscribe
+        client.on_subscribe = self._subscriptions.on_subscribe
         tracker.watch_reason_codes(client)
         return client
 
@@ -347,39 +344,10 @@ class MqttBroker(Node):
         if config["state_topic"]:
             client.publish(config["state_topic"], config["birth_payload"].encode(), qos=1,
                            retain=True)
-        self._pending_subacks.clear()
-        for subscription in self._subscriptions:
-            self._send_subscribe(client, subscription)
+        self._subscriptions.connected(client)
         log.info("node %s: connected to %s:%d as %s (MQTT %s)", self.id, config["host"],
                  self.port, self.client_id, config["protocol"])
         self._set_state(LinkState("green", "connected", connected=True))
-
-    def _send_subscribe(self, client: gmqtt.Client, subscription: Subscription) -> None:
-        # Over MQTT 5 a broker may send one copy of a message per matching subscription
-        # (mosquitto 2.0 does); the identifier says which subscription each copy is for.
-        identifier = ({"subscription_identifier": subscription.identifier}
-                      if self.protocol == MQTTv50 else {})
-        mid = client.subscribe(subscription.topic_filter, qos=subscription.qos, **identifier)
-        self._pending_subacks.setdefault(mid, []).append(subscription)
-
-    def _on_subscribe(self, client: gmqtt.Client, mid: int, codes: Any,
-                      properties: Any) -> None:
-        for subscription in self._pending_subacks.pop(mid, []):
-            refused = [code for code in codes if code >= 0x80]
-            if refused:
-                reason = "not authorised" if refused[0] in (0x80, 0x87) \
-                    else f"reason code {refused[0]:#x}"
-                subscription.on_refused(f"subscription to {subscription.topic_filter} "
-                                        f"refused by the broker: {reason}")
-
-    def _on_message(self, client: gmqtt.Client, topic: str, payload: bytes, qos: int,
-                    properties: dict[str, Any]) -> int:
-        identifiers = properties.get("subscription_identifier")
-        for subscription in self._subscriptions:
-            if (subscription.identifier in identifiers if identifiers
-                    else subscription.matches(topic)):
-                subscription.handler(topic, payload, qos, properties)
-        return 0
 
     async def _send_outbox(self, client: gmqtt.Client, tracker: AckTracker) -> None:
         """Publish the outbox in order, keeping as many in flight as the broker's receive
