@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
@@ -339,3 +340,65 @@ async def test_a_disk_that_fills_during_an_outage_loses_nothing_accepted_and_rec
             h.inject("out", {"payload": {"n": m, "pad": padding}})
         await until(h, lambda: set(range(n, n + 100)) <= numbers(operator))
     assert outbox.refused == refused
+
+
+@pytest.mark.broker
+async def test_an_undecodable_row_is_quarantined_and_delivery_goes_on(
+        mosquitto: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    state = tmp_path / "state"
+    mosquitto.stop()
+    async with FlowHarness(device_flow(mosquitto.port), state_dir=state) as h:
+        for n in range(3):
+            h.inject("out", {"payload": {"n": n}})
+        await h.engine.wait_idle()
+    database = state / "broker" / "outbox.sqlite3"
+    with closing(sqlite3.connect(database)) as db, db:
+        (bad_seq,) = db.execute("SELECT seq FROM outbox ORDER BY seq LIMIT 1 OFFSET 1"
+                                ).fetchone()
+        db.execute("UPDATE outbox SET properties = x'c1' WHERE seq = ?", (bad_seq,))
+    mosquitto.start()
+    async with Watcher(mosquitto.port, TOPIC) as watcher, \
+            FlowHarness(device_flow(mosquitto.port), state_dir=state) as h:
+        await until(h, lambda: numbers(watcher) == {0, 2})
+        h.inject("out", {"payload": {"n": 3}})  # and new messages after it, too
+        await until(h, lambda: numbers(watcher) == {0, 2, 3})
+        outbox = broker_outbox(h)
+        await until(h, lambda: outbox.count == 0)
+        assert outbox.quarantined == 1
+    with closing(sqlite3.connect(database)) as db:
+        kept = db.execute("SELECT seq, payload, reason FROM outbox_quarantine").fetchall()
+    assert kept == [(bad_seq, b'{"n":1}', "FormatError")]
+    warning = f"outbox row {bad_seq} cannot be decoded (FormatError); moved to the table " \
+              f"outbox_quarantine of {database}"
+    assert any(warning in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.broker
+async def test_messages_queued_for_one_broker_never_go_to_the_next_and_are_kept_aside(
+        mosquitto_factory: Callable[..., Mosquitto], tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    state = tmp_path / "state"
+    first, second = mosquitto_factory("a"), mosquitto_factory("b")
+    first.stop()
+    async with FlowHarness(device_flow(first.port), state_dir=state) as h:  # A is down
+        for n in range(5):
+            h.inject("out", {"payload": {"n": n}})
+        await h.engine.wait_idle()
+    async with Watcher(second.port, TOPIC) as on_second, \
+            FlowHarness(device_flow(second.port), state_dir=state) as h:  # the flow moved
+        h.inject("out", {"payload": {"n": 100}})
+        await until(h, lambda: numbers(on_second) == {100})
+        await until(h, lambda: broker_outbox(h).count == 0)
+    assert numbers(on_second) == {100}  # A's five would have gone first: in order
+    client_id = f"portless-{socket.gethostname()}-broker"
+    aside = state / "broker" / f"outbox-127.0.0.1-{first.port}-{client_id}.sqlite3"
+    with closing(sqlite3.connect(aside)) as db:
+        assert db.execute("SELECT COUNT(*) FROM outbox").fetchone() == (5,)
+    assert (f"the 5 message(s) queued for 127.0.0.1:{first.port} as {client_id} were not "
+            f"sent to the new broker and are kept in {aside}") in caplog.text
+
+    first.start()  # back to A: its messages are taken back and go where they belong
+    async with Watcher(first.port, TOPIC) as on_first, \
+            FlowHarness(device_flow(first.port), state_dir=state) as h:
+        await until(h, lambda: numbers(on_first) == set(range(5)))
+    assert not aside.exists()
