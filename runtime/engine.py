@@ -5,18 +5,25 @@ a plain loop: no task, lock or future per message. A send from outside the loop 
 timer, a socket callback) drains at once; a send from inside ``on_input`` only
 appends, so the stack stays flat and every wire delivers in order. After ``batch``
 messages the loop yields to the event loop so timers, I/O and the editor keep up.
+
+Each queued message carries its hop count: how many nodes its chain has passed through
+since the flow last left the drain loop. Past ``loop_hops`` the chain is taken to be
+circling a loop of wires, and every node it reaches gets a warning (once).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .dependencies import dependents, start_order, stop_levels
 from .events import Event, EventBus
 from .flow import Flow, NodeSpec
 from .message import Message, complete_message
@@ -24,6 +31,10 @@ from .node import Node
 from .registry import Registry
 
 log = logging.getLogger("portless.engine")
+
+LOOP_HOPS = 100_000
+"""Hops after which a message is taken to be circling a loop of wires. A long chain of
+nodes is a few thousand hops; a loop goes past this in a fraction of a second."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,9 @@ class DeployReport:
     stopped: tuple[str, ...]
     started: tuple[str, ...]
     unchanged: tuple[str, ...]
+    failed: dict[str, str] = field(default_factory=dict)
+    """Nodes that failed to start, with the reason; they are not running (and are
+    retried at the next deploy)."""
 
 
 class Engine:
@@ -40,15 +54,27 @@ class Engine:
 
     def __init__(self, registry: Registry, *, events: EventBus | None = None,
                  state_dir: str | Path | None = None, stop_timeout: float = 5.0,
-                 batch: int = 1000) -> None:
+                 batch: int = 1000, drain_timeout: float = 1.0,
+                 loop_hops: int = LOOP_HOPS) -> None:
         self.registry = registry
         self.events = events or EventBus()
         self._state_dir = Path(state_dir) if state_dir else None
         self.stop_timeout = stop_timeout
         self.batch = batch
+        self.drain_timeout = min(drain_timeout, stop_timeout)
+        """How long stop and deploy let queued messages go on first; a loop of wires
+        never empties the queue, so this bounds them."""
+        self.loop_hops = loop_hops
         self.nodes: dict[str, Node] = {}
         self.flow: Flow | None = None
-        self._queue: deque[tuple[Node, Message]] = deque()
+        self.failed: dict[str, str] = {}
+        """Nodes of the current flow that failed to start, with the reason."""
+        self._queue: deque[tuple[Node, Message, int]] = deque()
+        self._hops = 0
+        """The hop count of the message the drain loop is handling."""
+        self._looping: set[str] = set()
+        self._lock = asyncio.Lock()
+        """Held by start, deploy and stop: one at a time, never interleaved."""
         self._running = False
         self._paused = False
         """True while a deploy swaps nodes: messages queue up and go on afterwards."""
@@ -72,9 +98,12 @@ class Engine:
         self._state_dir = path
 
     def deliver(self, target: Node, msg: Message) -> None:
-        self._queue.append((target, msg))
-        if not self._draining and self._running and not self._paused:
-            self._drain()
+        if self._draining:  # sent from on_input: one hop further than what it handles
+            self._queue.append((target, msg, self._hops + 1))
+        else:  # from a timer, a task, a socket: a new chain
+            self._queue.append((target, msg, 1))
+            if self._running and not self._paused:
+                self._drain()
 
     def publish(self, event: Event) -> None:
         self.events.publish(event)
@@ -106,11 +135,15 @@ class Engine:
         self._draining = True
         queue = self._queue
         pop = queue.popleft
+        loop_hops = self.loop_hops
         try:
             for _ in range(self.batch):
                 if not queue:
                     break
-                node, msg = pop()
+                node, msg, hops = pop()
+                if hops > loop_hops:
+                    self._in_a_loop(node, msg)
+                self._hops = hops
                 try:
                     node.on_input(msg)
                 except Exception as exc:
@@ -123,15 +156,27 @@ class Engine:
         finally:
             self._draining = False
 
+    def _in_a_loop(self, node: Node, msg: Message) -> None:
+        """Warn once per node (until it restarts) that a message circles through it."""
+        if node.id in self._looping:
+            return
+        self._looping.add(node.id)
+        node.warn(f"message {msg.get('_msgid', '-')} has passed through more than "
+                  f"{self.loop_hops:,} nodes: a loop of wires? The flow keeps running")
+        node.status("yellow", f"in a loop: over {self.loop_hops:,} hops", "ring")
+
     def _resume_drain(self) -> None:
         self._resume = None
         if self._running and not self._draining and not self._paused:
             self._drain()
 
-    def _drain_all(self) -> None:
-        """Deliver everything queued now, without yielding (before a deploy or stop)."""
-        while self._queue and self._running and not self._paused:
-            self._drain()
+    async def _settle(self) -> int:
+        """Let queued messages go on (yielding between batches, as always) for at most
+        ``drain_timeout`` before a deploy or stop; returns how many are still queued."""
+        if self._running and not self._paused:
+            with contextlib.suppress(TimeoutError):
+                await self.wait_idle(self.drain_timeout)
+        return len(self._queue)
 
     async def wait_idle(self, timeout: float | None = None) -> None:
         """Wait until no message is queued (timers in nodes may still fire later)."""
@@ -150,71 +195,101 @@ class Engine:
         self.deliver(node, complete_message(msg if msg is not None else {"payload": time.time()}))
 
     # --- lifecycle ---------------------------------------------------------------------
-    async def start(self, flow: Flow) -> None:
-        """Build and start every node of a checked flow (shared connections first)."""
-        if self.flow is not None:
-            raise RuntimeError("engine already started; use deploy() to change the flow")
-        self.flow = flow
-        await self._start_nodes(list(flow.nodes))
-        self._running = True
-        self._drain_all_soon()
+    async def start(self, flow: Flow) -> DeployReport:
+        """Build and start every node of a checked flow (what a node uses first)."""
+        async with self._lock:
+            if self.flow is not None:
+                raise RuntimeError("engine already started; use deploy() to change the flow")
+            self.flow = flow
+            failed = await self._start_nodes(list(flow.nodes))
+            self._running = True
+            self._drain_all_soon()
+        started = tuple(spec.id for spec in flow.nodes if spec.id not in failed)
+        return DeployReport((), started, (), failed)
 
     async def stop(self) -> None:
-        """Stop every node (each awaited with a timeout), shared connections last."""
-        self._drain_all()
-        self._running = False
-        for node in self.nodes.values():
-            node.shutting_down = True
-        await self._stop_nodes(list(self.nodes))
-        self._queue.clear()
-        self.flow = None
+        """Stop every node (each awaited with a timeout), a node before what it uses.
+
+        Queued messages go on for at most ``drain_timeout`` first; what a loop of wires
+        keeps queued after that is dropped, and logged.
+        """
+        async with self._lock:
+            left = await self._settle()
+            if left:
+                log.warning("stopping with %d message(s) still queued after %.1f s "
+                            "(a loop of wires?); they are dropped", left, self.drain_timeout)
+            self._running = False
+            for node in self.nodes.values():
+                node.shutting_down = True
+            await self._stop_nodes(list(self.nodes))
+            self._queue.clear()
+            self.flow = None
+            self.failed = {}
+            self._looping.clear()
 
     async def deploy(self, flow: Flow) -> DeployReport:
         """Switch to a new checked flow, restarting only nodes that were added, removed
-        or changed (config, name, type, wires, or a shared connection they use)."""
+        or changed (config, name, type, wires, or a shared connection they use, however
+        deep), and those that failed to start last time. One deploy at a time."""
+        async with self._lock:
+            return await self._deploy(flow)
+
+    async def _deploy(self, flow: Flow) -> DeployReport:
         old = {spec.id: spec for spec in self.flow.nodes} if self.flow else {}
         new = {spec.id: spec for spec in flow.nodes}
-        changed = {node_id for node_id, spec in new.items() if old.get(node_id) != spec}
+        changed = {node_id for node_id, spec in new.items()
+                   if old.get(node_id) != spec or node_id in self.failed}
         removed = set(old) - set(new)
-        # A node using a restarted shared connection must restart with it.
-        touched = changed | removed
-        changed |= {spec.id for spec in flow.nodes if touched.intersection(spec.refs)}
-        to_stop = [node_id for node_id in old if node_id in removed or node_id in changed]
-        had_status = [node_id for node_id in to_stop
-                      if node_id in self.nodes and self.nodes[node_id].last_status]
-        self._drain_all()
+        # A node using a restarted shared connection must restart with it, and so must
+        # whatever uses that node in turn.
+        changed |= dependents({spec.id: spec.refs for spec in flow.nodes}, changed | removed)
+        to_stop = [node_id for node_id in old
+                   if (node_id in removed or node_id in changed) and node_id in self.nodes]
+        # A stopped or failed node's status must not outlive it.
+        had_status = [node_id for node_id in to_stop if self.nodes[node_id].last_status]
+        had_status += [node_id for node_id in self.failed if node_id in changed | removed]
+        await self._settle()
         # Hold delivery while nodes are swapped: nothing reaches a stopped node or one
         # still starting; what queues up meanwhile goes to the new nodes afterwards.
         self._paused = True
         try:
             await self._stop_nodes(to_stop)
-            for node_id in had_status:  # a stopped node's status must not outlive it
+            for node_id in had_status:
                 self.events.publish(Event("status", node_id, {}))
+            self._looping.difference_update(to_stop)
             self.flow = flow
-            await self._start_nodes([spec for spec in flow.nodes if spec.id in changed])
+            self.failed = {node_id: reason for node_id, reason in self.failed.items()
+                           if node_id in new and node_id not in changed}
+            failed = await self._start_nodes([spec for spec in flow.nodes
+                                              if spec.id in changed])
             self._link()
-            self._queue = deque((self.nodes[node.id], msg) for node, msg in self._queue
-                                if node.id in self.nodes)
+            self._queue = deque((self.nodes[node.id], msg, hops)
+                                for node, msg, hops in self._queue if node.id in self.nodes)
         finally:
             self._paused = False
         self._drain_all_soon()
         unchanged = tuple(node_id for node_id in new if node_id not in changed)
-        log.info("deployed %s: %d stopped, %d started, %d unchanged",
-                 flow.file, len(to_stop), len(changed), len(unchanged))
-        return DeployReport(tuple(to_stop), tuple(sorted(changed)), unchanged)
+        started = tuple(sorted(changed - set(failed)))
+        log.info("deployed %s: %d stopped, %d started, %d failed, %d unchanged",
+                 flow.file, len(to_stop), len(started), len(failed), len(unchanged))
+        return DeployReport(tuple(to_stop), started, unchanged, failed)
 
     def _drain_all_soon(self) -> None:
         if self._queue and self._resume is None:
             self._resume = asyncio.get_running_loop().call_soon(self._resume_drain)
 
-    async def _start_nodes(self, specs: list[NodeSpec]) -> None:
-        ordered = sorted(specs, key=lambda spec: not self._cls(spec).shared)
+    async def _start_nodes(self, specs: Iterable[NodeSpec]) -> dict[str, str]:
+        """Build and start nodes, each after what it uses; returns those that failed
+        (and adds them to ``self.failed``)."""
+        by_id = {spec.id: spec for spec in specs}
+        failed: dict[str, str] = {}
         built = []
-        for spec in ordered:
+        for node_id in start_order({spec.id: spec.refs for spec in by_id.values()}):
+            spec = by_id[node_id]
             try:
                 node = self._cls(spec)(spec.id, spec.config, self, spec.name)
             except Exception as exc:  # a plugin's __init__ that raises
-                self._failed_to_start(spec.id, exc)
+                failed[spec.id] = self._failed_to_start(spec.id, exc)
                 continue
             self.nodes[spec.id] = node
             built.append(node)
@@ -223,22 +298,32 @@ class Engine:
             try:
                 await node.start()
             except Exception as exc:
-                self._failed_to_start(node.id, exc)
-                node.status("red", f"failed to start: {exc}"[:80], "ring")
+                failed[node.id] = self._failed_to_start(node.id, exc)
                 del self.nodes[node.id]
                 await node._release()
                 self._link()
+        self.failed.update(failed)
+        return failed
 
-    def _failed_to_start(self, node_id: str, exc: Exception) -> None:
-        """One log line and one error event; the rest of the flow runs without it."""
-        log.error("node %s failed to start: %s: %s", node_id, type(exc).__name__, exc)
+    def _failed_to_start(self, node_id: str, exc: Exception) -> str:
+        """One log line, one error event and a red status; the rest of the flow runs
+        without it. Returns the reason."""
+        reason = f"{type(exc).__name__}: {exc}"
+        log.error("node %s failed to start: %s", node_id, reason)
         self.events.publish(Event("error", node_id, {
-            "text": f"failed to start: {type(exc).__name__}: {exc}", "logged": True}))
+            "text": f"failed to start: {reason}", "logged": True}))
+        self.events.publish(Event("status", node_id, {
+            "fill": "red", "shape": "ring", "text": f"failed to start: {reason}"[:80]}))
+        return reason
 
     async def _stop_nodes(self, node_ids: list[str]) -> None:
-        present = [self.nodes[node_id] for node_id in node_ids if node_id in self.nodes]
-        for group in ([n for n in present if not n.shared], [n for n in present if n.shared]):
-            await asyncio.gather(*(self._stop_one(node) for node in group))
+        """Stop the running ones of these nodes, each before what it uses (the running
+        flow's refs say who uses what)."""
+        specs = {spec.id: spec for spec in self.flow.nodes} if self.flow else {}
+        refs = {node_id: specs[node_id].refs if node_id in specs else ()
+                for node_id in node_ids if node_id in self.nodes}
+        for level in stop_levels(refs):
+            await asyncio.gather(*(self._stop_one(self.nodes[node_id]) for node_id in level))
 
     async def _stop_one(self, node: Node) -> None:
         try:

@@ -23,6 +23,7 @@ from . import safe_json
 from .atomic import atomic_write
 from .canonical import canonical_text
 from .compiled_schema import CompiledSchema
+from .dependencies import reference_cycles
 from .errors import FlowError, FlowInvalid
 from .registry import Registry
 from .schema_errors import describe, pointer_of
@@ -167,6 +168,7 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
         errors.extend(node_errors)
         if spec is not None:
             specs.append(spec)
+    errors.extend(_reference_cycle_errors(specs, registry, file))
     if errors:
         raise FlowInvalid(errors)
     return Flow(file, document, tuple(specs))
@@ -255,6 +257,23 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
 def with_article(noun: str) -> str:
     """ "an io-in", "a debug": the indefinite article by the first letter."""
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def _reference_cycle_errors(specs: list[NodeSpec], registry: Registry, file: str
+                            ) -> list[FlowError]:
+    """A connection that uses itself, directly or through others, can never start."""
+    by_id = {spec.id: spec for spec in specs}
+    errors = []
+    for cycle in reference_cycles({spec.id: spec.refs for spec in specs}):
+        spec, target = by_id[cycle[0]], cycle[1]
+        cls = registry.get(spec.type)
+        pointer = next((pointer for pointer, _, ref in _references(
+            cls.schema if cls else {}, spec.config) if ref == target), "")
+        where = "itself" if len(cycle) == 2 else (
+            f"'{target}', which leads back to this node ({' -> '.join(cycle)})")
+        errors.append(FlowError(file, f"refers to {where}: a shared connection cannot "
+                                      f"depend on itself", spec.id, f"/config{pointer}"))
+    return errors
 
 
 def _shows_env_value(pointer: str, message: str, from_env: set[str],

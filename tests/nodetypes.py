@@ -59,4 +59,47 @@ class Client(Node):
         self.send(msg)
 
 
-TEST_TYPES: list[type[Node]] = [Double, Split, Connection, Client]
+class Tunnel(Node):
+    """A shared connection that may run through another one (``via``), to any depth;
+    it refuses to start before the one it runs through. Records starts and stops."""
+
+    type = "test-tunnel"
+    inputs = 0
+    outputs = 0
+    shared = True
+    schema = {"type": "object", "properties": {
+        "via": {"type": "string", "x-ref": "test-tunnel", "default": ""},
+        "label": {"type": "string", "default": ""}}}
+    log: list[str] = []
+
+    async def start(self) -> None:
+        if self.config["via"]:
+            via = self.shared_node(self.config["via"])
+            if not getattr(via, "up", False):
+                raise RuntimeError(f"{via.id} is not up yet")
+        self.up = True
+        Tunnel.log.append(f"start {self.id}")
+
+    async def stop(self) -> None:
+        self.up = False
+        Tunnel.log.append(f"stop {self.id}")
+
+
+class TunnelUser(Node):
+    """Uses a Tunnel; refuses to start before it and records its stop."""
+
+    type = "test-tunnel-user"
+    schema = {"type": "object", "required": ["tunnel"],
+              "properties": {"tunnel": {"type": "string", "x-ref": "test-tunnel"}}}
+
+    async def start(self) -> None:
+        tunnel = self.shared_node(self.config["tunnel"])
+        if not getattr(tunnel, "up", False):
+            raise RuntimeError(f"{tunnel.id} is not up yet")
+        Tunnel.log.append(f"start {self.id}")
+
+    async def stop(self) -> None:
+        Tunnel.log.append(f"stop {self.id}")
+
+
+TEST_TYPES: list[type[Node]] = [Double, Split, Connection, Client, Tunnel, TunnelUser]

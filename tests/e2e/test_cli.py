@@ -295,6 +295,27 @@ def test_headless_run_opens_no_socket_and_stops_cleanly_on_sigterm(
     assert out.read_text().strip().isdigit()
 
 
+def test_a_loop_of_wires_does_not_keep_sigterm_from_stopping_the_run(
+        tmp_path: Path, write_flow: Callable[..., Path]) -> None:
+    band = {"mode": "narrowband", "band": 1e9}
+    flow: dict[str, Any] = {"version": 1, "nodes": [
+        {"id": "once", "type": "io-in", "config": {"signal": "counter", "interval": 3600},
+         "wires": [["ping"]]},
+        {"id": "ping", "type": "exception-filter", "config": band, "wires": [["pong"]]},
+        {"id": "pong", "type": "exception-filter", "config": band, "wires": [["ping"]]}]}
+    # io-in emits once as it starts, so the loop spins by the time "running" is logged.
+    process, _ = start_headless(write_flow(flow), tmp_path / "state")
+    try:
+        process.send_signal(signal.SIGTERM)
+        rest = process.communicate(timeout=5.0)[1]  # the engine's default stop timeout
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, rest
+    assert "still queued" in rest
+    assert "Traceback" not in rest
+
+
 def test_pre_commit_hooks_run_on_the_shipped_flows() -> None:
     entries = [line.split("entry:", 1)[1].split()
                for line in (ROOT / ".pre-commit-hooks.yaml").read_text().splitlines()

@@ -9,9 +9,18 @@ from typing import Any
 
 import pytest
 
-from portless.runtime import Engine, EventBus, Message, Node, Registry, check_flow
+from portless.runtime import (
+    Engine,
+    Event,
+    EventBus,
+    Message,
+    Node,
+    Registry,
+    check_flow,
+)
+from portless.runtime.engine import LOOP_HOPS
 from portless.testing import FlowHarness
-from tests.nodetypes import TEST_TYPES, Connection
+from tests.nodetypes import TEST_TYPES, Connection, Tunnel
 
 
 def flow(*nodes: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +114,7 @@ async def test_drain_yields_to_the_event_loop_between_batches() -> None:
     engine = Engine(registry, batch=100)
     await engine.start(check_flow(flow(node("a", "test-double")), registry))
     for value in range(1000):
-        engine._queue.append((engine.nodes["a"], {"payload": value}))
+        engine._queue.append((engine.nodes["a"], {"payload": value}, 1))
     seen_queue_lengths: list[int] = []
     asyncio.get_running_loop().call_soon(lambda: seen_queue_lengths.append(len(engine._queue)))
     engine._drain()
@@ -336,3 +345,212 @@ async def test_a_deploy_while_messages_flow_loses_none_and_reaches_no_stopped_no
     assert [e for e in h.events if e.kind == "error"] == []
     values = [m["payload"] for m in got]
     assert values == list(range(len(values)))  # none lost, none out of order
+
+
+# --- a loop of wires -----------------------------------------------------------------
+def ping_pong() -> dict[str, Any]:
+    """Two narrowband filters wired to each other: one value passes back and forth for
+    ever (a change of 0 is always inside the band)."""
+    band = {"mode": "narrowband", "band": 1e9}
+    return flow(node("ping", "exception-filter", band, [["pong"]]),
+                node("pong", "exception-filter", band, [["ping"]]))
+
+
+class Recorder:
+    """Events of an engine, and a way to wait for one."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.arrived = asyncio.Event()
+        self.bus = EventBus()
+        self.bus.subscribe(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        self.events.append(event)
+        self.arrived.set()
+
+    async def wait(self, kind: str, node_id: str, timeout: float = 10.0) -> Event:
+        async with asyncio.timeout(timeout):
+            while True:
+                for event in self.events:
+                    if event.kind == kind and event.node_id == node_id:
+                        return event
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
+async def timer_lateness(seconds: float) -> float:
+    """How late a timer due in ``seconds`` fires (the loop's own clock)."""
+    loop = asyncio.get_running_loop()
+    fired = loop.create_future()
+    due = loop.time() + seconds
+    loop.call_at(due, lambda: fired.set_result(loop.time()))
+    return float(await fired) - due
+
+
+@pytest.mark.timeout(30)
+async def test_a_loop_of_wires_keeps_timers_on_time_and_warns_its_nodes() -> None:
+    recorder = Recorder()
+    registry = Registry.discover()
+    engine = Engine(registry, events=recorder.bus)
+    await engine.start(check_flow(ping_pong(), registry))
+    engine.inject("ping", {"payload": 5})
+    assert await timer_lateness(0.02) < 0.25
+    for node_id in ("ping", "pong"):
+        warning = await recorder.wait("warning", node_id)
+        assert f"more than {LOOP_HOPS:,} nodes: a loop of wires?" in warning.data["text"]
+        assert engine.nodes[node_id].last_status == {
+            "fill": "yellow", "shape": "ring", "text": f"in a loop: over {LOOP_HOPS:,} hops"}
+    assert await timer_lateness(0.02) < 0.25  # still spinning, still responsive
+    await asyncio.wait_for(engine.stop(), 10)
+    assert len([e for e in recorder.events if e.kind == "warning"]) == 2  # once per node
+
+
+@pytest.mark.timeout(30)
+async def test_stop_returns_within_its_timeout_while_a_loop_of_wires_spins(
+        caplog: pytest.LogCaptureFixture) -> None:
+    registry = Registry.discover()
+    engine = Engine(registry, stop_timeout=2.0)
+    await engine.start(check_flow(ping_pong(), registry))
+    engine.inject("ping", {"payload": 5})
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    stopping = asyncio.ensure_future(engine.stop())
+    assert await timer_lateness(0.02) < 0.25  # the loop answers while stop waits
+    await asyncio.wait_for(stopping, 5)
+    assert loop.time() - began < engine.stop_timeout
+    assert engine.nodes == {}
+    assert any("still queued after 1.0 s (a loop of wires?); they are dropped"
+               in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.timeout(30)
+async def test_a_deploy_that_cuts_a_loop_of_wires_returns_and_the_flow_settles() -> None:
+    registry = Registry.discover()
+    engine = Engine(registry, stop_timeout=2.0)
+    await engine.start(check_flow(ping_pong(), registry))
+    engine.inject("ping", {"payload": 5})
+    cut = ping_pong()
+    cut["nodes"][1]["wires"] = []
+    report = await asyncio.wait_for(engine.deploy(check_flow(cut, registry)), 5)
+    assert report.started == ("pong",)
+    await engine.wait_idle(timeout=5)  # the message circling was let out at pong
+    await engine.stop()
+
+
+# --- failed starts -------------------------------------------------------------------
+class Flaky(Node):
+    """Fails to start while ``broken`` is set (a device missing, then plugged in)."""
+
+    type = "test-flaky"
+    broken = True
+
+    async def start(self) -> None:
+        if Flaky.broken:
+            raise OSError("device /dev/adc0 missing")
+
+
+async def test_a_deploy_reports_a_node_that_failed_to_start_and_retries_it_next_time() -> None:
+    recorder = Recorder()
+    registry = Registry([*TEST_TYPES, Flaky])
+    engine = Engine(registry, events=recorder.bus)
+    await engine.start(check_flow(flow(node("good", "test-double")), registry))
+    Flaky.broken = True
+    document = flow(node("good", "test-double"), node("bad", "test-flaky"))
+    report = await engine.deploy(check_flow(document, registry))
+    assert report.failed == {"bad": "OSError: device /dev/adc0 missing"}
+    assert report.started == ()
+    assert report.unchanged == ("good",)
+    assert "bad" not in engine.nodes
+    status = await recorder.wait("status", "bad")
+    assert status.data == {"fill": "red", "shape": "ring",
+                           "text": "failed to start: OSError: device /dev/adc0 missing"}
+
+    Flaky.broken = False  # the same flow again: the failed node gets another try
+    since = len(recorder.events)
+    again = await engine.deploy(check_flow(document, registry))
+    assert again.started == ("bad",)
+    assert again.failed == {}
+    assert "bad" in engine.nodes
+    assert [e.data for e in recorder.events[since:] if e.node_id == "bad"] == [{}]
+    await engine.stop()
+
+
+# --- shared connections that use other shared connections ----------------------------
+def tunnels(label: str = "") -> dict[str, Any]:
+    """user -> t3 -> t2 -> t1, written in the file in the wrong order on purpose."""
+    return flow(node("user", "test-tunnel-user", {"tunnel": "t3"}),
+                {"id": "t3", "type": "test-tunnel", "config": {"via": "t2"}},
+                {"id": "t2", "type": "test-tunnel", "config": {"via": "t1"}},
+                {"id": "t1", "type": "test-tunnel", "config": {"label": label}},
+                node("other", "test-double"))
+
+
+async def test_nodes_start_after_the_whole_chain_of_connections_they_use_and_stop_before_it(
+        ) -> None:
+    registry = Registry(TEST_TYPES)
+    engine = Engine(registry)
+    Tunnel.log = []
+    report = await engine.start(check_flow(tunnels(), registry))
+    assert report.failed == {}
+    assert Tunnel.log == ["start t1", "start t2", "start t3", "start user"]
+    Tunnel.log = []
+    await engine.stop()
+    assert Tunnel.log == ["stop user", "stop t3", "stop t2", "stop t1"]
+
+
+async def test_a_changed_connection_restarts_everything_that_depends_on_it_however_deep(
+        ) -> None:
+    registry = Registry(TEST_TYPES)
+    engine = Engine(registry)
+    await engine.start(check_flow(tunnels("a"), registry))
+    Tunnel.log = []
+    report = await engine.deploy(check_flow(tunnels("b"), registry))
+    assert report.started == ("t1", "t2", "t3", "user")
+    assert report.unchanged == ("other",)
+    assert report.failed == {}
+    assert Tunnel.log == ["stop user", "stop t3", "stop t2", "stop t1",
+                          "start t1", "start t2", "start t3", "start user"]
+    await engine.stop()
+
+
+# --- one deploy at a time ------------------------------------------------------------
+async def test_concurrent_deploys_run_one_after_the_other() -> None:
+    class Gate(Node):
+        """Starts only when the test opens the gate; records starts and stops."""
+
+        type = "test-gate"
+        schema = {"type": "object", "properties": {"label": {"type": "string"}}}
+        opened = asyncio.Event()
+        starting = asyncio.Event()
+        log: list[str] = []
+
+        async def start(self) -> None:
+            Gate.log.append(f"start {self.config['label']}")
+            Gate.starting.set()
+            await Gate.opened.wait()
+            Gate.log.append(f"started {self.config['label']}")
+
+        async def stop(self) -> None:
+            Gate.log.append(f"stop {self.config['label']}")
+
+    registry = Registry([Gate])
+    engine = Engine(registry)
+    Gate.opened.set()
+    await engine.start(check_flow(flow(node("g", "test-gate", {"label": "a"})), registry))
+    Gate.opened.clear()
+    Gate.starting.clear()
+    first = asyncio.ensure_future(engine.deploy(
+        check_flow(flow(node("g", "test-gate", {"label": "b"})), registry)))
+    second = asyncio.ensure_future(engine.deploy(
+        check_flow(flow(node("g", "test-gate", {"label": "c"})), registry)))
+    await asyncio.wait_for(Gate.starting.wait(), 5)
+    for _ in range(10):  # give the second deploy every chance to barge in
+        await asyncio.sleep(0)
+    assert Gate.log == ["start a", "started a", "stop a", "start b"]
+    Gate.opened.set()
+    reports = await asyncio.wait_for(asyncio.gather(first, second), 5)
+    assert Gate.log == ["start a", "started a", "stop a", "start b", "started b",
+                        "stop b", "start c", "started c"]
+    assert [r.started for r in reports] == [("g",), ("g",)]
+    await engine.stop()

@@ -407,3 +407,15 @@ def test_a_file_over_the_size_limit_is_not_read(tmp_path: Path, registry: Regist
         load_flow(path, registry)
     assert [str(e) for e in caught.value.errors] == [
         f"{path}: larger than {MAX_FLOW_BYTES} bytes, the most a flow file may hold"]
+
+
+def test_connections_that_refer_to_each_other_are_an_error_at_check_time(
+        registry: Registry) -> None:
+    document = {"version": 1, "nodes": [
+        node("t1", "test-tunnel", {"via": "t2"}), node("t2", "test-tunnel", {"via": "t1"}),
+        node("t3", "test-tunnel", {"via": "t3"})]}
+    assert errors_of(document, registry) == [
+        "flows/x.json: node t1: /config/via: refers to 't2', which leads back to this node "
+        "(t1 -> t2 -> t1): a shared connection cannot depend on itself",
+        "flows/x.json: node t3: /config/via: refers to itself: a shared connection cannot "
+        "depend on itself"]
