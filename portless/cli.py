@@ -20,6 +20,7 @@ from pathlib import Path
 
 from portless import __version__
 from portless.devbroker import DevBrokerError, dev_brokers
+from portless.logs import add_log_arguments, configure_logging
 from portless.runtime import (
     Engine,
     EventBus,
@@ -38,8 +39,6 @@ from portless.runtime.reference import node_reference
 from portless.runtime.state import StateDirLock, StateLocked, flow_state_dir
 
 log = logging.getLogger("portless")
-EditorStart = tuple[str, socket.socket, list[Path]]
-"""--editor-host, the socket bound to --editor-port, the --allow-path directories."""
 
 
 def default_state_dir() -> Path:
@@ -80,13 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"base directory of durable state such as outboxes; each flow file has "
                           f"its own directory in it, locked while it runs (default "
                           f"{default_state_dir()})")
-    run.add_argument("--allow-path", type=Path, action="append", default=[], metavar="DIR",
-                     help="a directory whose files a deploy from the editor may name as an "
-                          "io-in source or output target (may be given more than once); "
-                          "always allowed: the state directory and the files the flow "
-                          "names at start")
-    run.add_argument("--log-level", default="info",
-                     choices=["debug", "info", "warning", "error"], help="default: info")
+    add_log_arguments(run)
 
     validate = commands.add_parser(
         "validate", parents=[nodes_dir], help="check flow files",
@@ -125,11 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    level = getattr(args, "log_level", "info").upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if level != "DEBUG":  # gmqtt narrates every connection and subscription at INFO
-        for name in ("gmqtt", "portless.mqtt.gmqtt"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        configure_logging(args)
+    except OSError as exc:  # --log-file in a missing or read-only directory
+        print(f"portless: cannot write the log file {exc.filename}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 2
     handler = {"run": cmd_run, "validate": cmd_validate, "fmt": cmd_fmt,
                "nodes": cmd_nodes, "docs": cmd_docs}[args.command]
     try:
@@ -246,7 +240,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         except EditorAddressError as exc:
             print(f"portless: {exc}", file=sys.stderr)
             return 1 if "cannot listen" in str(exc) else 2
-    editor = None if listener is None else (args.editor_host, listener, args.allow_path)
+    editor = None if listener is None else (args.editor_host, listener)
     try:
         return asyncio.run(_run(registry, flow, state_dir, args.dev_broker, editor))
     except (DevBrokerError, OSError) as exc:
@@ -257,15 +251,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _run(registry: Registry, flow: Flow, state_dir: Path, dev_broker: bool,
-               editor: EditorStart | None) -> int:
+               editor: tuple[str, socket.socket] | None) -> int:
     async with dev_brokers(flow) if dev_broker else contextlib.nullcontext():
         return await _run_flow(registry, flow, state_dir, editor)
 
 
 async def _run_flow(registry: Registry, flow: Flow, state_dir: Path,
-                    editor: EditorStart | None) -> int:
+                    editor: tuple[str, socket.socket] | None) -> int:
     events = EventBus()
-    events.subscribe(LogSubscriber())
+    log_events = LogSubscriber()
+    events.subscribe(log_events)
     engine = Engine(registry, events=events, state_dir=state_dir)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -281,13 +276,14 @@ async def _run_flow(registry: Registry, flow: Flow, state_dir: Path,
         else:
             from portless.editor.server import run_editor
 
-            host, listener, allow_paths = editor
+            host, listener = editor
             log.info("running %s: %d nodes, editor on %s port %d (loopback only)",
                      flow.file, len(flow.nodes), host, listener.getsockname()[1])
             await run_editor(engine, registry, Path(flow.file), listener=listener, host=host,
-                             stop=stop, allow_paths=allow_paths)
+                             stop=stop)
     finally:
         log.info("stopping")
         await engine.stop()
+        log_events.flush()  # what the rate limit held back, so the log ends on the truth
         log.info("stopped")
     return 0

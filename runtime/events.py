@@ -5,11 +5,12 @@ Headless, a subscriber writes them to the log; the editor subscribes to stream t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 EventKind = Literal["status", "warning", "error", "debug"]
 Subscriber = Callable[["Event"], None]
@@ -48,38 +49,84 @@ class EventBus:
 class LogSubscriber:
     """The headless subscriber: events become log lines naming their node.
 
-    Warnings and errors are logged at most once a second per node, with a count of
-    those left out since, so a node failing on every message cannot flood the log.
-    Events marked ``logged`` were already logged where they arose (with a traceback).
+    A node busy on every message cannot flood the log: per node and kind, at most
+    ``LINES_PER_SECOND`` lines a second are written; the rest are counted and, when the
+    second is over, the latest of them is written with "(N more left out)", so the log
+    always ends on a node's true status. Events marked ``logged`` were already logged
+    where they arose (with a traceback).
     """
+
+    LINES_PER_SECOND: ClassVar[dict[str, int]] = {
+        "status": 5, "debug": 5, "warning": 1, "error": 1}
 
     def __init__(self, interval: float = 1.0) -> None:
         self.interval = interval
-        self._last: dict[tuple[str, str], float] = {}
-        self._left_out: dict[tuple[str, str], int] = {}
+        self._windows: dict[tuple[str, str], _Window] = {}
 
     def __call__(self, event: Event) -> None:
-        data = event.data
-        if event.kind == "status":
-            if data:
-                log.info("node %s: status %s %s: %s", event.node_id, data.get("fill"),
-                         data.get("shape"), data.get("text"))
-            else:
-                log.info("node %s: status cleared", event.node_id)
-        elif event.kind == "debug":
-            log.info("node %s: debug: %s", event.node_id, data.get("text"))
-        elif not data.get("logged") and self._due(event):
-            key = (event.node_id, event.kind)
-            more = self._left_out.pop(key, 0)
-            suffix = f" ({more} more since the last line)" if more else ""
-            level = logging.WARNING if event.kind == "warning" else logging.ERROR
-            log.log(level, "node %s: %s%s", event.node_id, data["text"], suffix)
-
-    def _due(self, event: Event) -> bool:
+        level = _LEVELS[event.kind]
+        if not log.isEnabledFor(level) or event.data.get("logged"):
+            return
         key = (event.node_id, event.kind)
         now = time.monotonic()
-        if now - self._last.get(key, -self.interval) >= self.interval:
-            self._last[key] = now
-            return True
-        self._left_out[key] = self._left_out.get(key, 0) + 1
-        return False
+        window = self._windows.get(key)
+        if window is None or now - window.start >= self.interval:
+            if window is not None:
+                self._write_left_out(window)  # when no loop timer did it already
+            window = self._windows[key] = _Window(now)
+        if window.lines < self.LINES_PER_SECOND[event.kind]:
+            window.lines += 1
+            _write(event, level)
+            return
+        window.left_out += 1
+        window.latest = event
+        if window.timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no loop: written with the next event instead
+                return
+            window.timer = loop.call_later(window.start + self.interval - now,
+                                           self._write_left_out, window)
+
+    def flush(self) -> None:
+        """Write what was left out so far (at shutdown, so the last status is logged)."""
+        for window in self._windows.values():
+            self._write_left_out(window)
+
+    def _write_left_out(self, window: _Window) -> None:
+        if window.timer is not None:
+            window.timer.cancel()
+            window.timer = None
+        event, window.latest = window.latest, None
+        if event is not None:
+            more, window.left_out = window.left_out - 1, 0
+            _write(event, _LEVELS[event.kind], f" ({more} more left out)" if more else "")
+
+
+@dataclass(slots=True)
+class _Window:
+    """One node's lines of one kind in the current second."""
+
+    start: float
+    lines: int = 0
+    left_out: int = 0
+    latest: Event | None = None
+    timer: asyncio.TimerHandle | None = None
+
+
+_LEVELS = {"status": logging.INFO, "debug": logging.INFO, "warning": logging.WARNING,
+           "error": logging.ERROR}
+
+
+def _write(event: Event, level: int, suffix: str = "") -> None:
+    data = event.data
+    if event.kind == "status":
+        if data:
+            log.log(level, "node %s: status %s %s: %s%s", event.node_id, data.get("fill"),
+                    data.get("shape"), data.get("text"), suffix)
+        else:
+            log.log(level, "node %s: status cleared%s", event.node_id, suffix)
+    elif event.kind == "debug":
+        log.log(level, "node %s: debug: %s%s", event.node_id, data.get("text"), suffix)
+    else:
+        log.log(level, "node %s: %s%s", event.node_id, data["text"], suffix)
