@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from portless.editor.masking import mask_document, restore_secrets
+from portless.editor.paths import AllowedPaths
 from portless.runtime import (
     DeployReport,
     Engine,
@@ -63,8 +64,11 @@ class Deployed:
 class FlowService:
     """Reads, checks, writes and deploys the one flow file the runtime runs."""
 
-    def __init__(self, path: Path, engine: Engine, registry: Registry) -> None:
+    def __init__(self, path: Path, engine: Engine, registry: Registry,
+                 allowed_paths: AllowedPaths | None = None) -> None:
+        """``allowed_paths``: the files a deploy may name (None: any, for tests)."""
         self.path = path
+        self.allowed_paths = allowed_paths
         self.engine = engine
         self.registry = registry
         self._lock = asyncio.Lock()
@@ -115,7 +119,10 @@ class FlowService:
         restore_secrets(document, current, self.registry, str(self.path))
         if len(document.get("nodes") or ()) > MAX_NODES:
             raise FlowInvalid([FlowError(str(self.path), _TOO_MANY)])
-        return check_flow(document, self.registry, str(self.path))
+        flow = check_flow(document, self.registry, str(self.path))
+        if self.allowed_paths is not None:
+            self.allowed_paths.check(flow, self.registry)
+        return flow
 
     def _write(self, document: dict[str, Any]) -> str:
         """Write the checked flow atomically (in a worker thread); its new ETag."""

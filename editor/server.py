@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 
 from hypercorn.asyncio import serve
@@ -13,6 +14,7 @@ from hypercorn.asyncio import serve
 from portless.editor.app import create_app
 from portless.editor.connections import BoundedConfig, ConnectionBound
 from portless.editor.flows import FlowService
+from portless.editor.paths import AllowedPaths
 from portless.editor.stream import Hub
 from portless.editor.watch import watch_file
 from portless.runtime import Engine, Registry
@@ -56,12 +58,15 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 async def run_editor(engine: Engine, registry: Registry, flow_path: Path, *,
-                     listener: socket.socket, host: str, stop: asyncio.Event) -> None:
+                     listener: socket.socket, host: str, stop: asyncio.Event,
+                     allow_paths: Sequence[Path] = ()) -> None:
     """Serve the editor on ``listener`` (from ``listen``) until ``stop`` is set. Prints
-    the sign-in address once."""
+    the sign-in address once. A deploy may name files in the state directory, in
+    ``allow_paths`` and those the running flow names now (editor/paths.py)."""
     port = listener.getsockname()[1]
     token = secrets.token_urlsafe(24)
-    service = FlowService(flow_path, engine, registry)
+    allowed = AllowedPaths.at_start([engine.state_dir, *allow_paths], engine.flow, registry)
+    service = FlowService(flow_path, engine, registry, allowed)
     hub = Hub(engine.events)
     connections = ConnectionBound()
     app = create_app(service, hub, port=port, token=token, connections=connections)

@@ -45,7 +45,7 @@ class IoIn(Node):
                      "description": "Largest change per reading of random-walk."},
             "seed": {"title": "Seed", "type": ["integer", "null"], "default": None,
                      "description": "Seed of random-walk; set it for a reproducible run."},
-            "path": {"title": "File path", "type": "string", "default": "",
+            "path": {"title": "File path", "type": "string", "default": "", "x-path": "read",
                      "description": "File to read a number from (source `file`)."},
             "interval": {"title": "Interval (s)", "type": "number", "minimum": 0.001,
                          "default": 1.0, "description": "Time between readings."},

@@ -38,7 +38,7 @@ class Output(Node):
         "properties": {
             "target": {"title": "Target", "enum": ["sim", "file", "log"], "default": "sim",
                        "description": "Where the value goes."},
-            "path": {"title": "File path", "type": "string", "default": "",
+            "path": {"title": "File path", "type": "string", "default": "", "x-path": "write",
                      "description": "File to write (target `file`)."},
             "write_mode": {
                 "title": "Write mode", "enum": ["atomic", "direct"], "default": "atomic",

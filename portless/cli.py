@@ -39,6 +39,8 @@ from portless.runtime.reference import node_reference
 from portless.runtime.state import StateDirLock, StateLocked, flow_state_dir
 
 log = logging.getLogger("portless")
+EditorStart = tuple[str, socket.socket, list[Path]]
+"""--editor-host, the socket bound to --editor-port, the --allow-path directories."""
 
 
 def default_state_dir() -> Path:
@@ -79,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"base directory of durable state such as outboxes; each flow file has "
                           f"its own directory in it, locked while it runs (default "
                           f"{default_state_dir()})")
+    run.add_argument("--allow-path", type=Path, action="append", default=[], metavar="DIR",
+                     help="a directory whose files a deploy from the editor may name as an "
+                          "io-in source or output target (may be given more than once); "
+                          "always allowed: the state directory and the files the flow "
+                          "names at start")
     add_log_arguments(run)
 
     validate = commands.add_parser(
@@ -240,7 +247,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         except EditorAddressError as exc:
             print(f"portless: {exc}", file=sys.stderr)
             return 1 if "cannot listen" in str(exc) else 2
-    editor = None if listener is None else (args.editor_host, listener)
+    editor = None if listener is None else (args.editor_host, listener, args.allow_path)
     try:
         return asyncio.run(_run(registry, flow, state_dir, args.dev_broker, editor))
     except (DevBrokerError, OSError) as exc:
@@ -251,13 +258,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _run(registry: Registry, flow: Flow, state_dir: Path, dev_broker: bool,
-               editor: tuple[str, socket.socket] | None) -> int:
+               editor: EditorStart | None) -> int:
     async with dev_brokers(flow) if dev_broker else contextlib.nullcontext():
         return await _run_flow(registry, flow, state_dir, editor)
 
 
 async def _run_flow(registry: Registry, flow: Flow, state_dir: Path,
-                    editor: tuple[str, socket.socket] | None) -> int:
+                    editor: EditorStart | None) -> int:
     events = EventBus()
     log_events = LogSubscriber()
     events.subscribe(log_events)
@@ -276,11 +283,11 @@ async def _run_flow(registry: Registry, flow: Flow, state_dir: Path,
         else:
             from portless.editor.server import run_editor
 
-            host, listener = editor
+            host, listener, allow_paths = editor
             log.info("running %s: %d nodes, editor on %s port %d (loopback only)",
                      flow.file, len(flow.nodes), host, listener.getsockname()[1])
             await run_editor(engine, registry, Path(flow.file), listener=listener, host=host,
-                             stop=stop)
+                             stop=stop, allow_paths=allow_paths)
     finally:
         log.info("stopping")
         await engine.stop()

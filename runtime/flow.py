@@ -130,7 +130,7 @@ def check_shape(document: dict[str, Any], file: str) -> None:
     """Check only the file's own shape (the flow schema), not the node configs."""
     errors = _shape_errors(document, file)
     if errors:
-        raise FlowInvalid(errors)
+        raise FlowInvalid(list(dict.fromkeys(errors)))
 
 
 def _shape_errors(document: dict[str, Any], file: str) -> list[FlowError]:
@@ -170,7 +170,7 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
             specs.append(spec)
     errors.extend(_reference_cycle_errors(specs, registry, file))
     if errors:
-        raise FlowInvalid(errors)
+        raise FlowInvalid(list(dict.fromkeys(errors)))  # a sentence said once per field
     return Flow(file, document, tuple(specs))
 
 
@@ -219,8 +219,7 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
         for pointer, message in describe(problem, list(problem.absolute_path)):
             if _shows_env_value(pointer, message, from_env, config):  # never echo a secret
                 message = f"the value from the environment (not shown) {message}"
-            if error(f"/config{pointer}", message) not in errors:  # one x-error, said once
-                errors.append(error(f"/config{pointer}", message))
+            errors.append(error(f"/config{pointer}", message))
 
     wires = _wires_of(entry)
     if len(wires) > cls.outputs:

@@ -45,6 +45,8 @@ def describe(error: ValidationError, path: Sequence[Any]) -> Iterator[tuple[str,
             if key not in error.instance:
                 yield pointer_of([*path, key]), "required field is missing"
         return
+    if keyword == "type" and ("enum" in schema or "const" in schema):
+        return  # the enum's or const's own error says what is allowed, and says it once
     if isinstance(schema.get(ERROR_KEYWORD), str) and keyword not in _ABOUT_FIELDS:
         yield pointer_of(path), schema[ERROR_KEYWORD]
         return
@@ -58,7 +60,7 @@ def _describe_choice(error: ValidationError, path: Sequence[Any],
                      branches: list[Any]) -> Iterator[tuple[str, str]]:
     """A value that fits no branch: inside the one object or list branch of its own
     type, say what is wrong there; otherwise say what the choices are."""
-    own = own_branch(branches, error.instance)
+    own = own_branch(branches, error.instance) if error.context else None  # else: fits 2
     if own is not None:
         for sub in error.context or ():
             if sub.relative_schema_path and sub.relative_schema_path[0] == own:

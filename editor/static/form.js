@@ -7,6 +7,7 @@
 import { h, clone, equal, richText, MASK } from './util.js';
 import { kindOf, objectBranch, fillDefaults, check, typesOf, isObject } from './schema.js';
 import { pushOverlay } from './dialogs.js';
+import { ID_SENTENCE } from './sentences.js';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 const NEW = '\u0000new';
@@ -92,7 +93,7 @@ export function openForm(ctx, node, { isNew = false } = {}) {
       const list = type ? check(schema, fillDefaults(schema, clone(config)), '/config') : [];
       for (const [pointer, message] of badInputs) list.push({ pointer, message });
       const id = idInput.value.trim();
-      if (!ID_PATTERN.test(id)) list.push({ pointer: '/id', message: 'letters, digits and _ . : - only, starting with a letter or digit' });
+      if (!ID_PATTERN.test(id)) list.push({ pointer: '/id', message: ID_SENTENCE });
       else if (id !== node.id && model.has(id)) list.push({ pointer: '/id', message: `another node already has the id '${id}'` });
       const clientPointers = new Set(list.map((e) => e.pointer));
       for (const e of serverErrors) {
@@ -129,9 +130,7 @@ export function openForm(ctx, node, { isNew = false } = {}) {
     }
 
     function targetFor(e) {
-      let pointer = e.pointer || '';
-      const required = /^'([^']+)' is a required property/.exec(e.message);
-      if (required) pointer = `${pointer}/${required[1]}`;
+      let pointer = e.pointer || ''; // a missing field's error points at the field itself
       while (pointer) {
         const el = form.querySelector(`[data-error-for="${cssEscape(pointer)}"]`);
         if (el) return el;

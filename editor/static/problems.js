@@ -38,7 +38,7 @@ export class Problems {
 
   /** Client-side problems with the references of a node (for the form). */
   refErrors(node) {
-    return checkNode(node, this.model).filter((e) => /^refers to|^'.*' is a /.test(e.message));
+    return checkNode(node, this.model).filter((e) => e.message.startsWith('refers to '));
   }
 
   changed(ids) {

@@ -3,6 +3,7 @@
 // and the x-ref fields that point at shared connections.
 
 import { MASK, clone, equal } from './util.js';
+import { ERROR_KEYWORD, choiceSentence, closestName, sentence, unknownField, withArticle } from './sentences.js';
 
 const SCALARS = ['string', 'number', 'integer', 'boolean', 'null'];
 
@@ -74,9 +75,6 @@ function isType(value, type) {
   }
 }
 
-const TYPE_WORDS = { string: 'text', number: 'a number', integer: 'a whole number', boolean: 'true or false',
-  null: 'empty', object: 'an object', array: 'a list' };
-const show = (v) => JSON.stringify(v);
 const regexCache = new Map();
 function regex(pattern) {
   if (!regexCache.has(pattern)) {
@@ -87,43 +85,61 @@ function regex(pattern) {
   return regexCache.get(pattern);
 }
 
-/** Check a value against a schema; returns [{pointer, message}] (pointer of the field). */
+const jsonType = (value) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
+const LIMIT_HOLDS = { minimum: (v, l) => v >= l, maximum: (v, l) => v <= l,
+  exclusiveMinimum: (v, l) => v > l, exclusiveMaximum: (v, l) => v < l };
+
+/** The index of the only object or list branch that takes the value's JSON type. */
+function ownBranch(branches, value) {
+  const kind = jsonType(value);
+  if (kind !== 'object' && kind !== 'array') return null;
+  const matching = branches.map((b, i) => (isObject(b) && typesOf(b).includes(kind) ? i : -1)).filter((i) => i >= 0);
+  return matching.length === 1 ? matching[0] : null;
+}
+
+function add(out, pointer, message) {
+  if (!out.some((e) => e.pointer === pointer && e.message === message)) out.push({ pointer, message });
+}
+
+/** Check a value against a schema; returns [{pointer, message}] (pointer of the field),
+ * in the words of sentences.js, the same as the server's. */
 export function check(schema, value, pointer = '', out = []) {
   if (!isObject(schema)) return out;
   if (schema.writeOnly && value === MASK) return out;
+  const say = (keyword) => add(out, pointer, sentence(keyword, schema[keyword], schema));
   const types = typesOf(schema);
-  if (types.length && !types.some((t) => isType(value, t))) {
-    out.push({ pointer, message: `must be ${types.map((t) => TYPE_WORDS[t] || t).join(' or ')}` });
-    return out;
-  }
-  if ('const' in schema && !equal(value, schema.const)) out.push({ pointer, message: `must be ${show(schema.const)}` });
-  if (Array.isArray(schema.enum) && !schema.enum.some((v) => equal(v, value))) {
-    out.push({ pointer, message: `must be one of ${schema.enum.map(show).join(', ')}` });
-  }
+  // As in JSON Schema, each keyword below applies to the values of its own kind, so a
+  // wrong type does not stop the others (1.5 for an integer of at least 1024: both). An
+  // enum or const says best what is allowed, so a wrong type is said by it alone.
+  const allowed = 'const' in schema || Array.isArray(schema.enum);
+  if (!allowed && types.length && !types.some((t) => isType(value, t))) say('type');
+  if ('const' in schema && !equal(value, schema.const)) say('const');
+  if (Array.isArray(schema.enum) && !schema.enum.some((v) => equal(v, value))) say('enum');
   if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength) {
-      out.push({ pointer, message: schema.minLength === 1 ? 'must not be empty' : `must be at least ${schema.minLength} characters` });
-    }
-    if (schema.maxLength !== undefined && value.length > schema.maxLength) {
-      out.push({ pointer, message: `must be at most ${schema.maxLength} characters` });
-    }
+    const length = [...value].length; // code points, as JSON Schema (and Python) count
+    if (schema.minLength !== undefined && length < schema.minLength) say('minLength');
+    if (schema.maxLength !== undefined && length > schema.maxLength) say('maxLength');
     const re = schema.pattern && regex(schema.pattern);
-    if (re && !re.test(value)) out.push({ pointer, message: `${show(value)} is not in the expected form (${schema.pattern})` });
+    if (re && !re.test(value)) say('pattern');
   }
   if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum) out.push({ pointer, message: `must be at least ${schema.minimum}` });
-    if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) out.push({ pointer, message: `must be more than ${schema.exclusiveMinimum}` });
-    if (schema.maximum !== undefined && value > schema.maximum) out.push({ pointer, message: `must be at most ${schema.maximum}` });
-    if (schema.exclusiveMaximum !== undefined && value >= schema.exclusiveMaximum) out.push({ pointer, message: `must be less than ${schema.exclusiveMaximum}` });
+    for (const [keyword, holds] of Object.entries(LIMIT_HOLDS)) {
+      if (schema[keyword] !== undefined && !holds(value, schema[keyword])) say(keyword);
+    }
+  }
+  if (Array.isArray(value)) {
+    if (schema.minItems !== undefined && value.length < schema.minItems) say('minItems');
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) say('maxItems');
+    if (isObject(schema.items)) value.forEach((item, i) => check(schema.items, item, `${pointer}/${i}`, out));
   }
   if (isObject(value)) {
     for (const key of schema.required || []) {
-      if (!(key in value)) out.push({ pointer: `${pointer}/${key}`, message: 'required' });
+      if (!Object.hasOwn(value, key)) add(out, `${pointer}/${key}`, 'required field is missing');
     }
     const props = schema.properties || {};
     for (const [key, item] of Object.entries(value)) {
-      if (key in props) check(props[key], item, `${pointer}/${key}`, out);
-      else if (schema.additionalProperties === false) out.push({ pointer: `${pointer}/${key}`, message: `unknown field '${key}'` });
+      if (Object.hasOwn(props, key)) check(props[key], item, `${pointer}/${key}`, out);
+      else if (schema.additionalProperties === false) add(out, `${pointer}/${key}`, unknownField(key, Object.keys(props)));
       else if (isObject(schema.additionalProperties)) check(schema.additionalProperties, item, `${pointer}/${key}`, out);
     }
     if (schema.if) {
@@ -134,11 +150,13 @@ export function check(schema, value, pointer = '', out = []) {
   const branches = schema.oneOf || schema.anyOf;
   if (Array.isArray(branches)) {
     const results = branches.map((b) => check(b, value, pointer, []));
-    if (!results.some((r) => r.length === 0)) {
-      // Report the branch of the value's own type, else a summary of the choices.
-      const own = branches.findIndex((b) => typesOf(b).some((t) => isType(value, t)));
-      if (own >= 0) out.push(...results[own]);
-      else out.push({ pointer, message: `must be ${branches.map((b) => ('const' in b ? show(b.const) : typesOf(b).map((t) => TYPE_WORDS[t] || t).join(' or '))).join(' or ')}` });
+    const fits = results.filter((r) => r.length === 0).length;
+    if (schema.oneOf ? fits !== 1 : fits === 0) {
+      // Inside the one object or list branch of the value's own type, say what is wrong
+      // there; otherwise say what the choices are (or the schema's x-error).
+      const own = fits === 0 && typeof schema[ERROR_KEYWORD] !== 'string' ? ownBranch(branches, value) : null;
+      if (own !== null) results[own].forEach((e) => add(out, e.pointer, e.message));
+      else add(out, pointer, choiceSentence(schema, branches));
     }
   }
   for (const part of schema.allOf || []) check(part, value, pointer, out);
@@ -193,18 +211,27 @@ export function secretFields(schema, value, pointer = '', found = new Map()) {
 /** Client-side problems of one node: [{pointer, message}]. */
 export function checkNode(node, model) {
   const type = model.type(node.type);
-  if (!type) return [{ pointer: '/type', message: `unknown node type '${node.type}'` }];
+  if (!type) {
+    const hint = closestName(node.type, [...model.types.keys()]);
+    return [{ pointer: '/type', message: `unknown node type '${node.type}'${hint ? `; did you mean '${hint}'?` : ''}` }];
+  }
   const config = fillDefaults(type.schema, clone(isObject(node.config) ? node.config : {}));
   const errors = check(type.schema, config, '/config');
   for (const ref of references(type.schema, config, '/config')) {
     const target = model.get(ref.id);
     if (!target) errors.push({ pointer: ref.pointer, message: `refers to missing ${ref.type} '${ref.id}'` });
-    else if (target.type !== ref.type) errors.push({ pointer: ref.pointer, message: `'${ref.id}' is a ${target.type}, not a ${ref.type}` });
+    else if (target.type !== ref.type) errors.push({ pointer: ref.pointer, message: `refers to '${ref.id}', ${withArticle(target.type)}, but must refer to ${withArticle(ref.type)}` });
   }
-  (node.wires || []).forEach((targets, port) => {
-    if (port >= type.outputs) errors.push({ pointer: `/wires/${port}`, message: `output port ${port} does not exist` });
+  const wires = node.wires || [];
+  if (wires.length > type.outputs) {
+    errors.push({ pointer: `/wires/${type.outputs}`, message: `output port ${type.outputs} does not exist: ${type.type} has ${type.outputs} output(s)` });
+  }
+  wires.forEach((targets, port) => {
     (targets || []).forEach((id, i) => {
-      if (!model.get(id)) errors.push({ pointer: `/wires/${port}/${i}`, message: `wire to missing node '${id}'` });
+      const target = model.get(id);
+      const targetType = target && model.type(target.type);
+      if (!target) errors.push({ pointer: `/wires/${port}/${i}`, message: `wire to missing node '${id}'` });
+      else if (targetType && targetType.inputs === 0) errors.push({ pointer: `/wires/${port}/${i}`, message: `wire to node '${id}', but ${targetType.type} has no input` });
     });
   });
   return errors;

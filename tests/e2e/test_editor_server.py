@@ -38,8 +38,8 @@ def running(tmp_path: Path) -> Iterator[Running]:
     yield from run_demo(tmp_path)
 
 
-def run_demo(tmp_path: Path, file_limit: int | None = None,
-             log: Path | None = None) -> Iterator[Running]:
+def run_demo(tmp_path: Path, file_limit: int | None = None, log: Path | None = None,
+             options: tuple[str, ...] = ()) -> Iterator[Running]:
     """`portless run` of the demo (no broker), optionally with RLIMIT_NOFILE lowered."""
     def limit_files() -> None:
         if file_limit is not None:
@@ -55,7 +55,7 @@ def run_demo(tmp_path: Path, file_limit: int | None = None,
     flow.write_text(json.dumps(document))
     process = subprocess.Popen(
         [sys.executable, "-m", "portless", "run", str(flow), "--editor-port", str(port),
-         "--state-dir", str(tmp_path / "state")],
+         "--state-dir", str(tmp_path / "state"), *options],
         stdout=subprocess.PIPE, stderr=stderr or subprocess.DEVNULL,
         text=True, preexec_fn=limit_files)
     try:
@@ -81,22 +81,27 @@ def run_demo(tmp_path: Path, file_limit: int | None = None,
 class Answer:
     def __init__(self, status: int, headers: dict[str, str]) -> None:
         self.status, self.headers = status, headers
+        self.body = b""
 
     def getheader(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)
 
 
-def request(port: int, path: str, headers: dict[str, str], method: str = "GET") -> Answer:
+def request(port: int, path: str, headers: dict[str, str], method: str = "GET",
+            body: bytes | None = None) -> Answer:
     """One request with exactly these headers (http.client adds no Host of its own)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         for name, value in headers.items():
             connection.putheader(name, value)
-        connection.endheaders()
+        if body is not None:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
         response = connection.getresponse()
-        response.read()
-        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()})
+        answer = Answer(response.status, {k.lower(): v for k, v in response.getheaders()})
+        answer.body = response.read()
+        return answer
     finally:
         connection.close()
 
@@ -244,3 +249,26 @@ def test_a_thousand_slow_connections_do_not_lock_the_editor_out(tmp_path: Path) 
     text = log.read_text(errors="replace")
     assert "Traceback" not in text
     assert text.count("connection(s) since the last line") <= 5, text[-2000:]
+
+
+def test_allow_path_on_the_command_line_bounds_what_a_deploy_may_write(
+        tmp_path: Path) -> None:
+    allowed = tmp_path / "channels"
+    allowed.mkdir()
+    for running in run_demo(tmp_path, options=("--allow-path", str(allowed))):
+        wait_listening(running)
+        headers = {"Host": f"127.0.0.1:{running.port}",
+                   "Authorization": f"Bearer {running.token}"}
+        for target, status in ((tmp_path / "authorized_keys", 400),
+                               (allowed / "setpoint", 200)):
+            got = request(running.port, "/api/flow", headers)
+            document = json.loads(got.body)
+            valve = next(n for n in document["nodes"] if n["id"] == "valve-position")
+            valve["config"] = {"target": "file", "path": str(target)}
+            answer = request(running.port, "/api/flow",
+                             {**headers, "If-Match": got.getheader("ETag")}, "PUT",
+                             json.dumps(document).encode())
+            assert answer.status == status, answer.body
+            if status == 400:
+                assert "node valve-position: /config/path" in answer.body.decode()
+    assert not (tmp_path / "authorized_keys").exists()
