@@ -22,7 +22,7 @@ def big_flow(count: int) -> dict[str, Any]:
 
 
 async def test_a_timer_keeps_firing_while_a_big_validate_runs(editor: Editor) -> None:
-    body = json.dumps(big_flow(15_000))
+    body = json.dumps(big_flow(flows.MAX_NODES - 1))
     loop = asyncio.get_running_loop()
     gaps: list[float] = []
 
@@ -42,9 +42,11 @@ async def test_a_timer_keeps_firing_while_a_big_validate_runs(editor: Editor) ->
         took = time.monotonic() - started
         ticker.cancel()
     assert (await response.get_json())["errors"] == []
-    assert len(gaps) > 5, took
-    # on the event loop, the longest gap would be the whole validation
-    assert max(gaps) < max(0.25, took / 4), (max(gaps), took)
+    # On the event loop the timer would stop for the whole validation. In a thread it
+    # keeps firing, held up only while the thread keeps the GIL (json.loads is one C
+    # call; a garbage collection): about 0.3 s for this 2.7 MB body.
+    assert len(gaps) >= 5, (gaps, took)
+    assert max(gaps) < took / 2, (max(gaps), took)
 
 
 async def test_a_check_that_takes_too_long_is_refused(
