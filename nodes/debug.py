@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from portless.runtime import MISSING, PROPERTY_PATH_PATTERN, Event, Message, Node, property_getter
+from portless.runtime import (
+    MISSING,
+    PROPERTY_PATH_ERROR,
+    PROPERTY_PATH_PATTERN,
+    Event,
+    Message,
+    Node,
+    property_getter,
+)
 
 
 class Debug(Node):
@@ -23,7 +31,7 @@ class Debug(Node):
         "additionalProperties": False,
         "properties": {
             "property": {"title": "Property", "type": "string", "default": "payload",
-                         "pattern": PROPERTY_PATH_PATTERN,
+                         "pattern": PROPERTY_PATH_PATTERN, "x-error": PROPERTY_PATH_ERROR,
                          "description": "Message property to show."},
             "whole_message": {"title": "Whole message", "type": "boolean", "default": False,
                               "description": "Show the complete message instead."},

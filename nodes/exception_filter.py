@@ -68,6 +68,7 @@ from typing import Any
 from portless.nodes.js_values import js_string, parse_float, same_value
 from portless.runtime import (
     MISSING,
+    PROPERTY_PATH_ERROR,
     PROPERTY_PATH_PATTERN,
     Message,
     Node,
@@ -141,6 +142,7 @@ class ExceptionFilter(Node):
                     "from the first value.")},
             "property": {
                 "title": "Property", "type": "string", "pattern": PROPERTY_PATH_PATTERN,
+                "x-error": PROPERTY_PATH_ERROR,
                 "default": "payload",
                 "description": (
                     "The message property to watch, as a path such as `payload` or "
@@ -157,6 +159,7 @@ class ExceptionFilter(Node):
                     "judged as a first value.")},
             "topic_property": {
                 "title": "Topic property", "type": "string", "pattern": PROPERTY_PATH_PATTERN,
+                "x-error": PROPERTY_PATH_ERROR,
                 "default": "topic",
                 "description": "The message property that names the topic."},
             "min_interval": {

@@ -10,6 +10,7 @@ from typing import Any
 
 from portless.runtime import (
     MISSING,
+    PROPERTY_PATH_ERROR,
     PROPERTY_PATH_PATTERN,
     Message,
     Node,
@@ -46,7 +47,7 @@ class Output(Node):
                                "a reader never sees half a value; use `direct` for sysfs "
                                "files, which cannot be replaced."},
             "property": {"title": "Property", "type": "string", "default": "payload",
-                         "pattern": PROPERTY_PATH_PATTERN,
+                         "pattern": PROPERTY_PATH_PATTERN, "x-error": PROPERTY_PATH_ERROR,
                          "description": "Message property holding the value."},
         },
         "if": {"properties": {"target": {"const": "file"}}},

@@ -11,6 +11,7 @@ from .events import Event, EventBus
 from .flow import Flow, NodeSpec, check_flow, load_flow, read_flow, write_flow
 from .message import (
     MISSING,
+    PROPERTY_PATH_ERROR,
     PROPERTY_PATH_PATTERN,
     Message,
     clone_message,
@@ -23,6 +24,7 @@ from .registry import Registry
 
 __all__ = [
     "MISSING",
+    "PROPERTY_PATH_ERROR",
     "PROPERTY_PATH_PATTERN",
     "DeployReport",
     "Engine",

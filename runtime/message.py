@@ -63,6 +63,9 @@ MISSING: Any = _Missing()
 PROPERTY_PATH_PATTERN = r"^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*|\[\d+\])*$"
 """What a property path looks like (``payload``, ``payload.values[2]``); use it as a
 schema ``pattern`` so a bad path is a config error at load, not at the first message."""
+PROPERTY_PATH_ERROR = ("must be a message property path such as payload, payload.flow or "
+                       "payload.values[2]")
+"""The ``x-error`` sentence to put beside ``PROPERTY_PATH_PATTERN`` in a schema."""
 _PATH_PART = re.compile(r"[^.\[\]]+|\[(\d+)\]")
 
 

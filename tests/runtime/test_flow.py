@@ -419,3 +419,20 @@ def test_connections_that_refer_to_each_other_are_an_error_at_check_time(
         "(t1 -> t2 -> t1): a shared connection cannot depend on itself",
         "flows/x.json: node t3: /config/via: refers to itself: a shared connection cannot "
         "depend on itself"]
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ({"band": "wide"}, '/config/band: must be a number (0 or more) or a percentage like "10%"'),
+    ({"mode": "sometimes"}, '/config/mode: must be one of "changed", "changed-ignore-initial", '
+                            '"deadband", "deadband-or-equal", "narrowband" or '
+                            '"narrowband-or-equal"'),
+    ({"property": "a b"}, "/config/property: must be a message property path such as "
+                          "payload, payload.flow or payload.values[2]"),
+    ({"min_interval": -1}, "/config/min_interval: must be at least 0"),
+])
+def test_config_errors_say_what_is_allowed_in_words(
+        registry: Registry, config: dict[str, Any], expected: str) -> None:
+    """Never "is not valid under any of the given schemas" or a regular expression."""
+    errors = errors_of({"version": 1, "nodes": [node("f", "exception-filter", config)]},
+                       registry)
+    assert errors == [f"flows/x.json: node f: {expected}"]

@@ -15,7 +15,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from portless.runtime import MISSING, PROPERTY_PATH_PATTERN, Message, Node, property_getter
+from portless.runtime import (
+    MISSING,
+    PROPERTY_PATH_ERROR,
+    PROPERTY_PATH_PATTERN,
+    Message,
+    Node,
+    property_getter,
+)
 
 __all__ = ["Scale"]
 __version__ = "0.1.0"
@@ -52,7 +59,7 @@ class Scale(Node):
                        "description": "Added after multiplying by `factor`."},
             "property": {
                 "title": "Property", "type": "string", "default": "payload",
-                "pattern": PROPERTY_PATH_PATTERN,
+                "pattern": PROPERTY_PATH_PATTERN, "x-error": PROPERTY_PATH_ERROR,
                 "description": (
                     "Message property holding the value, and receiving the result: "
                     "`payload`, or a path such as `payload.temperature` or "
