@@ -288,18 +288,20 @@ async def portless(workdir: Path, work: Work) -> RESULT:
                                  count, protocol=work.protocol, **window)
         async with Portless(document, workdir / "state") as device:
             await device.wait_connected()
+            cpu = time.process_time()
             published = await device.run_source()
             emitted_at = time.time()
             arrivals = await subscriber.finish(work.idle, work.timeout)
             if qos:
                 await device.outbox_empty(10.0)
+            cpu = time.process_time() - cpu
             errors = device.errors()
             dropped = device.broker.qos0_dropped
     if errors:
         raise BenchError(f"node errors: {errors}")
     if qos:
         check_all_arrived(count, arrivals)
-    return result(count, arrivals, publish_loop_s=published,
+    return result(count, arrivals, publish_loop_s=published, cpu_us_per_message=cpu / count * 1e6,
                   arrived_while_emitting=bisect.bisect_right(arrivals.times, emitted_at),
                   qos0_dropped_while_disconnected=dropped)
 

@@ -20,7 +20,8 @@ from typing import Any
 import gmqtt
 from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 
-from portless.nodes.mqtt_link import AckTracker, LinkEnding, connect, disconnect, gmqtt_log
+from portless.nodes.mqtt_inflight import AckTracker
+from portless.nodes.mqtt_link import LinkEnding, connect, disconnect, gmqtt_log
 from portless.nodes.mqtt_reasons import SESSION_TAKEN_OVER, describe_ending, describe_failure
 from portless.nodes.mqtt_subscription import MessageHandler, Subscription, Subscriptions
 from portless.nodes.mqtt_tls import make_ssl_context
@@ -332,7 +333,7 @@ class MqttBroker(Node):
         client.on_message = self._subscriptions.on_message
         client.on_disconnect = ending.on_disconnect
         client.on_subscribe = self._subscriptions.on_subscribe
-        tracker.watch_reason_codes(client)
+        tracker.attach(client)
         return client
 
     def _connected(self, client: gmqtt.Client, ending: LinkEnding) -> None:
@@ -367,9 +368,7 @@ class MqttBroker(Node):
                 while tracker.full:
                     await tracker.slot_freed()
                 cursor = record.seq
-                if tracker.expect(record):
-                    client.publish(record.topic, record.payload, qos=record.qos,
-                                   retain=record.retain, **self._mqtt5_only(record.properties))
+                tracker.send(record)
             await asyncio.sleep(0)
 
     def _mqtt5_only(self, properties: dict[str, Any]) -> dict[str, Any]:
