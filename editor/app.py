@@ -80,7 +80,9 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
             return _json({"error": text, "etag": f'"{exc.etag}"'}, exc.status)
         report = deployed.report
         response = _json({"etag": f'"{deployed.etag}"', "started": report.started,
-                          "stopped": report.stopped, "unchanged": report.unchanged})
+                          "stopped": report.stopped, "unchanged": report.unchanged,
+                          "failed": [{"node": node_id, "reason": reason}
+                                     for node_id, reason in report.failed.items()]})
         response.headers["ETag"] = f'"{deployed.etag}"'
         return response
 

@@ -68,6 +68,7 @@ async def run_editor(engine: Engine, registry: Registry, flow_path: Path, *,
     allowed = AllowedPaths.at_start([engine.state_dir, *allow_paths], engine.flow, registry)
     service = FlowService(flow_path, engine, registry, allowed)
     hub = Hub(engine.events)
+    hub.last_status.update(engine.statuses())  # what nodes showed before the editor began
     connections = ConnectionBound()
     app = create_app(service, hub, port=port, token=token, connections=connections)
     config = BoundedConfig(connections)

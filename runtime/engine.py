@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .dependencies import dependents, start_order, stop_levels
 from .events import Event, EventBus
@@ -312,9 +313,16 @@ class Engine:
         log.error("node %s failed to start: %s", node_id, reason)
         self.events.publish(Event("error", node_id, {
             "text": f"failed to start: {reason}", "logged": True}))
-        self.events.publish(Event("status", node_id, {
-            "fill": "red", "shape": "ring", "text": f"failed to start: {reason}"[:80]}))
+        self.events.publish(Event("status", node_id, _failed_status(reason)))
         return reason
+
+    def statuses(self) -> dict[str, dict[str, Any]]:
+        """The status every node shows now (failed starts included), for a subscriber
+        that joins after the flow started (the editor)."""
+        shown = {node_id: _failed_status(reason) for node_id, reason in self.failed.items()}
+        shown.update({node.id: node.last_status for node in self.nodes.values()
+                      if node.last_status})
+        return shown
 
     async def _stop_nodes(self, node_ids: list[str]) -> None:
         """Stop the running ones of these nodes, each before what it uses (the running
@@ -355,3 +363,7 @@ class Engine:
             node.wires = [[self.nodes[target] for target in spec.wires[port]
                            if target in self.nodes] if port < len(spec.wires) else []
                           for port in range(node.outputs)]
+
+
+def _failed_status(reason: str) -> dict[str, Any]:
+    return {"fill": "red", "shape": "ring", "text": f"failed to start: {reason}"[:80]}

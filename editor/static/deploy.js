@@ -29,7 +29,14 @@ export class Deployer {
         this.app.problems.applyServer([]);
         const d = r.data;
         const count = (list) => (Array.isArray(list) ? list.length : 0);
-        toast(`Deployed: ${count(d.started)} started, ${count(d.stopped)} stopped, ${count(d.unchanged)} unchanged`, 'ok');
+        const summary = `${count(d.started)} started, ${count(d.stopped)} stopped, ${count(d.unchanged)} unchanged`;
+        const failed = Array.isArray(d.failed) ? d.failed : [];
+        if (failed.length) {
+          const which = failed.map((f) => `${f.node} (${f.reason})`).join('; ');
+          toast(`Deployed, but ${failed.length} node${failed.length === 1 ? '' : 's'} failed to start: ${which}. ${summary}`, 'error', 10000);
+        } else {
+          toast(`Deployed: ${summary}`, 'ok');
+        }
         this.hideBanner();
       } else if (r.status === 400 && r.data && r.data.errors) {
         this.app.problems.applyServer(r.data.details || [], r.data.errors);

@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +16,8 @@ import pytest
 from portless.cli import main
 from portless.editor.stream import DEBUG_PER_NODE, Hub, Page
 from portless.editor.watch import watch_file
-from portless.runtime import Event, EventBus, canonical_text
-from tests.editor.conftest import BEARER, ORIGIN, Editor
+from portless.runtime import Event, EventBus, Node, Registry, canonical_text
+from tests.editor.conftest import BEARER, FLOW, ORIGIN, Editor, running_editor
 
 
 async def get_flow(editor: Editor) -> tuple[dict[str, Any], str]:
@@ -229,3 +230,33 @@ async def test_an_unreadable_file_on_disk_can_be_overwritten(editor: Editor) -> 
     assert response.status_code == 200
     assert json.loads(editor.path.read_text())["nodes"][0]["config"]["password"] == \
         "typed-again"
+
+
+class Unplugged(Node):
+    """A plugin whose device is missing: its start raises."""
+
+    type = "test-unplugged"
+
+    async def start(self) -> None:
+        raise OSError("device /dev/adc0 missing")
+
+
+async def test_a_deploy_answer_lists_a_node_that_failed_to_start_with_its_reason(
+        tmp_path: Path) -> None:
+    registry = Registry.discover()
+    registry.add(Unplugged, "test")
+    async with running_editor(tmp_path, FLOW, registry) as editor:
+        document, etag = await get_flow(editor)
+        document["nodes"].append({"id": "adc", "type": "test-unplugged", "config": {}})
+        response = await put_flow(editor, document, etag)
+        assert response.status_code == 200
+        result = await response.get_json()
+        assert result["failed"] == [{"node": "adc", "reason": "OSError: device /dev/adc0 missing"}]
+        assert result["started"] == []
+        headers = {**BEARER, "Origin": ORIGIN}
+        async with editor.client.websocket("/api/ws", headers=headers) as socket:
+            first = json.loads(await socket.receive())
+    assert {"kind": "status", "node": "adc", "fill": "red", "shape": "ring",
+            "text": "failed to start: OSError: device /dev/adc0 missing"} in [
+        {key: item.get(key) for key in ("kind", "node", "fill", "shape", "text")}
+        for item in first]

@@ -445,3 +445,33 @@ async def test_a_normal_session_logs_no_console_errors(open_editor: OpenEditor) 
 
     assert failed == []
     assert session.console.unexpected() == []
+
+
+# --- a node that fails to start ------------------------------------------------------------
+async def test_a_deploy_with_a_node_that_fails_to_start_says_so_in_the_toast_and_on_the_node(
+        open_editor: OpenEditor) -> None:
+    session = await open_editor({"version": 1, "nodes": [
+        {"id": "plant", "type": "mqtt-broker",
+         "config": {"host": "127.0.0.1", "port": free_port(),
+                    "tls": {"ca_file": "/nonexistent/plant-ca.pem"}}},
+        {"id": "meter", "type": "io-in", "config": {"signal": "counter", "interval": 3600},
+         "wires": [["show"]], "x": 120, "y": 100},
+        {"id": "show", "type": "debug", "config": {}, "x": 340, "y": 100},
+    ]})
+    page = session.page
+    await page.get_by_test_id("tab-connections").click()
+    await expect(page.get_by_test_id("status-plant")).to_contain_text(
+        "failed to start: ValueError: tls.ca_file /nonexistent/plant-ca.pem")
+
+    # Any deploy tries the failed node again; its answer and the toast say it failed.
+    start = await center(node(page, "meter").locator(".body"))
+    await drag(page, start, (start[0] + 60, start[1] + 40))
+    status, answer = await deploy(page)
+    assert status == 200, answer
+    assert [failure["node"] for failure in answer["failed"]] == ["plant"]
+    assert "plant" not in answer["started"]
+    toast = page.get_by_test_id("toast").filter(has_text="1 node failed to start: plant (")
+    await expect(toast).to_be_visible()
+    await expect(toast).to_have_class(re.compile(r"\berror\b"))
+    await expect(page.get_by_test_id("status-plant")).to_contain_text("failed to start")
+    assert session.console.unexpected() == []

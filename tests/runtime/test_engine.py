@@ -465,6 +465,7 @@ async def test_a_deploy_reports_a_node_that_failed_to_start_and_retries_it_next_
     status = await recorder.wait("status", "bad")
     assert status.data == {"fill": "red", "shape": "ring",
                            "text": "failed to start: OSError: device /dev/adc0 missing"}
+    assert engine.statuses()["bad"] == status.data  # for an editor that opens later
 
     Flaky.broken = False  # the same flow again: the failed node gets another try
     since = len(recorder.events)
