@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .schema_dialect import ecma_regex
+
 Message = dict[str, Any]
 
 _PREFIX = f"{os.getpid():x}-{int(time.time()):x}-"
@@ -74,7 +76,7 @@ def property_getter(path: str) -> Callable[[Message], Any]:
 
     Returns MISSING where any step of the path is absent. Compile once, call per message.
     """
-    if not re.match(PROPERTY_PATH_PATTERN, path):
+    if not ecma_regex(PROPERTY_PATH_PATTERN).match(path):  # "payload\n" is no path
         raise ValueError(f"not a property path: {path!r}")
     steps: list[str | int] = [int(m.group(1)) if m.group(1) is not None else m.group(0)
                               for m in _PATH_PART.finditer(path)]

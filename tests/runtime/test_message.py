@@ -30,7 +30,7 @@ def test_property_getter(path: str, expected: object) -> None:
     assert property_getter(path)(msg) == expected
 
 
-@pytest.mark.parametrize("path", ["", "a..b", "a[x]"])
+@pytest.mark.parametrize("path", ["", "a..b", "a[x]", "payload\n"])
 def test_property_getter_refuses_bad_paths(path: str) -> None:
     with pytest.raises(ValueError, match="not a property path"):
         property_getter(path)
