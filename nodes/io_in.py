@@ -51,6 +51,13 @@ class IoIn(Node):
                          "default": 1.0, "description": "Time between readings."},
             "topic": {"title": "Topic", "type": "string", "default": "",
                       "description": "Topic of the emitted messages."},
+            "decimals": {"title": "Decimal places", "type": ["integer", "null"], "minimum": 0,
+                         "maximum": 15, "default": None,
+                         "description": (
+                             "Round each reading to this many decimal places, as a sensor's "
+                             "resolution (0: whole numbers); null sends full precision. "
+                             "Rounded readings publish short and change only by whole "
+                             "steps, which suits report by exception.")},
         },
         "if": {"properties": {"source": {"const": "file"}}},
         "then": {"properties": {"path": {"minLength": 1}}},
@@ -61,6 +68,7 @@ class IoIn(Node):
         self._random = random.Random(self.config["seed"])
         self._walk = float(self.config["offset"])
         self._read_failing = False
+        self._decimals: int | None = self.config["decimals"]
         self.spawn(self._run(), "read loop")
 
     def on_input(self, msg: Message) -> None:
@@ -84,6 +92,8 @@ class IoIn(Node):
         value = self._read_file() if self.config["source"] == "file" else self._simulate()
         self._tick += 1
         if value is not None:
+            if self._decimals is not None and math.isfinite(value):
+                value = round(value, self._decimals) if self._decimals else round(value)
             self.send(make_message(value, self.config["topic"]))
 
     def _simulate(self) -> float | int:

@@ -8,30 +8,63 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import portless.devbroker as devbroker
 from portless.runtime import Registry, load_flow
+from portless.testing import FlowHarness
 from tests.mosquitto import free_port
 from tests.mqtt_client import Watcher
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def demo_on(port: int, write_flow: Callable[..., Path]) -> Path:
-    document = json.loads((ROOT / "flows" / "demo.json").read_text())
+def demo_document(port: int, interval: float) -> dict[str, Any]:
+    """The shipped demo with its broker on ``port`` and readings ``interval`` apart (the
+    same signal, only faster: its period is scaled as well)."""
+    document: dict[str, Any] = json.loads((ROOT / "flows" / "demo.json").read_text())
     for node in document["nodes"]:
         if node["type"] == "mqtt-broker":
             node["config"]["port"] = port
         if node["type"] == "io-in":
-            node["config"]["interval"] = 0.05
-    return write_flow(document)
+            config = node["config"]
+            config["period"] *= interval / config["interval"]
+            config["interval"] = interval
+    return document
+
+
+def demo_on(port: int, write_flow: Callable[..., Path]) -> Path:
+    return write_flow(demo_document(port, 0.05))
+
+
+def counts(status: dict[str, Any]) -> tuple[int, int]:
+    """(passed, received) from an exception-filter's status "passed 12 of 240"."""
+    match = re.fullmatch(r"passed (\d+) of (\d+)", status.get("text", ""))
+    return (int(match[1]), int(match[2])) if match else (0, 0)
+
+
+async def test_the_demo_reports_by_exception_and_says_how_many_passed() -> None:
+    """One period of the demo's signal, 240 readings: the filter must visibly drop most
+    of them and say so; published values have one decimal. (No broker: mqtt-out keeps
+    what passes in its outbox, which does not matter here.)"""
+    async with FlowHarness(demo_document(free_port(), 0.002)) as h:
+        readings = await h.wait_for("valve-flow", 240, timeout=10)
+        status = await h.wait_event(lambda e: e.node_id == "report-by-exception"
+                                    and e.kind == "status" and counts(e.data)[1] >= 240)
+        published = h.received("report-by-exception")
+    passed, received = counts(status.data)
+    assert passed <= received // 5  # most readings are dropped (32 of 240 per period)
+    values = [m["payload"] for m in readings + published]
+    assert published
+    assert all(round(value, 1) == value for value in values)  # one decimal
 
 
 @pytest.mark.slow  # portless as a subprocess

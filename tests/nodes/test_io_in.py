@@ -101,3 +101,26 @@ def test_file_source_needs_a_path() -> None:
     from portless.runtime import FlowInvalid, Registry, check_flow
     with pytest.raises(FlowInvalid, match="/config/path"):
         check_flow(io_flow({"source": "file"}), Registry.discover())
+
+
+@pytest.mark.parametrize(("decimals", "expected"), [
+    (None, [50 + 10 * math.sin(2 * math.pi * k / 8) for k in range(4)]),
+    (1, [50.0, 57.1, 60.0, 57.1]),
+    (0, [50, 57, 60, 57]),
+])
+async def test_decimals_round_each_reading(decimals: int | None, expected: list[float]) -> None:
+    got = await readings({"signal": "sine", "amplitude": 10, "offset": 50, "period": 0.008,
+                          "decimals": decimals}, 4)
+    assert got == (pytest.approx(expected) if decimals is None else expected)
+    if decimals == 0:
+        assert all(type(value) is int for value in got)  # whole numbers, not 57.0
+
+
+async def test_decimals_round_a_file_channel_and_leave_non_finite_values(
+        tmp_path: Path) -> None:
+    channel = tmp_path / "in_voltage0_raw"
+    channel.write_text("21.4567\n")
+    assert await readings({"source": "file", "path": str(channel), "decimals": 2}, 1) == [21.46]
+    channel.write_text("inf\n")
+    assert await readings({"source": "file", "path": str(channel), "decimals": 0}, 1) == [
+        math.inf]
