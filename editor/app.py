@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from portless.editor.connections import ConnectionBound
 from portless.editor.flows import UNREADABLE, Conflict, FlowService
 from portless.editor.security import Guard
-from portless.editor.stream import Hub
+from portless.editor.stream import Hub, Page
 from portless.runtime import FlowInvalid
 
 STATIC = Path(__file__).parent / "static"
@@ -109,8 +109,17 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
         page = hub.open()
         try:
             await websocket.accept()
-            async for frame in hub.frames(page):
-                await websocket.send(json.dumps(frame, default=str))
+            sending = asyncio.ensure_future(_send_frames(hub, page))
+            receiving = asyncio.ensure_future(websocket.receive())
+            try:
+                await asyncio.wait({sending, receiving}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sending.cancel()
+                receiving.cancel()
+            if receiving.done() and not receiving.cancelled():
+                # The page never sends; what does is not the page, and unread messages
+                # would pile up in memory.
+                await websocket.close(1008, "this socket only sends events")
         finally:
             hub.close(page)
 
@@ -129,6 +138,11 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
     guard = Guard(app.asgi_app, port=port, token=token, connections=connections)
     app.asgi_app = guard  # type: ignore[method-assign,assignment]
     return app
+
+
+async def _send_frames(hub: Hub, page: Page) -> None:
+    async for frame in hub.frames(page):
+        await websocket.send(json.dumps(frame, default=str))
 
 
 _HTTP_ERRORS = {

@@ -21,6 +21,9 @@ FRAMES_PER_SECOND = 20
 DEBUG_PER_NODE = 20
 DEBUG_PER_PAGE = 100
 NOTICES_PER_PAGE = 50
+QUEUED_PER_PAGE = 1000
+"""Items a page that does not read (a stalled client) may have waiting; later ones are
+counted as left out, so its memory stays bounded."""
 
 
 class Page:
@@ -39,7 +42,7 @@ class Page:
     def add(self, event: Event) -> None:
         if event.kind == "status":
             self.statuses[event.node_id] = event.data
-        elif self._admit(event):
+        elif self._admit(event) and len(self.items) < QUEUED_PER_PAGE:
             self.items.append({"kind": event.kind, "node": event.node_id, **event.data})
         else:
             self.left_out[event.node_id] += 1
@@ -104,7 +107,8 @@ class Hub:
     def broadcast(self, item: dict[str, Any]) -> None:
         """An event for every page that is not a node's (the flow file changed, say)."""
         for page in self.pages:
-            page.items.append(item)
+            if len(page.items) < QUEUED_PER_PAGE:
+                page.items.append(item)
             page.ready.set()
 
     async def frames(self, page: Page) -> Any:

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from quart.testing.connections import WebsocketDisconnectError
 
 from portless.cli import main
+from portless.editor import stream
 from portless.editor.stream import DEBUG_PER_NODE, Hub, Page
 from portless.editor.watch import watch_file
 from portless.runtime import Event, EventBus, Node, Registry, canonical_text
@@ -260,3 +262,36 @@ async def test_a_deploy_answer_lists_a_node_that_failed_to_start_with_its_reason
             "text": "failed to start: OSError: device /dev/adc0 missing"} in [
         {key: item.get(key) for key in ("kind", "node", "fill", "shape", "text")}
         for item in first]
+
+
+async def test_the_event_socket_closes_on_a_message_from_the_client(editor: Editor) -> None:
+    async with editor.client.websocket("/api/ws", headers={**BEARER, "Origin": ORIGIN}
+                                       ) as socket:
+        await socket.receive()  # the first frame: every node's status
+        await socket.send("x" * 100_000)
+        async with asyncio.timeout(5):
+            with pytest.raises(WebsocketDisconnectError) as closed:
+                await receive_all(socket)
+    assert closed.value.args[0] == 1008
+
+
+async def receive_all(socket: Any) -> None:
+    while True:
+        await socket.receive()
+
+
+async def test_a_page_that_does_not_read_keeps_a_bounded_queue(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter(range(1_000_000))
+    monkeypatch.setattr(stream.time, "monotonic", lambda: float(next(clock)))  # 1 s a call
+    bus = EventBus()
+    hub = Hub(bus)
+    page = hub.open()
+    for value in range(5_000):
+        bus.publish(Event("warning", "chatty", {"text": str(value)}))
+    frame = page.take()
+    assert len([item for item in frame if item["kind"] == "warning"]) == \
+        stream.QUEUED_PER_PAGE
+    assert {"kind": "left-out", "node": "chatty",
+            "count": 5_000 - stream.QUEUED_PER_PAGE} in frame
+    hub.shutdown()
