@@ -15,13 +15,15 @@ import random
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import gmqtt
-from gmqtt.mqtt.constants import MQTTv50, MQTTv311
+from gmqtt.mqtt.constants import MQTTCommands, MQTTv50, MQTTv311
 
 from portless.nodes.mqtt_inflight import AckTracker
 from portless.nodes.mqtt_link import LinkEnding, connect, disconnect, gmqtt_log
+from portless.nodes.mqtt_packet_size import SMALLEST_MAXIMUM, limit_inbound, publish_head
 from portless.nodes.mqtt_reasons import SESSION_TAKEN_OVER, describe_ending, describe_failure
 from portless.nodes.mqtt_subscription import MessageHandler, Subscription, Subscriptions
 from portless.nodes.mqtt_tls import make_ssl_context
@@ -163,6 +165,14 @@ class MqttBroker(Node):
                 "description": "Most bytes waiting to be sent on the connection; bounds "
                                "the memory a stalled broker can cost. A bigger message "
                                "still goes when the buffer is empty."},
+            "maximum_packet_size": {
+                "title": "Maximum packet size (bytes)", "type": "integer",
+                "minimum": SMALLEST_MAXIMUM, "maximum": 268435460, "default": 1048576,
+                "description": "Largest MQTT packet taken from the broker, so one message "
+                               "cannot exhaust the device's memory. MQTT 5 tells the "
+                               "broker, which then does not send bigger ones; over 3.1.1 "
+                               "a bigger message is skipped as it arrives, acknowledged, "
+                               "and warned about."},
             "outbox_messages": {"title": "Outbox limit (messages)", "type": "integer",
                                 "minimum": 1, "default": 100000,
                                 "description": "Most QoS 1/2 messages kept while waiting."},
@@ -324,6 +334,7 @@ class MqttBroker(Node):
         if self.protocol == MQTTv50:
             properties["session_expiry_interval"] = (
                 0 if config["clean_start"] else config["session_expiry"])
+            properties["maximum_packet_size"] = config["maximum_packet_size"]
         client = gmqtt.Client(self.client_id, clean_session=config["clean_start"],
                               will_message=will, persistent_storage=tracker,
                               logger=gmqtt_log, **properties)
@@ -334,13 +345,26 @@ class MqttBroker(Node):
         client.on_disconnect = ending.on_disconnect
         client.on_subscribe = self._subscriptions.on_subscribe
         tracker.attach(client)
+        limit_inbound(client, config["maximum_packet_size"], self.warn,
+                      partial(self._end_link, client, ending))
         return client
+
+    def _end_link(self, client: gmqtt.Client, ending: LinkEnding, reason: str) -> None:
+        """End a connection now, saying why."""
+        ending.end(reason)
+        if client._connection is not None:
+            client._connection._transport.abort()
 
     def _connected(self, client: gmqtt.Client, ending: LinkEnding) -> None:
         config = self.config
         self._batcher = batch_writes(client, config["send_buffer_messages"],
                                      config["send_buffer_bytes"])
-        watch_keepalive(client, ending.end)
+        watch_keepalive(client, partial(self._end_link, client, ending))
+        broker_maximum = client._package_handler._connack_properties.get(
+            "maximum_packet_size")
+        if broker_maximum:
+            self._batcher.refuse_above(broker_maximum[0],
+                                       partial(self._too_big, client, broker_maximum[0]))
         self._dropped_shown = self.qos0_dropped
         if config["state_topic"]:
             client.publish(config["state_topic"], config["birth_payload"].encode(), qos=1,
@@ -370,6 +394,17 @@ class MqttBroker(Node):
                 cursor = record.seq
                 tracker.send(record)
             await asyncio.sleep(0)
+
+    def _too_big(self, client: gmqtt.Client, maximum: int, packet: bytes) -> None:
+        """A publish above the broker's maximum packet size, held back: sent, the broker
+        would close the connection (and the outbox would resend it on every reconnect)."""
+        topic, qos, mid = publish_head(packet, 0) or ("?", 0, 0)
+        self.warn(f"message to {topic} is {len(packet):,} bytes, above the broker's "
+                  f"maximum packet size ({maximum:,} bytes); dropped")
+        if qos:  # done with, as if acknowledged: its packet id is freed, the outbox forgets it
+            asyncio.get_running_loop().call_soon(
+                client._package_handler._handle_pubcomp_packet, MQTTCommands.PUBCOMP,
+                mid.to_bytes(2, "big"))
 
     def _mqtt5_only(self, properties: dict[str, Any]) -> dict[str, Any]:
         """Publish properties exist only in MQTT 5; over 3.1.1 they are left out."""

@@ -43,8 +43,19 @@ class WriteBatcher:
         # packets in it), so the packets still unsent can be counted.
         self._backlog: deque[tuple[int, int]] = deque()
         self._packets_in_transport = 0
+        self._largest = 1 << 62
+        self._on_too_big: Callable[[bytes], None] = lambda packet: None
+
+    def refuse_above(self, maximum: int, on_too_big: Callable[[bytes], None]) -> None:
+        """Hold back packets bigger than ``maximum`` (the broker's, from CONNACK), which
+        the broker would answer by closing the connection; ``on_too_big`` gets each."""
+        self._largest = maximum
+        self._on_too_big = on_too_big
 
     def write(self, data: bytes) -> None:
+        if len(data) > self._largest:
+            self._on_too_big(data)
+            return
         self._chunks.append(data)
         self._pending_bytes += len(data)
         if self._flush_handle is None:

@@ -48,6 +48,7 @@ class Mosquitto:
     acl: str | None = None
     tls: bool = False
     persistence: bool = True
+    extra_config: list[str] = field(default_factory=list)  # more mosquitto.conf lines
     max_inflight_messages: int = 20
     """mosquitto's default; over MQTT 5 also the receive maximum it announces."""
     port: int = field(default_factory=free_port)
@@ -78,6 +79,7 @@ class Mosquitto:
             f"max_inflight_messages {self.max_inflight_messages}",
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.workdir}/",
+            *self.extra_config,
         ]
         if self.users:
             passwords = self.workdir / "passwords"

@@ -9,8 +9,10 @@ import contextlib
 import itertools
 import logging
 import os
+import re
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import cast
 
 import gmqtt
@@ -21,7 +23,18 @@ from portless.nodes.mqtt_broker import LinkState, MqttBroker
 from portless.nodes.mqtt_link import LinkEnding, disconnect
 from portless.testing import FlowHarness
 from tests.mosquitto import Mosquitto
-from tests.nodes.test_mqtt_broker import after, connected, flow, out, status_is, wait_after
+from tests.mqtt_client import Watcher
+from tests.nodes.test_mqtt_broker import (
+    CMD,
+    after,
+    connected,
+    flow,
+    mqtt_in,
+    out,
+    status_is,
+    until,
+    wait_after,
+)
 
 pytestmark = pytest.mark.broker
 
@@ -203,3 +216,71 @@ def buffered(broker: MqttBroker) -> int:
     if client is None or client._connection is None:
         return 0
     return int(client._connection._transport.get_write_buffer_size())
+
+
+# --- the maximum packet size ---------------------------------------------------------
+
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
+async def test_a_message_above_the_maximum_packet_size_never_reaches_the_device(
+        mosquitto: Mosquitto, tmp_path: Path, protocol: str) -> None:
+    """A 2 MiB command against the default maximum of 1 MiB. Over MQTT 5 mosquitto is
+    told in CONNECT and does not send it; over 3.1.1 it does, and the device skips it as
+    it streams in, with a warning, and acknowledges it: after a restart of the device
+    (a persistent session) it does not come again. The link stays up throughout."""
+    document = flow({"port": mosquitto.port, "protocol": protocol, "client_id": "valve-1"},
+                    mqtt_in("cmd", CMD, qos=1, format="raw"))
+    state_dir = tmp_path / "state"
+    big = b"[" + b"1," * (1 << 20) + b"1]"
+    async with Watcher(mosquitto.port) as operator:
+        async with FlowHarness(document, state_dir=state_dir) as h:
+            await connected(h)
+            start = len(h.events)
+            operator.publish(CMD, big, qos=1)
+            operator.publish(CMD, b"after", qos=1)
+            (got,) = await h.wait_for("cmd", 1)
+            events = h.events[start:]
+        async with FlowHarness(document, state_dir=state_dir) as h:
+            await connected(h)
+            operator.publish(CMD, b"again", qos=1)
+            (again,) = await h.wait_for("cmd", 1)
+    assert got["payload"] == b"after"
+    assert again["payload"] == b"again"
+    assert [e for e in events if e.node_id == "broker" and e.kind == "status"] == []
+    warnings = [e.data["text"] for e in events if e.kind == "warning"]
+    if protocol == "3.1.1":
+        size = 1 + 4 + 2 + len(CMD) + 2 + len(big)  # type, length, topic, packet id, payload
+        assert warnings == [f"a message of {size:,} bytes on "
+                            f"{CMD} is above the maximum packet size (1,048,576 bytes); "
+                            f"skipped"]
+    else:
+        assert warnings == []
+
+
+async def test_a_message_above_the_brokers_maximum_is_refused_and_the_link_stays_up(
+        mosquitto_factory: Callable[..., Mosquitto]) -> None:
+    """mosquitto with max_packet_size 100000 says so in CONNACK (MQTT 5) and drops a
+    client that sends more; the device holds such messages back with a warning (QoS 1
+    leaves the outbox too), and what follows arrives."""
+    broker = mosquitto_factory("small", extra_config=["max_packet_size 100000"])
+    document = flow({"port": broker.port},
+                    out("out0", topic="device/valve-1/q0", qos=0, format="raw"),
+                    out("out1", topic="device/valve-1/q1", qos=1, format="raw"))
+    async with Watcher(broker.port, "device/valve-1/#") as operator, \
+            FlowHarness(document) as h:
+        await connected(h)
+        start = len(h.events)
+        for node in ("out0", "out1"):
+            h.inject(node, {"payload": b"x" * 200_000})
+            h.inject(node, {"payload": b"small"})
+        got = await operator.wait_for(2)
+        outbox = broker_node(h).outbox
+        await until(h, lambda: outbox.count == 0)
+        events = h.events[start:]
+    assert sorted((m.topic, m.payload) for m in got) == [
+        ("device/valve-1/q0", b"small"), ("device/valve-1/q1", b"small")]
+    assert [e for e in events if e.node_id == "broker" and e.kind == "status"] == []
+    warnings = [e.data["text"] for e in events if e.kind == "warning"]
+    assert len(warnings) == 2, warnings
+    for topic, text in zip(("q0", "q1"), warnings, strict=True):
+        assert re.fullmatch(rf"message to device/valve-1/{topic} is 200,0\d\d bytes, above the "
+                            r"broker's maximum packet size \(100,000 bytes\); dropped", text)
