@@ -10,7 +10,6 @@ password offline. Parsing, checking and writing a big flow run in a worker threa
 from __future__ import annotations
 
 import asyncio
-import copy
 import hashlib
 import hmac
 import secrets
@@ -28,10 +27,10 @@ from portless.runtime import (
     FlowError,
     FlowInvalid,
     Registry,
+    atomic_write,
     canonical_text,
     check_flow,
     read_flow,
-    write_flow,
 )
 
 T = TypeVar("T")
@@ -75,18 +74,31 @@ class FlowService:
         self._etag_key = secrets.token_bytes(32)
         self.written: set[str] = set()
         """ETags of the texts this service wrote: the watcher does not report those."""
+        self._known: tuple[tuple[int, int, int], dict[str, Any], str] | None = None
+        """(file stamp, document, ETag) as last read or written; never changed in place."""
 
     def etag(self) -> str:
         """A keyed hash of the file's canonical text: equal files have equal tags."""
         try:
-            return self._etag(canonical_text(read_flow(self.path)))
+            return self._on_disk()[1]
         except FlowInvalid:
             return UNREADABLE
 
+    def _on_disk(self) -> tuple[dict[str, Any], str]:
+        """The flow file's document and ETag, parsed again only when the file changed
+        (its inode, size or mtime): a deploy of a big flow need not read it back."""
+        stamp = file_stamp(self.path)
+        if stamp is not None and self._known is not None and self._known[0] == stamp:
+            return self._known[1], self._known[2]
+        document = read_flow(self.path)
+        etag = self._etag(canonical_text(document))
+        self._known = (stamp, document, etag) if stamp is not None else None
+        return document, etag
+
     def read(self) -> tuple[dict[str, Any], str]:
         """The flow document with every secret masked, and its ETag."""
-        document = read_flow(self.path)
-        return mask_document(document, self.registry), self._etag(canonical_text(document))
+        document, etag = self._on_disk()
+        return mask_document(document, self.registry), etag
 
     async def validate(self, document: dict[str, Any]) -> None:
         """Check a flow as `portless validate --skip-env` would; raises FlowInvalid."""
@@ -97,7 +109,8 @@ class FlowService:
 
     async def write(self, document: dict[str, Any], if_match: str | None) -> Deployed:
         """Validate, write atomically in canonical form, deploy. Raises FlowInvalid
-        (nothing written) or Conflict."""
+        (nothing written) or Conflict. Takes ``document`` over (a parsed request body):
+        masked secrets are put back into it."""
         async with self._lock:
             flow = await _in_thread(self._check, document, if_match)
             etag = await asyncio.to_thread(self._write, flow.document)
@@ -107,15 +120,13 @@ class FlowService:
     def _check(self, document: dict[str, Any], if_match: str | None) -> Flow:
         """Compare the ETag, put the masked secrets back, check (in a worker thread)."""
         try:
-            current = read_flow(self.path)
-            etag = self._etag(canonical_text(current))
+            current, etag = self._on_disk()
         except FlowInvalid:  # broken on disk (a bad merge): the page may overwrite it
             current, etag = {"version": 1, "nodes": []}, UNREADABLE
         if if_match is None:
             raise Conflict(428, etag)
         if if_match.strip('"') != etag:
             raise Conflict(412, etag)
-        document = copy.deepcopy(document)
         restore_secrets(document, current, self.registry, str(self.path))
         if len(document.get("nodes") or ()) > MAX_NODES:
             raise FlowInvalid([FlowError(str(self.path), _TOO_MANY)])
@@ -126,13 +137,26 @@ class FlowService:
 
     def _write(self, document: dict[str, Any]) -> str:
         """Write the checked flow atomically (in a worker thread); its new ETag."""
-        etag = self._etag(canonical_text(document))
+        text = canonical_text(document)
+        etag = self._etag(text)
         self.written.add(etag)  # before the file changes, so the watcher never reports it
-        write_flow(self.path, document)
+        atomic_write(self.path, text.encode("utf-8"))
+        stamp = file_stamp(self.path)
+        self._known = (stamp, document, etag) if stamp is not None else None
         return etag
 
     def _etag(self, text: str) -> str:
         return hmac.new(self._etag_key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """(inode, size, mtime in ns) of a file, or None if it cannot be read: a file
+    replaced (renamed over) or written differs in at least one of them."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 async def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

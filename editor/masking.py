@@ -89,11 +89,14 @@ def restore_secrets(document: dict[str, Any], on_disk: dict[str, Any], registry:
                     file: str) -> None:
     """Put the stored secrets back where the page sent masks (in place), and refuse
     masks and ``${NAME}`` references that would send a value somewhere new."""
-    stored = {(node_id, cls.type): (config, _destination(cls.schema, config))
-              for node_id, cls, config in _configs(on_disk, registry)}
+    stored = {(node_id, cls.type): config for node_id, cls, config in _configs(on_disk, registry)}
     errors: list[FlowError] = []
     for node_id, cls, config in _configs(document, registry):
-        old_config, old_destination = stored.get((node_id, cls.type), ({}, None))
+        if not _may_hold_mask_or_reference(config):  # most nodes of a big flow: nothing to do
+            continue
+        old_config = stored.get((node_id, cls.type))
+        old_destination = None if old_config is None else _destination(cls.schema, old_config)
+        old_config = old_config or {}
         same_place = old_destination == _destination(cls.schema, config)
         old_secrets = {where: (holder, key)
                        for holder, key, where in secret_fields(cls.schema, old_config)}
@@ -117,6 +120,13 @@ def restore_secrets(document: dict[str, Any], on_disk: dict[str, Any], registry:
                                         f"/config{where}"))
     if errors:
         raise FlowInvalid(errors)
+
+
+def _may_hold_mask_or_reference(config: dict[str, Any]) -> bool:
+    """False only if no string in the config holds a mask or ``${``: the repr of a
+    str shows both as they are (printable characters are not escaped)."""
+    text = repr(config)
+    return SECRET_MASK in text or "${" in text
 
 
 def _new_reference(name: str, moved: bool) -> str:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
-from portless.editor.flows import FlowService
+from portless.editor.flows import FlowService, file_stamp
 from portless.editor.stream import Hub
 
 log = logging.getLogger("portless.editor")
@@ -20,13 +19,13 @@ POLL_SECONDS = 0.5
 
 
 async def watch_file(service: FlowService, hub: Hub) -> None:
-    """Poll the file's size and mtime (cheap); on a change, broadcast its new ETag."""
+    """Poll the file's stamp (cheap); on a change, broadcast its new ETag."""
     path = service.path
-    seen = _stamp(path)
+    seen = file_stamp(path)
     last_etag = service.etag()
     while True:
         await asyncio.sleep(POLL_SECONDS)
-        stamp = _stamp(path)
+        stamp = file_stamp(path)
         if stamp == seen:
             continue
         seen = stamp
@@ -40,10 +39,3 @@ async def watch_file(service: FlowService, hub: Hub) -> None:
             log.info("flow file %s changed on disk", path)
         hub.broadcast({"kind": "flow-changed", "etag": f'"{etag}"'})
 
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size

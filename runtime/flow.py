@@ -11,7 +11,8 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -163,8 +164,10 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
         by_id[entry["id"]] = entry
 
     specs = []
+    checked = _checked_nodes(registry, file, resolve_env, entries)
     for entry in entries:
-        spec, node_errors = _check_node(entry, by_id, registry, file, env, resolve_env)
+        spec, node_errors = checked.check(entry, lambda entry: _check_node(
+            entry, by_id, registry, file, env, resolve_env))
         errors.extend(node_errors)
         if spec is not None:
             specs.append(spec)
@@ -172,6 +175,58 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
     if errors:
         raise FlowInvalid(list(dict.fromkeys(errors)))  # a sentence said once per field
     return Flow(file, document, tuple(specs))
+
+
+class _CheckedNodes:
+    """The nodes a check found valid, by the entry's ``repr``, kept for the next check
+    of the same flow: a deploy that changed one node re-checks one node.
+
+    Sound because a node's check depends only on its entry, the registry, the file
+    name, whether ``${ENV}`` is resolved, the environment (an entry holding ``${`` is
+    never kept) and the id and type of every other node (``context``: wires and
+    references must point at the right kind of node; any change empties the memo).
+    """
+
+    def __init__(self, context: tuple[tuple[str, str], ...]) -> None:
+        self.context = context
+        self.kept: dict[str, NodeSpec] = {}
+        self.previous: dict[str, NodeSpec] = {}
+
+    def check(self, entry: dict[str, Any],
+              check: Callable[[dict[str, Any]], tuple[NodeSpec | None, list[FlowError]]]
+              ) -> tuple[NodeSpec | None, list[FlowError]]:
+        key = repr(entry)
+        spec = self.previous.get(key) or self.kept.get(key)
+        if spec is not None:
+            self.kept[key] = spec
+            return spec, []
+        spec, errors = check(entry)
+        if spec is not None and not errors and "${" not in key:
+            self.kept[key] = spec
+        return spec, errors
+
+
+_memos: weakref.WeakKeyDictionary[Registry, dict[tuple[str, bool], _CheckedNodes]] = (
+    weakref.WeakKeyDictionary())
+_MEMOS_PER_REGISTRY = 8
+"""Flow files remembered per registry (a runtime checks one; validate of many files
+keeps only the last few)."""
+
+
+def _checked_nodes(registry: Registry, file: str, resolve_env: bool,
+                   entries: list[dict[str, Any]]) -> _CheckedNodes:
+    """This check's memo, holding what the last check of the same flow found valid."""
+    memos = _memos.setdefault(registry, {})
+    context = tuple((entry["id"], entry["type"]) for entry in entries)
+    last = memos.get((file, resolve_env))
+    memo = _CheckedNodes(context)
+    if last is not None and last.context == context:
+        memo.previous = last.kept
+    memos.pop((file, resolve_env), None)
+    memos[(file, resolve_env)] = memo
+    while len(memos) > _MEMOS_PER_REGISTRY:
+        del memos[next(iter(memos))]
+    return memo
 
 
 def _readable(entry: Any) -> bool:

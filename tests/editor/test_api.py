@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,25 @@ async def test_lost_updates_are_refused(editor: Editor) -> None:
     assert response.status_code == 412
     assert (await response.get_json())["etag"] == (await get_flow(editor))[1]
     assert editor.path.read_text() == before
+
+
+async def test_a_file_replaced_with_the_same_size_and_time_is_read_again(
+        editor: Editor) -> None:
+    """The service keeps the parsed file between deploys; a replacement (git checkout,
+    an editor's save-by-rename) with the same size and mtime must still be noticed."""
+    document, etag = await get_flow(editor)
+    before = editor.path.stat()
+    text = editor.path.read_text()
+    other = text.replace('"show"', '"shwo"', 1).replace('["show"]', '["shwo"]')
+    assert len(other) == len(text)
+    assert other != text
+    replacement = editor.path.with_name("replacement.json")
+    replacement.write_text(other)
+    os.utime(replacement, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(replacement, editor.path)
+    _, new_etag = await get_flow(editor)
+    assert new_etag != etag
+    assert (await put_flow(editor, document, etag)).status_code == 412
 
 
 async def test_body_that_is_not_json_is_400(editor: Editor) -> None:

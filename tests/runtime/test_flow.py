@@ -436,3 +436,40 @@ def test_config_errors_say_what_is_allowed_in_words(
     errors = errors_of({"version": 1, "nodes": [node("f", "exception-filter", config)]},
                        registry)
     assert errors == [f"flows/x.json: node f: {expected}"]
+
+
+def test_a_second_check_reuses_the_unchanged_nodes_and_rechecks_the_changed_one(
+        registry: Registry) -> None:
+    document = {"version": 1, "nodes": [node("a", "test-double", wires=[["b"]]),
+                                        node("b", "test-double")]}
+    first = check_flow(document, registry, "f.json", env={})
+    document["nodes"][1]["config"]["factor"] = 5
+    second = check_flow(document, registry, "f.json", env={})
+    assert second.spec("a") is first.spec("a")
+    assert second.spec("b").config == {"factor": 5}
+    document["nodes"][1]["config"]["factor"] = "five"
+    assert errors_of(document, registry) == [
+        "flows/x.json: node b: /config/factor: must be a number"]
+
+
+def test_a_remembered_node_is_checked_again_when_what_it_points_at_changes(
+        registry: Registry) -> None:
+    document = {"version": 1, "nodes": [
+        node("conn", "test-connection"), node("a", "test-double", wires=[["b"]]),
+        node("b", "test-double"), node("user", "test-client", {"connection": "conn"})]}
+    check_flow(document, registry, "flows/x.json", env={})
+    document["nodes"][2]["type"] = "test-connection"  # b no longer has an input
+    document["nodes"][0]["type"] = "test-double"  # conn is no longer a connection
+    assert errors_of(document, registry) == [
+        "flows/x.json: node a: /wires/0/0: wire to node 'b', but test-connection has no input",
+        "flows/x.json: node user: /config/connection: refers to 'conn', a test-double, but "
+        "must refer to a test-connection"]
+
+
+def test_a_node_with_an_env_reference_is_resolved_at_every_check(registry: Registry) -> None:
+    document = {"version": 1, "nodes": [
+        node("conn", "test-connection", {"url": "${CONN_URL}"})]}
+    assert check_flow(document, registry, env={"CONN_URL": "one"}).spec("conn").config == \
+        {"url": "one"}
+    assert check_flow(document, registry, env={"CONN_URL": "two"}).spec("conn").config == \
+        {"url": "two"}
