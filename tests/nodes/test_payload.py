@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import msgpack
@@ -75,9 +76,21 @@ def test_json_nested_up_to_max_depth_decodes_and_deeper_is_refused(fmt: str) -> 
         decode(b"[" * 100_000 + b"]" * 100_000, fmt)
 
 
-def test_brackets_inside_json_strings_are_not_nesting() -> None:
-    text = '["' + "[{" * 500 + '"]'
-    assert decode(text.encode(), "json") == ["[{" * 500]
+@pytest.mark.parametrize("value", [
+    ["[{" * 500],
+    ['\\"' + "[" * 500, "\\", '"]]]', "\\\\\"{{{" * 200],  # escaped quotes, backslashes
+    {"k[" * 200: "]" * 300},
+])
+def test_brackets_inside_json_strings_are_not_nesting(value: Any) -> None:
+    assert decode(json.dumps(value).encode(), "json") == value
+
+
+def test_nesting_is_found_between_strings_full_of_brackets() -> None:
+    deep = json.dumps({"]]]\\\"": ["[[[" * 100]})  # 2 levels, strings say otherwise
+    data = "[" * (MAX_DEPTH - 1) + deep + "]" * (MAX_DEPTH - 1)
+    with pytest.raises(PayloadError, match="nested deeper"):
+        decode(data.encode(), "json")
+    assert decode(data[1:-1].encode(), "json") is not None  # exactly MAX_DEPTH
 
 
 def test_msgpack_nested_up_to_max_depth_decodes_and_deeper_is_refused() -> None:
