@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import editor, mqtt, pipeline, startup
+from . import editor, mqtt, outbox_writes, pipeline, startup
 from .core import BenchError, Benchmark, Options, Row
 from .table import render
 
@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "pipeline": pipeline.benchmark,
     "startup": startup.benchmark,
     "mqtt": mqtt.benchmark,
+    "outbox": outbox_writes.benchmark,
     "editor": editor.benchmark,
 }
 QUICK = Options(messages=20_000, startup_runs=1, idle_seconds=1.0, quick=True)
