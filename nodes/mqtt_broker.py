@@ -14,7 +14,6 @@ import logging
 import random
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -25,27 +24,15 @@ from portless.nodes.mqtt_inflight import AckTracker
 from portless.nodes.mqtt_link import LinkEnding, connect, disconnect, gmqtt_log
 from portless.nodes.mqtt_packet_size import SMALLEST_MAXIMUM, limit_inbound, publish_head
 from portless.nodes.mqtt_reasons import SESSION_TAKEN_OVER, describe_ending, describe_failure
+from portless.nodes.mqtt_status import LinkState, LinkStatus, StateListener
 from portless.nodes.mqtt_subscription import MessageHandler, Subscription, Subscriptions
 from portless.nodes.mqtt_tls import make_ssl_context
 from portless.nodes.mqtt_transport import WriteBatcher, batch_writes, watch_keepalive
 from portless.nodes.outbox import Outbox
 from portless.nodes.outbox_identity import BrokerIdentity
 from portless.runtime import Node
-from portless.runtime.node import Fill
 
 log = logging.getLogger("portless.mqtt")
-
-StateListener = Callable[["LinkState"], None]
-
-
-@dataclass(frozen=True)
-class LinkState:
-    """What the connection is doing, as nodes show it under themselves."""
-
-    fill: Fill
-    text: str
-    connected: bool = False
-
 
 class MqttBroker(Node):
     type = "mqtt-broker"
@@ -208,16 +195,13 @@ class MqttBroker(Node):
                              name=f"node {self.id}", on_problem=self.warn,
                              broker=BrokerIdentity(config["host"], self.port, self.client_id),
                              flush_interval=config["outbox_flush_interval"])
-        self.state = LinkState("yellow", "connecting")
-        self.qos0_dropped = 0
-        self._listeners: list[StateListener] = []
+        self.link = LinkStatus(self, f"{config['host']}:{self.port}",
+                               f"{config['send_buffer_messages']} messages, "
+                               f"{config['send_buffer_bytes']} bytes")
         self._subscriptions = Subscriptions(mqtt5=self.protocol == MQTTv50)
         self._client: gmqtt.Client | None = None
         self._batcher: WriteBatcher | None = None
-        self._overflow_timer: asyncio.TimerHandle | None = None
-        self._dropped_shown = 0
         self._tracker: AckTracker | None = None
-        self._reported = ""
         self.spawn(self._run(), "connection")
 
     async def stop(self) -> None:
@@ -245,7 +229,7 @@ class MqttBroker(Node):
             batcher = self._batcher
             if self._client is None or batcher is None or not self.state.connected \
                     or not batcher.has_room(len(payload) + len(topic)):
-                self._drop_qos0()
+                self.link.drop_qos0()
                 return False
             self._client.publish(topic, payload, qos=0, retain=retain,
                                  **self._mqtt5_only(properties))
@@ -268,12 +252,18 @@ class MqttBroker(Node):
         self._subscriptions.remove(subscription,
                                    None if keep_on_broker else self._live_client())
 
+    @property
+    def state(self) -> LinkState:
+        return self.link.state
+
+    @property
+    def qos0_dropped(self) -> int:
+        """QoS 0 messages dropped: sent while disconnected, or beyond the send buffer."""
+        return self.link.qos0_dropped
+
     def add_state_listener(self, listener: StateListener) -> Callable[[], None]:
         """Call ``listener`` with every change of the link state (and now, once)."""
-        self._listeners.append(listener)
-        listener(self.state)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners \
-            else None
+        return self.link.add_listener(listener)
 
     # --- the connection loop -------------------------------------------------------------
     async def _run(self) -> None:
@@ -284,7 +274,7 @@ class MqttBroker(Node):
             ending = LinkEnding()
             tracker = AckTracker(self.outbox, self.warn)
             client = self._make_client(tracker, ending)
-            self._set_state(LinkState("yellow", "connecting"))
+            self.link.set(LinkState("yellow", "connecting"))
             try:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a
                 # cancellation (stop) that arrives as the attempt fails, and the loop
@@ -295,7 +285,7 @@ class MqttBroker(Node):
                                   keepalive=config["keepalive"], version=self.protocol)
             except Exception as exc:  # any failure to connect means: wait, then retry
                 await disconnect(client)
-                self._set_state(LinkState("red", describe_failure(
+                self.link.set(LinkState("red", describe_failure(
                     exc, config["host"], self.port, config["connect_timeout"])))
             else:
                 up_since = loop.time()
@@ -321,7 +311,7 @@ class MqttBroker(Node):
             sender.cancel()
             self._client = self._tracker = self._batcher = None
             self.outbox.connection_lost()
-        self._set_state(LinkState("red", describe_ending(ending, self.client_id)))
+        self.link.set(LinkState("red", describe_ending(ending, self.client_id)))
         await disconnect(client)
 
     def _make_client(self, tracker: AckTracker, ending: LinkEnding) -> gmqtt.Client:
@@ -365,14 +355,13 @@ class MqttBroker(Node):
         if broker_maximum:
             self._batcher.refuse_above(broker_maximum[0],
                                        partial(self._too_big, client, broker_maximum[0]))
-        self._dropped_shown = self.qos0_dropped
         if config["state_topic"]:
             client.publish(config["state_topic"], config["birth_payload"].encode(), qos=1,
                            retain=True)
         self._subscriptions.connected(client)
         log.info("node %s: connected to %s:%d as %s (MQTT %s)", self.id, config["host"],
                  self.port, self.client_id, config["protocol"])
-        self._set_state(LinkState("green", "connected", connected=True))
+        self.link.connected()
 
     async def _send_outbox(self, client: gmqtt.Client, tracker: AckTracker) -> None:
         """Publish the outbox in order, keeping as many in flight as the broker's receive
@@ -409,46 +398,3 @@ class MqttBroker(Node):
     def _mqtt5_only(self, properties: dict[str, Any]) -> dict[str, Any]:
         """Publish properties exist only in MQTT 5; over 3.1.1 they are left out."""
         return properties if self.protocol == MQTTv50 else {}
-
-    # --- state --------------------------------------------------------------------------
-    def _drop_qos0(self) -> None:
-        self.qos0_dropped += 1
-        if self.state.connected and self._overflow_timer is None:
-            self._show_overflow()  # while disconnected, mqtt-out shows the count
-
-    def _show_overflow(self) -> None:
-        """While the send buffer refuses QoS 0 messages, say so (refreshed once a second);
-        a second without a refusal ends it."""
-        self._overflow_timer = None
-        if not self.state.connected:
-            return
-        dropped = self.qos0_dropped
-        if dropped == self._dropped_shown:
-            log.info("node %s: the send buffer has room again (%d QoS 0 messages dropped "
-                     "so far)", self.id, dropped)
-            self._set_state(LinkState("green", "connected", connected=True))
-            return
-        if self.state.fill == "green":
-            config = self.config
-            log.warning("node %s: %s:%d: the broker is not taking messages as fast as they "
-                        "come: send buffer full (%d messages, %d bytes); QoS 0 messages "
-                        "are dropped", self.id, config["host"], self.port,
-                        config["send_buffer_messages"], config["send_buffer_bytes"])
-        self._dropped_shown = dropped
-        self._set_state(LinkState("yellow", f"connected; send buffer full: {dropped} "
-                                  f"QoS 0 messages dropped", connected=True))
-        self._overflow_timer = self.call_later(1.0, self._show_overflow)
-
-    def _set_state(self, state: LinkState) -> None:
-        if state == self.state:
-            return
-        self.state = state
-        self.status(state.fill, state.text, "dot" if state.connected else "ring")
-        if not state.connected and state.text != self._reported and state.fill == "red":
-            self._reported = state.text
-            log.warning("node %s: %s:%d: %s", self.id, self.config["host"], self.port,
-                        state.text)
-        elif state.connected:
-            self._reported = ""
-        for listener in tuple(self._listeners):
-            listener(state)

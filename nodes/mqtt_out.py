@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from portless.nodes.mqtt_broker import LinkState, MqttBroker
+from portless.nodes.mqtt_broker import MqttBroker
+from portless.nodes.mqtt_status import LinkState
 from portless.nodes.payload import CONTENT_TYPES, PayloadError, encode
 from portless.runtime import Message, Node
 
@@ -107,8 +108,8 @@ class MqttOut(Node):
         """Status: the link's state, and while it is down, how many messages wait."""
         self._status_timer = None
         state = self._link
-        if state.connected:
-            self.status("green", "connected")
+        if state.connected:  # "connected", or that the send buffer drops QoS 0 messages
+            self.status(state.fill, state.text)
         else:
             if self._qos:
                 outbox = self._broker.outbox

@@ -31,7 +31,8 @@ from typing import Any, cast
 
 import pytest
 
-from portless.nodes.mqtt_broker import LinkState, MqttBroker
+from portless.nodes.mqtt_broker import MqttBroker
+from portless.nodes.mqtt_status import LinkState
 from portless.runtime import Event, check_flow
 from portless.runtime.state import flow_state_dir
 from portless.testing import FlowHarness

@@ -19,8 +19,9 @@ import gmqtt
 import pytest
 from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 
-from portless.nodes.mqtt_broker import LinkState, MqttBroker
+from portless.nodes.mqtt_broker import MqttBroker
 from portless.nodes.mqtt_link import LinkEnding, disconnect
+from portless.nodes.mqtt_status import LinkState
 from portless.testing import FlowHarness
 from tests.mosquitto import Mosquitto
 from tests.mqtt_client import Watcher
@@ -206,6 +207,8 @@ async def test_a_broker_that_stops_reading_costs_a_bounded_buffer_then_the_link_
     assert max(unsent) <= (1 << 20) + (256 << 10) + 1024, max(unsent)
     assert broker.qos0_dropped >= 20
     assert full.result().data["fill"] == "yellow"
+    assert any(e.node_id == "out" and e.data.get("text", "").startswith(
+        "connected; send buffer full: ") for e in h.events)  # on mqtt-out too
     assert lost.data["text"] == ("disconnected: no answer from the broker within the "
                                  "keepalive (1.5 s: 1.5 times 1 s); reconnecting")
 
