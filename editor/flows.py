@@ -102,8 +102,7 @@ class FlowService:
 
     async def validate(self, document: dict[str, Any]) -> None:
         """Check a flow as `portless validate --skip-env` would; raises FlowInvalid."""
-        if len(document.get("nodes") or ()) > MAX_NODES:
-            raise FlowInvalid([FlowError(str(self.path), _TOO_MANY)])
+        self._refuse_too_big(document)
         await _in_thread(check_flow, document, self.registry, str(self.path),
                          resolve_env=False)
 
@@ -127,9 +126,8 @@ class FlowService:
             raise Conflict(428, etag)
         if if_match.strip('"') != etag:
             raise Conflict(412, etag)
+        self._refuse_too_big(document)
         restore_secrets(document, current, self.registry, str(self.path))
-        if len(document.get("nodes") or ()) > MAX_NODES:
-            raise FlowInvalid([FlowError(str(self.path), _TOO_MANY)])
         flow = check_flow(document, self.registry, str(self.path))
         if self.allowed_paths is not None:
             self.allowed_paths.check(flow, self.registry)
@@ -144,6 +142,11 @@ class FlowService:
         stamp = file_stamp(self.path)
         self._known = (stamp, document, etag) if stamp is not None else None
         return etag
+
+    def _refuse_too_big(self, document: dict[str, Any]) -> None:
+        nodes = document.get("nodes")
+        if isinstance(nodes, list) and len(nodes) > MAX_NODES:
+            raise FlowInvalid([FlowError(str(self.path), _TOO_MANY)])
 
     def _etag(self, text: str) -> str:
         return hmac.new(self._etag_key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]

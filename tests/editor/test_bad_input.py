@@ -23,6 +23,18 @@ WRONG_BODIES: list[tuple[str, bytes]] = [
     ("deep arrays", b"[" * 100_000 + b"]" * 100_000),
     ("deep objects", b'{"a":' * 50_000 + b"1" + b"}" * 50_000),
     ("nodes a string", b'{"version": 1, "nodes": "x"}'),
+    ("nodes a number", b'{"version": 1, "nodes": 5}'),
+    ("nodes null", b'{"version": 1, "nodes": null}'),
+    ("nodes an object", b'{"version": 1, "nodes": {"a": {}}}'),
+    ("no nodes", b'{"version": 1}'),
+    ("node with config null",
+     b'{"version": 1, "nodes": [{"id": "a", "type": "debug", "config": null}]}'),
+    ("masked secret in a list", '{"version": 1, "nodes": [{"id": "broker", "type": '
+     '"mqtt-broker", "config": {"host": "h", "password": ["\u2022\u2022"]}}]}'.encode()),
+    ("control characters in an id",
+     b'{"version": 1, "nodes": [{"id": "a\\n\\u0000", "type": "debug"}]}'),
+    ("lone surrogate", b'{"version": 1, "nodes": [{"id": "a", "type": "io-in",'
+                       b' "config": {"topic": "\\ud800"}}]}'),
     ("nodes a number list", b'{"version": 1, "nodes": [1, 2]}'),
     ("version a string", b'{"version": "1", "nodes": []}'),
     ("id a number", b'{"version": 1, "nodes": [{"id": 5, "type": "debug"}]}'),
