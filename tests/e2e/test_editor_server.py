@@ -148,6 +148,7 @@ def test_token_url_sets_the_session_cookie(running: Running) -> None:
     response = request(running.port, f"/?token={running.token}", {"Host": host})
     assert response.status == 303
     cookie = response.getheader("Set-Cookie", "")
+    assert cookie.startswith(f"portless-{running.port}=")  # one session per editor port
     assert "HttpOnly" in cookie
     assert "SameSite=Strict" in cookie
     session = cookie.split(";")[0]
