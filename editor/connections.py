@@ -3,13 +3,14 @@ cannot take the file descriptors the flow needs (outbox, broker link, channel fi
 or lock the page out.
 
 Hypercorn accepts on the listening socket through ``socket.accept()``; the socket it
-is given here counts what it accepts. At the bound (MAX_CONNECTIONS), a new connection pushes out
-the oldest one that has not yet sent a whole request (a slow client), or is refused if
-every open one has spoken (the guard marks those). A connection must finish its request
-headers within HEADER_SECONDS (Hypercorn's keep-alive timer also runs until the first
-request). When the process is out of file descriptors anyway, a spare one is given up
-to accept and drop the connection, with one log line at most every LOG_EVERY seconds,
-instead of asyncio's traceback every second.
+is given here counts what it accepts. At the bound (MAX_CONNECTIONS), a new connection
+pushes out the oldest one that has not been answered yet (a slow client, trickling its
+headers or its body), or is refused if every open one has been (the guard marks
+those). A connection must finish its request headers within HEADER_SECONDS
+(Hypercorn's keep-alive timer runs until the first request). When the process is out
+of file descriptors anyway, a spare one is given up to accept and drop the connection,
+with one log line at most every LOG_EVERY seconds, instead of asyncio's traceback
+every second.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class ConnectionBound:
         self._last_log = -LOG_EVERY
 
     def spoke(self, peer: Any) -> None:
-        """The guard saw a whole request on this connection: never push it out."""
+        """This connection got an answer or an accepted websocket: never push it out."""
         if peer is not None:
             self.spoken.add(tuple(peer)[:2])
 

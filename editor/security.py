@@ -74,8 +74,8 @@ class Guard:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if self.connections is not None:  # a whole request arrived: not a slow client
-            self.connections.spoke(scope.get("client"))
+        if self.connections is not None:
+            send = _noting_answers(send, self.connections, scope.get("client"))
         headers = _headers(scope)
         host = headers.get("host", "")
         websocket = scope["type"] == "websocket"
@@ -115,6 +115,17 @@ class Guard:
         cookie = (f"{self.cookie}={self.session}; HttpOnly; SameSite=Strict; Path=/").encode()
         await _respond(send, 303, b"", [(b"location", b"/"), (b"set-cookie", cookie),
                                         (b"cache-control", b"no-store")])
+
+
+def _noting_answers(send: Send, connections: ConnectionBound, client: Any) -> Send:
+    """``send`` that tells the connection bound once this connection got an answer (or
+    its websocket was accepted): from then on it is no slow client to push out. One
+    that trickles its request body never gets that far."""
+    async def sending(message: MutableMapping[str, Any]) -> None:
+        if message["type"] in ("http.response.start", "websocket.accept"):
+            connections.spoke(client)
+        await send(message)
+    return sending
 
 
 def _with_page_headers(send: Send, host: str) -> Send:
