@@ -195,7 +195,7 @@ async def open_page(browser: Browser, url: str) -> Page:
     page = await context.new_page()
     page.set_default_timeout(WAIT_MS)
     await page.goto(url)
-    await page.wait_for_function("performance.getEntriesByName('bench:painted').length > 0")
+    await page.wait_for_function("() => performance.getEntriesByName('bench:painted').length > 0")
     return page
 
 
