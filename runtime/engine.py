@@ -55,12 +55,16 @@ class Engine:
 
     def __init__(self, registry: Registry, *, events: EventBus | None = None,
                  state_dir: str | Path | None = None, stop_timeout: float = 5.0,
+                 start_timeout: float = 10.0,
                  batch: int = 1000, drain_timeout: float = 1.0,
                  loop_hops: int = LOOP_HOPS) -> None:
         self.registry = registry
         self.events = events or EventBus()
         self._state_dir = Path(state_dir) if state_dir else None
         self.stop_timeout = stop_timeout
+        self.start_timeout = start_timeout
+        """A node whose start() takes longer has failed to start: a deploy (and a stop
+        waiting for it) cannot hang on it."""
         self.batch = batch
         self.drain_timeout = min(drain_timeout, stop_timeout)
         """How long stop and deploy let queued messages go on first; a loop of wires
@@ -296,10 +300,15 @@ class Engine:
             built.append(node)
         self._link()
         for node in built:
+            deadline = asyncio.timeout(self.start_timeout)
             try:
-                await node.start()
+                async with deadline:
+                    await node.start()
             except Exception as exc:
-                failed[node.id] = self._failed_to_start(node.id, exc)
+                reason: Exception = exc
+                if deadline.expired():  # not a TimeoutError of the node's own
+                    reason = TimeoutError(f"did not start within {self.start_timeout:.1f} s")
+                failed[node.id] = self._failed_to_start(node.id, reason)
                 del self.nodes[node.id]
                 await node._release()
                 self._link()

@@ -555,3 +555,21 @@ async def test_concurrent_deploys_run_one_after_the_other() -> None:
                         "stop b", "start c", "started c"]
     assert [r.started for r in reports] == [("g",), ("g",)]
     await engine.stop()
+
+
+async def test_a_node_whose_start_hangs_fails_after_the_start_timeout_and_the_rest_runs(
+        ) -> None:
+    class Hung(Node):
+        type = "test-hung"
+
+        async def start(self) -> None:
+            await asyncio.Event().wait()  # a device that never answers
+
+    registry = Registry([*TEST_TYPES, Hung])
+    engine = Engine(registry, start_timeout=0.2)
+    report = await asyncio.wait_for(engine.start(check_flow(
+        flow(node("hung", "test-hung"), node("good", "test-double")), registry)), 5)
+    assert report.failed == {"hung": "TimeoutError: did not start within 0.2 s"}
+    assert report.started == ("good",)
+    assert sorted(engine.nodes) == ["good"]
+    await asyncio.wait_for(engine.stop(), 5)
