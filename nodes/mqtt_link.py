@@ -52,7 +52,7 @@ class _GmqttNarration(logging.Filter):
     wrong here ("CONNACK 0x87 is permanent, not reconnecting", "max number of failed
     connection attempts achieved": this module reconnects itself), and tracebacks of
     resets. The node says what matters once per change of link state, so gmqtt's lines
-    are DEBUG: shown with --log-level debug, dropped otherwise."""
+    are DEBUG: shown with --log-mqtt-packets (see portless/logs.py), dropped otherwise."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.CRITICAL:
