@@ -95,9 +95,10 @@ SETTINGS = """module.exports = {
 class NodeRed:
     """Node-RED running ``flow`` from ``workdir`` until stopped (by its PID)."""
 
-    def __init__(self, red_js: Path, workdir: Path, nodes: list[dict[str, Any]]) -> None:
+    def __init__(self, red_js: Path, workdir: Path, nodes: list[dict[str, Any]],
+                 settings: str = SETTINGS) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
-        (workdir / "settings.js").write_text(SETTINGS)
+        (workdir / "settings.js").write_text(settings)
         (workdir / "flows.json").write_text(json.dumps(nodes, indent=2))
         self.red_js, self.workdir = red_js, workdir
         self.process: asyncio.subprocess.Process | None = None

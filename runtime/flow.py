@@ -11,8 +11,7 @@ import json
 import os
 import re
 import stat
-import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -23,6 +22,7 @@ from jsonschema import ValidationError
 from . import safe_json
 from .atomic import atomic_write
 from .canonical import canonical_text
+from .check_memo import CheckMemo, CheckMemos
 from .compiled_schema import CompiledSchema
 from .dependencies import reference_cycles
 from .errors import FlowError, FlowInvalid
@@ -153,9 +153,10 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
     unset variable is not an error (for linting flows away from the device).
     """
     env = os.environ if env is None else env
-    errors = _shape_errors(document, file)
     nodes = document.get("nodes")
     entries = [entry for entry in nodes if _readable(entry)] if isinstance(nodes, list) else []
+    checked = _memos.start(registry, file, resolve_env, entries)
+    errors = _shape_errors(_unknown_part(document, checked), file)
     by_id: dict[str, dict[str, Any]] = {}
     for entry in entries:
         if entry["id"] in by_id:
@@ -164,7 +165,6 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
         by_id[entry["id"]] = entry
 
     specs = []
-    checked = _checked_nodes(registry, file, resolve_env, entries)
     for entry in entries:
         spec, node_errors = checked.check(entry, lambda entry: _check_node(
             entry, by_id, registry, file, env, resolve_env))
@@ -174,59 +174,21 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
     errors.extend(_reference_cycle_errors(specs, registry, file))
     if errors:
         raise FlowInvalid(list(dict.fromkeys(errors)))  # a sentence said once per field
+    _memos.commit(registry, file, resolve_env, checked)
     return Flow(file, document, tuple(specs))
 
 
-class _CheckedNodes:
-    """The nodes a check found valid, by the entry's ``repr``, kept for the next check
-    of the same flow: a deploy that changed one node re-checks one node.
-
-    Sound because a node's check depends only on its entry, the registry, the file
-    name, whether ``${ENV}`` is resolved, the environment (an entry holding ``${`` is
-    never kept) and the id and type of every other node (``context``: wires and
-    references must point at the right kind of node; any change empties the memo).
-    """
-
-    def __init__(self, context: tuple[tuple[str, str], ...]) -> None:
-        self.context = context
-        self.kept: dict[str, NodeSpec] = {}
-        self.previous: dict[str, NodeSpec] = {}
-
-    def check(self, entry: dict[str, Any],
-              check: Callable[[dict[str, Any]], tuple[NodeSpec | None, list[FlowError]]]
-              ) -> tuple[NodeSpec | None, list[FlowError]]:
-        key = repr(entry)
-        spec = self.previous.get(key) or self.kept.get(key)
-        if spec is not None:
-            self.kept[key] = spec
-            return spec, []
-        spec, errors = check(entry)
-        if spec is not None and not errors and "${" not in key:
-            self.kept[key] = spec
-        return spec, errors
+_memos = CheckMemos()
+"""What the last valid check of each flow found (see check_memo)."""
 
 
-_memos: weakref.WeakKeyDictionary[Registry, dict[tuple[str, bool], _CheckedNodes]] = (
-    weakref.WeakKeyDictionary())
-_MEMOS_PER_REGISTRY = 8
-"""Flow files remembered per registry (a runtime checks one; validate of many files
-keeps only the last few)."""
-
-
-def _checked_nodes(registry: Registry, file: str, resolve_env: bool,
-                   entries: list[dict[str, Any]]) -> _CheckedNodes:
-    """This check's memo, holding what the last check of the same flow found valid."""
-    memos = _memos.setdefault(registry, {})
-    context = tuple((entry["id"], entry["type"]) for entry in entries)
-    last = memos.get((file, resolve_env))
-    memo = _CheckedNodes(context)
-    if last is not None and last.context == context:
-        memo.previous = last.kept
-    memos.pop((file, resolve_env), None)
-    memos[(file, resolve_env)] = memo
-    while len(memos) > _MEMOS_PER_REGISTRY:
-        del memos[next(iter(memos))]
-    return memo
+def _unknown_part(document: dict[str, Any], checked: CheckMemo[NodeSpec]) -> dict[str, Any]:
+    """The document without the entries the last valid check of this flow found valid:
+    those need no shape or hostile-value check again."""
+    nodes = document.get("nodes")
+    if not checked.previous or not isinstance(nodes, list):
+        return document
+    return {**document, "nodes": [entry for entry in nodes if not checked.known(entry)]}
 
 
 def _readable(entry: Any) -> bool:
@@ -263,7 +225,7 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
     config = entry.get("config", {})
     if not isinstance(config, dict):  # the shape error says so; nothing more to check
         return None, errors
-    config = copy.deepcopy(config)
+    config = copy_json(config)
     from_env: set[str] = set()
     if resolve_env:
         for pointer, name in substitute_env(config, env, resolved=from_env):
@@ -377,6 +339,16 @@ def _place(document: Any, path: list[Any]) -> tuple[str | None, list[Any]]:
 
 
 # --- config helpers ----------------------------------------------------------------
+def copy_json(value: Any) -> Any:
+    """A deep copy of a parsed JSON value (dicts, lists, scalars), several times
+    faster than copy.deepcopy, which a check of thousands of nodes felt."""
+    if isinstance(value, dict):
+        return {key: copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_json(item) for item in value]
+    return value
+
+
 def substitute_env(value: Any, env: Mapping[str, str], pointer: str = "",
                    resolved: set[str] | None = None) -> list[tuple[str, str]]:
     """Replace ``${NAME}`` in every string inside ``value`` (in place).

@@ -473,3 +473,18 @@ def test_a_node_with_an_env_reference_is_resolved_at_every_check(registry: Regis
         {"url": "one"}
     assert check_flow(document, registry, env={"CONN_URL": "two"}).spec("conn").config == \
         {"url": "two"}
+
+
+def test_a_shape_error_is_reported_at_every_check_not_only_the_first(
+        registry: Registry) -> None:
+    document = {"version": 1, "nodes": [node("a", "test-double"), node("b", "test-double")]}
+    check_flow(document, registry, "flows/x.json", env={})
+    document["nodes"][0]["z"] = "tab-1"  # as every Node-RED export has
+    for _ in range(2):
+        assert errors_of(document, registry) == [
+            "flows/x.json: node a: /z: unknown field 'z'"]
+    document["nodes"][0].pop("z")
+    document["nodes"][1]["config"]["factor"] = float("nan")
+    assert [error.split(": ", 2)[1:] for error in errors_of(document, registry)] == [
+        ["node b", "/config/factor: must be a finite number: NaN, Infinity and numbers "
+                   "beyond 1.8e308 (such as 1e309) are not allowed"]]
