@@ -23,7 +23,7 @@ MAX_DEPTH = 128
 """Deepest nesting of arrays and objects a decoded payload may have. Deeper is refused:
 copying and showing a message recurse, and ~900 levels exhaust Python's stack."""
 
-JSON_START = frozenset("{[\"-0123456789tfn")
+_JSON_START = frozenset("{[\"-0123456789tfn")
 """The characters a JSON document can begin with (after white space)."""
 
 _json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
@@ -76,7 +76,7 @@ def decode(data: bytes, fmt: str, content_type: str | None = None,
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             return data
-        if text.lstrip(" \t\r\n")[:1] not in JSON_START:
+        if text.lstrip(" \t\r\n")[:1] not in _JSON_START:
             return text  # cannot be JSON: no need to parse, whatever its size
         _check_size(data, "json", max_size)
         try:
