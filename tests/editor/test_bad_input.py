@@ -106,6 +106,10 @@ async def test_bodies_over_the_limit_are_413_json(editor: Editor, method: str,
     ("POST", "/api/nodes/" + "x" * 5000 + "/inject", 404),
     ("POST", "/api/nodes/%F0%9F%92%A9/inject", 404),
     ("PUT", "/api/flow?x=" + "y" * 3000, 428),
+    ("GET", "/static/../editor/app.py", 404),
+    ("GET", "/static/%2e%2e/app.py", 404),
+    ("GET", "/static/..%2fapp.py", 404),
+    ("GET", "/static/nothing.js", 404),
 ])
 async def test_wrong_methods_and_paths_are_json(editor: Editor, method: str, path: str,
                                                 status: int) -> None:
@@ -122,3 +126,39 @@ async def test_strange_if_match_is_a_412(editor: Editor, if_match: str) -> None:
                                        data=json.dumps(document))
     assert response.status_code == 412
     assert (await response.get_json())["error"]
+
+
+# Every field of a valid flow, replaced by a value of every JSON type and a few sizes:
+# whatever the mix, the answer is JSON and never a 500.
+VALID: dict[str, Any] = {"version": 1, "nodes": [
+    {"id": "reader", "type": "io-in", "config": {"interval": 60, "topic": "t"},
+     "wires": [["show"]], "x": 10, "y": 20},
+    {"id": "show", "type": "debug", "config": {}}]}
+FIELDS = ["version", "nodes", "nodes/0", "nodes/0/id", "nodes/0/type", "nodes/0/config",
+          "nodes/0/wires", "nodes/0/wires/0", "nodes/0/x", "nodes/0/config/interval",
+          "nodes/0/config/topic", "nodes/1/config"]
+VALUES: list[Any] = [None, True, -1, 10**30, 1e308, "", "x" * 100_000, "\u2022" * 6,
+                     "${HOME}", [], [[]] * 1000, {}, {"a": {"b": {"c": []}}}]
+
+
+def replaced(pointer: str, value: Any) -> dict[str, Any]:
+    document = json.loads(json.dumps(VALID))
+    *parents, last = pointer.split("/")
+    holder: Any = document
+    for part in parents:
+        holder = holder[int(part)] if isinstance(holder, list) else holder[part]
+    holder[int(last) if isinstance(holder, list) else last] = value
+    return document
+
+
+@pytest.mark.parametrize("pointer", FIELDS)
+async def test_every_field_with_every_kind_of_value_gets_a_json_answer(
+        editor: Editor, pointer: str) -> None:
+    for value in VALUES:
+        body = json.dumps(replaced(pointer, value))
+        answers = [await editor.client.post("/api/validate", headers=BEARER, data=body),
+                   await editor.client.put("/api/flow", data=body, headers={
+                       **BEARER, "If-Match": await current_etag(editor)})]
+        for answer in answers:
+            assert answer.status_code in (200, 400), (pointer, value, answer.status_code)
+            assert answer.content_type == "application/json", (pointer, value)
