@@ -1,6 +1,7 @@
 // transfer.js: nodes in and out of the flow as JSON: copy, cut and paste (this page's
 // clipboard, or the system clipboard from another tab), the import and export dialogs.
 
+import { canonicalText } from './canonical.js';
 import { dialog } from './dialogs.js';
 import { references, secretFields } from './schema.js';
 import { h, clone, equal, toast, MASK } from './util.js';
@@ -42,7 +43,7 @@ export class Transfer {
     const count = this.canvas.selection.size;
     if (!count) return false;
     this.clipboard = clone(this.selectionNodes());
-    const text = flowText(this.clipboard);
+    const text = canonicalText({ version: 1, nodes: this.clipboard });
     this.writeFailed = !(navigator.clipboard && navigator.clipboard.writeText);
     if (!this.writeFailed) navigator.clipboard.writeText(text).catch(() => { this.writeFailed = true; });
     toast(`Copied ${count} node${count === 1 ? '' : 's'}`, 'info', 1500);
@@ -136,7 +137,7 @@ export class Transfer {
     const radio = (value, label, checked, disabled) => h('label', { class: 'check-line' },
       h('input', { type: 'radio', name: 'export-what', value, checked, disabled, 'data-testid': `export-${value}` }), ` ${label}`);
     const fill = (what) => {
-      text.value = what === 'selected' ? flowText(this.selectionNodes()) : JSON.stringify(this.model.toDocument(), null, 2);
+      text.value = canonicalText(what === 'selected' ? { version: 1, nodes: this.selectionNodes() } : this.model.toDocument());
     };
     const choice = h('div', { class: 'radio-line' }, radio('selected', `selected nodes (${this.canvas.selection.size})`, some, !some), radio('all', 'the whole flow', !some, false));
     choice.addEventListener('change', (e) => fill(e.target.value));
@@ -153,7 +154,7 @@ export class Transfer {
           close();
         } },
         { label: 'Download', testid: 'export-download', onClick: () => {
-          const url = URL.createObjectURL(new Blob([`${text.value}\n`], { type: 'application/json' }));
+          const url = URL.createObjectURL(new Blob([text.value], { type: 'application/json' }));
           const a = h('a', { href: url, download: name });
           document.body.append(a);
           a.click();
@@ -165,8 +166,6 @@ export class Transfer {
     });
   }
 }
-
-const flowText = (nodes) => JSON.stringify({ version: 1, nodes }, null, 2);
 
 /** The nodes of a flow document or a list of nodes; throws (or null when quiet). */
 export function parseNodes(text, quiet = false) {

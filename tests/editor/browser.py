@@ -64,9 +64,10 @@ class Server:
 
 
 async def start_server(directory: Path, document: dict[str, Any],
-                       name: str = "flow.json") -> Server:
-    """Write ``document`` (indented, not canonical, as a person might) and run it."""
-    flow = write_document(directory / name, document)
+                       name: str = "flow.json", text: str | None = None) -> Server:
+    """Write ``document`` (indented, not canonical, as a person might; or exactly
+    ``text``) and run it."""
+    flow = write_document(directory / name, document, text)
     port = free_port()
     log = directory / f"{flow.stem}.log"
     with log.open("wb") as stderr:  # the child keeps its own copy of the descriptor
@@ -94,9 +95,10 @@ async def start_server(directory: Path, document: dict[str, Any],
     return server
 
 
-def write_document(path: Path, document: dict[str, Any]) -> Path:
+def write_document(path: Path, document: dict[str, Any], text: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(document, indent=2) + "\n" if text is None else text,
+                    encoding="utf-8")
     return path
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import Browser, async_playwright, expect
 from quart import Quart
 from quart.typing import TestClientProtocol
 
@@ -17,6 +18,8 @@ from portless.editor.app import create_app
 from portless.editor.flows import FlowService
 from portless.editor.stream import Hub
 from portless.runtime import Engine, EventBus, Registry, load_flow
+from tests.conftest import require_program
+from tests.editor.browser import CHROMIUM, TIMEOUT_MS, launch_options
 
 PORT = 1880
 TOKEN = "test-token-123"
@@ -66,3 +69,16 @@ async def running_editor(tmp_path: Path, flow: dict[str, Any], registry: Registr
     finally:
         hub.shutdown()
         await engine.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Chromium (Debian's), for the browser tests; skips without it off CI."""
+    require_program(CHROMIUM, "chromium", "sudo apt install chromium")
+    expect.set_options(timeout=TIMEOUT_MS)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(**launch_options())
+        try:
+            yield launched
+        finally:
+            await launched.close()

@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, Response, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, Response, expect
 
 from portless.runtime import canonical_text
-from tests.conftest import require_program
 from tests.editor.browser import (
-    CHROMIUM,
     ROOT,
     TIMEOUT_MS,
     VIEWPORT,
@@ -33,7 +31,6 @@ from tests.editor.browser import (
     document,
     drag,
     drop_from_palette,
-    launch_options,
     node,
     node_ids,
     open_form,
@@ -60,18 +57,6 @@ class Session:
 
 
 OpenEditor = Callable[..., Awaitable[Session]]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    require_program(CHROMIUM, "chromium", "sudo apt install chromium")
-    expect.set_options(timeout=TIMEOUT_MS)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(**launch_options())
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 @pytest.fixture

@@ -1,0 +1,121 @@
+"""Every shipped flow through the real editor and back, byte for byte: the page's writer
+(editor/static/canonical.js) and Python's (runtime/canonical.py) agree, a deploy that
+moved nothing rewrites nothing, and moving one node changes only its x and y lines."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from portless.runtime import canonical_text
+from tests.editor.browser import (
+    ROOT,
+    TIMEOUT_MS,
+    VIEWPORT,
+    center,
+    drag,
+    node,
+    start_server,
+    stop_server,
+)
+from tests.editor.test_browser import deploy, ready
+from tests.mosquitto import free_port
+from tests.runtime.test_canonical import NUMBER_FORMS
+
+pytestmark = pytest.mark.slow  # each test drives headless Chromium
+
+SHIPPED = sorted([*ROOT.glob("flows/*.json"), *ROOT.glob("examples/*.json")])
+ENVIRONMENT = {"MQTT_HOST": "127.0.0.1", "MQTT_USERNAME": "valve-1",
+               "MQTT_PASSWORD": "not-a-real-password", "MQTT_CA_FILE": "/nonexistent/ca.pem"}
+"""What examples/valve-tls.json asks for; its broker then fails to start, which is fine:
+the flow file is what is tested, not the link."""
+CANONICAL_JS = "async (document) => (await import('/static/canonical.js')).canonicalText(document)"
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    page = await context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield page
+    finally:
+        await context.close()
+
+
+def on_a_free_port(shipped: Path) -> tuple[str, dict[str, Any]]:
+    """The shipped flow with each broker moved to a closed loopback port (no test may
+    reach a broker on 1883), as canonical text; only the port lines differ."""
+    original = shipped.read_text(encoding="utf-8")
+    document = json.loads(original)
+    for item in document["nodes"]:
+        if item["type"] == "mqtt-broker":
+            item["config"]["port"] = free_port()
+    text = canonical_text(document)
+    changed = [line for line in difflib.ndiff(original.splitlines(), text.splitlines())
+               if line.startswith(("-", "+"))]
+    assert all('"port": ' in line for line in changed), changed
+    return text, document
+
+
+@pytest.mark.parametrize("shipped", SHIPPED, ids=lambda path: str(path.relative_to(ROOT)))
+async def test_a_shipped_flow_goes_through_the_browser_and_back_byte_for_byte(
+        shipped: Path, tmp_path: Path, page: Page, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)  # the portless process inherits them
+    text, document = on_a_free_port(shipped)
+    server = await start_server(tmp_path, document, text=text)
+    try:
+        await page.goto(server.url)
+        await ready(page)
+        assert await page.evaluate(CANONICAL_JS, json.loads(text)) == text
+
+        status, _ = await deploy(page)
+        assert status == 200
+        assert server.flow.read_text(encoding="utf-8") == text
+
+        drawn = await page.evaluate(
+            "[...document.querySelectorAll('g[data-node-id]')].map((g) => g.dataset.nodeId)")
+        moved = next(item for item in document["nodes"] if item["id"] in drawn)
+        x, y = await center(node(page, moved["id"]))
+        await drag(page, (x, y), (x + 60, y + 40))
+        status, answer = await deploy(page)
+        assert status == 200
+        assert answer["started"] == []  # a move restarts nothing
+        after = server.flow.read_text(encoding="utf-8")
+        held = next(item for item in await page.evaluate("portless.model.toDocument().nodes")
+                    if item["id"] == moved["id"])
+        assert (held["x"], held["y"]) != (moved["x"], moved["y"])
+        changed = [line for line in difflib.unified_diff(text.splitlines(), after.splitlines(),
+                                                         lineterm="", n=0)
+                   if line.startswith(("-", "+")) and not line.startswith(("---", "+++"))]
+        assert sorted(changed) == sorted([
+            f'-      "x": {moved["x"]},', f'-      "y": {moved["y"]}',
+            f'+      "x": {held["x"]},', f'+      "y": {held["y"]}'])
+    finally:
+        await stop_server(server)
+
+
+async def test_the_page_and_python_write_every_number_alike(
+        tmp_path: Path, page: Page) -> None:
+    """The same table as tests/runtime/test_canonical.py, through Chromium's writer."""
+    document = {"version": 1, "nodes": [
+        {"id": f"n{index}", "type": "debug", "config": {"v": value}}
+        for index, (value, _) in enumerate(NUMBER_FORMS)]}
+    server = await start_server(tmp_path, {"version": 1, "nodes": []})
+    try:
+        await page.goto(server.url)
+        await ready(page)
+        written = await page.evaluate(CANONICAL_JS, document)
+    finally:
+        await stop_server(server)
+    assert written == canonical_text(document)
+    for index, (_, expected) in enumerate(NUMBER_FORMS):
+        assert f'"id": "n{index}",\n      "type": "debug",\n      "config": {{\n' \
+               f'        "v": {expected}\n' in written
