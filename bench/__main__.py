@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import bounds, editor, flowsize, mqtt, outbox_writes, pipeline, startup
+from . import bounds, editor, flowsize, link_bounds, mqtt, outbox_writes, pipeline, startup
 from .core import BenchError, Benchmark, Options, Row
 from .table import render
 
@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "outbox": outbox_writes.benchmark,
     "editor": editor.benchmark,
     "bounds": bounds.benchmark,
+    "link": link_bounds.benchmark,
     "flowsize": flowsize.benchmark,
 }
 QUICK = Options(messages=20_000, startup_runs=1, idle_seconds=1.0, quick=True)
