@@ -8,9 +8,9 @@ private mosquitto (bench.broker) and a flow of mqtt-broker with mqtt-out or mqtt
   socket buffers take a few MB more), how many were dropped and counted, and how long
   until the keepalive (2 s here) ended the link;
 - big: one 100 MB JSON message over MQTT 3.1.1, above the 1 MiB maximum packet size:
-  RSS growth at its peak and after;
-- burst: 20 JSON messages just below 1 MiB, parsed by mqtt-in: RSS growth at the peak
-  and a second and a half after the last.
+  RSS growth at its peak and after, and the longest the event loop stalled;
+- burst: 20 JSON messages just below 1 MiB, parsed by mqtt-in: the same, "after" being
+  a second and a half after the last.
 """
 
 from __future__ import annotations
@@ -44,6 +44,20 @@ buffers, the allocator's slack), against 546 MB before the bound."""
 BURST = 20
 RETURNED_MB = 4
 """Target: RSS above the starting point once big messages have been handled."""
+
+
+def signed_mb(kib: float) -> str:
+    return f"{kib / 1024:+.1f} MB"
+
+
+async def longest_stall(stop: asyncio.Event) -> float:
+    """The longest the event loop went without running a 10 ms timer, until ``stop``."""
+    longest, last = 0.0, time.monotonic()
+    while not stop.is_set():
+        await asyncio.sleep(0.01)
+        now = time.monotonic()
+        longest, last = max(longest, now - last - 0.01), now
+    return longest
 
 
 def rss_kib() -> int:
@@ -132,17 +146,21 @@ async def big_messages(workdir: Path, scenario: str) -> dict[str, Any]:
             gc.collect()
             before = rss_kib()
             reset_peak()
+            done = asyncio.Event()
+            stall = asyncio.ensure_future(longest_stall(done))
             for _ in range(count):
                 await publish_file(broker.port, path)
             await publish_file(broker.port, small)
             warnings = await received(h, count if scenario == "burst" else 1, timeout=60)
+            done.set()
             peak = peak_kib()
             h.collector("cmd").received.clear()
             gc.collect()
             await asyncio.sleep(1.5)  # the allocator is asked to trim a second after
             after = rss_kib()
     return {"size": path.stat().st_size, "count": count, "peak_kib": peak - before,
-            "after_kib": after - before, "warnings": len(warnings)}
+            "after_kib": after - before, "warnings": len(warnings),
+            "longest_stall_ms": await stall * 1000}
 
 
 def benchmark(options: Options) -> list[Row]:
@@ -157,8 +175,9 @@ def benchmark(options: Options) -> list[Row]:
     for scenario, what in (("big", "one 100 MB JSON message (MQTT 3.1.1, skipped)"),
                            ("burst", f"{BURST} JSON messages of 1 MiB less 1 KiB")):
         result = run_json("bench.link_bounds", [scenario], timeout=300)
-        rows.append(Row(f"mqtt-in, {what}: RSS peak, and after",
-                        f"+{megabytes(result['peak_kib'])}, +{megabytes(result['after_kib'])}",
+        rows.append(Row(f"mqtt-in, {what}: RSS peak, after, longest event-loop stall",
+                        f"{signed_mb(result['peak_kib'])}, {signed_mb(result['after_kib'])}, "
+                        f"{result['longest_stall_ms']:.0f} ms",
                         f"after <= {RETURNED_MB} MB",
                         result["after_kib"] / 1024 <= RETURNED_MB))
     return rows
