@@ -146,6 +146,8 @@ async def _send_frames(hub: Hub, page: Page) -> None:
 
 
 _HTTP_ERRORS = {
+    400: "this endpoint does not understand the request (/api/ws needs a websocket "
+         "upgrade)",
     404: "no such page or API endpoint",
     405: "this endpoint does not take that method",
     413: f"the request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB",

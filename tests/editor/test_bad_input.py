@@ -110,6 +110,8 @@ async def test_bodies_over_the_limit_are_413_json(editor: Editor, method: str,
     ("GET", "/static/%2e%2e/app.py", 404),
     ("GET", "/static/..%2fapp.py", 404),
     ("GET", "/static/nothing.js", 404),
+    ("GET", "/api/ws", 400),  # no websocket upgrade
+    ("POST", "/api/ws", 405),
 ])
 async def test_wrong_methods_and_paths_are_json(editor: Editor, method: str, path: str,
                                                 status: int) -> None:
