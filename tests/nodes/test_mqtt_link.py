@@ -318,3 +318,26 @@ async def test_memory_goes_back_after_a_burst_of_messages_just_below_the_maximum
             await until(h, lambda: resident_mb() <= before + 3, timeout=5)
         except TimeoutError:
             pytest.fail(f"{resident_mb() - before:.1f} MB more than before the burst")
+
+
+async def test_a_stop_while_the_broker_is_stalled_closes_the_socket(
+        mosquitto: Mosquitto) -> None:
+    """A clean stop sends the offline state and DISCONNECT; a SIGSTOPped broker takes
+    neither, and a graceful close would wait for ever for the unsent data to drain. The
+    stop ends within its timeouts and the socket is closed, not left open."""
+    document = flow({"port": mosquitto.port, "state_topic": "device/valve-1/state"},
+                    out(topic="device/valve-1/big", qos=0, format="text"))
+    big = "x" * (256 << 10)
+    with contextlib.ExitStack() as until_the_end:  # SIGCONT after the stop
+        async with FlowHarness(document) as h:
+            await connected(h)
+            broker = broker_node(h)
+            assert broker._client is not None
+            sock = broker._client._connection._transport.get_extra_info("socket")
+            until_the_end.enter_context(stopped(mosquitto))
+            while broker.qos0_dropped == 0:  # until the kernel and the send buffer are full
+                h.inject("out", {"payload": big})
+                await asyncio.sleep(0)
+        assert sock.fileno() == -1  # closed, before SIGCONT
+    errors = [e for e in h.events if e.kind == "error"]
+    assert errors == []
