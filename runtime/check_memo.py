@@ -32,16 +32,24 @@ class CheckMemo(Generic[Spec]):
         self.context = context
         self.previous = previous
         self.kept: dict[str, Spec] = {}
+        self._keys: dict[int, str] = {}
+        """Each entry's repr by id(), made once per check (the entries outlive it)."""
+
+    def _key(self, entry: Any) -> str:
+        key = self._keys.get(id(entry))
+        if key is None:
+            key = self._keys[id(entry)] = repr(entry)
+        return key
 
     def known(self, entry: Any) -> bool:
         """Did the last valid check of this flow find this very entry valid?"""
-        return repr(entry) in self.previous
+        return self._key(entry) in self.previous
 
     def check(self, entry: dict[str, Any],
               check: Callable[[dict[str, Any]], tuple[Spec | None, list[Any]]]
               ) -> tuple[Spec | None, list[Any]]:
         """The entry's spec and errors: remembered, or from ``check`` (and remembered)."""
-        key = repr(entry)
+        key = self._key(entry)
         spec = self.previous.get(key) or self.kept.get(key)
         if spec is not None:
             self.kept[key] = spec
@@ -72,5 +80,6 @@ class CheckMemos:
         memos = self._by_owner.setdefault(owner, {})
         memos.pop((file, resolve_env), None)
         memos[(file, resolve_env)] = memo
+        memo._keys.clear()  # ids are only unique while this check's entries live
         while len(memos) > MEMOS_PER_OWNER:
             del memos[next(iter(memos))]
