@@ -232,3 +232,26 @@ def test_the_page_finds_the_same_secret_fields_as_the_server() -> None:
     for (name, _, _), server, page in zip(CASES, expected, found, strict=True):
         assert page == server, name
     assert expected[2] == ["/accounts/0/password", "/tls/key_password"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None,
+                    reason="needs Node.js to run the page's ES module outside a browser")
+def test_after_a_deploy_the_page_holds_nested_secrets_masked() -> None:
+    """What the page keeps (and so exports) after a deploy is what a reload would show."""
+    script = (f"import {{ Model }} from {json.dumps(str(ROOT / 'editor/static/model.js'))};"
+              "const [schema, doc] = JSON.parse(process.argv[1]);"
+              "const model = new Model();"
+              "model.setTypes([{type: 'test-vault', schema, inputs: 0, outputs: 0}]);"
+              "model.load(doc, 'etag');"
+              "console.log(JSON.stringify(model.toDocument()));")
+    typed = json.loads(json.dumps(FLOW["nodes"][0]))  # the secrets as just typed
+    result = subprocess.run(
+        ["node", "--experimental-default-type=module", "--input-type=module", "-e", script,
+         json.dumps([Vault.schema, {"version": 1, "nodes": [typed]}])],
+        capture_output=True, text=True, timeout=30, check=True)
+    (held,) = json.loads(result.stdout)["nodes"]
+    for secret in SECRETS:
+        assert secret not in json.dumps(held)
+    assert held["config"]["tls"]["key_password"] == SECRET_MASK
+    assert held["config"]["accounts"][0]["password"] == SECRET_MASK
+    assert held["config"]["accounts"][1] == {"user": "nobody"}
