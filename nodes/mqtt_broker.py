@@ -23,7 +23,12 @@ from gmqtt.mqtt.constants import MQTTCommands, MQTTv50, MQTTv311
 from portless.nodes.mqtt_inflight import AckTracker
 from portless.nodes.mqtt_link import LinkEnding, connect, disconnect, gmqtt_log
 from portless.nodes.mqtt_packet_size import SMALLEST_MAXIMUM, limit_inbound, publish_head
-from portless.nodes.mqtt_reasons import SESSION_TAKEN_OVER, describe_ending, describe_failure
+from portless.nodes.mqtt_reasons import (
+    SESSION_TAKEN_OVER,
+    closed_quickly,
+    describe_ending,
+    describe_failure,
+)
 from portless.nodes.mqtt_status import LinkState, LinkStatus, StateListener
 from portless.nodes.mqtt_subscription import MessageHandler, Subscription, Subscriptions
 from portless.nodes.mqtt_tls import make_ssl_context
@@ -202,6 +207,7 @@ class MqttBroker(Node):
         self._client: gmqtt.Client | None = None
         self._batcher: WriteBatcher | None = None
         self._tracker: AckTracker | None = None
+        self._quick_closes = 0  # links the broker closed at once without a reason, in a row
         self.spawn(self._run(), "connection")
 
     async def stop(self) -> None:
@@ -285,6 +291,7 @@ class MqttBroker(Node):
                                   keepalive=config["keepalive"], version=self.protocol)
             except Exception as exc:  # any failure to connect means: wait, then retry
                 await disconnect(client)
+                self._quick_closes = 0  # a broker that restarts, not one that kicks us out
                 self.link.set(LinkState("red", describe_failure(
                     exc, config["host"], self.port, config["connect_timeout"])))
             else:
@@ -303,6 +310,7 @@ class MqttBroker(Node):
                               ending: LinkEnding) -> None:
         """Serve one connection until the broker or the network drops it."""
         self._client, self._tracker = client, tracker
+        up_since = asyncio.get_running_loop().time()
         self._connected(client, ending)
         sender = self.spawn(self._send_outbox(client, tracker), "outbox sender")
         try:
@@ -311,7 +319,10 @@ class MqttBroker(Node):
             sender.cancel()
             self._client = self._tracker = self._batcher = None
             self.outbox.connection_lost()
-        self.link.set(LinkState("red", describe_ending(ending, self.client_id)))
+        up_for = asyncio.get_running_loop().time() - up_since
+        self._quick_closes = self._quick_closes + 1 if closed_quickly(ending, up_for) else 0
+        self.link.set(LinkState("red", describe_ending(ending, self.client_id, up_for,
+                                                       self._quick_closes)))
         await disconnect(client)
 
     def _make_client(self, tracker: AckTracker, ending: LinkEnding) -> gmqtt.Client:

@@ -80,12 +80,20 @@ class LinkEnding:
         self.ended = asyncio.Event()
         self.reason_code: int | None = None  # from the server's DISCONNECT (MQTT 5)
         self.reason = ""  # set by portless when it ends the link itself
+        self.closed_by_broker = False  # the socket ended cleanly, from the broker's side
 
     def on_disconnect(self, client: gmqtt.Client, packet: Any = None, *_: Any) -> None:
         """gmqtt's on_disconnect: a server DISCONNECT brings its packet (reason code
         first), the closed socket an empty one; the first reason is kept."""
         if isinstance(packet, (bytes, bytearray)) and packet and self.reason_code is None:
             self.reason_code = packet[0]
+        # The stream's end was fed without an error: the broker closed the socket, not
+        # the network (a reset) and not portless (which says why in ``reason``).
+        # (gmqtt's own reference to its reader: asyncio forgets it on connection_lost.)
+        reader = getattr(getattr(client._connection, "_protocol", None), "_hard_reader",
+                         None)
+        self.closed_by_broker = reader is not None and reader._eof \
+            and reader.exception() is None
         self.ended.set()
 
     def end(self, reason: str) -> None:

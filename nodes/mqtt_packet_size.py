@@ -32,7 +32,8 @@ BIG_READ = 4 * READ_CHUNK
 
 _malloc_trim: Callable[[int], int] | None = getattr(
     ctypes.CDLL(None), "malloc_trim", None)  # glibc only
-_trim_at: float | None = None  # when the pending trim is due
+# When the pending trim is due, on which loop (a loop that closed took its timer along).
+_trim_at: tuple[asyncio.AbstractEventLoop, float] | None = None
 
 
 def return_memory_soon() -> None:
@@ -42,16 +43,16 @@ def return_memory_soon() -> None:
     if _malloc_trim is None:
         return
     loop = asyncio.get_running_loop()
-    if _trim_at is None:
+    if _trim_at is None or _trim_at[0] is not loop:
         loop.call_later(1.0, _trim)
-    _trim_at = loop.time() + 1.0
+    _trim_at = (loop, loop.time() + 1.0)
 
 
 def _trim() -> None:
     global _trim_at
     loop = asyncio.get_running_loop()
-    if _trim_at is not None and _trim_at > loop.time():  # asked again since: later
-        loop.call_at(_trim_at, _trim)
+    if _trim_at is not None and _trim_at[0] is loop and _trim_at[1] > loop.time():
+        loop.call_at(_trim_at[1], _trim)  # asked again since: later
         return
     _trim_at = None
     if _malloc_trim is not None:

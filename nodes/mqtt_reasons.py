@@ -61,8 +61,22 @@ _DISCONNECTS = {
 }
 
 
-def describe_ending(ending: LinkEnding, client_id: str) -> str:
-    """One line for a connection that was up and ended."""
+QUICK_CLOSE = 10.0
+"""A link the broker closes sooner than this after accepting it, without a reason, counts
+towards "closed right after connecting, again"."""
+
+
+def closed_quickly(ending: LinkEnding, up_for: float) -> bool:
+    """The broker closed the link soon after accepting it and said nothing: what
+    mosquitto does (also over MQTT 5) when another client takes the client id."""
+    return (ending.closed_by_broker and not ending.reason and not ending.reason_code
+            and up_for < QUICK_CLOSE)
+
+
+def describe_ending(ending: LinkEnding, client_id: str, up_for: float,
+                    quick_closes: int) -> str:
+    """One line for a connection that was up (``up_for`` seconds) and ended, the
+    ``quick_closes``-th in a row that ``closed_quickly``."""
     if ending.reason_code == SESSION_TAKEN_OVER:
         return (f"another client connected with the same client id {client_id}; "
                 f"backing off")
@@ -71,4 +85,8 @@ def describe_ending(ending: LinkEnding, client_id: str) -> str:
     if ending.reason_code:  # 0 is a normal disconnection, which says nothing more
         reason = _DISCONNECTS.get(ending.reason_code, f"reason code {ending.reason_code:#x}")
         return f"disconnected by the broker: {reason}"
+    if quick_closes >= 2:
+        return (f"disconnected by the broker {up_for:.1f} s after connecting, "
+                f"{quick_closes} times in a row, without a reason: is another client "
+                f"using the client id {client_id}? backing off")
     return "disconnected"

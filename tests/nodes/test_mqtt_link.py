@@ -116,7 +116,8 @@ async def test_two_devices_with_one_client_id_do_not_fight_at_a_constant_rate(
         mosquitto: Mosquitto, protocol: str) -> None:
     """mosquitto 2.0.11 closes the old connection without a reason (no DISCONNECT 0x8E,
     even over MQTT 5), so this is the "lost right after connecting" case: the time
-    between portless's connections must grow (0.1 s doubling with jitter, up to 5 s)."""
+    between portless's connections must grow (0.1 s doubling with jitter, up to 5 s),
+    and after the second such close in a row the status names the likely cause."""
     document = flow({"port": mosquitto.port, "protocol": protocol, "client_id": "valve-1",
                      "reconnect_min_delay": 0.1, "reconnect_max_delay": 5})
     async with FlowHarness(document) as h:
@@ -131,6 +132,12 @@ async def test_two_devices_with_one_client_id_do_not_fight_at_a_constant_rate(
     gaps = connections.gaps()
     # The first gap is about 0.2 s + 0.05..0.1 s; the fifth 0.2 s + 0.8..1.6 s.
     assert gaps[-1] > 2.5 * gaps[0], gaps
+    # From the second such close on, the status says what probably happens.
+    hint = re.compile(r"disconnected by the broker \d+\.\d s after connecting, (\d+) times in "
+                      r"a row, without a reason: is another client using the client id "
+                      r"valve-1\? backing off")
+    counts = [int(m[1]) for m in map(hint.fullmatch, connections.texts) if m]
+    assert counts[:3] == [2, 3, 4], connections.texts
 
 
 async def test_a_session_taken_over_says_so_and_backs_off(
