@@ -162,16 +162,15 @@ def env_references(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
 
 def _destination(schema: Mapping[str, Any], config: dict[str, Any]) -> Any:
     """What says where this node's secrets go: its x-destination fields (defaults
-    filled in), or, if its schema marks none, everything but the secrets."""
+    filled in), or, if its schema marks none, everything; secrets in them masked (a TLS
+    block may hold its key's password)."""
     filled = copy.deepcopy(config)
     fill_defaults(schema, filled)
-    marked = [key for key, field in schema.get("properties", {}).items()
-              if isinstance(field, Mapping) and field.get(DESTINATION)]
-    if marked:
-        return {key: filled.get(key) for key in marked}
     for holder, key, _ in secret_fields(schema, filled):
         holder[key] = SECRET_MASK
-    return filled
+    marked = [key for key, field in schema.get("properties", {}).items()
+              if isinstance(field, Mapping) and field.get(DESTINATION)]
+    return {key: filled.get(key) for key in marked} if marked else filled
 
 
 def _configs(document: dict[str, Any], registry: Registry

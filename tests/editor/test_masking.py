@@ -33,7 +33,7 @@ class Vault(Node):
         "properties": {
             "host": {"type": "string", "default": "vault.example", "x-destination": True},
             "label": {"type": "string", "default": ""},
-            "tls": {"default": False, "oneOf": [
+            "tls": {"default": False, "x-destination": True, "oneOf": [
                 {"const": False},
                 {"type": "object", "additionalProperties": False, "properties": {
                     "ca_file": {"type": "string", "default": ""},
@@ -117,6 +117,8 @@ async def test_masked_nested_secrets_sent_back_keep_the_values_on_disk(
     ("broker", "port", 1884, "/config/password"),
     ("broker", "tls", {"verify": False}, "/config/password"),
     ("vault", "host", "attacker.example", "/config/tls/key_password"),
+    ("vault", "tls", {"ca_file": "/tmp/attacker-ca.pem", "key_password": SECRET_MASK},
+     "/config/tls/key_password"),
 ])
 async def test_a_masked_secret_is_not_sent_to_a_new_destination(
         editor: Editor, node_id: str, field: str, value: Any, pointer: str) -> None:
