@@ -1,8 +1,11 @@
 """A real mosquitto for tests: started on a free 127.0.0.1 port, stopped by its PID.
 
 Optional TLS (a CA and server certificate made with trustme), password file, ACL and
-persistence. Started as root, mosquitto drops to the ``mosquitto`` user, so its
-working directory is handed to that user; otherwise persistence fails silently.
+persistence. mosquitto runs as the user that runs the tests (``user`` in its config):
+started as root it would switch to its own user before it reads its persistence file,
+and that user cannot reach the test's directory whenever a pytest session starting on
+the same machine closes /tmp/pytest-of-USER to all but its owner. mosquitto then starts
+silently empty, every persistent session gone (tests/test_mosquitto.py).
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class Mosquitto:
             f"allow_anonymous {'false' if self.users else 'true'}",
             f"log_dest file {self.workdir / 'mosquitto.log'}",
             "log_type error", "log_type warning", "log_type notice", "log_type information",
+            f"user {pwd.getpwuid(os.geteuid()).pw_name}",  # see the module docstring
             "max_queued_messages 0",
             "max_queued_bytes 0",
             f"max_inflight_messages {self.max_inflight_messages}",
@@ -97,7 +101,6 @@ class Mosquitto:
                       f"cafile {files.ca_file}", f"certfile {files.cert_file}",
                       f"keyfile {files.key_file}"]
         (self.workdir / "mosquitto.conf").write_text("\n".join(lines) + "\n")
-        _hand_to_mosquitto_user(self.workdir)
 
     def start(self, timeout: float = 10.0) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -147,24 +150,6 @@ def _accepts(port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def _hand_to_mosquitto_user(directory: Path) -> None:
-    if os.geteuid() != 0:
-        return
-    try:
-        user = pwd.getpwnam("mosquitto")
-    except KeyError:
-        return
-    for path in [directory, *directory.iterdir()]:
-        os.chown(path, user.pw_uid, user.pw_gid)
-    # The test's tmp path above must be traversable by that user.
-    for parent in directory.parents:
-        if parent == Path("/"):
-            break
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            os.chmod(parent, mode | 0o001)
 
 
 def _make_certificates(directory: Path) -> TlsFiles:

@@ -29,6 +29,8 @@ class Watcher:
         self.port, self.topics, self.qos = port, topics, qos
         self.version = MQTTv50 if version == "5" else MQTTv311
         self.received: list[Received] = []
+        self.session_present: list[bool] = []
+        """The broker's CONNACK flag at each connect: True where it kept the session."""
         self._arrived = asyncio.Event()
         properties = {"session_expiry_interval": 0 if clean else 3600} \
             if self.version == MQTTv50 else {}
@@ -42,7 +44,8 @@ class Watcher:
         self.client.on_subscribe = lambda *args: self._subscribed.set()
         self.ssl_context = ssl_context
 
-    def _on_connect(self, client: gmqtt.Client, *args: Any) -> None:
+    def _on_connect(self, client: gmqtt.Client, session_present: int, *args: Any) -> None:
+        self.session_present.append(bool(session_present))
         for topic in self.topics:
             client.subscribe(topic, qos=self.qos)
 
