@@ -100,6 +100,41 @@ async def test_an_ack_after_the_connection_was_lost_is_ignored(tmp_path: Path) -
     assert rows(tmp_path) == [b"x"]
 
 
+def read_all(box: Outbox, after_seq: int = 0, page: int = 3) -> list[int]:
+    """Every payload byte ``read`` gives a sender reading from ``after_seq``, page by page."""
+    seen: list[int] = []
+    while batch := box.read(after_seq, page):
+        seen += [record.payload[0] for record in batch]
+        after_seq = batch[-1].seq
+    return seen
+
+
+async def test_what_read_serves_from_memory_is_what_the_table_holds(tmp_path: Path) -> None:
+    """Just-committed messages come from memory, not a SELECT (READ_AHEAD); a sender that
+    reads from the start again after a lost connection, or after messages were dropped
+    to make room, still gets exactly the table: nothing acknowledged, dropped or twice."""
+    box = outbox(tmp_path)
+    for value in range(10):
+        box.add("t", bytes([value]), 1, False, {})
+    await turn()
+    first = box.read(0, 4)
+    for record in first:
+        box.sending(record)
+    for record in first[:2]:
+        box.acked(record)
+    box.connection_lost()  # 2 and 3 were sent, not acknowledged: they are sent again
+    for value in range(10, 12):
+        box.add("t", bytes([value]), 1, False, {})
+    await turn()
+    assert read_all(box) == list(range(2, 12)) == [p[0] for p in rows(tmp_path)]
+    full = outbox(tmp_path / "full", max_messages=10)
+    for value in range(15):  # beyond max_messages, before any read: the oldest go
+        full.add("t", bytes([value]), 1, False, {})
+        await turn()
+    assert full.dropped > 0
+    assert read_all(full) == [p[0] for p in rows(tmp_path / "full")]
+
+
 async def test_full_outbox_drops_the_oldest_and_counts_them(tmp_path: Path) -> None:
     problems: list[str] = []
     box = outbox(tmp_path, problems, max_messages=100)
