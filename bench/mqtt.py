@@ -9,7 +9,9 @@ mosquitto of its own (bench.broker); the subscriber that counts and clocks is a
   outbox) and Node-RED 4 (function -> mqtt out, bench.nodered; when ``node`` is on
   PATH), msgs/s at the subscriber from the first message to the last; QoS 1 must
   arrive complete and in order, for QoS 0 the table says how many arrived. portless's
-  QoS 1 target is Node-RED's rate in the same run;
+  QoS 1 target is Node-RED's rate in the same run. For portless and Node-RED the rows
+  also give the CPU time a message cost the publishing process (all its threads), which
+  a busy shared machine disturbs less than the rate;
 - latency at 100 msgs/s, QoS 1 through portless: p50 and p99 of receive - send time;
 - outbox drain: QoS 1 messages put into the outbox while the broker is down, then the
   broker starts; msgs/s at the subscriber until all arrived.
@@ -130,6 +132,10 @@ class Runs:
         if len(self.results) > 1:
             runs = "/".join(f"{float(result['rate']) / 1000:.0f}k" for result in self.results)
             text += f" (median; runs {runs})"
+        cpu = [float(result["cpu_us_per_message"]) for result in self.results
+               if "cpu_us_per_message" in result]
+        if cpu:  # a figure a busy shared machine disturbs less than the rate
+            text += f", {statistics.median(cpu):.0f} us CPU a message"
         return text
 
     def arrived(self) -> str:

@@ -302,7 +302,8 @@ async def portless(workdir: Path, work: Work) -> RESULT:
         raise BenchError(f"node errors: {errors}")
     if qos:
         check_all_arrived(count, arrivals)
-    return result(count, arrivals, publish_loop_s=published, cpu_us_per_message=cpu / count * 1e6,
+    return result(count, arrivals, publish_loop_s=published,
+                  cpu_us_per_message=cpu / count * 1e6,
                   arrived_while_emitting=bisect.bisect_right(arrivals.times, emitted_at),
                   qos0_dropped_while_disconnected=dropped)
 
@@ -377,12 +378,15 @@ async def nodered(workdir: Path, work: Work) -> RESULT:
                            CONTENT_TYPE))
         try:
             await red.start()
+            cpu = red.cpu_seconds()
             arrivals = await subscriber.finish(work.idle, work.timeout)
+            cpu = red.cpu_seconds() - cpu
         finally:
             await red.stop()
     if work.qos:
         check_all_arrived(work.count, arrivals)
-    return result(work.count, arrivals, node_red_problems=red.errors()[:5])
+    return result(work.count, arrivals, cpu_us_per_message=cpu / work.count * 1e6,
+                  node_red_problems=red.errors()[:5])
 
 
 SCENARIOS = {"mosquitto": mosquitto_pub, "gmqtt": bare_gmqtt, "portless": portless,

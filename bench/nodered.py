@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -134,6 +135,17 @@ class NodeRed:
     async def _read_all(self, output: asyncio.StreamReader) -> None:
         while line := await output.readline():
             self.output.append(line.decode(errors="replace").rstrip())
+
+    def cpu_seconds(self) -> float:
+        """CPU time Node-RED has used so far (user and system), from /proc; 0 if gone."""
+        if self.process is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1]
+        except OSError:
+            return 0.0
+        user, system = fields.split()[11:13]
+        return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
 
     def errors(self) -> list[str]:
         """Lines Node-RED logged at error level."""
