@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import bounds, editor, flowsize, link_bounds, mqtt, outbox_writes, pipeline, startup
+from . import bounds, editor, flowsize, link_bounds, mqtt, outbox, pipeline, startup
 from .core import BenchError, Benchmark, Options, Row
 from .table import render
 
@@ -18,7 +18,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "pipeline": pipeline.benchmark,
     "startup": startup.benchmark,
     "mqtt": mqtt.benchmark,
-    "outbox": outbox_writes.benchmark,
+    "outbox": outbox.benchmark,
     "editor": editor.benchmark,
     "bounds": bounds.benchmark,
     "link": link_bounds.benchmark,

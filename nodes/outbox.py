@@ -69,7 +69,7 @@ CHECKPOINT_BYTES = 128 * 1024
 """Bytes written since the last checkpoint that start one at once: bounds the WAL."""
 PAGE_SIZE = 512
 """Page size of a new database: a commit of a few small messages rewrites few bytes
-(measured with bench.outbox_writes: 512 B pages write a fifth less than 1 KiB ones)."""
+(measured with bench.outbox: 512 B pages write a fifth less than 1 KiB ones)."""
 WAL_LIMIT = 512 * 1024
 """The WAL file is cut back to this size when it restarts after a checkpoint."""
 CACHE_KIB = 512
@@ -310,12 +310,12 @@ class Outbox:
 
     def _flush_due(self) -> None:
         """Commit what is due: the new messages, and the acknowledgements once
-        DELETE_INTERVAL passed or FLUSH_MESSAGES wait. A running checkpoint goes first:
-        one that no commit overtakes catches up with the whole WAL, so the WAL restarts
-        and stays small."""
+        DELETE_INTERVAL passed or FLUSH_MESSAGES wait. A running checkpoint goes first,
+        unless a full batch waits: one that no commit overtakes catches up with the
+        whole WAL, so the WAL restarts and stays small."""
         self._flush_handle = None
         self._new_covered = False
-        if self._checkpointing:
+        if self._checkpointing and self._flush_at:  # a full batch does not wait (memory)
             self._flush_deferred = True
             return
         self._commit(everything=False)

@@ -10,6 +10,7 @@ import shutil
 import socket
 import sqlite3
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -437,3 +438,27 @@ async def test_messages_queued_for_one_broker_never_go_to_the_next_and_are_kept_
             FlowHarness(device_flow(first.port), state_dir=state) as h:
         await until(h, lambda: numbers(on_first) == set(range(5)))
     assert not aside.exists()
+
+
+async def test_a_full_batch_is_committed_while_a_checkpoint_runs_not_held_in_memory(
+        tmp_path: Path) -> None:
+    box = outbox(tmp_path, flush_interval=0.05, max_messages=10_000)
+    release = threading.Event()
+    box._worker.submit(release.wait, 10)  # the outbox's disk thread is busy (a slow fsync)
+    try:
+        for value in range(2 * FLUSH_MESSAGES):  # enough to start a checkpoint, which waits
+            box.add("t", str(value).encode() * 20, 1, False, {})
+        await turn()
+        for _ in range(FLUSH_MESSAGES):  # a full batch more: committed, not kept waiting
+            box.add("t", b"more", 1, False, {})
+        await turn()
+        assert len(rows(tmp_path)) == 3 * FLUSH_MESSAGES
+        box.add("t", b"last", 1, False, {})  # a small one waits for the checkpoint...
+        await asyncio.sleep(0.1)
+        assert len(rows(tmp_path)) == 3 * FLUSH_MESSAGES
+    finally:
+        release.set()
+    async with asyncio.timeout(5):  # ...and is committed once it is done
+        while len(rows(tmp_path)) < 3 * FLUSH_MESSAGES + 1:  # noqa: ASYNC110 - no event
+            await asyncio.sleep(0.01)
+    await box.close()
