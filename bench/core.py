@@ -75,6 +75,18 @@ def run_json(module: str, args: Sequence[str], timeout: float) -> dict[str, Any]
     return result
 
 
+def print_result(prog: str, measure: Callable[[], dict[str, Any]]) -> int:
+    """The end of a scenario's ``main``: print what ``measure`` returns as JSON (exit
+    status 0), or why it could not measure (1), for ``run_json`` to read."""
+    try:
+        result = measure()
+    except BenchError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    return 0
+
+
 def megabytes(kib: float) -> str:
     return f"{kib / 1024:.1f} MB"
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -31,7 +30,7 @@ from typing import Any
 from portless.nodes.outbox import CHECKPOINT_DELAY, FLUSH_INTERVAL
 
 from .broker import Broker, Subscriber
-from .core import BenchError, Options, Row, megabytes, run_json
+from .core import BenchError, Options, Row, megabytes, print_result, run_json
 from .memory import own_peak_rss_kib, status_kib
 from .mqtt_nodes import BenchPacedSource
 from .mqtt_scenarios import TOPIC, Portless, flow_document
@@ -129,16 +128,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.seconds <= 0 or not 0 <= args.flush_interval <= 1:
         parser.error("--rate and --seconds must be positive, --flush-interval in 0..1")
-    try:
+    def run() -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="portless-bench-outbox-") as workdir:
-            result = asyncio.run(
+            return asyncio.run(
                 drain_memory(Path(workdir), DRAIN_MESSAGES, DRAIN_SIZE) if args.drain
                 else measure(Path(workdir), args.rate, args.seconds, args.flush_interval))
-    except BenchError as exc:
-        print(f"bench.outbox: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(result))
-    return 0
+    return print_result("bench.outbox", run)
 
 
 def benchmark(options: Options) -> list[Row]:
