@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -134,9 +135,13 @@ class InboundLimit:
         return len(data)  # gmqtt forgets the start of the packet; read() drops the rest
 
     async def read(self, n: int = -1) -> bytes:
-        """gmqtt's read, less the bytes of a packet being skipped."""
+        """gmqtt's read, less the bytes of a packet being skipped. Any bytes count as a
+        sign of life for the keepalive check, which otherwise sees only whole packets and
+        would end a slow link in the middle of a big one."""
         while True:
             data: bytes = await self._read(n)
+            if data:
+                self._protocol._connection._last_data_in = time.monotonic()
             if not self._to_skip or not data:
                 return data
             if len(data) < self._to_skip:

@@ -350,3 +350,40 @@ async def test_a_stop_while_the_broker_is_stalled_closes_the_socket(
         assert sock.fileno() == -1  # closed, before SIGCONT
     errors = [e for e in h.events if e.kind == "error"]
     assert errors == []
+
+
+async def test_a_big_message_arriving_slowly_does_not_trip_the_keepalive() -> None:
+    """A fake peer (no real broker can be made to send slowly here): it accepts, then
+    sends a 2 MiB PUBLISH over 3 s, longer than the 1.5 s the keepalive of 1 s allows
+    a silent broker. Bytes arriving are a sign of life: the link stays up, the message
+    is skipped (above the maximum packet size) with a warning."""
+    sent = asyncio.Event()
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)
+        writer.write(b"\x20\x02\x00\x00")  # CONNACK (3.1.1): accepted
+        topic, length = b"cmd", 2 + 3 + (2 << 20)
+        header = bytes([0x30, length & 0x7F | 0x80, length >> 7 & 0x7F | 0x80,
+                        length >> 14 & 0x7F | 0x80, length >> 21])  # 4-byte varint
+        writer.write(header + len(topic).to_bytes(2, "big") + topic)
+        for _ in range(30):  # 2 MiB in 30 slices, 0.1 s apart: a slow link
+            writer.write(b"x" * ((2 << 20) // 30))
+            await writer.drain()
+            await asyncio.sleep(0.1)
+        writer.write(b"x" * ((2 << 20) % 30))
+        await writer.drain()
+        sent.set()
+        await reader.read()  # until portless closes
+
+    server = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    document = flow({"port": port, "protocol": "3.1.1", "keepalive": 1})
+    async with server, FlowHarness(document) as h:
+        await connected(h)
+        start = len(h.events)
+        await asyncio.wait_for(sent.wait(), 10)
+        events = h.events[start:]
+    assert [e for e in events if e.node_id == "broker" and e.kind == "status"] == []
+    assert [e.data["text"] for e in h.events if e.kind == "warning"] == [
+        f"a message of {1 + 4 + length:,} bytes on cmd is above the maximum packet size "
+        f"(1,048,576 bytes); skipped" for length in [2 + 3 + (2 << 20)]]
