@@ -357,7 +357,7 @@ async def test_a_big_message_arriving_slowly_does_not_trip_the_keepalive() -> No
     sends a 2 MiB PUBLISH over 3 s, longer than the 1.5 s the keepalive of 1 s allows
     a silent broker. Bytes arriving are a sign of life: the link stays up, the message
     is skipped (above the maximum packet size) with a warning."""
-    sent = asyncio.Event()
+    sent, closed = asyncio.Event(), asyncio.Event()
 
     async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(1)
@@ -374,6 +374,8 @@ async def test_a_big_message_arriving_slowly_does_not_trip_the_keepalive() -> No
         await writer.drain()
         sent.set()
         await reader.read()  # until portless closes
+        writer.close()
+        closed.set()
 
     server = await asyncio.start_server(trickle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -383,6 +385,7 @@ async def test_a_big_message_arriving_slowly_does_not_trip_the_keepalive() -> No
         start = len(h.events)
         await asyncio.wait_for(sent.wait(), 10)
         events = h.events[start:]
+    await asyncio.wait_for(closed.wait(), 5)
     assert [e for e in events if e.node_id == "broker" and e.kind == "status"] == []
     assert [e.data["text"] for e in h.events if e.kind == "warning"] == [
         f"a message of {1 + 4 + length:,} bytes on cmd is above the maximum packet size "
