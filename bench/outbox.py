@@ -38,7 +38,7 @@ from .mqtt_scenarios import TOPIC, Portless, flow_document
 RATES = (10.0, 100.0, 1000.0)
 DRAIN_MESSAGES = 50_000
 DRAIN_SIZE = 1024
-TARGET_DRAIN_GROWTH_KIB = 10 * 1024
+TARGET_DRAIN_GROWTH_KIB = 5 * 1024
 """RSS once drained, at most this much above the RSS before the outage."""
 PAYLOAD_BYTES = 11
 PACKET_BYTES = 47
