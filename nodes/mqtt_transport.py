@@ -86,13 +86,19 @@ class WriteBatcher:
         turn wrote plus what the transport has not handed to the kernel yet, at most
         ``max_messages`` packets and ``max_bytes`` bytes. A packet bigger than the whole
         buffer still goes when the buffer is empty."""
-        unsent = self._pending_bytes
         if self._backlog:
-            buffered = self._transport.get_write_buffer_size()
-            unsent += buffered
-            sent = self._handed - buffered
-            while self._backlog and self._backlog[0][0] <= sent:
-                self._packets_in_transport -= self._backlog.popleft()[1]
+            return self._room_beside_backlog(size)
+        pending = self._pending_bytes  # the common case, once per QoS 0 publish: kept short
+        return (pending == 0 or pending + size <= self.max_bytes) \
+            and len(self._chunks) < self.max_messages
+
+    def _room_beside_backlog(self, size: int) -> bool:
+        buffered = self._transport.get_write_buffer_size()
+        sent = self._handed - buffered
+        backlog = self._backlog
+        while backlog and backlog[0][0] <= sent:
+            self._packets_in_transport -= backlog.popleft()[1]
+        unsent = self._pending_bytes + buffered
         return (len(self._chunks) + self._packets_in_transport < self.max_messages
                 and (unsent == 0 or unsent + size <= self.max_bytes))
 
