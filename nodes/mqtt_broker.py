@@ -139,11 +139,13 @@ class MqttBroker(Node):
                                     "type": "number", "exclusiveMinimum": 0, "default": 30,
                                     "description": "The doubling stops here."},
             "inflight_window": {"title": "In-flight window (MQTT 3.1.1)", "type": "integer",
-                                "minimum": 1, "maximum": 65535, "default": 100,
+                                "minimum": 1, "maximum": 65535, "default": 500,
                                 "description": "Most QoS 1/2 messages sent and not yet "
                                                "acknowledged over MQTT 3.1.1, which has "
-                                               "no receive maximum. Over MQTT 5 the "
-                                               "broker's receive maximum sets it."},
+                                               "no receive maximum; also the most sent "
+                                               "again after a lost connection. Over "
+                                               "MQTT 5 the broker's receive maximum "
+                                               "sets it."},
             "send_buffer_messages": {
                 "title": "Send buffer (messages)", "type": "integer", "minimum": 1,
                 "default": 10000,
