@@ -145,6 +145,6 @@ def watch_keepalive(client: gmqtt.Client, on_silence: Callable[[str], None]) -> 
         connection._keep_connection_callback = loop.call_later(keepalive / 2, check)
 
     connection._keep_connection_callback.cancel()
-    # gmqtt reschedules this attribute when CONNACK brings a server keepalive.
+    # What gmqtt's keepalive setter reschedules, should the keepalive change later.
     connection._keep_connection = check
     connection._keep_connection_callback = loop.call_later(connection._keepalive / 2, check)
