@@ -93,6 +93,15 @@ def test_fmt_rewrites_then_is_idempotent_and_check_agrees(tmp_path: Path) -> Non
     assert again.stdout == ""
 
 
+def test_fmt_writes_numbers_as_the_editor_does(write_flow: Callable[..., Path]) -> None:
+    path = write_flow('{"version": 1, "nodes": [{"id": "f", "type": "exception-filter", '
+                      '"config": {"band": 1.0, "mode": "deadband"}, "x": 1e2, "y": 2.50}]}')
+    assert portless("fmt", str(path)).returncode == 0
+    text = path.read_text()
+    assert '"band": 1,' in text
+    assert '"x": 100,\n      "y": 2\n' in text
+
+
 def test_fmt_refuses_a_file_that_is_not_a_flow(write_flow: Callable[..., Path]) -> None:
     path = write_flow("[1, 2]")
     result = portless("fmt", str(path))
