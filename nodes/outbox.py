@@ -22,10 +22,8 @@ with its sequence number, so one bad row never stops delivery.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import sqlite3
-import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +31,9 @@ from typing import Any, Literal
 
 import msgpack
 
-from portless.nodes.outbox_disk import DISK_RESERVE, DiskSpace
+from portless.nodes.outbox_checkpoint import Checkpointer
+from portless.nodes.outbox_disk import DISK_RESERVE, DiskSpace, fitting
+from portless.nodes.outbox_full import ThrottledReport, oldest_victims
 from portless.nodes.outbox_identity import BrokerIdentity, claim, record_identity
 from portless.nodes.outbox_rows import (
     SCHEMA,
@@ -99,7 +99,7 @@ class Outbox:
         self.policy = policy
         self.name = name
         self.flush_interval = flush_interval
-        self.disk = DiskSpace(path, disk_reserve)
+        self.disk = DiskSpace(path, disk_reserve, name)
         self.dropped = 0
         self.refused = 0
         """New messages refused: by the refuse-new policy or for lack of disk space."""
@@ -136,17 +136,8 @@ class Outbox:
         self._growing = [0, 0]
         """Bytes of new rows in the WAL, not yet in the database file: committed since
         the running checkpoint began, and being copied by it. The file grows by them."""
-        self._checkpoint_handle: asyncio.TimerHandle | None = None
-        self._checkpointing = False
-        self._disk_short = False
-        self._disk_checked = 0.0
-        self._last_full_log = 0.0
-        self._full_summary: asyncio.TimerHandle | None = None
-        # One thread per outbox: its checkpoints and its close run there, in order.
-        self._worker = concurrent.futures.ThreadPoolExecutor(
-            1, thread_name_prefix=f"outbox {name}")
-        self._checkpoint_db: sqlite3.Connection | None = None
-        self._closed = False
+        self._log_full = ThrottledReport(self._report_full)
+        self._checkpointer = Checkpointer(path, name, CACHE_KIB, self._checkpoint_done)
         self._db = self._open(broker)
 
     def _open(self, broker: BrokerIdentity | None) -> sqlite3.Connection:
@@ -186,7 +177,7 @@ class Outbox:
             self._on_problem(f"message of {size} bytes is larger than the whole outbox "
                              f"({self.max_bytes} bytes); dropped")
             return False
-        if self._disk_short and not self._disk_recovered():
+        if self.disk.short and not self.disk.recovered(self._db):
             self._refuse_for_disk(1)
             return False
         if self.count + 1 > self.max_messages or self.bytes + size > self.max_bytes:
@@ -326,7 +317,7 @@ class Outbox:
         whole WAL, so the WAL restarts and stays small."""
         self._flush_handle = None
         self._new_covered = False
-        if self._checkpointing and self._flush_at:  # a full batch does not wait (memory)
+        if self._checkpointer.running and self._flush_at:  # a full batch does not wait (memory)
             self._flush_deferred = True
             return
         self._commit(everything=False)
@@ -367,8 +358,8 @@ class Outbox:
             self._acks_due = asyncio.get_running_loop().time() + self.flush_interval
             return
         self._unsynced += size + ROW_OVERHEAD * len(acked)
-        if self._disk_short:
-            self._disk_recovered()
+        if self.disk.short:
+            self.disk.recovered(self._db)
 
     def _commit_pending(self) -> None:
         pending, size = self._pending, self._pending_bytes
@@ -403,17 +394,13 @@ class Outbox:
                        ) -> tuple[list[tuple[str, bytes, int, int, int | bytes]], int, int]:
         """Keep the first messages of a batch that fit in ``room``; refuse the rest
         (until the disk has room again). Returns what is kept, its size and stored size."""
-        size = stored = keep = 0
-        for topic, payload, *_ in pending:
-            row = len(topic) + len(payload)
-            if stored + row + ROW_OVERHEAD > room:
-                break
-            size, stored, keep = size + row, stored + row + ROW_OVERHEAD, keep + 1
-        refused = pending[keep:]
-        self._undo_pending(refused, sum(len(row[0]) + len(row[1]) for row in refused))
-        self._disk_short = True
-        self._refuse_for_disk(len(refused))
-        return pending[:keep], size, stored
+        sizes = [len(topic) + len(payload) for topic, payload, *_ in pending]
+        keep = fitting([size + ROW_OVERHEAD for size in sizes], room)
+        self._undo_pending(pending[keep:], sum(sizes[keep:]))
+        self.disk.short = True
+        self._refuse_for_disk(len(pending) - keep)
+        kept = sum(sizes[:keep])
+        return pending[:keep], kept, kept + ROW_OVERHEAD * keep
 
     def _undo_pending(self, pending: list[tuple[str, bytes, int, int, int | bytes]],
                       size: int) -> None:
@@ -423,70 +410,32 @@ class Outbox:
     def _transaction(self) -> Transaction:
         return Transaction(self._db)
 
-    # --- the disk -----------------------------------------------------------------------
-    def _disk_recovered(self) -> bool:
-        """Check again (at most every 0.1 s while messages are refused) whether the disk
-        has room; True once it has, and say so."""
-        now = time.monotonic()
-        if now - self._disk_checked < 0.1:
-            return False
-        self._disk_checked = now
-        wanted = self.disk.reserve // 2  # not at once: refuse, accept, refuse ...
-        if self.disk.room(wanted, self._db) < wanted:
-            return False
-        self._disk_short = False
-        log.warning("%s: the disk of %s has room again; accepting new messages "
-                    "(%d refused for lack of space since start)", self.name, self.path.parent,
-                    self.refused_for_disk)
-        return True
-
     def _refuse_for_disk(self, count: int) -> None:
         self.refused += count
         self.refused_for_disk += count
         self._log_full(f"refused {count} new message(s)", disk=True)
 
-    # --- checkpoints, in the worker thread ----------------------------------------------
+    # --- checkpoints, in the outbox's worker thread ----------------------------------
     def _schedule_checkpoint(self) -> None:
-        if self._checkpointing or not self._unsynced or self._closed:
+        checkpointer = self._checkpointer
+        if checkpointer.running or checkpointer.closed or not self._unsynced:
             return
         if self._unsynced >= CHECKPOINT_BYTES:
             self._start_checkpoint()
-        elif self._checkpoint_handle is None:
-            self._checkpoint_handle = asyncio.get_running_loop().call_later(
-                CHECKPOINT_DELAY, self._start_checkpoint)
+        else:
+            checkpointer.later(CHECKPOINT_DELAY, self._start_checkpoint)
 
     def _start_checkpoint(self) -> None:
-        if self._checkpoint_handle is not None:
-            self._checkpoint_handle.cancel()
-            self._checkpoint_handle = None
-        self._checkpointing = True
         self._unsynced = 0
         self._growing = [0, self._growing[0]]
-        future = asyncio.get_running_loop().run_in_executor(self._worker, self._checkpoint_now)
-        future.add_done_callback(self._checkpoint_done)
+        self._checkpointer.start()
 
-    def _checkpoint_done(self, _: asyncio.Future[None]) -> None:
-        self._checkpointing = False
+    def _checkpoint_done(self) -> None:
         self._growing[1] = 0
-        if self._closed:
-            return
         if self._flush_deferred:
             self._commit(everything=False)
         else:
             self._schedule_checkpoint()
-
-    def _checkpoint_now(self) -> None:
-        """Sync the WAL to disk (bounds what a power cut can take, see module docstring),
-        on a connection of the worker thread: the fsync takes milliseconds (tens on an
-        SD card) that the event loop must not wait for."""
-        try:
-            if self._checkpoint_db is None:
-                self._checkpoint_db = sqlite3.connect(self.path, isolation_level=None,
-                                                      check_same_thread=False)
-                self._checkpoint_db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-            self._checkpoint_db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error as exc:
-            log.warning("%s: checkpoint of %s failed: %s", self.name, self.path, exc)
 
     # --- full -------------------------------------------------------------------------
     def _make_room(self, size: int) -> None:
@@ -501,44 +450,23 @@ class Outbox:
         over_bytes = self.bytes + size - self.max_bytes
         need_count = over_count + max(1, self.max_messages // 100) if over_count > 0 else 0
         need_bytes = over_bytes + self.max_bytes // 100 if over_bytes > 0 else 0
-        dropped = freed = 0
         try:
             with self._transaction():
                 rows = self._db.execute(
                     "SELECT seq, LENGTH(payload) + LENGTH(topic) FROM outbox ORDER BY seq "
                     "LIMIT ?", (max(need_count, 1) + 1000,)).fetchall()
-                victims = []
-                for seq, row_size in rows:
-                    if dropped >= need_count and freed >= need_bytes:
-                        break
-                    if seq in self.in_flight:
-                        continue
-                    victims.append((seq,))
-                    dropped += 1
-                    freed += row_size
+                victims, freed = oldest_victims(rows, self.in_flight, need_count, need_bytes)
                 self._db.executemany("DELETE FROM outbox WHERE seq = ?", victims)
             self._dropped_since_read.update(seq for (seq,) in victims)
         except sqlite3.Error as exc:
             self._on_problem(f"cannot make room in {self.path}: {exc}")
             return
-        self.count -= dropped
+        self.count -= len(victims)
         self.bytes -= freed
-        self.dropped += dropped
-        self._log_full(f"dropped the {dropped} oldest message(s)")
-
-    def _log_full(self, action: str, disk: bool = False) -> None:
-        """Report a full outbox (or disk) at once, then at most once per 5 s; what happens
-        within those 5 s is summed up at their end, so the totals of a burst are too."""
-        wait = self._last_full_log + 5.0 - time.monotonic()
-        if wait <= 0:
-            self._report_full(action, disk)
-        elif self._full_summary is None:
-            self._full_summary = asyncio.get_running_loop().call_later(
-                wait, self._report_full, "still full", disk)
+        self.dropped += len(victims)
+        self._log_full(f"dropped the {len(victims)} oldest message(s)")
 
     def _report_full(self, action: str, disk: bool) -> None:
-        self._full_summary = None
-        self._last_full_log = time.monotonic()
         what = (f"the disk of {self.path.parent} is nearly full (keeping "
                 f"{self.disk.reserve // 1024} KiB free so acknowledged messages can "
                 f"always be deleted)" if disk else
@@ -552,22 +480,6 @@ class Outbox:
     async def close(self) -> None:
         """Commit what is pending; checkpoint and close the database in the worker
         thread, after any checkpoint still running there."""
-        for handle in (self._full_summary, self._checkpoint_handle):
-            if handle is not None:
-                handle.cancel()
-        self._full_summary = self._checkpoint_handle = None
+        self._log_full.cancel()
         self.flush()
-        self._closed = True
-        if self._checkpoint_handle is not None:
-            self._checkpoint_handle.cancel()
-            self._checkpoint_handle = None
-        try:
-            await asyncio.get_running_loop().run_in_executor(self._worker, self._close_now)
-        finally:
-            self._worker.shutdown(wait=False)
-
-    def _close_now(self) -> None:
-        self._checkpoint_now()
-        self._db.close()
-        if self._checkpoint_db is not None:
-            self._checkpoint_db.close()  # the last connection: the WAL is merged and removed
+        await self._checkpointer.close(self._db)

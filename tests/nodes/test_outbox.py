@@ -446,7 +446,7 @@ async def test_a_full_batch_is_committed_while_a_checkpoint_runs_not_held_in_mem
         tmp_path: Path) -> None:
     box = outbox(tmp_path, flush_interval=0.05, max_messages=10_000)
     release = threading.Event()
-    box._worker.submit(release.wait, 10)  # the outbox's disk thread is busy (a slow fsync)
+    box._checkpointer.worker.submit(release.wait, 10)  # its disk thread is busy (a slow fsync)
     try:
         for value in range(2 * FLUSH_MESSAGES):  # enough to start a checkpoint, which waits
             box.add("t", str(value).encode() * 20, 1, False, {})
