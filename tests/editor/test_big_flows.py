@@ -21,6 +21,7 @@ def big_flow(count: int) -> dict[str, Any]:
         for i in range(count)] + [{"id": "show", "type": "debug", "config": {}}]}
 
 
+@pytest.mark.slow  # checks a 15,000-node flow while timing a timer
 async def test_a_timer_keeps_firing_while_a_big_validate_runs(editor: Editor) -> None:
     body = json.dumps(big_flow(flows.MAX_NODES - 1))
     loop = asyncio.get_running_loop()

@@ -111,6 +111,7 @@ async def fight_for(port: int, client_id: str, protocol: str) -> None:
         await asyncio.sleep(0.2)  # that device's own reconnect delay, not a wait
 
 
+@pytest.mark.slow  # watches the reconnect rate for seconds of real time
 @pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 async def test_two_devices_with_one_client_id_do_not_fight_at_a_constant_rate(
         mosquitto: Mosquitto, protocol: str) -> None:
@@ -184,6 +185,7 @@ def stopped(broker: Mosquitto) -> Iterator[None]:
         os.kill(pid, signal.SIGCONT)
 
 
+@pytest.mark.slow  # waits for a stalled broker's keepalive to run out
 async def test_a_broker_that_stops_reading_costs_a_bounded_buffer_then_the_link_ends(
         mosquitto: Mosquitto) -> None:
     """256 KB QoS 0 messages to a SIGSTOPped mosquitto: once the kernel's socket buffers
@@ -329,6 +331,7 @@ async def test_memory_goes_back_after_a_burst_of_messages_just_below_the_maximum
             pytest.fail(f"{resident_mb() - before:.1f} MB more than before the burst")
 
 
+@pytest.mark.slow  # waits out a stalled broker
 async def test_a_stop_while_the_broker_is_stalled_closes_the_socket(
         mosquitto: Mosquitto) -> None:
     """A clean stop sends the offline state and DISCONNECT; a SIGSTOPped broker takes

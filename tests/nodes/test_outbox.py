@@ -337,6 +337,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.mark.broker
+@pytest.mark.slow  # fills a small disk and waits out an outage
 async def test_a_disk_that_fills_during_an_outage_loses_nothing_accepted_and_recovers(
         mosquitto: Mosquitto, small_disk: Path) -> None:
     padding = "x" * 100
