@@ -6,9 +6,12 @@ timer, a socket callback) drains at once; a send from inside ``on_input`` only
 appends, so the stack stays flat and every wire delivers in order. After ``batch``
 messages the loop yields to the event loop so timers, I/O and the editor keep up.
 
-Each queued message carries its hop count: how many nodes its chain has passed through
-since the flow last left the drain loop. Past ``loop_hops`` the chain is taken to be
-circling a loop of wires, and every node it reaches gets a warning (once).
+A loop of wires never lets the queue empty. So when it has not emptied for
+``COUNT_AFTER_BATCHES`` batches in a row, a second drain loop takes over that also
+counts hops: how many nodes each message's chain has passed through. Past ``loop_hops``
+the chain is taken to be circling, and every node it reaches warns once. The usual loop
+counts nothing, so the hot path pays nothing for this; counting stops when the queue
+empties.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,8 @@ log = logging.getLogger("portless.engine")
 LOOP_HOPS = 100_000
 """Hops after which a message is taken to be circling a loop of wires. A long chain of
 nodes is a few thousand hops; a loop goes past this in a fraction of a second."""
+COUNT_AFTER_BATCHES = 10
+"""Batches in a row that end with messages still queued before hops are counted."""
 
 
 @dataclass(frozen=True)
@@ -74,20 +80,26 @@ class Engine:
         self.flow: Flow | None = None
         self.failed: dict[str, str] = {}
         """Nodes of the current flow that failed to start, with the reason."""
-        self._queue: deque[tuple[Node, Message, int]] = deque()
-        self._hops = 0
-        """The hop count of the message the drain loop is handling."""
+        self._queue: deque[tuple[Node, Message]] = deque()
+        self._busy_batches = 0
+        """Batches in a row that ended with messages still queued."""
+        self._counting = False
+        self._hop_counts: deque[int] = deque()
+        """While counting: the hops of each queued message, in queue order."""
         self._looping: set[str] = set()
         self._lock = asyncio.Lock()
         """Held by start, deploy and stop: one at a time, never interleaved."""
         self._running = False
         self._paused = False
         """True while a deploy swaps nodes: messages queue up and go on afterwards."""
+        self._direct = False
+        """A send from outside the loop drains at once: running, not paused, not counting."""
         self._draining = False
         self._resume: asyncio.Handle | None = None
         self._error_logged: dict[str, float] = {}
         self._emptied = asyncio.Event()
-        self._idle_waiters = 0
+        self._empty_watchers = 0
+        """wait_idle callers, plus one during a busy streak: told when the queue empties."""
 
     # --- NodeContext --------------------------------------------------------------
     @property
@@ -103,12 +115,9 @@ class Engine:
         self._state_dir = path
 
     def deliver(self, target: Node, msg: Message) -> None:
-        if self._draining:  # sent from on_input: one hop further than what it handles
-            self._queue.append((target, msg, self._hops + 1))
-        else:  # from a timer, a task, a socket: a new chain
-            self._queue.append((target, msg, 1))
-            if self._running and not self._paused:
-                self._drain()
+        self._queue.append((target, msg))
+        if not self._draining and self._direct:
+            self._drain()
 
     def publish(self, event: Event) -> None:
         self.events.publish(event)
@@ -140,26 +149,71 @@ class Engine:
         self._draining = True
         queue = self._queue
         pop = queue.popleft
+        try:
+            for _ in range(self.batch):
+                if not queue:
+                    break
+                node, msg = pop()
+                try:
+                    node.on_input(msg)
+                except Exception as exc:
+                    self.node_failed(node, exc, msg)
+            if not queue:  # _after_batch, inlined: this runs once per message sent from outside
+                if self._empty_watchers:
+                    self._queue_emptied()
+            elif self._resume is None:
+                self._resume = asyncio.get_running_loop().call_soon(self._resume_drain)
+        finally:
+            self._draining = False
+
+    def _drain_counting(self) -> None:
+        """``_drain`` that also counts hops: what a node's ``on_input`` queued is one
+        hop further than the message it handled."""
+        self._draining = True
+        queue, counts = self._queue, self._hop_counts
+        counts.extend(repeat(1, len(queue) - len(counts)))  # sent from outside: new chains
         loop_hops = self.loop_hops
         try:
             for _ in range(self.batch):
                 if not queue:
                     break
-                node, msg, hops = pop()
+                node, msg = queue.popleft()
+                hops = counts.popleft()
                 if hops > loop_hops:
                     self._in_a_loop(node, msg)
-                self._hops = hops
+                before = len(queue)
                 try:
                     node.on_input(msg)
                 except Exception as exc:
                     self.node_failed(node, exc, msg)
-            if not queue:
-                if self._idle_waiters:
-                    self._emptied.set()
-            elif self._resume is None:
-                self._resume = asyncio.get_running_loop().call_soon(self._resume_drain)
+                counts.extend(repeat(hops + 1, len(queue) - before))
+            self._after_batch()
         finally:
             self._draining = False
+
+    def _after_batch(self) -> None:
+        if not self._queue:
+            if self._empty_watchers:
+                self._queue_emptied()
+        elif self._resume is None:
+            self._resume = asyncio.get_running_loop().call_soon(self._resume_drain)
+
+    def _queue_emptied(self) -> None:
+        if self._busy_batches:
+            self._end_busy_streak()
+        self._emptied.set()
+
+    def _end_busy_streak(self) -> None:
+        """The queue emptied (or was rebuilt by a deploy): stop counting, start afresh."""
+        if self._busy_batches:
+            self._busy_batches = 0
+            self._empty_watchers -= 1
+        self._counting = False
+        self._hop_counts.clear()
+        self._update_direct()
+
+    def _update_direct(self) -> None:
+        self._direct = self._running and not self._paused and not self._counting
 
     def _in_a_loop(self, node: Node, msg: Message) -> None:
         """Warn once per node (until it restarts) that a message circles through it."""
@@ -171,8 +225,20 @@ class Engine:
         node.status("yellow", f"in a loop: over {self.loop_hops:,} hops", "ring")
 
     def _resume_drain(self) -> None:
+        """The next batch, after the event loop had its turn; counts the busy streak."""
         self._resume = None
-        if self._running and not self._draining and not self._paused:
+        if not self._running or self._draining or self._paused:
+            return
+        if not self._busy_batches:
+            self._empty_watchers += 1
+        self._busy_batches += 1
+        if self._busy_batches >= COUNT_AFTER_BATCHES and not self._counting:
+            self._counting = True  # the hops of what is queued now count from here
+            self._hop_counts = deque(repeat(0, len(self._queue)))
+            self._update_direct()  # a send from outside now waits for the counting loop
+        if self._counting:
+            self._drain_counting()
+        else:
             self._drain()
 
     async def _settle(self) -> int:
@@ -185,14 +251,14 @@ class Engine:
 
     async def wait_idle(self, timeout: float | None = None) -> None:
         """Wait until no message is queued (timers in nodes may still fire later)."""
-        self._idle_waiters += 1
+        self._empty_watchers += 1
         try:
             async with asyncio.timeout(timeout):
                 while self._queue or self._resume is not None:
                     self._emptied.clear()
                     await self._emptied.wait()
         finally:
-            self._idle_waiters -= 1
+            self._empty_watchers -= 1
 
     def inject(self, node_id: str, msg: Message | None = None) -> None:
         """Hand a message to a node's ``on_input`` as if it came down a wire."""
@@ -208,6 +274,7 @@ class Engine:
             self.flow = flow
             failed = await self._start_nodes(list(flow.nodes))
             self._running = True
+            self._update_direct()
             self._drain_all_soon()
         started = tuple(spec.id for spec in flow.nodes if spec.id not in failed)
         return DeployReport((), started, (), failed)
@@ -224,10 +291,12 @@ class Engine:
                 log.warning("stopping with %d message(s) still queued after %.1f s "
                             "(a loop of wires?); they are dropped", left, self.drain_timeout)
             self._running = False
+            self._update_direct()
             for node in self.nodes.values():
                 node.shutting_down = True
             await self._stop_nodes(list(self.nodes))
             self._queue.clear()
+            self._end_busy_streak()
             self.flow = None
             self.failed = {}
             self._looping.clear()
@@ -257,21 +326,22 @@ class Engine:
         # Hold delivery while nodes are swapped: nothing reaches a stopped node or one
         # still starting; what queues up meanwhile goes to the new nodes afterwards.
         self._paused = True
+        self._end_busy_streak()  # the queue is rebuilt below
         try:
             await self._stop_nodes(to_stop)
             for node_id in had_status:
                 self.events.publish(Event("status", node_id, {}))
             self._looping.difference_update(to_stop)
             self.flow = flow
-            self.failed = {node_id: reason for node_id, reason in self.failed.items()
-                           if node_id in new and node_id not in changed}
+            self.failed = {}  # each failed node is retried now (it is in changed) or removed
             failed = await self._start_nodes([spec for spec in flow.nodes
                                               if spec.id in changed])
             self._link()
-            self._queue = deque((self.nodes[node.id], msg, hops)
-                                for node, msg, hops in self._queue if node.id in self.nodes)
+            self._queue = deque((self.nodes[node.id], msg) for node, msg in self._queue
+                                if node.id in self.nodes)
         finally:
             self._paused = False
+            self._update_direct()
         self._drain_all_soon()
         unchanged = tuple(node_id for node_id in new if node_id not in changed)
         started = tuple(sorted(changed - set(failed)))

@@ -114,7 +114,7 @@ async def test_drain_yields_to_the_event_loop_between_batches() -> None:
     engine = Engine(registry, batch=100)
     await engine.start(check_flow(flow(node("a", "test-double")), registry))
     for value in range(1000):
-        engine._queue.append((engine.nodes["a"], {"payload": value}, 1))
+        engine._queue.append((engine.nodes["a"], {"payload": value}))
     seen_queue_lengths: list[int] = []
     asyncio.get_running_loop().call_soon(lambda: seen_queue_lengths.append(len(engine._queue)))
     engine._drain()
@@ -351,9 +351,8 @@ async def test_a_deploy_while_messages_flow_loses_none_and_reaches_no_stopped_no
 def ping_pong() -> dict[str, Any]:
     """Two narrowband filters wired to each other: one value passes back and forth for
     ever (a change of 0 is always inside the band)."""
-    band = {"mode": "narrowband", "band": 1e9}
-    return flow(node("ping", "exception-filter", band, [["pong"]]),
-                node("pong", "exception-filter", band, [["ping"]]))
+    return flow(node("ping", "exception-filter", {"mode": "narrowband", "band": 1e9}, [["pong"]]),
+                node("pong", "exception-filter", {"mode": "narrowband", "band": 1e9}, [["ping"]]))
 
 
 class Recorder:
@@ -435,6 +434,44 @@ async def test_a_deploy_that_cuts_a_loop_of_wires_returns_and_the_flow_settles()
     report = await asyncio.wait_for(engine.deploy(check_flow(cut, registry)), 5)
     assert report.started == ("pong",)
     await engine.wait_idle(timeout=5)  # the message circling was let out at pong
+    await engine.stop()
+
+
+async def test_a_loop_that_outlives_a_deploy_is_warned_about_again_on_the_new_node() -> None:
+    recorder = Recorder()
+    registry = Registry.discover()
+    engine = Engine(registry, events=recorder.bus)
+    await engine.start(check_flow(ping_pong(), registry))
+    engine.inject("ping", {"payload": 5})
+    await recorder.wait("warning", "pong")
+    wider = ping_pong()
+    wider["nodes"][1]["config"]["band"] = 2e9
+    since = len(recorder.events)
+    report = await engine.deploy(check_flow(wider, registry))
+    assert report.started == ("pong",)
+    async with asyncio.timeout(10):
+        while not any(e.kind == "warning" and e.node_id == "pong"
+                      for e in recorder.events[since:]):
+            recorder.arrived.clear()
+            await recorder.arrived.wait()
+    await engine.stop()
+
+
+async def test_a_busy_flow_counts_hops_per_chain_not_per_message_handled() -> None:
+    """50,000 messages queued at once keep the queue from emptying for 150 batches, so
+    hops are counted, from 0 when counting starts: a -> b -> c makes 2 hops, so with a
+    limit of 1 only c warns, whatever the number of messages handled."""
+    recorder = Recorder()
+    registry = Registry(TEST_TYPES)
+    engine = Engine(registry, events=recorder.bus, loop_hops=1)
+    await engine.start(check_flow(flow(node("a", "test-double", wires=[["b"]]),
+                                       node("b", "test-double", wires=[["c"]]),
+                                       node("c", "test-double")), registry))
+    engine._queue.extend((engine.nodes["a"], {"payload": value}) for value in range(50_000))
+    engine._drain_all_soon()
+    await engine.wait_idle(timeout=30)
+    assert engine._counting is False  # counting ended with the streak
+    assert [e.node_id for e in recorder.events if e.kind == "warning"] == ["c"]
     await engine.stop()
 
 
