@@ -379,7 +379,7 @@ class MqttBroker(Node):
     async def _send_outbox(self, client: gmqtt.Client, tracker: AckTracker) -> None:
         """Publish the outbox in order, keeping as many in flight as the broker's receive
         maximum allows (MQTT 5) or ``inflight_window`` says (3.1.1)."""
-        outbox = self.outbox
+        outbox, batcher = self.outbox, self._batcher
         tracker.take_window(client, self.protocol == MQTTv50, self.config["inflight_window"])
         cursor = 0
         while True:
@@ -393,6 +393,8 @@ class MqttBroker(Node):
             for record in records:
                 while tracker.full:
                     await tracker.slot_freed()
+                if batcher is not None:  # QoS 1/2 wait for the send buffer, not drop
+                    await batcher.wait_for_room(len(record.payload) + len(record.topic))
                 cursor = record.seq
                 tracker.send(record)
             await asyncio.sleep(0)

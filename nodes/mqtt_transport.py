@@ -92,6 +92,15 @@ class WriteBatcher:
         return (pending == 0 or pending + size <= self.max_bytes) \
             and len(self._chunks) < self.max_messages
 
+    async def wait_for_room(self, size: int) -> None:
+        """Wait until a packet of ``size`` bytes fits in the send buffer (QoS 1/2 wait
+        while QoS 0 is dropped). Polled every 10 ms while full: only a broker that reads
+        slower than the flow publishes makes it wait at all."""
+        # No event says "the kernel took some": asyncio tells a protocol only when its
+        # buffer crosses the low-water mark, which is not this bound; hence the poll.
+        while not self.has_room(size):  # noqa: ASYNC110
+            await asyncio.sleep(0 if self._chunks and not self._backlog else 0.01)
+
     def _room_beside_backlog(self, size: int) -> bool:
         buffered = self._transport.get_write_buffer_size()
         sent = self._handed - buffered
