@@ -9,6 +9,9 @@ reading once an hour), run as a user runs it:
 - deploy one change: ``portless run FLOW --editor-port PORT``; GET /api/flow, change
   one filter's band, PUT /api/flow with If-Match, timed from the request to the answer
   (which must say that exactly that node restarted), median of 5;
+- Python keeps its bytecode cache, as in an installed portless (in a temporary
+  PYTHONPYCACHEPREFIX, even where PYTHONDONTWRITEBYTECODE is set), warmed by one
+  untimed run;
 - Node-RED 4 beside it, when node is on PATH (bench/nodered.py installs it): the same
   graph (inject -> rbe -> debug), the same change POSTed to its admin API with
   ``Node-RED-Deployment-Type: nodes``, timed the same way.
@@ -17,14 +20,17 @@ reading once an hour), run as a user runs it:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import json
+import os
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -215,10 +221,32 @@ async def measure_size(nodes: int, options: Options, directory: Path,
     ]
 
 
+@contextlib.contextmanager
+def bytecode_cache(directory: Path) -> Iterator[None]:
+    """Subprocesses keep compiled bytecode, as an installed portless does, in
+    ``directory`` (the tree stays clean), even where PYTHONDONTWRITEBYTECODE is set."""
+    saved = {name: os.environ.get(name)
+             for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(directory)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 async def measure(options: Options) -> list[Row]:
     red_js, why_not = await asyncio.to_thread(nodered.node_red)
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory(prefix="portless-bench-flowsize-") as directory:
+    with tempfile.TemporaryDirectory(prefix="portless-bench-flowsize-") as directory, \
+            bytecode_cache(Path(directory) / "pycache"):
+        warm_up = Path(directory) / "warm-up.json"
+        warm_up.write_text(json.dumps(flow_document(10)))
+        await asyncio.to_thread(validate_seconds, warm_up, 1)  # fills the bytecode cache
         for nodes in QUICK_SIZES if options.quick else SIZES:
             rows += await measure_size(nodes, options, Path(directory), red_js)
     if red_js is None:
