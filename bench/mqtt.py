@@ -208,7 +208,7 @@ def throughput_rows(qos: int, protocol: str, count: int, runs: dict[str, Runs],
                 else "(gmqtt's default; 3.1.1 has no receive maximum)")
         if scenario == "portless":
             if qos and red_rate:
-                text += f" = {mine.rate / red_rate:.2f} x Node-RED"
+                text += f"; {mine.rate / red_rate:.2f} x Node-RED's rate"
                 mark = mine.rate >= red_rate
             elif qos:
                 mark = mine.rate >= TARGET_QOS1
@@ -216,8 +216,10 @@ def throughput_rows(qos: int, protocol: str, count: int, runs: dict[str, Runs],
                 text += "; no bare gmqtt figure to compare with"
             else:
                 share = mine.rate / runs["gmqtt"].rate
-                text += f" = {share:.0%} of bare gmqtt"
+                text += f"; {share:.0%} of bare gmqtt"
                 mark = mine.rate >= TARGET_QOS0 and share >= TARGET_QOS0_SHARE
+            if not qos and red_rate:
+                text += f", {mine.rate / red_rate:.2f} x Node-RED's rate"
         if qos == 0:
             text += f"; {mine.arrived()}"
         rows.append(Row(measurement, text, target, mark))
