@@ -143,15 +143,8 @@ class Outbox:
     def _open(self, broker: BrokerIdentity | None) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            if broker is not None:
-                claim(self.path, broker, self.name)
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # only a new database takes it
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA wal_autocheckpoint=0")  # the worker thread checkpoints
-            db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
-            db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            db = claim(self.path, broker, self.name, self._connect) if broker is not None \
+                else self._connect()
             db.executescript(SCHEMA)
             if broker is not None:
                 record_identity(db, broker)
@@ -166,6 +159,16 @@ class Outbox:
             log.info("%s: %d messages from before the restart are waiting to be sent",
                      self.name, count)
             self.ready.set()
+        return db
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # only a new database takes it
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA wal_autocheckpoint=0")  # the worker thread checkpoints
+        db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
+        db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         return db
 
     def add(self, topic: str, payload: bytes, qos: int, retain: bool,

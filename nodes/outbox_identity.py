@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,41 +64,38 @@ def record_identity(db: sqlite3.Connection, identity: BrokerIdentity) -> None:
                (identity.host, identity.port, identity.client_id))
 
 
-def claim(path: Path, identity: BrokerIdentity, name: str) -> None:
-    """Make ``path`` the outbox of ``identity``: set aside what it holds for another
-    broker (logged with the count and the new file), take back what was set aside for
-    this one. An unreadable database is left where it is, for the outbox to report."""
-    if path.exists():
-        try:
-            other, waiting = _inspect(path)
-        except sqlite3.Error:
-            return
-        if other is not None and other != identity:
-            if waiting:
-                aside = _free_name(other.aside_path(path))
-                _move(path, aside)
-                log.warning("%s: the broker changed from %s to %s; the %d message(s) "
-                            "queued for %s were not sent to the new broker and are kept "
-                            "in %s (see the README, \"The outbox\", to replay or discard "
-                            "them)", name, other, identity, waiting, other, aside)
-            else:
-                _remove(path)
+def claim(path: Path, identity: BrokerIdentity, name: str,
+          connect: Callable[[], sqlite3.Connection]) -> sqlite3.Connection:
+    """Open ``path`` (with ``connect``) as the outbox of ``identity``: set aside what it
+    holds for another broker (logged with the count and the new file), take back what
+    was set aside for this one. Only a change of broker closes a connection here (a
+    close checkpoints, and the file can only move once its WAL is merged)."""
+    _take_back(path, identity, name)
+    db = connect()
+    other = recorded_identity(db)
+    if other is None or other == identity:
+        return db
+    waiting = int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+    db.close()
+    if waiting:
+        aside = _free_name(other.aside_path(path))
+        _move(path, aside)
+        log.warning("%s: the broker changed from %s to %s; the %d message(s) queued for "
+                    "%s were not sent to the new broker and are kept in %s (see "
+                    "docs/mqtt.md, \"Keyed by the broker\", to replay or discard them)",
+                    name, other, identity, waiting, other, aside)
+    else:
+        _remove(path)
+    _take_back(path, identity, name)
+    return connect()
+
+
+def _take_back(path: Path, identity: BrokerIdentity, name: str) -> None:
     earlier = identity.aside_path(path)
     if not path.exists() and earlier.exists():
         _move(earlier, path)
         log.warning("%s: took back the outbox set aside for %s earlier (%s); its messages "
                     "are sent to that broker now", name, identity, earlier)
-
-
-def _inspect(path: Path) -> tuple[BrokerIdentity | None, int]:
-    db = sqlite3.connect(path)
-    try:
-        identity = recorded_identity(db)
-        waiting = db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] \
-            if identity is not None else 0
-    finally:
-        db.close()  # the last connection: its WAL is checkpointed into the file
-    return identity, int(waiting)
 
 
 def _free_name(path: Path) -> Path:
