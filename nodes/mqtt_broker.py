@@ -393,8 +393,9 @@ class MqttBroker(Node):
             for record in records:
                 while tracker.full:
                     await tracker.slot_freed()
-                if batcher is not None:  # QoS 1/2 wait for the send buffer, not drop
-                    await batcher.wait_for_room(len(record.payload) + len(record.topic))
+                size = len(record.payload) + len(record.topic)
+                if batcher is not None and not batcher.has_room(size):
+                    await batcher.wait_for_room(size)  # QoS 1/2 wait for it, not drop
                 cursor = record.seq
                 tracker.send(record)
             await asyncio.sleep(0)
