@@ -141,7 +141,7 @@ class _Compiler:
                 return tests[0]
             return lambda item: any(test(item) for test in tests)
         if key == "enum":
-            return lambda item: any(json_equal(each, item) for each in value)
+            return _enum(value)
         if key == "const":
             return lambda item: json_equal(item, value)
         if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -229,6 +229,16 @@ class _Compiler:
         resolved.append(self.compile(_resolve(self.root, ref[1:]), top=False))
         self.refs[ref] = resolved[0]
         return resolved[0]
+
+
+def _enum(values: list[Any]) -> Check:
+    strings = frozenset(value for value in values if isinstance(value, str))
+
+    def check(item: Any) -> bool:
+        if type(item) is str:  # a string equals only a string (json_equal's first rule)
+            return item in strings
+        return any(json_equal(each, item) for each in values)
+    return check
 
 
 def _limit(key: str, bound: Any) -> Check:

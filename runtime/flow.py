@@ -6,7 +6,6 @@ with the file, the node id and the JSON pointer of the field.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -383,7 +382,11 @@ def fill_defaults(schema: Mapping[str, Any], value: Any) -> None:
     for key, subschema in schema.get("properties", {}).items():
         if key not in value:
             if "default" in subschema:
-                value[key] = copy.deepcopy(subschema["default"])
+                default = subschema["default"]
+                value[key] = copy_json(default) if isinstance(default, dict | list) \
+                    else default
+            continue
+        if not isinstance(value[key], dict):  # nothing below a scalar or a list to fill
             continue
         fill_defaults(subschema, value[key])
         objects = [branch for branch in subschema.get("oneOf", subschema.get("anyOf", []))
@@ -395,7 +398,7 @@ def fill_defaults(schema: Mapping[str, Any], value: Any) -> None:
 def _references(schema: Mapping[str, Any], config: Any, pointer: str = ""
                 ) -> Iterator[tuple[str, str, str]]:
     """(pointer, wanted type, referenced id) for every shared-connection field set."""
-    if not isinstance(config, dict):
+    if not isinstance(config, dict) or not _mentions_references(schema):
         return
     for key, subschema in schema.get("properties", {}).items():
         if key not in config:
@@ -404,6 +407,18 @@ def _references(schema: Mapping[str, Any], config: Any, pointer: str = ""
             yield f"{pointer}/{key}", subschema[REF_KEYWORD], config[key]
         else:
             yield from _references(subschema, config[key], f"{pointer}/{key}")
+
+
+_REFERRING: dict[int, tuple[Mapping[str, Any], bool]] = {}
+"""Whether a schema holds REF_KEYWORD anywhere, by id (the schema is kept with it, so
+its id is never reused): most node types refer to no connection."""
+
+
+def _mentions_references(schema: Mapping[str, Any]) -> bool:
+    known = _REFERRING.get(id(schema))
+    if known is None:
+        known = _REFERRING[id(schema)] = (schema, REF_KEYWORD in json.dumps(schema, default=str))
+    return known[1]
 
 
 def write_flow(path: str | Path, document: Mapping[str, Any]) -> None:
