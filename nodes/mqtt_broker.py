@@ -182,11 +182,12 @@ class MqttBroker(Node):
             "outbox_flush_interval": {
                 "title": "Outbox flush interval (s)", "type": "number", "minimum": 0,
                 "maximum": 1, "default": 0.05,
-                "description": "New QoS 1/2 messages and acknowledgements wait up to this "
-                               "long to be written to disk together (1,000 at once "
-                               "sooner): fewer writes wear flash less. A message counts "
-                               "as accepted once written; 0 writes every event-loop "
-                               "turn."},
+                "description": "New QoS 1/2 messages wait up to this long to be written "
+                               "to disk together (1,000 at once sooner; acknowledged "
+                               "ones are deleted within a second): fewer writes wear "
+                               "flash less. A message counts as accepted once written, "
+                               "so a SIGKILL may lose this much; 0 writes every "
+                               "event-loop turn."},
         },
     }
 

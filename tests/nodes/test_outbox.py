@@ -21,7 +21,7 @@ import pytest
 from portless.nodes.outbox import FLUSH_MESSAGES, BrokerIdentity, Outbox, OutboxError
 from portless.testing import FlowHarness
 from tests.conftest import require_program
-from tests.mosquitto import Mosquitto
+from tests.mosquitto import Mosquitto, free_port
 from tests.mqtt_client import Watcher
 
 TOPIC = "device/valve-1/flow"
@@ -483,3 +483,15 @@ async def test_a_database_that_records_no_broker_is_adopted_with_its_messages(
     assert [r.payload for r in box.read(0, 10)] == [b"queued earlier"]
     assert databases(tmp_path) == ["outbox.sqlite3"]  # nothing set aside
     await box.close()
+
+
+async def test_the_broker_node_commits_at_its_configured_flush_interval(
+        tmp_path: Path) -> None:
+    port = free_port()  # nothing listens: messages wait in the outbox
+    document = device_flow(port, outbox_flush_interval=0)
+    async with FlowHarness(document, state_dir=tmp_path) as h:
+        h.inject("out", {"payload": {"n": 1}})
+        await h.engine.wait_idle()
+        await turn()  # 0: committed at the end of the event-loop turn
+        assert len(rows(tmp_path / "broker")) == 1
+        assert broker_outbox(h).flush_interval == 0
