@@ -176,3 +176,12 @@ def test_closest_suggests_only_a_close_name(typed: str, suggested: str | None) -
     assert registry.closest(typed) == suggested
     registry.add(Change, "test")
     assert registry.closest("chnage") == "change"
+
+
+def test_every_built_in_schema_passes_the_meta_schema() -> None:
+    """Built-ins skip the meta-schema check at start (it costs every command tens of
+    milliseconds); this is where they get it."""
+    built_ins = [cls for cls in Registry.discover() if cls.__module__.startswith("portless.")]
+    assert {cls.type for cls in built_ins} >= BUILT_INS
+    for cls in built_ins:
+        Draft202012Validator.check_schema(cls.schema)
