@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from portless.runtime import Registry
 from portless.runtime.flow import FLOW_SCHEMA
 from tests.error_sentences import CASES
@@ -20,6 +22,8 @@ PROBES: list[Any] = [
     None, True, 0, -1, 1.5, 70000, "", "x", "10%", "wide", "a b", "a/#/b", "cmd/\u0000",
     "valve\n", [], ["a"], {}, {"unknown": 1}, {"ca_file": 3}]
 """Values tried in every field: each JSON type, out of range, malformed text."""
+
+pytestmark = pytest.mark.slow  # each test runs the page's module in Node.js, a subprocess
 
 
 def page_sentences(cases: list[tuple[dict[str, Any], Any]]) -> list[list[tuple[str, str]]]:

@@ -217,6 +217,7 @@ CASES: list[tuple[str, dict[str, Any], Any]] = [
 ]
 
 
+@pytest.mark.slow  # runs the page's module in Node.js, a subprocess
 @pytest.mark.skipif(shutil.which("node") is None,
                     reason="needs Node.js to run the page's ES module outside a browser")
 def test_the_page_finds_the_same_secret_fields_as_the_server() -> None:
@@ -236,6 +237,7 @@ def test_the_page_finds_the_same_secret_fields_as_the_server() -> None:
     assert expected[2] == ["/accounts/0/password", "/tls/key_password"]
 
 
+@pytest.mark.slow  # runs the page's module in Node.js, a subprocess
 @pytest.mark.skipif(shutil.which("node") is None,
                     reason="needs Node.js to run the page's ES module outside a browser")
 def test_after_a_deploy_the_page_holds_nested_secrets_masked() -> None:

@@ -49,6 +49,7 @@ sys.stdin.read()
 """
 
 
+@pytest.mark.slow  # a second Python process holds the lock
 def test_a_second_process_is_refused_with_the_holders_pid(tmp_path: Path) -> None:
     state = tmp_path / "state"
     with subprocess.Popen([sys.executable, "-c", HOLD, str(state)], stdin=subprocess.PIPE,
