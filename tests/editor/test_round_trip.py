@@ -1,6 +1,7 @@
 """Every shipped flow through the real editor and back, byte for byte: the page's writer
-(editor/static/canonical.js) and Python's (runtime/canonical.py) agree, a deploy that
-moved nothing rewrites nothing, and moving one node changes only its x and y lines."""
+(editor/static/canonical.js) and Python's (runtime/canonical.py) agree, Export gives the
+file's text, a deploy that moved nothing rewrites nothing, and moving one node changes
+only its x and y lines."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page
 
-from portless.runtime import canonical_text
+from portless.editor.masking import mask_document
+from portless.runtime import Registry, canonical_text
 from tests.editor.browser import (
     ROOT,
     TIMEOUT_MS,
@@ -79,6 +81,11 @@ async def test_a_shipped_flow_goes_through_the_browser_and_back_byte_for_byte(
         status, _ = await deploy(page)
         assert status == 200
         assert server.flow.read_text(encoding="utf-8") == text
+
+        await page.keyboard.press("Control+e")  # Export: the file's text, secrets masked
+        exported = await page.get_by_test_id("export-text").input_value()
+        await page.keyboard.press("Escape")
+        assert exported == canonical_text(mask_document(json.loads(text), Registry.discover()))
 
         drawn = await page.evaluate(
             "[...document.querySelectorAll('g[data-node-id]')].map((g) => g.dataset.nodeId)")
