@@ -1,30 +1,15 @@
-"""The engine: builds nodes from a checked flow, moves messages, deploys changes.
-
-Messages move through one run queue (a deque of (target, message) pairs) drained by
-a plain loop: no task, lock or future per message. A send from outside the loop (a
-timer, a socket callback) drains at once; a send from inside ``on_input`` only
-appends, so the stack stays flat and every wire delivers in order. After ``batch``
-messages the loop yields to the event loop so timers, I/O and the editor keep up.
-
-A loop of wires never lets the queue empty. So when it has not emptied for
-``COUNT_AFTER_BATCHES`` batches in a row, a second drain loop takes over that also
-counts hops: how many nodes each message's chain has passed through. Past ``loop_hops``
-the chain is taken to be circling, and every node it reaches warns once. The usual loop
-counts nothing, so the hot path pays nothing for this; counting stops when the queue
-empties.
+"""The engine: builds nodes from a checked flow, moves messages (through the run
+queue, run_queue.py), deploys changes, stops; one of start, deploy and stop at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import tempfile
 import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +19,9 @@ from .flow import Flow, NodeSpec
 from .message import Message, complete_message
 from .node import Node
 from .registry import Registry
+from .run_queue import LOOP_HOPS, RunQueue
 
 log = logging.getLogger("portless.engine")
-
-LOOP_HOPS = 100_000
-"""Hops after which a message is taken to be circling a loop of wires. A long chain of
-nodes is a few thousand hops; a loop goes past this in a fraction of a second."""
-COUNT_AFTER_BATCHES = 10
-"""Batches in a row that end with messages still queued before hops are counted."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +36,7 @@ class DeployReport:
     retried at the next deploy)."""
 
 
-class Engine:
+class Engine(RunQueue):
     """Runs one flow at a time; ``deploy`` swaps in a new one, restarting only what changed."""
 
     def __init__(self, registry: Registry, *, events: EventBus | None = None,
@@ -64,6 +44,7 @@ class Engine:
                  start_timeout: float = 10.0,
                  batch: int = 1000, drain_timeout: float = 1.0,
                  loop_hops: int = LOOP_HOPS) -> None:
+        super().__init__(batch=batch, loop_hops=loop_hops)
         self.registry = registry
         self.events = events or EventBus()
         self._state_dir = Path(state_dir) if state_dir else None
@@ -71,35 +52,16 @@ class Engine:
         self.start_timeout = start_timeout
         """A node whose start() takes longer has failed to start: a deploy (and a stop
         waiting for it) cannot hang on it."""
-        self.batch = batch
         self.drain_timeout = min(drain_timeout, stop_timeout)
         """How long stop and deploy let queued messages go on first; a loop of wires
         never empties the queue, so this bounds them."""
-        self.loop_hops = loop_hops
         self.nodes: dict[str, Node] = {}
         self.flow: Flow | None = None
         self.failed: dict[str, str] = {}
         """Nodes of the current flow that failed to start, with the reason."""
-        self._queue: deque[tuple[Node, Message]] = deque()
-        self._busy_batches = 0
-        """Batches in a row that ended with messages still queued."""
-        self._counting = False
-        self._hop_counts: deque[int] = deque()
-        """While counting: the hops of each queued message, in queue order."""
-        self._looping: set[str] = set()
         self._lock = asyncio.Lock()
         """Held by start, deploy and stop: one at a time, never interleaved."""
-        self._running = False
-        self._paused = False
-        """True while a deploy swaps nodes: messages queue up and go on afterwards."""
-        self._direct = False
-        """A send from outside the loop drains at once: running, not paused, not counting."""
-        self._draining = False
-        self._resume: asyncio.Handle | None = None
         self._error_logged: dict[str, float] = {}
-        self._emptied = asyncio.Event()
-        self._empty_watchers = 0
-        """wait_idle callers, plus one during a busy streak: told when the queue empties."""
 
     # --- NodeContext --------------------------------------------------------------
     @property
@@ -113,11 +75,6 @@ class Engine:
     @state_dir.setter
     def state_dir(self, path: Path) -> None:
         self._state_dir = path
-
-    def deliver(self, target: Node, msg: Message) -> None:
-        self._queue.append((target, msg))
-        if not self._draining and self._direct:
-            self._drain()
 
     def publish(self, event: Event) -> None:
         self.events.publish(event)
@@ -144,122 +101,6 @@ class Engine:
                       node.id, node.type, msg.get("_msgid") if msg else "-", node.error_count,
                       exc_info=exc)
 
-    # --- the drain loop --------------------------------------------------------------
-    def _drain(self) -> None:
-        self._draining = True
-        queue = self._queue
-        pop = queue.popleft
-        try:
-            for _ in range(self.batch):
-                if not queue:
-                    break
-                node, msg = pop()
-                try:
-                    node.on_input(msg)
-                except Exception as exc:
-                    self.node_failed(node, exc, msg)
-            if not queue:  # _after_batch, inlined: this runs once per message sent from outside
-                if self._empty_watchers:
-                    self._queue_emptied()
-            elif self._resume is None:
-                self._resume = asyncio.get_running_loop().call_soon(self._resume_drain)
-        finally:
-            self._draining = False
-
-    def _drain_counting(self) -> None:
-        """``_drain`` that also counts hops: what a node's ``on_input`` queued is one
-        hop further than the message it handled."""
-        self._draining = True
-        queue, counts = self._queue, self._hop_counts
-        counts.extend(repeat(1, len(queue) - len(counts)))  # sent from outside: new chains
-        loop_hops = self.loop_hops
-        try:
-            for _ in range(self.batch):
-                if not queue:
-                    break
-                node, msg = queue.popleft()
-                hops = counts.popleft()
-                if hops > loop_hops:
-                    self._in_a_loop(node, msg)
-                before = len(queue)
-                try:
-                    node.on_input(msg)
-                except Exception as exc:
-                    self.node_failed(node, exc, msg)
-                counts.extend(repeat(hops + 1, len(queue) - before))
-            self._after_batch()
-        finally:
-            self._draining = False
-
-    def _after_batch(self) -> None:
-        if not self._queue:
-            if self._empty_watchers:
-                self._queue_emptied()
-        elif self._resume is None:
-            self._resume = asyncio.get_running_loop().call_soon(self._resume_drain)
-
-    def _queue_emptied(self) -> None:
-        if self._busy_batches:
-            self._end_busy_streak()
-        self._emptied.set()
-
-    def _end_busy_streak(self) -> None:
-        """The queue emptied (or was rebuilt by a deploy): stop counting, start afresh."""
-        if self._busy_batches:
-            self._busy_batches = 0
-            self._empty_watchers -= 1
-        self._counting = False
-        self._hop_counts.clear()
-        self._update_direct()
-
-    def _update_direct(self) -> None:
-        self._direct = self._running and not self._paused and not self._counting
-
-    def _in_a_loop(self, node: Node, msg: Message) -> None:
-        """Warn once per node (until it restarts) that a message circles through it."""
-        if node.id in self._looping:
-            return
-        self._looping.add(node.id)
-        node.warn(f"message {msg.get('_msgid', '-')} has passed through more than "
-                  f"{self.loop_hops:,} nodes: a loop of wires? The flow keeps running")
-        node.status("yellow", f"in a loop: over {self.loop_hops:,} hops", "ring")
-
-    def _resume_drain(self) -> None:
-        """The next batch, after the event loop had its turn; counts the busy streak."""
-        self._resume = None
-        if not self._running or self._draining or self._paused:
-            return
-        if not self._busy_batches:
-            self._empty_watchers += 1
-        self._busy_batches += 1
-        if self._busy_batches >= COUNT_AFTER_BATCHES and not self._counting:
-            self._counting = True  # the hops of what is queued now count from here
-            self._hop_counts = deque(repeat(0, len(self._queue)))
-            self._update_direct()  # a send from outside now waits for the counting loop
-        if self._counting:
-            self._drain_counting()
-        else:
-            self._drain()
-
-    async def _settle(self) -> int:
-        """Let queued messages go on (yielding between batches, as always) for at most
-        ``drain_timeout`` before a deploy or stop; returns how many are still queued."""
-        if self._running and not self._paused:
-            with contextlib.suppress(TimeoutError):
-                await self.wait_idle(self.drain_timeout)
-        return len(self._queue)
-
-    async def wait_idle(self, timeout: float | None = None) -> None:
-        """Wait until no message is queued (timers in nodes may still fire later)."""
-        self._empty_watchers += 1
-        try:
-            async with asyncio.timeout(timeout):
-                while self._queue or self._resume is not None:
-                    self._emptied.clear()
-                    await self._emptied.wait()
-        finally:
-            self._empty_watchers -= 1
-
     def inject(self, node_id: str, msg: Message | None = None) -> None:
         """Hand a message to a node's ``on_input`` as if it came down a wire."""
         node = self.nodes[node_id]
@@ -273,9 +114,7 @@ class Engine:
                 raise RuntimeError("engine already started; use deploy() to change the flow")
             self.flow = flow
             failed = await self._start_nodes(list(flow.nodes))
-            self._running = True
-            self._update_direct()
-            self._drain_all_soon()
+            self._open_queue()
         started = tuple(spec.id for spec in flow.nodes if spec.id not in failed)
         return DeployReport((), started, (), failed)
 
@@ -286,20 +125,17 @@ class Engine:
         keeps queued after that is dropped, and logged.
         """
         async with self._lock:
-            left = await self._settle()
+            left = await self._settle(self.drain_timeout)
             if left:
                 log.warning("stopping with %d message(s) still queued after %.1f s "
                             "(a loop of wires?); they are dropped", left, self.drain_timeout)
-            self._running = False
-            self._update_direct()
+            self._close_queue()
             for node in self.nodes.values():
                 node.shutting_down = True
             await self._stop_nodes(list(self.nodes))
-            self._queue.clear()
-            self._end_busy_streak()
+            self._clear_queue()
             self.flow = None
             self.failed = {}
-            self._looping.clear()
 
     async def deploy(self, flow: Flow) -> DeployReport:
         """Switch to a new checked flow, restarting only nodes that were added, removed
@@ -322,36 +158,26 @@ class Engine:
         # A stopped or failed node's status must not outlive it.
         had_status = [node_id for node_id in to_stop if self.nodes[node_id].last_status]
         had_status += [node_id for node_id in self.failed if node_id in changed | removed]
-        await self._settle()
+        await self._settle(self.drain_timeout)
         # Hold delivery while nodes are swapped: nothing reaches a stopped node or one
         # still starting; what queues up meanwhile goes to the new nodes afterwards.
-        self._paused = True
-        self._end_busy_streak()  # the queue is rebuilt below
+        self._hold_queue()
         try:
             await self._stop_nodes(to_stop)
             for node_id in had_status:
                 self.events.publish(Event("status", node_id, {}))
-            self._looping.difference_update(to_stop)
             self.flow = flow
             self.failed = {}  # each failed node is retried now (it is in changed) or removed
             failed = await self._start_nodes([spec for spec in flow.nodes
                                               if spec.id in changed])
             self._link()
-            self._queue = deque((self.nodes[node.id], msg) for node, msg in self._queue
-                                if node.id in self.nodes)
         finally:
-            self._paused = False
-            self._update_direct()
-        self._drain_all_soon()
+            self._release_queue(self.nodes, to_stop)
         unchanged = tuple(node_id for node_id in new if node_id not in changed)
         started = tuple(sorted(changed - set(failed)))
         log.info("deployed %s: %d stopped, %d started, %d failed, %d unchanged",
                  flow.file, len(to_stop), len(started), len(failed), len(unchanged))
         return DeployReport(tuple(to_stop), started, unchanged, failed)
-
-    def _drain_all_soon(self) -> None:
-        if self._queue and self._resume is None:
-            self._resume = asyncio.get_running_loop().call_soon(self._resume_drain)
 
     async def _start_nodes(self, specs: Iterable[NodeSpec]) -> dict[str, str]:
         """Build and start nodes, each after what it uses; returns those that failed
