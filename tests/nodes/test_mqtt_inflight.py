@@ -1,6 +1,6 @@
-"""The QoS 1 window against a real mosquitto, observed on the wire: over MQTT 5 exactly the
-broker's receive maximum (the birth message included, SUBSCRIBE not counted), over
-3.1.1 the configured ``inflight_window``; never one more."""
+"""The QoS 1 window (nodes/mqtt_inflight.py) against a real mosquitto, observed on the
+wire: over MQTT 5 exactly the broker's receive maximum (the birth message included,
+SUBSCRIBE not counted), over 3.1.1 the configured ``inflight_window``; never one more."""
 
 from __future__ import annotations
 
