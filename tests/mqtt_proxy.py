@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-PUBLISH, PUBACK, PUBREC, PUBCOMP = 3, 4, 5, 7
+PUBLISH, PUBACK, PUBREC, PUBCOMP, SUBACK = 3, 4, 5, 7, 9
+ACKS = (PUBACK, PUBREC, PUBCOMP)
+HELD = (*ACKS, SUBACK)
 
 
 class MqttStream:
@@ -75,14 +77,15 @@ class InFlightProxy:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def hold_acks(self) -> None:
-        """Keep PUBACK/PUBREC/PUBCOMP from the broker until ``release_acks``."""
+        """Keep PUBACK/PUBREC/PUBCOMP (and SUBACK) from the broker until ``release_acks``."""
         self._holding = True
 
     def release_acks(self) -> None:
         self._holding = False
         held, self._held = self._held, []
         for kind, body, _ in held:
-            self._acknowledge(kind, body)
+            if kind in ACKS:
+                self._acknowledge(kind, body)
         if self._to_client is not None:
             self._to_client.write(b"".join(raw for *_, raw in held))
 
@@ -119,10 +122,10 @@ class InFlightProxy:
     def _from_broker(self, packets: list[tuple[int, int, bytes, bytes]]) -> bytes:
         passing = []
         for kind, _, body, raw in packets:
-            if kind in (PUBACK, PUBREC, PUBCOMP) and self._holding:
+            if kind in HELD and self._holding:
                 self._held.append((kind, body, raw))
                 continue
-            if kind in (PUBACK, PUBREC, PUBCOMP):
+            if kind in ACKS:
                 self._acknowledge(kind, body)
             passing.append(raw)
         return b"".join(passing)

@@ -33,7 +33,9 @@ async def test_qos1_in_flight_never_exceeds_the_window_and_fills_it(
                          "state_topic": "device/valve-1/state"},
                         out(topic="device/valve-1/flow", qos=1),
                         mqtt_in("cmd", "device/valve-1/cmd/#"))
-        proxy.hold_acks()  # the broker receives everything; the device hears no PUBACK
+        # The broker receives everything; the device hears no PUBACK, and no SUBACK: an
+        # unacknowledged SUBSCRIBE takes no place in the window.
+        proxy.hold_acks()
         async with FlowHarness(document) as h:
             await connected(h)
             node = h.engine.nodes["broker"]
