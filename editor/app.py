@@ -27,7 +27,8 @@ from portless.editor.connections import ConnectionBound
 from portless.editor.flows import UNREADABLE, Conflict, FlowService
 from portless.editor.security import Guard
 from portless.editor.stream import Hub, Page
-from portless.runtime import FlowInvalid
+from portless.runtime import FlowInvalid, safe_json
+from portless.runtime.flow import placed_problems
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -67,10 +68,10 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
 
     @app.put("/api/flow")
     async def put_flow() -> Response:
-        document = await _body()
-        if isinstance(document, Response):
-            return document
         try:
+            document = await _body(service.path)
+            if isinstance(document, Response):
+                return document
             deployed = await service.write(document, request.headers.get("If-Match"))
         except FlowInvalid as exc:
             return _errors(exc)
@@ -88,10 +89,10 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
 
     @app.post("/api/validate")
     async def validate() -> Response:
-        document = await _body()
-        if isinstance(document, Response):
-            return document
         try:
+            document = await _body(service.path)
+            if isinstance(document, Response):
+                return document
             await service.validate(document)
         except FlowInvalid as exc:
             return _errors(exc, 200)
@@ -154,23 +155,24 @@ _HTTP_ERRORS = {
 }
 
 
-async def _body() -> dict[str, Any] | Response:
-    """The request's JSON object (a flow document), or the 400 answer saying why not."""
+async def _body(file: Path) -> dict[str, Any] | Response:
+    """The request's JSON object (a flow document), or the 400 answer saying why not.
+
+    Parsed as the flow file is (a duplicate key or a 5,000-digit integer is a flow
+    error naming node and field, raised as FlowInvalid), except that the checks of the
+    values are left to check_flow, which makes them anyway."""
     data = await request.get_data()
     try:  # parsing a few MB takes a while: off the event loop, so the flow keeps running
-        document = await asyncio.to_thread(json.loads, data, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        return _json({"error": f"the request body is not JSON: {reason}"}, 400)
+        document = await asyncio.to_thread(safe_json.parse, data)
+    except safe_json.JsonProblems as exc:
+        raise placed_problems(exc, str(file)) from None
+    except ValueError as exc:
+        return _json({"error": f"the request body is not JSON: {exc}"}, 400)
     if not isinstance(document, dict):
         return _json({"error": f"the request body must be a flow document (a JSON object "
                                f"with 'version' and 'nodes'), not a JSON "
                                f"{_JSON_NAMES.get(type(document), 'value')}"}, 400)
     return document
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 _JSON_NAMES = {list: "array", str: "string", int: "number", float: "number",

@@ -77,13 +77,18 @@ def parse_flow(text: str, file: str) -> dict[str, Any]:
             file, f"line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}")]
         ) from None
     except safe_json.JsonProblems as exc:
-        raise FlowInvalid([_placed(file, exc.document, list(path), sentence)
-                           for path, sentence in exc.found]) from None
+        raise placed_problems(exc, file) from None
     if not isinstance(document, dict):
         raise FlowInvalid([FlowError(
             file, f"a flow file is a JSON object with 'version' and 'nodes', "
                   f"not a JSON {type(document).__name__}")])
     return document
+
+
+def placed_problems(problems: safe_json.JsonProblems, file: str) -> FlowInvalid:
+    """The values a parse refused, as errors naming the node and field of each."""
+    return FlowInvalid([_placed(file, problems.document, list(path), sentence)
+                        for path, sentence in problems.found])
 
 
 def read_flow(path: str | Path) -> dict[str, Any]:

@@ -4,11 +4,13 @@ problem, never an HTML page, a 500 or a traceback, and the flow file stays as it
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from portless.editor.app import MAX_BODY_BYTES
+from portless.runtime import FlowInvalid, read_flow
 from tests.editor.conftest import BEARER, Editor
 
 WRONG_BODIES: list[tuple[str, bytes]] = [
@@ -49,6 +51,9 @@ WRONG_BODIES: list[tuple[str, bytes]] = [
     ("NaN", b'{"version": 1, "nodes": [{"id": "a", "type": "io-in",'
             b' "config": {"interval": NaN}}]}'),
     ("long number", b'{"version": 1, "nodes": [], "x": ' + b"9" * 5000 + b"}"),
+    ("a key twice", b'{"version": 1, "nodes": [], "nodes": []}'),
+    ("a config key twice", b'{"version": 1, "nodes": [{"id": "a", "type": "io-in",'
+                           b' "config": {"interval": 1, "interval": 2}}]}'),
     ("many nodes of nothing", json.dumps({"version": 1, "nodes": [{}] * 5000}).encode()),
 ]
 
@@ -82,6 +87,28 @@ async def test_validate_answers_wrong_bodies_with_json(
     body = await response.get_json()
     # 400 for a body that is no flow document at all; 200 with the flow's errors else
     assert_json_refusal(response.status_code, body, {200, 400})
+
+
+@pytest.mark.parametrize("case", ["a key twice", "a config key twice", "long number"])
+async def test_a_body_gets_the_errors_the_same_flow_file_gets(
+        editor: Editor, tmp_path: Path, case: str) -> None:
+    """A duplicate key (which a parse would drop without a trace) or a 5,000-digit
+    integer in a deploy is refused with the sentence, node and field `portless validate`
+    gives the same bytes in a file, not Python's own words or a silent last-wins."""
+    data = dict(WRONG_BODIES)[case]
+    (tmp_path / "copy.json").write_bytes(data)
+    with pytest.raises(FlowInvalid) as from_file:
+        read_flow(tmp_path / "copy.json")
+    expected = [(e.node_id, e.pointer, e.message) for e in from_file.value.errors]
+    before = editor.path.read_bytes()
+    put = await editor.client.put(
+        "/api/flow", headers={**BEARER, "If-Match": await current_etag(editor)}, data=data)
+    validate = await editor.client.post("/api/validate", headers=BEARER, data=data)
+    for response, status in ((put, 400), (validate, 200)):
+        assert response.status_code == status
+        details = (await response.get_json())["details"]
+        assert [(d["node"], d["pointer"], d["message"]) for d in details] == expected
+    assert editor.path.read_bytes() == before
 
 
 @pytest.mark.parametrize(("method", "path"), [
