@@ -88,8 +88,9 @@ class MqttOut(Node):
         if "+" in topic or "#" in topic or "\0" in topic:
             # A broker disconnects a client that publishes to a filter; kept in the outbox
             # it would be sent first on every reconnect and block all behind it.
-            self.warn(f"cannot publish to {topic!r}: + and # are for subscriptions; "
-                      f"message dropped")
+            reason = ("an MQTT topic holds no NUL" if "\0" in topic
+                      else "+ and # are for subscriptions")
+            self.warn(f"cannot publish to {topic!r}: {reason}; message dropped")
             return
         try:
             data = encode(msg.get("payload"), self._format)

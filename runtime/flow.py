@@ -275,8 +275,14 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
 
 
 def with_article(noun: str) -> str:
-    """ "an io-in", "a debug": the indefinite article by the first letter."""
-    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+    """ "an io-in", "a debug", "an mqtt-broker": the indefinite article by the first
+    sound (a vowel letter, or an initialism said letter by letter, "em-queue-tee-tee")."""
+    vowel_sound = noun[:1].lower() in "aeiou" or noun.lower().startswith(_SPELT_OUT)
+    return f"{'an' if vowel_sound else 'a'} {noun}"
+
+
+_SPELT_OUT = ("mqtt",)
+"""Node type names that begin with an initialism starting with a vowel sound."""
 
 
 def _reference_cycle_errors(specs: list[NodeSpec], registry: Registry, file: str

@@ -150,6 +150,15 @@ def test_reference_names_the_type_with_the_right_article(registry: Registry) -> 
                       "but must refer to a test-connection"]
 
 
+def test_an_mqtt_node_is_named_with_an(registry: Registry) -> None:
+    """MQTT is said letter by letter ("em-queue-tee-tee"): "an mqtt-broker"."""
+    errors = errors_of({"version": 1, "nodes": [
+        {"id": "b", "type": "mqtt-broker", "config": {"host": "h"}},
+        node("c", "test-client", {"connection": "b"})]}, registry)
+    assert errors == ["flows/x.json: node c: /config/connection: refers to 'b', "
+                      "an mqtt-broker, but must refer to a test-connection"]
+
+
 def test_an_unknown_key_does_not_hide_the_config_errors(registry: Registry) -> None:
     """Every Node-RED export has "z" (the tab) on each node: one shape error, and the
     config and wire errors of the same file are still reported with it."""
