@@ -78,8 +78,9 @@ export const unknownField = (key, known) => {
   return `unknown field '${key}'${close ? `; did you mean '${close}'?` : ''}`;
 };
 
-/** "an io-in", "a debug": the indefinite article by the first letter. */
-export const withArticle = (noun) => `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
+/** "an io-in", "a debug", "an mqtt-broker": the indefinite article by the first sound,
+ * as runtime/flow.py's with_article (MQTT is said letter by letter). */
+export const withArticle = (noun) => `${/^([aeiou]|mqtt)/i.test(noun) ? 'an' : 'a'} ${noun}`;
 
 export const SIMILARITY_CUTOFF = 0.75;
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from portless.runtime import Registry
-from portless.runtime.flow import FLOW_SCHEMA
+from portless.runtime.flow import FLOW_SCHEMA, with_article
 from tests.error_sentences import CASES
 from tests.runtime.test_schema_errors import sentences
 
@@ -62,3 +62,14 @@ def test_the_page_says_the_id_sentence_of_the_flow_schema() -> None:
     source = (ROOT / "editor/static/sentences.js").read_text()
     sentence = FLOW_SCHEMA["$defs"]["node"]["properties"]["id"]["x-error"]
     assert f"export const ID_SENTENCE = '{sentence}';" in source
+
+
+def test_the_page_and_the_runtime_choose_the_same_article() -> None:
+    names = [cls.type for cls in Registry.discover()] + ["MQTT-bridge", "unit", "debug"]
+    script = (f"import {{ withArticle }} from "
+              f"{json.dumps(str(ROOT / 'editor/static/sentences.js'))};"
+              f"console.log(JSON.stringify({json.dumps(names)}.map(withArticle)));")
+    result = subprocess.run(["node", "--input-type=module", "-e", script],
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(result.stdout) == [with_article(name) for name in names]
+    assert with_article("mqtt-broker") == "an mqtt-broker"
