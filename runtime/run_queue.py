@@ -55,7 +55,8 @@ class RunQueue:
         self._counting = False
         self._hop_counts: deque[int] = deque()
         """While counting: the hops of each queued message, in queue order."""
-        self._looping: set[str] = set()
+        self._looping: dict[str, Node] = {}
+        """Nodes a circling message has reached: warned once, their status kept."""
         self._emptied = asyncio.Event()
         self._empty_watchers = 0
         """wait_idle callers, plus one during a busy streak: told when the queue empties."""
@@ -98,7 +99,8 @@ class RunQueue:
         (those for nodes that are gone are dropped)."""
         self._queue = deque((nodes[node.id], msg) for node, msg in self._queue
                            if node.id in nodes)
-        self._looping.difference_update(restarted)
+        for node_id in restarted:
+            self._looping.pop(node_id, None)
         self._held = False
         self._update_direct()
         self._drain_soon()
@@ -170,6 +172,8 @@ class RunQueue:
                 except Exception as exc:
                     self.node_failed(node, exc, msg)
                 counts.extend(repeat(hops + 1, len(queue) - before))
+            for node in self._looping.values():  # over a status the node set meanwhile
+                self._show_loop(node)
             self._after_batch()
         finally:
             self._draining = False
@@ -219,7 +223,10 @@ class RunQueue:
         """Warn once per node (until it restarts) that a message circles through it."""
         if node.id in self._looping:
             return
-        self._looping.add(node.id)
+        self._looping[node.id] = node
         node.warn(f"message {msg.get('_msgid', '-')} has passed through more than "
                   f"{self.loop_hops:,} nodes: a loop of wires? The flow keeps running")
+        self._show_loop(node)
+
+    def _show_loop(self, node: Node) -> None:
         node.status("yellow", f"in a loop: over {self.loop_hops:,} hops", "ring")

@@ -42,6 +42,10 @@ async def test_a_loop_of_wires_keeps_timers_on_time_and_warns_its_nodes() -> Non
         assert engine.nodes[node_id].last_status == {
             "fill": "yellow", "shape": "ring", "text": f"in a loop: over {LOOP_HOPS:,} hops"}
     assert await timer_lateness(0.02) < 0.25  # still spinning, still responsive
+    # The filter shows its counts once a second; the loop's status stays over them.
+    await asyncio.sleep(1.2)
+    assert {engine.nodes[node_id].last_status["text"] for node_id in ("ping", "pong")} == {
+        f"in a loop: over {LOOP_HOPS:,} hops"}
     await asyncio.wait_for(engine.stop(), 10)
     assert len([e for e in recorder.events if e.kind == "warning"]) == 2  # once per node
 
