@@ -89,6 +89,21 @@ async def test_a_start_file_stays_allowed_when_another_node_moves(
         editor: Editor, tmp_path: Path) -> None:
     assert (await deploy_path(editor, "valve", str(tmp_path / "allowed" / "a"))
             ).status_code == 200
-    # the reader's file, named at start, may now be written by the valve too
-    assert (await deploy_path(editor, "valve", str(tmp_path / "channels" / "flow-rate"))
+    assert (await deploy_path(editor, "valve", str(tmp_path / "channels" / "setpoint"))
+            ).status_code == 200
+
+
+async def test_a_file_named_at_start_to_read_is_not_written_from_the_editor(
+        editor: Editor, tmp_path: Path) -> None:
+    """Whoever started the flow let it read the sensor channel, not drive it: the token
+    must not turn io-in's file into an output's target. Reading back what the flow
+    writes is harmless, so a write file may be read."""
+    reading = tmp_path / "channels" / "flow-rate"
+    response = await deploy_path(editor, "valve", str(reading))
+    assert response.status_code == 400
+    (detail,) = (await response.get_json())["details"]
+    assert (detail["node"], detail["pointer"]) == ("valve", "/config/path")
+    assert "outside the paths the editor may use" in detail["message"]
+    assert reading.read_text() == "4.2\n"
+    assert (await deploy_path(editor, "reader", str(tmp_path / "channels" / "setpoint"))
             ).status_code == 200
