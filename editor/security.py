@@ -103,7 +103,9 @@ class Guard:
         needs_origin = websocket or (by_cookie and not by_bearer
                                      and scope["method"] not in SAFE_METHODS)
         if needs_origin and origin != f"http://{host}":
-            await _refuse(scope, send, 403, f"Origin {origin!r} is not this editor's origin")
+            said = f"Origin {origin!r} is not" if origin else "no Origin header names"
+            await _refuse(scope, send, 403, f"{said} this editor's origin (http://{host}); "
+                                            f"a page elsewhere cannot act with your session")
             return
         await self.app(scope, receive, send)
 

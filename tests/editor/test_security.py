@@ -84,6 +84,9 @@ async def test_cookie_writes_need_a_same_origin_origin(editor: Editor) -> None:
         sent = {**headers, **({"Origin": origin} if origin else {})}
         response = await editor.client.post("/api/nodes/counter/inject", headers=sent)
         assert response.status_code == 403, origin
+        said = (await response.get_json())["error"]  # in words, not Python's None
+        assert said.startswith(f"Origin {origin!r} is not" if origin else "no Origin header")
+        assert f"this editor's origin ({ORIGIN})" in said
     response = await editor.client.post("/api/nodes/counter/inject",
                                         headers={**headers, "Origin": ORIGIN})
     assert response.status_code == 204
