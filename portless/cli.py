@@ -231,12 +231,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     # Everything that can refuse the start is settled before any broker is reached or a
     # token is printed: the flow's state (one process per flow), then the editor's port.
+    for directory in args.allow_path:
+        if not directory.is_dir():  # a typo would otherwise allow nothing, in silence
+            print(f"portless: --allow-path {directory}: not a directory", file=sys.stderr)
+            return 2
     state_dir = flow_state_dir(args.state_dir or default_state_dir(), args.flow)
     lock = StateDirLock(state_dir)
     try:
         lock.acquire()
-    except (StateLocked, OSError) as exc:
+    except StateLocked as exc:
         print(f"portless: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"portless: cannot use {state_dir} as the flow's state directory: "
+              f"{exc.strerror or exc}; choose another base with --state-dir DIR",
+              file=sys.stderr)
         return 1
     listener = None
     if not args.no_editor:

@@ -134,6 +134,20 @@ def test_run_refuses_an_invalid_flow_before_starting(write_flow: Callable[..., P
     assert result.stderr.strip() == f"{path}: node a: /type: unknown node type 'nope'"
 
 
+@pytest.mark.parametrize(("option", "said", "code"), [
+    (["--state-dir", "/dev/null"], "cannot use /dev/null/", 1),
+    (["--allow-path", "/nonexistent/dir"], "--allow-path /nonexistent/dir: not a directory", 2),
+])
+def test_run_names_the_option_of_a_directory_it_cannot_use(
+        write_flow: Callable[..., Path], option: list[str], said: str, code: int) -> None:
+    path = write_flow({"version": 1, "nodes": [{"id": "a", "type": "debug"}]})
+    result = portless("run", str(path), "--no-editor", *option)
+    assert result.returncode == code
+    assert said in result.stderr
+    assert "[Errno" not in result.stderr and "Traceback" not in result.stderr
+    assert option[0] in result.stderr  # the option to change
+
+
 def test_a_plugin_with_an_invalid_schema_stops_nothing_else(
         tmp_path: Path, write_flow: Callable[..., Path]) -> None:
     """Reported like a plugin that fails to import: its name and the error; `nodes`
