@@ -144,7 +144,8 @@ def test_run_names_the_option_of_a_directory_it_cannot_use(
     result = portless("run", str(path), "--no-editor", *option)
     assert result.returncode == code
     assert said in result.stderr
-    assert "[Errno" not in result.stderr and "Traceback" not in result.stderr
+    assert "[Errno" not in result.stderr
+    assert "Traceback" not in result.stderr
     assert option[0] in result.stderr  # the option to change
 
 
