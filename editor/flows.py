@@ -101,10 +101,22 @@ class FlowService:
         return mask_document(document, self.registry), etag
 
     async def validate(self, document: dict[str, Any]) -> None:
-        """Check a flow as `portless validate --skip-env` would; raises FlowInvalid."""
+        """Check a flow as `portless validate --skip-env` would, plus what a deploy from
+        the editor refuses (a mask sent elsewhere, a new ``${NAME}``, a path outside),
+        so the page's problems are the deploy's; raises FlowInvalid. Takes
+        ``document`` over, as ``write`` does."""
         self._refuse_too_big(document)
-        await _in_thread(check_flow, document, self.registry, str(self.path),
-                         resolve_env=False)
+        await _in_thread(self._check_unwritten, document)
+
+    def _check_unwritten(self, document: dict[str, Any]) -> None:
+        try:
+            current = self._on_disk()[0]
+        except FlowInvalid:
+            current = {"version": 1, "nodes": []}
+        restore_secrets(document, current, self.registry, str(self.path))
+        flow = check_flow(document, self.registry, str(self.path), resolve_env=False)
+        if self.allowed_paths is not None:  # a ${NAME} kept from the file is the deploy's
+            self.allowed_paths.check(flow, self.registry, skip_references=True)
 
     async def write(self, document: dict[str, Any], if_match: str | None) -> Deployed:
         """Validate, write atomically in canonical form, deploy. Raises FlowInvalid

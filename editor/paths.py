@@ -71,14 +71,17 @@ class AllowedPaths:
         return resolved in (self.files if mode == "read" else self.written_files) or any(
             resolved.is_relative_to(directory) for directory in self.directories)
 
-    def check(self, flow: Flow, registry: Registry) -> None:
-        """Raise FlowInvalid naming every node and field with a path outside."""
+    def check(self, flow: Flow, registry: Registry, skip_references: bool = False) -> None:
+        """Raise FlowInvalid naming every node and field with a path outside.
+        ``skip_references``: the flow was checked without its environment, so a path
+        holding ``${NAME}`` cannot be judged yet."""
         errors = [FlowError(flow.file, f"{path!r} is outside the paths the editor may use "
                                        f"({self.describe()}); to allow it, start portless "
                                        f"with --allow-path DIR (docs/security.md)",
                             node_id, f"/config{pointer}")
                   for node_id, (pointer, path, mode) in _paths(flow, registry)
-                  if not self.allows(path, mode)]
+                  if not self.allows(path, mode)
+                  and not (skip_references and "${" in path)]
         if errors:
             raise FlowInvalid(errors)
 

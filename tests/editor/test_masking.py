@@ -259,3 +259,33 @@ def test_after_a_deploy_the_page_holds_nested_secrets_masked() -> None:
     assert held["config"]["tls"]["key_password"] == SECRET_MASK
     assert held["config"]["accounts"][0]["password"] == SECRET_MASK
     assert held["config"]["accounts"][1] == {"user": "nobody"}
+
+
+async def validate_flow(editor: Editor, document: Any) -> Any:
+    return await editor.client.post("/api/validate", headers=BEARER,
+                                    data=json.dumps(document))
+
+
+@pytest.mark.parametrize(("node_id", "field", "value"), [
+    ("counter", "topic", "${MQTT_PASSWORD}"),
+    ("broker", "host", "attacker.example"),  # the masked password would follow
+])
+async def test_validate_reports_what_a_deploy_from_the_editor_refuses(
+        editor: Editor, node_id: str, field: str, value: str) -> None:
+    """The page checks each change with POST /api/validate: it must not say "no
+    problems" for a change the deploy then refuses."""
+    document, etag = await get_flow(editor)
+    node(document, node_id)["config"][field] = value
+    checked = await validate_flow(editor, json.loads(json.dumps(document)))
+    deployed = await put_flow(editor, document, etag)
+    assert (checked.status_code, deployed.status_code) == (200, 400)
+    assert (await checked.get_json())["details"] == (await deployed.get_json())["details"]
+    assert "env-password-3" not in await checked.get_data(as_text=True)
+    assert "s3cret-pw" not in await checked.get_data(as_text=True)
+
+
+async def test_validate_of_the_flow_as_the_page_holds_it_finds_nothing(
+        editor: Editor) -> None:
+    document, _ = await get_flow(editor)  # masks and the file's references, as shown
+    response = await validate_flow(editor, document)
+    assert await response.get_json() == {"errors": [], "details": []}

@@ -76,6 +76,18 @@ async def test_a_path_outside_is_refused_naming_node_and_field(
     assert not (tmp_path / "elsewhere" / "keys").exists()
 
 
+async def test_validate_reports_a_path_outside_as_the_deploy_does(
+        editor: Editor, tmp_path: Path) -> None:
+    response = await editor.client.get("/api/flow", headers=BEARER)
+    document = await response.get_json()
+    next(n for n in document["nodes"] if n["id"] == "valve")["config"]["path"] = "/etc/x"
+    checked = await editor.client.post("/api/validate", headers=BEARER,
+                                       data=json.dumps(document))
+    (detail,) = (await checked.get_json())["details"]
+    assert (detail["node"], detail["pointer"]) == ("valve", "/config/path")
+    assert "outside the paths the editor may use" in detail["message"]
+
+
 @pytest.mark.parametrize("inside", [
     "{tmp}/allowed/new-setpoint", "{tmp}/allowed/sub/../x", "{tmp}/state/valve/out",
     "{tmp}/channels/setpoint",  # named by the flow at start
