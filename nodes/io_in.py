@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import random
-from pathlib import Path
 from typing import Any
 
 from portless.runtime import Message, Node, make_message
+
+MAX_CHANNEL_BYTES = 4096
+"""The most read from a channel file at once: a sysfs attribute is at most a page, and
+a file that never ends (/dev/zero) must not fill the memory."""
 
 SIGNALS = ("sine", "square", "ramp", "random-walk", "constant", "counter")
 
@@ -26,7 +30,8 @@ class IoIn(Node):
             "Reads a channel every `interval` seconds and emits `{topic, payload}`. "
             "`source: sim` makes a signal (seeded runs are reproducible); `source: file` "
             "reads a number from a file, as sysfs GPIO, 1-wire and ADC channels look on "
-            "Linux. A message injected into the node (the editor's button) reads once now."),
+            "Linux (its first 4 KiB, without waiting on a FIFO). A message injected into "
+            "the node (the editor's button) reads once now."),
         "type": "object",
         "additionalProperties": False,
         "properties": {
@@ -120,15 +125,16 @@ class IoIn(Node):
     def _read_file(self) -> float | int | None:
         path = self.config["path"]
         try:
-            text = Path(path).read_text(encoding="utf-8").strip()
+            text = _read_start(path).strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             return self._read_failed(f"cannot read {path}: {reason}", f"cannot read: {reason}")
         try:
             value: float | int = int(text) if text.lstrip("+-").isdigit() else float(text)
         except ValueError:
-            return self._read_failed(f"cannot parse {path}: {text[:40]!r} is not a number",
-                                     f"{text[:40]!r} is not a number")
+            # the sentence first: a status is cut short, and a sample of NULs is long
+            return self._read_failed(f"cannot parse {path}: not a number: {text[:40]!r}",
+                                     f"not a number: {text[:40]!r}")
         if self._read_failing:
             self._read_failing = False
             self.status()
@@ -141,3 +147,13 @@ class IoIn(Node):
         self._read_failing = True
         self.status("red", short[:80], "ring")
         return None
+
+
+def _read_start(path: str) -> str:
+    """The first MAX_CHANNEL_BYTES of a channel file, opened without blocking: a FIFO
+    with no writer reads as empty instead of stopping the event loop (and the flow)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        return os.read(descriptor, MAX_CHANNEL_BYTES).decode("utf-8")
+    finally:
+        os.close(descriptor)

@@ -4,6 +4,7 @@ that warn instead of crashing."""
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ async def test_file_source_reads_a_number_each_interval(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("content", "problem"), [
     (None, "cannot read"),
-    ("on\n", "'on' is not a number"),
+    ("on\n", "not a number: 'on'"),
 ])
 async def test_unreadable_channel_warns_once_shows_status_and_recovers(
         tmp_path: Path, content: str | None, problem: str) -> None:
@@ -87,6 +88,21 @@ async def test_unreadable_channel_warns_once_shows_status_and_recovers(
     assert msg["payload"] == 1
     assert len(warnings) == 1
     assert problem in warnings[0].data["text"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero"])
+async def test_a_channel_that_never_ends_or_never_answers_is_not_a_number(
+        tmp_path: Path, kind: str) -> None:
+    """A FIFO with no writer blocked the event loop in open() (the flow and its stop
+    hung); /dev/zero was read until the memory ran out. Both are a red status now."""
+    channel = tmp_path / "channel"
+    if kind == "fifo":
+        os.mkfifo(channel)
+    config = {"source": "file", "interval": 0.001,
+              "path": "/dev/zero" if kind == "/dev/zero" else str(channel)}
+    async with FlowHarness(io_flow(config)) as h:
+        status = await h.wait_event(lambda e: e.kind == "status" and e.data.get("fill") == "red")
+    assert status.data["text"].startswith("not a number: ")
 
 
 async def test_inject_reads_once_now() -> None:
