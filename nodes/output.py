@@ -138,7 +138,10 @@ def _write_file(path: str, data: bytes, atomic: bool) -> None:
     if atomic:
         atomic_write(path, data)
         return
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    # Without blocking: a FIFO with no reader is an error (ENXIO), not a thread stuck in
+    # open() that keeps the process from exiting; files and sysfs are not affected.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK | os.O_CLOEXEC,
+                 0o644)
     try:
         os.write(fd, data)
     finally:

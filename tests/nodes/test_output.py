@@ -4,6 +4,7 @@ a value that cannot be written warns and shows status, never crashes."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,17 @@ def test_unwritable_file_warns_and_shows_status(tmp_path: Path) -> None:
     assert run.warnings[0].startswith(f"cannot write {path}")
     assert run.statuses[-1]["fill"] == "red"
     assert run.errors == []
+
+
+def test_a_fifo_without_reader_is_a_warning_not_a_stuck_writer(tmp_path: Path) -> None:
+    """Written directly, a FIFO nobody reads blocked the writer thread in open() for
+    ever: the node never stopped and the process never exited after "stopped"."""
+    fifo = tmp_path / "channel"
+    os.mkfifo(fifo)
+    run = run_node("output", {"target": "file", "path": str(fifo), "write_mode": "direct"},
+                   [{"payload": 1}])
+    assert run.warnings == [f"cannot write {fifo}: No such device or address"]
+    assert run.statuses[-1]["fill"] == "red"
 
 
 def test_missing_property_warns_and_writes_nothing(tmp_path: Path) -> None:
