@@ -13,6 +13,7 @@ import asyncio
 import logging
 import random
 import socket
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -23,6 +24,7 @@ from gmqtt.mqtt.constants import MQTTCommands, MQTTv50, MQTTv311
 from portless.nodes.mqtt_inflight import AckTracker
 from portless.nodes.mqtt_link import LinkEnding, connect, disconnect, gmqtt_log
 from portless.nodes.mqtt_packet_size import SMALLEST_MAXIMUM, limit_inbound, publish_head
+from portless.nodes.mqtt_publish import PublishEncoder
 from portless.nodes.mqtt_reasons import (
     SESSION_TAKEN_OVER,
     closed_quickly,
@@ -209,6 +211,8 @@ class MqttBroker(Node):
         self._subscriptions = Subscriptions(mqtt5=self.protocol == MQTTv50)
         self._client: gmqtt.Client | None = None
         self._batcher: WriteBatcher | None = None
+        self._encoder = PublishEncoder(self.protocol)
+        self._connection: Any = None  # the connected client's gmqtt connection
         self._tracker: AckTracker | None = None
         self._quick_closes = 0  # links the broker closed at once without a reason, in a row
         self.spawn(self._run(), "connection")
@@ -236,12 +240,17 @@ class MqttBroker(Node):
         the outbox. Returns False if the message was dropped."""
         if qos == 0:
             batcher = self._batcher
-            if self._client is None or batcher is None or not self.state.connected \
+            if batcher is None or not self.state.connected \
                     or not batcher.has_room(len(payload) + len(topic)):
                 self.link.drop_qos0()
                 return False
-            self._client.publish(topic, payload, qos=0, retain=retain,
-                                 **self._mqtt5_only(properties))
+            packet = self._encoder.encode(topic, payload, 0, retain, 0, properties)
+            if packet is None:
+                self.warn(f"message of {len(payload)} bytes to {topic} is larger than MQTT "
+                          f"can carry; dropped")
+                return False
+            self._connection._last_data_out = time.monotonic()  # gmqtt's keepalive reads it
+            batcher.write(packet)
             return True
         return self.outbox.add(topic, payload, qos, retain, properties)
 
@@ -363,6 +372,8 @@ class MqttBroker(Node):
         config = self.config
         self._batcher = batch_writes(client, config["send_buffer_messages"],
                                      config["send_buffer_bytes"])
+        self._encoder = PublishEncoder(self.protocol)
+        self._connection = client._connection
         watch_keepalive(client, partial(self._end_link, client, ending))
         broker_maximum = client._package_handler._connack_properties.get(
             "maximum_packet_size")
@@ -411,7 +422,3 @@ class MqttBroker(Node):
             asyncio.get_running_loop().call_soon(
                 client._package_handler._handle_pubcomp_packet, MQTTCommands.PUBCOMP,
                 mid.to_bytes(2, "big"))
-
-    def _mqtt5_only(self, properties: dict[str, Any]) -> dict[str, Any]:
-        """Publish properties exist only in MQTT 5; over 3.1.1 they are left out."""
-        return properties if self.protocol == MQTTv50 else {}

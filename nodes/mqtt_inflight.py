@@ -25,15 +25,13 @@ from typing import Any
 
 import gmqtt
 from gmqtt.mqtt.constants import MQTTv50, MQTTv311
-from gmqtt.mqtt.package import PackageFactory
 from gmqtt.storage import PersistentStorage
 
+from portless.nodes.mqtt_publish import PublishEncoder
 from portless.nodes.outbox import Outbox, Record
 
 MAX_PACKET_ID = 65535
 """Packet ids are 1..65535; also MQTT 5's receive maximum when CONNACK names none."""
-MAX_REMAINING_LENGTH = 268_435_455
-"""The largest packet body MQTT can frame (a four-byte variable length)."""
 
 
 class AckTracker(PersistentStorage):  # type: ignore[misc]
@@ -53,9 +51,7 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
         self._drained = asyncio.Event()
         self._connection: Any = None
         self._ids: Any = None
-        self._version = MQTTv311
-        self._properties: dict[str, Any] | None = None
-        self._properties_bytes = b""
+        self._encoder = PublishEncoder(MQTTv311)
 
     # --- hooked into gmqtt -----------------------------------------------------------
     def attach(self, client: gmqtt.Client) -> None:
@@ -82,7 +78,7 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
         else:
             self.window = window_311
         handler.id_generator._max = MAX_PACKET_ID + 1  # ids 1..65535, all of them
-        self._version = MQTTv50 if mqtt5 else MQTTv311
+        self._encoder = PublishEncoder(MQTTv50 if mqtt5 else MQTTv311)
         self._connection = client._connection
 
     def push_message(self, mid: int, raw_package: bytes) -> None:
@@ -141,27 +137,19 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
         the outbox dropped it since it was read."""
         if not self.outbox.sending(record):
             return
-        properties = record.properties
-        if properties != self._properties:  # mqtt-out's are the same for every message
-            self._properties = properties
-            self._properties_bytes = bytes(
-                PackageFactory._build_properties_data(properties, self._version))
-        topic = record.topic.encode()
-        payload = record.payload
-        length = 4 + len(topic) + len(self._properties_bytes) + len(payload)
-        if length > MAX_REMAINING_LENGTH:
-            self.warn(f"message of {len(payload)} bytes to {record.topic} is larger than "
-                      f"MQTT can carry; dropped")
+        mid = self._ids.next_id()
+        packet = self._encoder.encode(record.topic, record.payload, record.qos,
+                                      record.retain, mid, record.properties)
+        if packet is None:
+            self._ids.free_id(mid)
+            self.warn(f"message of {len(record.payload)} bytes to {record.topic} is larger "
+                      f"than MQTT can carry; dropped")
             self.outbox.acked(record)
             return
-        mid = self._ids.next_id()
         self.in_flight[mid] = record
         connection = self._connection
         connection._last_data_out = time.monotonic()  # gmqtt's keepalive reads it
-        connection._transport.write(b"".join((
-            _fixed_header(0x30 | record.qos << 1 | record.retain, length),
-            len(topic).to_bytes(2, "big"), topic, mid.to_bytes(2, "big"),
-            self._properties_bytes, payload)))
+        connection._transport.write(packet)
 
     # --- acknowledgements ------------------------------------------------------------------
     def _on_puback(self, cmd: int, packet: bytes) -> None:
@@ -180,14 +168,3 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
             self.warn(f"publish to {record.topic} refused by the broker: {reason}; "
                       f"message dropped")
 
-
-def _fixed_header(first_byte: int, remaining_length: int) -> bytes:
-    """A packet's first byte and its remaining length as MQTT's variable-length integer."""
-    if remaining_length < 0x80:
-        return bytes((first_byte, remaining_length))
-    header = bytearray((first_byte,))
-    while True:
-        byte, remaining_length = remaining_length & 0x7F, remaining_length >> 7
-        header.append(byte | 0x80 if remaining_length else byte)
-        if not remaining_length:
-            return bytes(header)

@@ -55,8 +55,10 @@ async def test_round_trip_every_qos_and_format(
     assert got.properties["content_type"] == [content_type]
 
 
-async def test_topic_from_message_retain_and_mqtt5_properties(mosquitto: Mosquitto) -> None:
-    document = device_flow(mosquitto.port, {"retain": True, "message_expiry": 60,
+@pytest.mark.parametrize("qos", [0, 1])  # QoS 0 and the outbox write their own packets
+async def test_topic_from_message_retain_and_mqtt5_properties(mosquitto: Mosquitto,
+                                                              qos: int) -> None:
+    document = device_flow(mosquitto.port, {"retain": True, "message_expiry": 60, "qos": qos,
                                             "user_properties": {"site": "plant-3"}})
     async with FlowHarness(document) as h, \
             Watcher(mosquitto.port, "device/valve-1/setpoint", client_id="early") as early:
@@ -67,17 +69,24 @@ async def test_topic_from_message_retain_and_mqtt5_properties(mosquitto: Mosquit
             (got,) = await late.wait_for(1)  # retained: a later subscriber still gets it
     assert json.loads(got.payload) == 7
     assert got.retain
+    assert got.properties["content_type"] == ["application/json"]
     assert got.properties["user_property"] == [("site", "plant-3")]
     assert 0 < got.properties["message_expiry_interval"][0] <= 60
 
 
-async def test_mqtt_3_1_1_sends_the_payload_without_properties(mosquitto: Mosquitto) -> None:
-    document = device_flow(mosquitto.port, {"topic": "t/v311"}, {"protocol": "3.1.1"})
+@pytest.mark.parametrize("qos", [0, 1])
+async def test_mqtt_3_1_1_sends_the_payload_without_properties(mosquitto: Mosquitto,
+                                                               qos: int) -> None:
+    document = device_flow(mosquitto.port, {"topic": "t/v311", "qos": qos,
+                                            "user_properties": {"site": "plant-3"}},
+                           {"protocol": "3.1.1"})
     async with Watcher(mosquitto.port, "t/#", version="3.1.1") as watcher, \
             FlowHarness(document) as h:
+        await connected(h)  # QoS 0 is sent only while connected
         h.inject("out", {"payload": [1, 2]})
         (got,) = await watcher.wait_for(1)
     assert got.payload == b"[1,2]"
+    assert got.qos == qos
 
 
 @pytest.mark.parametrize(("out", "msg", "warning"), [
