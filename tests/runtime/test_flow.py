@@ -351,9 +351,11 @@ def test_an_id_with_a_newline_or_control_character_is_refused(
 
 def test_a_name_or_type_with_a_control_character_is_refused_on_one_line(
         registry: Registry) -> None:
-    errors = errors_of({"version": 1, "nodes": [
+    errors = errors_of({"version": 1, "name": "valve\u0007", "nodes": [
         {"id": "a", "type": "debug", "name": "tank\nlevel"},
         {"id": "b", "type": "deb\nug"}]}, registry)
+    assert "flows/x.json: /name: must not hold control characters (such as a newline): " \
+           "it is shown on one line in the editor" in errors  # the flow's own name too
     assert "flows/x.json: node a: /name: must not hold control characters (such as a " \
            "newline): it is shown on one line in the editor and the logs" in errors
     assert "flows/x.json: node b: /type: must not hold control characters (such as a " \
