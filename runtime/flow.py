@@ -111,8 +111,15 @@ def read_flow(path: str | Path) -> dict[str, Any]:
             raise FlowInvalid([FlowError(str(path), f"larger than {MAX_FLOW_BYTES} bytes, "
                                          f"the most a flow file may hold")])
         text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FlowInvalid([FlowError(str(path), f"cannot read the file: {exc}")]) from None
+    except OSError as exc:  # the reason in words; the path is said once, first
+        raise FlowInvalid([FlowError(str(path), f"cannot read the file: "
+                                                f"{exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise FlowInvalid([FlowError(str(path), f"line {line}: not UTF-8 text (byte "
+                                                f"0x{data[exc.start]:02x} at offset "
+                                                f"{exc.start}); save the file as UTF-8")]
+                          ) from None
     return parse_flow(text, str(path))
 
 

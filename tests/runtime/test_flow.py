@@ -57,8 +57,22 @@ def test_not_json_names_line_and_column(write_flow: Any, registry: Registry) -> 
 
 
 def test_missing_file_is_an_error_not_a_traceback(tmp_path: Path, registry: Registry) -> None:
-    with pytest.raises(FlowInvalid, match="cannot read the file"):
+    with pytest.raises(FlowInvalid) as caught:
         load_flow(tmp_path / "absent.json", registry)
+    assert [str(e) for e in caught.value.errors] == [
+        f"{tmp_path / 'absent.json'}: cannot read the file: No such file or directory"]
+
+
+def test_a_file_that_is_not_utf8_names_the_line_and_byte(tmp_path: Path,
+                                                          registry: Registry) -> None:
+    path = tmp_path / "latin1.json"
+    data = b'{"version": 1,\n "name": "caf\xe9", "nodes": []}'
+    path.write_bytes(data)
+    with pytest.raises(FlowInvalid) as caught:
+        load_flow(path, registry)
+    assert [str(e) for e in caught.value.errors] == [
+        f"{path}: line 2: not UTF-8 text (byte 0xe9 at offset {data.index(0xe9)}); save "
+        f"the file as UTF-8"]
 
 
 @pytest.mark.parametrize(("document", "expected"), [
