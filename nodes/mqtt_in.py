@@ -43,7 +43,8 @@ class MqttIn(Node):
                       "maxLength": 65535, "pattern": TOPIC_FILTER,
                       "x-error": "must be an MQTT topic filter: levels separated by /, "
                                  "+ and # each a whole level, # only as the last one, "
-                                 "no control characters (such as NUL)",
+                                 "no control characters (such as NUL); shared: "
+                                 "$share/GROUP/FILTER",
                       "description": "e.g. device/valve-1/cmd/#"},
             "qos": {"title": "QoS", "enum": [0, 1, 2], "default": 1,
                     "description": "Highest QoS to receive at."},

@@ -387,7 +387,7 @@ def test_mqtt_in_refuses_a_malformed_topic_filter(registry: Registry, topic: str
         node("i", "mqtt-in", {"broker": "b", "topic": topic})]}, registry)
     assert errors == ["flows/x.json: node i: /config/topic: must be an MQTT topic filter: "
                       "levels separated by /, + and # each a whole level, # only as the last "
-                      "one, no control characters (such as NUL)"]
+                      "one, no control characters (such as NUL); shared: $share/GROUP/FILTER"]
 
 
 @pytest.mark.parametrize("topic", ["a/b", "a/+/c", "#", "a/#", "+", "$share/g/a/#", "a//b"])
