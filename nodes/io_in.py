@@ -30,8 +30,9 @@ class IoIn(Node):
             "Reads a channel every `interval` seconds and emits `{topic, payload}`. "
             "`source: sim` makes a signal (seeded runs are reproducible); `source: file` "
             "reads a number from a file, as sysfs GPIO, 1-wire and ADC channels look on "
-            "Linux (its first 4 KiB, without waiting on a FIFO). A message injected into "
-            "the node (the editor's button) reads once now."),
+            "Linux (its first 4 KiB, without waiting on a FIFO); text that is no finite "
+            "number (`on`, `nan`, `inf`) warns and shows a red status instead. A message "
+            "injected into the node (the editor's button) reads once now."),
         "type": "object",
         "additionalProperties": False,
         "properties": {
@@ -97,7 +98,7 @@ class IoIn(Node):
         value = self._read_file() if self.config["source"] == "file" else self._simulate()
         self._tick += 1
         if value is not None:
-            if self._decimals is not None and math.isfinite(value):
+            if self._decimals is not None and _is_finite(value):
                 value = round(value, self._decimals) if self._decimals else round(value)
             self.send(make_message(value, self.config["topic"]))
 
@@ -129,9 +130,8 @@ class IoIn(Node):
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             return self._read_failed(f"cannot read {path}: {reason}", f"cannot read: {reason}")
-        try:
-            value: float | int = int(text) if text.lstrip("+-").isdigit() else float(text)
-        except ValueError:
+        value = _parse_number(text)
+        if value is None:
             # the sentence first: a status is cut short, and a sample of NULs is long
             return self._read_failed(f"cannot parse {path}: not a number: {text[:40]!r}",
                                      f"not a number: {text[:40]!r}")
@@ -147,6 +147,21 @@ class IoIn(Node):
         self._read_failing = True
         self.status("red", short[:80], "ring")
         return None
+
+
+def _parse_number(text: str) -> float | int | None:
+    """The number a channel file holds, or None. float() accepts nan and inf, but they
+    are no reading and JSON cannot carry them, so they are "not a number" too."""
+    try:
+        value: float | int = int(text) if text.lstrip("+-").isdigit() else float(text)
+    except ValueError:
+        return None
+    return value if _is_finite(value) else None
+
+
+def _is_finite(value: float | int) -> bool:
+    """math.isfinite, which raises on an int too large for a float (a whole number is finite)."""
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def _read_start(path: str) -> str:

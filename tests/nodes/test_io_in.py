@@ -71,6 +71,11 @@ async def test_file_source_reads_a_number_each_interval(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("content", "problem"), [
     (None, "cannot read"),
     ("on\n", "not a number: 'on'"),
+    # float() accepts these, but they are no reading: mqtt-out then warned every second
+    # "cannot encode float as json"
+    ("nan\n", "not a number: 'nan'"),
+    ("inf\n", "not a number: 'inf'"),
+    ("-Infinity\n", "not a number: '-Infinity'"),
 ])
 async def test_unreadable_channel_warns_once_shows_status_and_recovers(
         tmp_path: Path, content: str | None, problem: str) -> None:
@@ -88,6 +93,7 @@ async def test_unreadable_channel_warns_once_shows_status_and_recovers(
     assert msg["payload"] == 1
     assert len(warnings) == 1
     assert problem in warnings[0].data["text"]
+    assert str(channel) in warnings[0].data["text"]
 
 
 @pytest.mark.parametrize("kind", ["fifo", "/dev/zero"])
@@ -132,11 +138,12 @@ async def test_decimals_round_each_reading(decimals: int | None, expected: list[
         assert all(type(value) is int for value in got)  # whole numbers, not 57.0
 
 
-async def test_decimals_round_a_file_channel_and_leave_non_finite_values(
+async def test_decimals_round_a_file_channel_and_keep_whole_numbers_of_any_size(
         tmp_path: Path) -> None:
+    """A 400-digit whole number is no float: checking it for infinity raised OverflowError."""
     channel = tmp_path / "in_voltage0_raw"
     channel.write_text("21.4567\n")
     assert await readings({"source": "file", "path": str(channel), "decimals": 2}, 1) == [21.46]
-    channel.write_text("inf\n")
+    channel.write_text("9" * 400 + "\n")
     assert await readings({"source": "file", "path": str(channel), "decimals": 0}, 1) == [
-        math.inf]
+        int("9" * 400)]
