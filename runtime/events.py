@@ -52,15 +52,19 @@ class LogSubscriber:
     A node busy on every message cannot flood the log: per node and kind, at most
     ``LINES_PER_SECOND`` lines a second are written; the rest are counted and, when the
     second is over, the latest of them is written with "(N more left out)", so the log
-    always ends on a node's true status. Events marked ``logged`` were already logged
-    where they arose (with a traceback).
+    always ends on a node's true status. That line is the first of the next second, so a
+    node warning twice a second writes one line a second, not two in one millisecond.
+    Events marked ``logged`` were already logged where they arose (with a traceback).
     """
 
     LINES_PER_SECOND: ClassVar[dict[str, int]] = {
         "status": 5, "debug": 5, "warning": 1, "error": 1}
 
-    def __init__(self, interval: float = 1.0) -> None:
+    def __init__(self, interval: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """``clock`` tells the time in the event loop's seconds (a test steps it)."""
         self.interval = interval
+        self._clock = clock
         self._windows: dict[tuple[str, str], _Window] = {}
 
     def __call__(self, event: Event) -> None:
@@ -68,12 +72,10 @@ class LogSubscriber:
         if not log.isEnabledFor(level) or event.data.get("logged"):
             return
         key = (event.node_id, event.kind)
-        now = time.monotonic()
+        now = self._clock()
         window = self._windows.get(key)
         if window is None or now - window.start >= self.interval:
-            if window is not None:
-                self._write_left_out(window)  # when no loop timer did it already
-            window = self._windows[key] = _Window(now)
+            window = self._next_window(key)  # when no loop timer opened it already
         if window.lines < self.LINES_PER_SECOND[event.kind]:
             window.lines += 1
             _write(event, level)
@@ -86,21 +88,31 @@ class LogSubscriber:
             except RuntimeError:  # no loop: written with the next event instead
                 return
             window.timer = loop.call_later(window.start + self.interval - now,
-                                           self._write_left_out, window)
+                                           self._next_window, key)
 
     def flush(self) -> None:
         """Write what was left out so far (at shutdown, so the last status is logged)."""
         for window in self._windows.values():
             self._write_left_out(window)
 
-    def _write_left_out(self, window: _Window) -> None:
+    def _next_window(self, key: tuple[str, str]) -> _Window:
+        """End the current second of ``key``: its held-back line opens the next one."""
+        window = self._windows.get(key)
+        written = self._write_left_out(window) if window is not None else False
+        window = self._windows[key] = _Window(self._clock(), lines=int(written))
+        return window
+
+    def _write_left_out(self, window: _Window) -> bool:
+        """Write the latest line held back, with how many more were; True if there was one."""
         if window.timer is not None:
             window.timer.cancel()
             window.timer = None
         event, window.latest = window.latest, None
-        if event is not None:
-            more, window.left_out = window.left_out - 1, 0
-            _write(event, _LEVELS[event.kind], f" ({more} more left out)" if more else "")
+        if event is None:
+            return False
+        more, window.left_out = window.left_out - 1, 0
+        _write(event, _LEVELS[event.kind], f" ({more} more left out)" if more else "")
+        return True
 
 
 @dataclass(slots=True)

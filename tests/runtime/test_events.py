@@ -117,3 +117,61 @@ async def test_a_flood_through_a_flow_logs_a_bounded_number_of_lines(lines: Line
         written = lines.of(node_id)
         assert 5 <= len(written) <= 6 * windows, written
         assert written[-1].split(" (")[0].endswith("4999")  # the last value is logged
+
+
+class SteppedLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock moves only when the test sets ``now``: the subscriber's
+    end-of-second timers run at exact times, without sleeping."""
+
+    now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("order", ["no loop", "timer first", "event first"])
+def test_a_node_warning_twice_a_second_writes_one_line_a_second(
+        lines: Lines, order: str) -> None:
+    """The line held back was written at the end of the second and the next warning,
+    arriving in the same millisecond, was written too: two lines at once, no count."""
+    loop = SteppedLoop()
+    subscriber = LogSubscriber(clock=loop.time)
+    written: list[tuple[float, str]] = []
+
+    def note_new_lines() -> None:
+        written.extend((loop.now, line) for line in lines.of("probe")[len(written):])
+
+    async def settle() -> None:
+        """Let the timers due by ``now`` run (a few turns of the loop, no waiting)."""
+        for _ in range(3):
+            await asyncio.sleep(0)
+        note_new_lines()
+
+    async def warn_twice_a_second() -> None:
+        for n in range(20):
+            loop.now = n * 0.5
+            if order == "timer first":
+                await settle()
+            subscriber(Event("warning", "probe", {"text": f"reading {n}"}))
+            note_new_lines()
+            await settle()
+        loop.now = 10.0
+        await settle()  # the timer writes the last one, nothing else has to
+
+    try:
+        if order == "no loop":  # held lines are written with the next event, or by flush()
+            for n in range(20):
+                loop.now = n * 0.5
+                subscriber(Event("warning", "probe", {"text": f"reading {n}"}))
+                note_new_lines()
+            loop.now = 10.0
+            subscriber.flush()
+            note_new_lines()
+        else:
+            loop.run_until_complete(warn_twice_a_second())
+    finally:
+        loop.close()
+    assert written == [
+        (0.0, "node probe: reading 0"), (1.0, "node probe: reading 1"),
+        *((float(second), f"node probe: reading {2 * second - 1} (1 more left out)")
+          for second in range(2, 11))]
