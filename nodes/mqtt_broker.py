@@ -187,9 +187,11 @@ class MqttBroker(Node):
                 "description": "New QoS 1/2 messages wait up to this long to be written "
                                "to disk together (1,000 at once sooner; acknowledged "
                                "ones are deleted within a second): fewer writes wear "
-                               "flash less. A message counts as accepted once written, "
-                               "so a SIGKILL may lose this much; 0 writes every "
-                               "event-loop turn."},
+                               "flash less. While connected a message is sent at once, "
+                               "and one the broker acknowledges within the interval is "
+                               "never written. A message counts as accepted once "
+                               "written, so a SIGKILL may lose this much of those not "
+                               "yet acknowledged; 0 writes every event-loop turn."},
         },
     }
 

@@ -5,7 +5,10 @@ New messages and acknowledgements are committed in batches: at most ``flush_inte
 (default 50 ms) after the first of them, or at once when FLUSH_MESSAGES or FLUSH_BYTES
 wait, so a device writes a few pages a commit, not a few pages a message (flash wear).
 A message counts as accepted once its batch committed: from then on it survives a
-crash of the process (SIGKILL), since the WAL is in the OS page cache. A checkpoint,
+crash of the process (SIGKILL), since the WAL is in the OS page cache. While a sender
+is connected a new message goes out at once, before its commit: the commit costs no
+latency, and a message the broker acknowledged before its batch committed is never
+written at all (so a connected device writes almost nothing). A checkpoint,
 which fsyncs, runs in a worker thread at most CHECKPOINT_DELAY after a write (sooner
 after CHECKPOINT_BYTES), so a power cut loses at most about the last second.
 
@@ -47,6 +50,8 @@ from portless.nodes.outbox_rows import (
 __all__ = ["FLUSH_INTERVAL", "BrokerIdentity", "FullPolicy", "Outbox", "OutboxError", "Record"]
 
 FullPolicy = Literal["drop-oldest", "refuse-new"]
+Pending = tuple[int, str, bytes, int, int, int | bytes]
+"""A new message not yet committed: seq, topic, payload, qos, retain, properties."""
 FLUSH_INTERVAL = 0.05
 """Default seconds a new message or an acknowledgement waits for others to commit with."""
 DELETE_INTERVAL = 1.0
@@ -55,9 +60,10 @@ pages at once rewrites few of them (flash wear). A crash in between sends it aga
 the restart (QoS 1 allows a duplicate); a sender never sees it again, as it reads past
 it, and connection_lost commits before the next sender reads from the start."""
 READ_AHEAD = 20_000
-"""Committed messages also kept in memory until the sender reads them, at most this many
-(and READ_AHEAD_BYTES): reading back what was just written (the SELECT, the records)
-cost the sender about as much as the INSERT did (bench.mqtt --profile)."""
+"""New messages also kept in memory, while a sender reads, until it has read them, at
+most this many (and READ_AHEAD_BYTES): the sender sends them before they commit, and
+reading back what was just written (the SELECT, the records) cost it about as much as
+the INSERT did (bench.mqtt --profile)."""
 READ_AHEAD_BYTES = 4 * 1024 * 1024
 FLUSH_MESSAGES = 1000
 """New messages, or acknowledgements, that are committed at once, without waiting."""
@@ -108,7 +114,7 @@ class Outbox:
         self.count = 0
         self.bytes = 0
         self.ready = asyncio.Event()
-        """Set whenever committed messages may be waiting to be sent."""
+        """Set whenever messages may be waiting to be sent."""
         self._on_problem = on_problem or (lambda text: None)
         self.in_flight: set[int] = set()
         """Seqs sent and not yet acknowledged; never dropped to make room."""
@@ -120,8 +126,14 @@ class Outbox:
         """A sender reads now (set by ``read``, cleared by ``connection_lost``)."""
         self._packed: tuple[dict[str, Any], bytes] = ({}, msgpack.packb({}))
         """The last properties packed, and their bytes: mqtt-out's are always the same."""
-        self._pending: list[tuple[str, bytes, int, int, int | bytes]] = []
+        self._pending: list[Pending] = []
         self._pending_bytes = 0
+        self._next_seq = 0
+        """The seq of the last message added (seqs are given here, in order)."""
+        self._committed_seq = 0
+        """The seq of the last message committed: any above it are pending."""
+        self._acked_early: set[int] = set()
+        """Pending messages the broker acknowledged already: their rows are never written."""
         self._acked: list[tuple[int]] = []
         self._acked_bytes = 0
         self._flush_handle: asyncio.Handle | None = None
@@ -152,6 +164,10 @@ class Outbox:
             count, size = db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload) + LENGTH(topic)), 0) FROM outbox"
             ).fetchone()
+            # Seqs continue after every one ever given (AUTOINCREMENT keeps the highest).
+            self._next_seq = self._committed_seq = db.execute(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0),"
+                " COALESCE((SELECT MAX(seq) FROM outbox), 0))").fetchone()[0]
         except (sqlite3.Error, OSError) as exc:
             raise OutboxError(f"cannot open the outbox {self.path}: {exc}") from None
         self.count, self.bytes = count, size
@@ -192,8 +208,17 @@ class Outbox:
         if properties != self._packed[0]:
             self._packed = dict(properties), msgpack.packb(properties, use_bin_type=True)
         pending = self._pending
-        pending.append((topic, payload, qos, int(retain), self._shared.reference(self._packed[1])))
+        seq = self._next_seq = self._next_seq + 1
+        reference = self._shared.reference(self._packed[1])
+        pending.append((seq, topic, payload, qos, int(retain), reference))
         self._pending_bytes += size
+        if self._sender_reading and len(self._unread) < READ_AHEAD \
+                and self._unread_bytes <= READ_AHEAD_BYTES:  # the sender may send it now
+            self._unread.append(Record(seq, topic, payload, qos, retain,
+                                       self._shared.decoded[reference]
+                                       if type(reference) is int else self._packed[0]))
+            self._unread_bytes += size
+            self.ready.set()
         self.count += 1
         self.bytes += size
         if len(pending) >= FLUSH_MESSAGES or self._pending_bytes >= FLUSH_BYTES:
@@ -225,11 +250,15 @@ class Outbox:
         if record.seq not in self.in_flight:
             return
         self.in_flight.discard(record.seq)
-        self._acked.append((record.seq,))
         size = record.size
-        self._acked_bytes += size
         self.count -= 1
         self.bytes -= size
+        if record.seq > self._committed_seq:  # acknowledged before its commit: never written
+            self._acked_early.add(record.seq)
+            self._pending_bytes -= size
+            return
+        self._acked.append((record.seq,))
+        self._acked_bytes += size
         if len(self._acked) >= FLUSH_MESSAGES:
             self._wake_at(0.0)
         elif len(self._acked) == 1:
@@ -262,22 +291,6 @@ class Outbox:
             while unread and unread[0].seq <= rows[-1][0]:
                 self._unread_bytes -= unread.popleft().size
         return records
-
-    def _keep_unread(self, pending: list[tuple[str, bytes, int, int, int | bytes]]) -> None:
-        """Keep a batch that just committed for ``read`` (unless READ_AHEAD are kept).
-        One INSERT after another in one transaction: its seqs end at the last rowid."""
-        unread = self._unread
-        if not self._sender_reading or len(unread) + len(pending) > READ_AHEAD \
-                or self._unread_bytes > READ_AHEAD_BYTES:
-            return
-        seq = self._db.execute("SELECT last_insert_rowid()").fetchone()[0] - len(pending)
-        decoded = self._shared.decoded
-        for topic, payload, qos, retain, properties in pending:
-            seq += 1
-            unread.append(Record(seq, topic, payload, qos, bool(retain),
-                                 decoded[properties] if type(properties) is int
-                                 else msgpack.unpackb(properties, raw=False)))
-            self._unread_bytes += len(topic) + len(payload)
 
     def _forget_unread(self) -> None:
         self._unread.clear()
@@ -367,6 +380,11 @@ class Outbox:
     def _commit_pending(self) -> None:
         pending, size = self._pending, self._pending_bytes
         self._pending, self._pending_bytes = [], 0
+        if self._acked_early:
+            pending = [row for row in pending if row[0] not in self._acked_early]
+            self._acked_early = set()
+            if not pending:
+                return
         stored = size + ROW_OVERHEAD * len(pending)
         growing = sum(self._growing)
         room = self.disk.room(stored + growing, self._db) - growing
@@ -378,8 +396,8 @@ class Outbox:
             with self._transaction():
                 self._shared.save(self._db)
                 self._db.executemany(
-                    "INSERT INTO outbox (topic, payload, qos, retain, properties) "
-                    "VALUES (?, ?, ?, ?, ?)", pending)
+                    "INSERT INTO outbox (seq, topic, payload, qos, retain, properties) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", pending)
             self._shared.saved()
         except sqlite3.Error as exc:
             # Nothing of this batch was written: none of it was accepted.
@@ -390,14 +408,14 @@ class Outbox:
             return
         self._unsynced += stored
         self._growing[0] += stored
-        self._keep_unread(pending)
+        self._committed_seq = pending[-1][0]
         self.ready.set()
 
-    def _refuse_beyond(self, pending: list[tuple[str, bytes, int, int, int | bytes]], room: int
-                       ) -> tuple[list[tuple[str, bytes, int, int, int | bytes]], int, int]:
+    def _refuse_beyond(self, pending: list[Pending], room: int
+                       ) -> tuple[list[Pending], int, int]:
         """Keep the first messages of a batch that fit in ``room``; refuse the rest
         (until the disk has room again). Returns what is kept, its size and stored size."""
-        sizes = [len(topic) + len(payload) for topic, payload, *_ in pending]
+        sizes = [len(topic) + len(payload) for _, topic, payload, *_ in pending]
         keep = fitting([size + ROW_OVERHEAD for size in sizes], room)
         self._undo_pending(pending[keep:], sum(sizes[keep:]))
         self.disk.short = True
@@ -405,10 +423,17 @@ class Outbox:
         kept = sum(sizes[:keep])
         return pending[:keep], kept, kept + ROW_OVERHEAD * keep
 
-    def _undo_pending(self, pending: list[tuple[str, bytes, int, int, int | bytes]],
-                      size: int) -> None:
+    def _undo_pending(self, pending: list[Pending], size: int) -> None:
+        """These were not accepted after all. Any the sender has not sent yet it never
+        will; any already sent and later acknowledged are not counted twice."""
         self.count -= len(pending)
         self.bytes -= size
+        seqs = {row[0] for row in pending}
+        self.in_flight -= seqs
+        if self._unread:
+            kept = deque(record for record in self._unread if record.seq not in seqs)
+            self._unread_bytes = sum(record.size for record in kept)
+            self._unread = kept
 
     def _transaction(self) -> Transaction:
         return Transaction(self._db)

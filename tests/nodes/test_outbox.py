@@ -105,6 +105,61 @@ async def test_an_ack_after_the_connection_was_lost_is_ignored(tmp_path: Path) -
     assert rows(tmp_path) == [b"x"]
 
 
+async def test_a_connected_sender_gets_a_message_before_its_commit_and_an_early_ack_writes_nothing(
+        tmp_path: Path) -> None:
+    """The commit batches writes (flash wear) without delaying delivery: a reading sender
+    gets a new message at once, and one acknowledged before its batch commits is never
+    written at all."""
+    box = outbox(tmp_path, flush_interval=1.0)
+    assert box.read(0, 10) == []  # a sender is reading: connected, nothing waiting
+    box.add("t", b"now", 1, True, {"content_type": "text/plain"})
+    (record,) = box.read(0, 10)  # at once, not after the flush interval
+    assert (record.payload, record.retain, record.properties) == \
+        (b"now", True, {"content_type": "text/plain"})
+    assert rows(tmp_path) == []
+    assert box.sending(record)
+    box.acked(record)
+    box.flush()
+    assert rows(tmp_path) == []
+    assert box.count == box.bytes == 0
+    with closing(sqlite3.connect(tmp_path / "outbox.sqlite3")) as db:  # no row ever written
+        assert db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchall() \
+            in ([], [(0,)])
+
+
+async def test_a_message_sent_before_its_commit_but_not_acknowledged_is_kept_and_resent(
+        tmp_path: Path) -> None:
+    box = outbox(tmp_path, flush_interval=1.0)
+    box.read(0, 10)
+    box.add("t", b"a", 1, False, {})
+    box.add("t", b"b", 1, False, {})
+    first, second = box.read(0, 10)
+    box.sending(first)
+    box.sending(second)
+    box.acked(first)
+    box.connection_lost()  # b went out, unacknowledged: committed now, sent again later
+    assert rows(tmp_path) == [b"b"]
+    assert read_all(box) == [ord("b")]
+
+
+async def test_seqs_go_on_after_a_restart_so_order_holds(tmp_path: Path) -> None:
+    box = outbox(tmp_path)
+    for value in range(3):
+        box.add("t", bytes([value]), 1, False, {})
+    await turn()
+    before = box.read(0, 10)
+    for record in before:
+        box.sending(record)
+        box.acked(record)
+    await box.close()  # every row deleted: only the table's sequence remembers the seqs
+    again = outbox(tmp_path)
+    again.add("t", b"\x09", 1, False, {})
+    await turn()
+    (record,) = again.read(0, 10)
+    assert record.seq > before[-1].seq
+    await again.close()
+
+
 def read_all(box: Outbox, after_seq: int = 0, page: int = 3) -> list[int]:
     """Every payload byte ``read`` gives a sender reading from ``after_seq``, page by page."""
     seen: list[int] = []
