@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+
+# werkzeug encodes the Host with the idna codec, which Python imports from disk on first
+# use: were that first request to come while a flood of connections holds every file
+# descriptor, that import would fail (EMFILE) with a traceback. So it is imported now.
+import encodings.idna  # noqa: F401
 import logging
 import secrets
 import socket
