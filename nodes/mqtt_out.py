@@ -85,11 +85,14 @@ class MqttOut(Node):
         if not topic or not isinstance(topic, str):
             self.warn("no topic: set the node's topic or msg.topic; message dropped")
             return
-        if "+" in topic or "#" in topic or "\0" in topic:
+        if "+" in topic or "#" in topic or "\0" in topic or not _is_utf8(topic):
             # A broker disconnects a client that publishes to a filter; kept in the outbox
-            # it would be sent first on every reconnect and block all behind it.
+            # it would be sent first on every reconnect and block all behind it. A topic
+            # that is not UTF-8 (a lone surrogate) cannot be stored: the outbox's whole
+            # batch, other nodes' messages too, would fail with it.
             reason = ("an MQTT topic holds no NUL" if "\0" in topic
-                      else "+ and # are for subscriptions")
+                      else "+ and # are for subscriptions" if "+" in topic or "#" in topic
+                      else "an MQTT topic is UTF-8 text, without lone surrogates")
             self.warn(f"cannot publish to {topic!r}: {reason}; message dropped")
             return
         try:
@@ -120,3 +123,14 @@ class MqttOut(Node):
             else:  # QoS 0 is not stored: say how many were lost
                 text = f"{state.text}; {self._broker.qos0_dropped} dropped (QoS 0)"
             self.status(state.fill, text, "ring")
+
+
+def _is_utf8(text: str) -> bool:
+    """Whether ``text`` encodes as UTF-8 (ASCII, the usual topic, is checked for free)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

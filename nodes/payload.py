@@ -53,12 +53,12 @@ def encode(payload: Any, fmt: str) -> bytes:
             if isinstance(payload, bytes | bytearray):
                 return bytes(payload).decode("utf-8").encode("utf-8")
             return (payload if isinstance(payload, str) else json.dumps(payload)).encode()
-    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(payload, bytes | bytearray):
+            return bytes(payload)
+        if isinstance(payload, str):
+            return payload.encode("utf-8")
+    except (TypeError, ValueError, OverflowError) as exc:  # UnicodeEncodeError included
         raise PayloadError(f"cannot encode {type(payload).__name__} as {fmt}: {exc}") from None
-    if isinstance(payload, bytes | bytearray):
-        return bytes(payload)
-    if isinstance(payload, str):
-        return payload.encode("utf-8")
     raise PayloadError(f"cannot send a {type(payload).__name__} as raw bytes; "
                        f"use format json, msgpack or text")
 

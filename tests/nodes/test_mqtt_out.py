@@ -92,6 +92,8 @@ async def test_mqtt_3_1_1_sends_the_payload_without_properties(mosquitto: Mosqui
 @pytest.mark.parametrize(("out", "msg", "warning"), [
     ({"format": "json"}, {"topic": "t", "payload": float("nan")}, "cannot encode float as json"),
     ({"format": "raw"}, {"topic": "t", "payload": 5}, "cannot send a int as raw bytes"),
+    ({"format": "raw"}, {"topic": "t", "payload": "\ud800"}, "cannot encode str as raw"),
+    ({"format": "text"}, {"topic": "t", "payload": "\ud800"}, "cannot encode str as text"),
     ({"format": "msgpack"}, {"topic": "t", "payload": {1, 2}}, "cannot encode set as msgpack"),
     ({}, {"payload": 1}, "no topic: set the node's topic or msg.topic"),
 ])
@@ -112,6 +114,7 @@ async def test_unencodable_payload_warns_and_the_rest_goes_on(
     ("device/+/flow", "+ and # are for subscriptions"),
     ("device/#", "+ and # are for subscriptions"),
     ("a\0b", "an MQTT topic holds no NUL"),
+    ("t/\ud800", "without lone surrogates"),  # would fail the outbox's whole batch
 ])
 async def test_a_wildcard_topic_is_refused_before_it_can_block_the_outbox(
         mosquitto: Mosquitto, topic: str, reason: str) -> None:
