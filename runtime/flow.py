@@ -51,6 +51,8 @@ class NodeSpec:
     wires: tuple[tuple[str, ...], ...]
     refs: tuple[str, ...]
     """Ids of the shared connections this node's config refers to."""
+    tab: str = ""
+    """The flow file (tab) the node is written in: the scope of "the same tab"."""
 
 
 @dataclass(frozen=True)
@@ -277,7 +279,7 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
                                 f"but must refer to {with_article(wanted)}"))
     name = entry.get("name", "")
     spec = NodeSpec(node_id, cls.type, name if isinstance(name, str) else "", config,
-                    tuple(tuple(port) for port in wires), tuple(refs))
+                    tuple(tuple(port) for port in wires), tuple(refs), file)
     return spec, errors
 
 
