@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from portless.runtime import FlowError, FlowInvalid, Registry
-from portless.runtime.flow import _ENV_PATTERN, fill_defaults
+from portless.runtime.config import PLACEHOLDER_PATTERN, fill_defaults
 
 SECRET_MASK = "\u2022\u2022\u2022\u2022\u2022\u2022"
 """Sent in place of a secret's value; sent back, it means "keep the value on disk"."""
@@ -150,7 +150,7 @@ def _keeps_secret(stored: bool, same_place: bool) -> str:
 def env_references(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
     """(pointer, NAME) of every ``${NAME}`` in the strings of a config, at any depth."""
     if isinstance(value, str):
-        for match in _ENV_PATTERN.finditer(value):
+        for match in PLACEHOLDER_PATTERN.finditer(value):
             yield pointer, match.group(1)
     elif isinstance(value, dict):
         for key, item in value.items():

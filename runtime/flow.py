@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -23,16 +22,13 @@ from .atomic import atomic_write
 from .canonical import canonical_text
 from .check_memo import CheckMemo, CheckMemos
 from .compiled_schema import CompiledSchema
+from .config import config_references, copy_json, fill_defaults, substitute_env
 from .dependencies import reference_cycles
 from .errors import FlowError, FlowInvalid
 from .registry import Registry
 from .schema_errors import describe, pointer_of
 
 FORMAT_VERSION = 1
-REF_KEYWORD = "x-ref"
-"""Schema keyword marking a config field that holds the id of a shared connection."""
-
-_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 FLOW_SCHEMA: dict[str, Any] = json.loads(
     files("portless.runtime").joinpath("flow.schema.json").read_text(encoding="utf-8"))
 _flow_validator = CompiledSchema(FLOW_SCHEMA)
@@ -268,7 +264,7 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
                                            f"{target_cls.type} has no input"))
 
     refs = []
-    for pointer, wanted, target in _references(cls.schema, config):
+    for pointer, wanted, target in config_references(cls.schema, config):
         refs.append(target)
         if target not in by_id:
             errors.append(error(f"/config{pointer}",
@@ -302,7 +298,7 @@ def _reference_cycle_errors(specs: list[NodeSpec], registry: Registry, file: str
     for cycle in reference_cycles({spec.id: spec.refs for spec in specs}):
         spec, target = by_id[cycle[0]], cycle[1]
         cls = registry.get(spec.type)
-        pointer = next((pointer for pointer, _, ref in _references(
+        pointer = next((pointer for pointer, _, ref in config_references(
             cls.schema if cls else {}, spec.config) if ref == target), "")
         where = "itself" if len(cycle) == 2 else (
             f"'{target}', which leads back to this node ({' -> '.join(cycle)})")
@@ -355,90 +351,6 @@ def _place(document: Any, path: list[Any]) -> tuple[str | None, list[Any]]:
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
             return entry["id"], path[2:]
     return None, path
-
-
-# --- config helpers ----------------------------------------------------------------
-def copy_json(value: Any) -> Any:
-    """A deep copy of a parsed JSON value (dicts, lists, scalars), several times
-    faster than copy.deepcopy, which a check of thousands of nodes felt."""
-    if isinstance(value, dict):
-        return {key: copy_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [copy_json(item) for item in value]
-    return value
-
-
-def substitute_env(value: Any, env: Mapping[str, str], pointer: str = "",
-                   resolved: set[str] | None = None) -> list[tuple[str, str]]:
-    """Replace ``${NAME}`` in every string inside ``value`` (in place).
-
-    Returns (pointer, name) for each variable that is not set; those stay as written.
-    The pointers of strings that took a value from the environment go into ``resolved``.
-    """
-    missing: list[tuple[str, str]] = []
-    items = value.items() if isinstance(value, dict) else \
-        enumerate(value) if isinstance(value, list) else ()
-    for key, item in list(items):
-        where = f"{pointer}/{key}"
-        if isinstance(item, str) and "${" in item:
-            def replace(match: re.Match[str], where: str = where) -> str:
-                name = match.group(1)
-                if name in env:
-                    return env[name]
-                missing.append((where, name))
-                return match.group(0)
-            value[key] = _ENV_PATTERN.sub(replace, item)
-            if resolved is not None and value[key] != item:
-                resolved.add(where)
-        elif isinstance(item, dict | list):
-            missing.extend(substitute_env(item, env, where, resolved))
-    return missing
-
-
-def fill_defaults(schema: Mapping[str, Any], value: Any) -> None:
-    """Fill in schema defaults for absent properties, recursing into nested objects."""
-    if not isinstance(value, dict):
-        return
-    for key, subschema in schema.get("properties", {}).items():
-        if key not in value:
-            if "default" in subschema:
-                default = subschema["default"]
-                value[key] = copy_json(default) if isinstance(default, dict | list) \
-                    else default
-            continue
-        if not isinstance(value[key], dict):  # nothing below a scalar or a list to fill
-            continue
-        fill_defaults(subschema, value[key])
-        objects = [branch for branch in subschema.get("oneOf", subschema.get("anyOf", []))
-                   if branch.get("type") == "object"]
-        if len(objects) == 1:
-            fill_defaults(objects[0], value[key])
-
-
-def _references(schema: Mapping[str, Any], config: Any, pointer: str = ""
-                ) -> Iterator[tuple[str, str, str]]:
-    """(pointer, wanted type, referenced id) for every shared-connection field set."""
-    if not isinstance(config, dict) or not _mentions_references(schema):
-        return
-    for key, subschema in schema.get("properties", {}).items():
-        if key not in config:
-            continue
-        if REF_KEYWORD in subschema and isinstance(config[key], str) and config[key]:
-            yield f"{pointer}/{key}", subschema[REF_KEYWORD], config[key]
-        else:
-            yield from _references(subschema, config[key], f"{pointer}/{key}")
-
-
-_REFERRING: dict[int, tuple[Mapping[str, Any], bool]] = {}
-"""Whether a schema holds REF_KEYWORD anywhere, by id (the schema is kept with it, so
-its id is never reused): most node types refer to no connection."""
-
-
-def _mentions_references(schema: Mapping[str, Any]) -> bool:
-    known = _REFERRING.get(id(schema))
-    if known is None:
-        known = _REFERRING[id(schema)] = (schema, REF_KEYWORD in json.dumps(schema, default=str))
-    return known[1]
 
 
 def write_flow(path: str | Path, document: Mapping[str, Any]) -> None:

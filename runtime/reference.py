@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .flow import REF_KEYWORD
+from .config import REF_KEYWORD
 from .node import Node
 
 HEADER = """# Node reference
