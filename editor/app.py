@@ -4,6 +4,7 @@
     GET  /api/nodes                node types: schema, category, ports (plugins included)
     GET  /api/flow                 the flow (secrets masked), with an ETag
     PUT  /api/flow                 If-Match: ETAG; validate -> write -> deploy changed nodes
+                                   (runtime/deploy.py); 409 if it rolled back
     POST /api/validate             the errors `portless validate` would print, nothing written
     POST /api/nodes/<id>/inject    trigger a node (an io-in reads now)
     WS   /api/ws                   node status, warnings, errors, debug, flow-changed
@@ -24,7 +25,7 @@ from quart import Quart, Response, request, send_from_directory, websocket
 from werkzeug.exceptions import HTTPException
 
 from portless.editor.connections import ConnectionBound
-from portless.editor.flows import UNREADABLE, Conflict, FlowService
+from portless.editor.flows import UNREADABLE, Conflict, Deployed, FlowService
 from portless.editor.security import Guard
 from portless.editor.stream import Hub, Page
 from portless.runtime import FlowInvalid, safe_json
@@ -79,11 +80,7 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
             text = ("the flow file changed since this page read it" if exc.status == 412
                     else "send the ETag of GET /api/flow in If-Match")
             return _json({"error": text, "etag": f'"{exc.etag}"'}, exc.status)
-        report = deployed.report
-        response = _json({"etag": f'"{deployed.etag}"', "started": report.started,
-                          "stopped": report.stopped, "unchanged": report.unchanged,
-                          "failed": [{"node": node_id, "reason": reason}
-                                     for node_id, reason in report.failed.items()]})
+        response = _json(*_deploy_answer(deployed))
         response.headers["ETag"] = f'"{deployed.etag}"'
         return response
 
@@ -173,6 +170,21 @@ async def _body(file: Path) -> dict[str, Any] | Response:
                                f"with 'version' and 'nodes'), not a JSON "
                                f"{_JSON_NAMES.get(type(document), 'value')}"}, 400)
     return document
+
+
+def _deploy_answer(deployed: Deployed) -> tuple[dict[str, Any], int]:
+    """The PUT's JSON and status: 200 with the report, or 409 when the deploy rolled
+    back (the flow before runs again and its file is back; the page keeps its edit)."""
+    outcome = deployed.outcome
+    report = outcome.report
+    answer: dict[str, Any] = {
+        "etag": f'"{deployed.etag}"', "started": report.started, "stopped": report.stopped,
+        "unchanged": report.unchanged,
+        "failed": [{"node": node_id, "reason": reason}
+                   for node_id, reason in report.failed.items()]}
+    if outcome.rollback is None:
+        return answer, 200
+    return {**answer, "rolled_back": True, "error": outcome.sentence()}, 409
 
 
 _JSON_NAMES = {list: "array", str: "string", int: "number", float: "number",

@@ -22,7 +22,7 @@ from portless.editor.flows import FlowService
 from portless.editor.paths import AllowedPaths
 from portless.editor.stream import Hub
 from portless.editor.watch import watch_file
-from portless.runtime import Engine, Registry
+from portless.runtime import DeployService
 
 log = logging.getLogger("portless.editor")
 BIND_ADDRESSES = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "::1": "::1"}
@@ -62,16 +62,16 @@ def listen(host: str, port: int) -> socket.socket:
     return listener
 
 
-async def run_editor(engine: Engine, registry: Registry, flow_path: Path, *,
-                     listener: socket.socket, host: str, stop: asyncio.Event,
-                     allow_paths: Sequence[Path] = ()) -> None:
+async def run_editor(deploys: DeployService, *, listener: socket.socket, host: str,
+                     stop: asyncio.Event, allow_paths: Sequence[Path] = ()) -> None:
     """Serve the editor on ``listener`` (from ``listen``) until ``stop`` is set. Prints
     the sign-in address once. A deploy may name files in the state directory, in
     ``allow_paths`` and those the running flow names now (editor/paths.py)."""
     port = listener.getsockname()[1]
+    engine, registry = deploys.engine, deploys.registry
     token = secrets.token_urlsafe(24)
     allowed = AllowedPaths.at_start([engine.state_dir, *allow_paths], engine.flow, registry)
-    service = FlowService(flow_path, engine, registry, allowed)
+    service = FlowService(deploys.tabs[0], engine, registry, allowed, deploys)
     hub = Hub(engine.events)
     hub.last_status.update(engine.statuses())  # what nodes showed before the editor began
     connections = ConnectionBound()

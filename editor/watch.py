@@ -10,28 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
-from portless.editor.flows import FlowService, file_stamp
+from portless.editor.flows import FlowService
 from portless.editor.stream import Hub
+from portless.runtime.file_watch import watch_files
 
 log = logging.getLogger("portless.editor")
-POLL_SECONDS = 0.5
 
 
 async def watch_file(service: FlowService, hub: Hub) -> None:
-    """Poll the file's stamp (cheap); on a change, broadcast its new ETag."""
-    path = service.path
-    seen = file_stamp(path)
+    """Watch the file's stamp (runtime/file_watch.py); on a change, broadcast its ETag."""
     last_etag = service.etag()
-    while True:
-        await asyncio.sleep(POLL_SECONDS)
-        stamp = file_stamp(path)
-        if stamp == seen:
-            continue
-        seen = stamp
+
+    async def changed(path: Path) -> None:
+        nonlocal last_etag
         etag = await asyncio.to_thread(service.etag)  # a big flow takes a while to parse
         if etag == last_etag:
-            continue
+            return
         last_etag = etag
         if etag in service.written:
             service.written.discard(etag)
@@ -39,3 +35,4 @@ async def watch_file(service: FlowService, hub: Hub) -> None:
             log.info("flow file %s changed on disk", path)
         hub.broadcast({"kind": "flow-changed", "etag": f'"{etag}"'})
 
+    await watch_files(lambda: (service.path,), changed)

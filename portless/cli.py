@@ -22,9 +22,9 @@ from portless import __version__
 from portless.devbroker import DevBrokerError, dev_brokers
 from portless.logs import add_log_arguments, configure_logging
 from portless.runtime import (
+    DeployService,
     Engine,
     EventBus,
-    Flow,
     FlowError,
     FlowInvalid,
     Registry,
@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "io-in source or output target (may be given more than once); "
                           "always allowed: the state directory and the files the flow "
                           "names at start")
+    run.add_argument("--no-rollback", action="store_true",
+                     help="when a deploy's nodes fail to start, keep the new flow with "
+                          "those nodes failed (as Node-RED does) instead of putting back "
+                          "the flow that ran before")
     add_log_arguments(run)
 
     validate = commands.add_parser(
@@ -224,8 +228,12 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     registry = Registry.discover(args.nodes_dir)
+    events = EventBus()
+    engine = Engine(registry, events=events)
+    deploys = DeployService(engine, registry, [Path(args.flow)],
+                            rollback=not args.no_rollback)
     try:
-        flow = load_flow(args.flow, registry)
+        deploys.load()
     except FlowInvalid as exc:
         _print_errors(exc.errors)
         return 1
@@ -257,8 +265,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"portless: {exc}", file=sys.stderr)
             return 1 if "cannot listen" in str(exc) else 2
     editor = None if listener is None else (args.editor_host, listener, args.allow_path)
+    engine.state_dir = state_dir
     try:
-        return asyncio.run(_run(registry, flow, state_dir, args.dev_broker, editor))
+        return asyncio.run(_run(deploys, args.dev_broker, editor))
     except (DevBrokerError, OSError) as exc:
         print(f"portless: {exc}", file=sys.stderr)
         return 1
@@ -266,24 +275,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         lock.release()
 
 
-async def _run(registry: Registry, flow: Flow, state_dir: Path, dev_broker: bool,
-               editor: EditorStart | None) -> int:
+async def _run(deploys: DeployService, dev_broker: bool, editor: EditorStart | None) -> int:
+    flow = deploys.running()
     async with dev_brokers(flow) if dev_broker else contextlib.nullcontext():
-        return await _run_flow(registry, flow, state_dir, editor)
+        return await _run_flow(deploys, editor)
 
 
-async def _run_flow(registry: Registry, flow: Flow, state_dir: Path,
-                    editor: EditorStart | None) -> int:
-    events = EventBus()
+async def _run_flow(deploys: DeployService, editor: EditorStart | None) -> int:
+    engine, flow = deploys.engine, deploys.running()
     log_events = LogSubscriber()
-    events.subscribe(log_events)
-    engine = Engine(registry, events=events, state_dir=state_dir)
+    engine.events.subscribe(log_events)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    log.info("state of %s in %s", flow.file, state_dir)
-    await engine.start(flow)
+    log.info("state of %s in %s", flow.file, engine.state_dir)
+    await deploys.start()
     try:
         if editor is None:
             log.info("running %s: %d nodes, headless (no listening sockets)", flow.file,
@@ -295,8 +302,8 @@ async def _run_flow(registry: Registry, flow: Flow, state_dir: Path,
             host, listener, allow_paths = editor
             log.info("running %s: %d nodes, editor on %s port %d (loopback only)",
                      flow.file, len(flow.nodes), host, listener.getsockname()[1])
-            await run_editor(engine, registry, Path(flow.file), listener=listener, host=host,
-                             stop=stop, allow_paths=allow_paths)
+            await run_editor(deploys, listener=listener, host=host, stop=stop,
+                             allow_paths=allow_paths)
     finally:
         log.info("stopping")
         await engine.stop()

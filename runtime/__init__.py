@@ -5,6 +5,7 @@ A plugin imports only from here: ``from portless.runtime import Node, Message``.
 
 from .atomic import atomic_write
 from .canonical import canonical_text
+from .deploy import DeployOutcome, DeployService, Gate
 from .engine import DeployReport, Engine
 from .errors import FlowError, FlowInvalid, RegistryError
 from .events import Event, EventBus
@@ -26,13 +27,16 @@ __all__ = [
     "MISSING",
     "PROPERTY_PATH_ERROR",
     "PROPERTY_PATH_PATTERN",
+    "DeployOutcome",
     "DeployReport",
+    "DeployService",
     "Engine",
     "Event",
     "EventBus",
     "Flow",
     "FlowError",
     "FlowInvalid",
+    "Gate",
     "Message",
     "Node",
     "NodeSpec",

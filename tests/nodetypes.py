@@ -102,4 +102,15 @@ class TunnelUser(Node):
         Tunnel.log.append(f"stop {self.id}")
 
 
-TEST_TYPES: list[type[Node]] = [Double, Split, Connection, Client, Tunnel, TunnelUser]
+class Device(Node):
+    """Opens the device its config names; fails to start when that is "missing"."""
+
+    type = "test-device"
+    schema = {"type": "object", "properties": {"device": {"type": "string", "default": "adc0"}}}
+
+    async def start(self) -> None:
+        if self.config["device"] == "missing":
+            raise OSError("no such device")
+
+
+TEST_TYPES: list[type[Node]] = [Double, Split, Connection, Client, Tunnel, TunnelUser, Device]

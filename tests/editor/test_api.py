@@ -263,11 +263,34 @@ class Unplugged(Node):
         raise OSError("device /dev/adc0 missing")
 
 
+async def test_a_deploy_whose_new_node_fails_to_start_rolls_back_and_says_so(
+        tmp_path: Path) -> None:
+    registry = Registry.discover()
+    registry.add(Unplugged, "test")
+    async with running_editor(tmp_path, FLOW, registry) as editor:
+        before = editor.path.read_text()
+        document, etag = await get_flow(editor)
+        document["nodes"].append({"id": "adc", "type": "test-unplugged", "config": {}})
+        response = await put_flow(editor, document, etag)
+        assert response.status_code == 409
+        result = await response.get_json()
+        assert result["rolled_back"] is True
+        assert result["failed"] == [{"node": "adc", "reason": "OSError: device /dev/adc0 missing"}]
+        assert "rolled back to the flow that ran before" in result["error"]
+        assert "the file is back as it runs" in result["error"]
+        # The file is what runs again, so the page's ETag still fits and it can retry.
+        assert json.loads(editor.path.read_text()) == json.loads(before)
+        assert result["etag"] == etag
+        assert "adc" not in editor.engine.nodes
+        assert {spec.id for spec in editor.engine.flow.nodes} == {"broker", "counter", "show"}
+
+
 async def test_a_deploy_answer_lists_a_node_that_failed_to_start_with_its_reason(
         tmp_path: Path) -> None:
     registry = Registry.discover()
     registry.add(Unplugged, "test")
     async with running_editor(tmp_path, FLOW, registry) as editor:
+        editor.service.deploys.rollback = False  # portless run --no-rollback
         document, etag = await get_flow(editor)
         document["nodes"].append({"id": "adc", "type": "test-unplugged", "config": {}})
         response = await put_flow(editor, document, etag)

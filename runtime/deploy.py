@@ -1,0 +1,249 @@
+"""The deploy service: check -> write atomically -> deploy what changed -> report, one
+deploy at a time, for every caller (the editor, a watch of the flow files on disk,
+remote management), so none of them has a deploy of its own.
+
+Each flow file the process runs is a tab; the engine runs them together. When a
+deploy's nodes fail to start, the service rolls back to the flow that ran before
+(unless told not to): the file it wrote is put back as it ran, so the file on disk and
+what runs agree; a file changed by someone else (a `git pull` seen by ``--reload``) is
+left alone, and the log and the outcome say that it is not what runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from .atomic import atomic_write
+from .canonical import canonical_text
+from .engine import DeployReport, Engine
+from .errors import FlowError, FlowInvalid
+from .file_watch import Stamp, file_stamp
+from .flow import Flow, check_flow, read_flow
+from .registry import Registry
+
+log = logging.getLogger("portless.deploy")
+T = TypeVar("T")
+CHECK_SECONDS = 30.0
+"""The longest a deploy may spend checking a flow before it is refused."""
+
+FileState = Literal["written", "read", "restored", "kept"]
+"""What became of the tab's file: the new text written (``written``) or read from disk
+(``read``), and both running; or the deploy rolled back and the file was put back as it
+runs (``restored``), or left as someone else changed it (``kept``: it is not what runs
+until its next change)."""
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A caller's own checks, run in the deploy's worker thread under its lock (the
+    editor's ETag and secrets, say): each may raise to refuse the deploy."""
+
+    before_check: Callable[[dict[str, Any]], None] = lambda document: None
+    after_check: Callable[[Flow], None] = lambda flow: None
+    before_write: Callable[[str], None] = lambda text: None
+    """Given the canonical text about to be written."""
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    """What a deploy of one tab did: its report, and the rollback's when there was one."""
+
+    tab: Path
+    report: DeployReport
+    file: FileState
+    rollback: DeployReport | None = None
+    """The report of putting back the flow that ran before, or None (no rollback)."""
+    caused: dict[str, str] = field(default_factory=dict)
+    """The nodes whose failed start made the deploy roll back, with the reason."""
+
+    def sentence(self) -> str:
+        """One line for the log and the editor: what runs now, and why."""
+        report = self.rollback or self.report
+        counts = (f"{len(report.stopped)} stopped, {len(report.started)} started, "
+                  f"{len(report.failed)} failed, {len(report.unchanged)} unchanged")
+        if self.rollback is None:
+            return f"{self.tab}: deployed ({counts})"
+        which = "; ".join(f"{node_id}: {reason}" for node_id, reason in self.caused.items())
+        file = ("the file is back as it runs" if self.file == "restored" else
+                "the file on disk is not what runs until it changes again")
+        return (f"{self.tab}: rolled back to the flow that ran before, because "
+                f"{len(self.caused)} node(s) failed to start ({which}); {file} ({counts})")
+
+
+class DeployService:
+    """Runs a set of flow files (tabs) on one engine and deploys changes to them."""
+
+    def __init__(self, engine: Engine, registry: Registry, files: Sequence[str | Path], *,
+                 rollback: bool = True, check_seconds: float = CHECK_SECONDS) -> None:
+        """``rollback``: put back the flow that ran before when a deploy's nodes fail
+        to start (the default); False keeps them failed, as Node-RED does."""
+        self.engine = engine
+        self.registry = registry
+        self.tabs = [Path(file) for file in files]
+        self.rollback = rollback
+        self.check_seconds = check_seconds
+        self.lock = asyncio.Lock()
+        """Held by every deploy: one at a time, whoever asks."""
+        self.flows: dict[Path, Flow] = {}
+        """Each tab's checked flow as it runs."""
+        self.stamps: dict[Path, Stamp | None] = {}
+        """Each tab's file stamp as this service last read or wrote it."""
+        if engine.flow is not None and len(self.tabs) == 1:  # an engine started without it
+            self.flows[self.tabs[0]] = engine.flow
+            self.stamps[self.tabs[0]] = file_stamp(self.tabs[0])
+
+    # --- loading -------------------------------------------------------------------
+    def load(self) -> Flow:
+        """Read and check every tab (before anything starts); raises FlowInvalid with
+        the errors of all files. Returns the flow the engine will run."""
+        documents: dict[Path, dict[str, Any]] = {}
+        errors: list[FlowError] = []
+        for tab in self.tabs:
+            self.stamps[tab] = file_stamp(tab)
+            try:
+                documents[tab] = read_flow(tab)
+            except FlowInvalid as exc:
+                errors.extend(exc.errors)
+        try:
+            flows = self._check_all(documents)
+        except FlowInvalid as exc:
+            errors.extend(exc.errors)
+        if errors:
+            raise FlowInvalid(errors)
+        self.flows = flows
+        return self.running()
+
+    async def start(self) -> DeployReport:
+        """Start the loaded tabs on the engine."""
+        return await self.engine.start(self.running())
+
+    def running(self) -> Flow:
+        """The flow of every tab together, as the engine runs it."""
+        flows = [self.flows[tab] for tab in self.tabs if tab in self.flows]
+        if len(flows) == 1:
+            return flows[0]
+        return Flow(", ".join(str(tab) for tab in self.tabs),
+                    {"version": 1, "nodes": [entry for flow in flows
+                                             for entry in flow.document["nodes"]]},
+                    tuple(spec for flow in flows for spec in flow.nodes))
+
+    # --- checking ------------------------------------------------------------------
+    def check(self, tab: Path, document: dict[str, Any], resolve_env: bool = True) -> Flow:
+        """Check one tab's new document as a deploy would (blocking: call in a thread)."""
+        return self._check_all({tab: document}, resolve_env)[tab]
+
+    def _check_all(self, documents: Mapping[Path, dict[str, Any]],
+                   resolve_env: bool = True) -> dict[Path, Flow]:
+        errors: list[FlowError] = []
+        flows: dict[Path, Flow] = {}
+        for tab, document in documents.items():
+            try:
+                flows[tab] = check_flow(document, self.registry, str(tab),
+                                        resolve_env=resolve_env)
+            except FlowInvalid as exc:
+                errors.extend(exc.errors)
+        if errors:
+            raise FlowInvalid(errors)
+        return flows
+
+    # --- deploying -----------------------------------------------------------------
+    async def deploy(self, tab: Path, document: dict[str, Any], gate: Gate | None = None
+                     ) -> DeployOutcome:
+        """Check ``document`` as the tab's new flow, write it atomically in canonical
+        form, deploy what changed. Raises FlowInvalid (or what ``gate`` raises), with
+        nothing written and nothing changed in what runs."""
+        gate = gate or Gate()
+        tab = self._known_tab(tab)
+        async with self.lock:
+            flow = await self._in_thread(self._gated_check, tab, document, gate)
+            await asyncio.to_thread(self._write, tab, flow.document, gate)
+            return await self._switch(tab, flow, gate)
+
+    async def validate(self, tab: Path, document: dict[str, Any], gate: Gate | None = None
+                       ) -> Flow:
+        """Check ``document`` as ``deploy`` would, without the environment (``${NAME}``
+        left as written) and without writing or deploying; raises FlowInvalid."""
+        gate = gate or Gate()
+        tab = self._known_tab(tab)
+        return await self._in_thread(self._gated_check, tab, document, gate, False)
+
+    def _gated_check(self, tab: Path, document: dict[str, Any], gate: Gate,
+                     resolve_env: bool = True) -> Flow:
+        gate.before_check(document)
+        flow = self.check(tab, document, resolve_env)
+        gate.after_check(flow)
+        return flow
+
+    async def reload(self, tab: Path) -> DeployOutcome | None:
+        """Deploy what the tab's file holds now, if it changed since this service last
+        read or wrote it (None if not). Raises FlowInvalid, with nothing changed."""
+        tab = self._known_tab(tab)
+        async with self.lock:
+            stamp = file_stamp(tab)  # before reading: a change meanwhile is seen next time
+            if stamp == self.stamps.get(tab):
+                return None
+            self.stamps[tab] = stamp
+            flow = await self._in_thread(lambda: self.check(tab, read_flow(tab)))
+            return await self._switch(tab, flow, None)
+
+    async def _switch(self, tab: Path, flow: Flow, wrote: Gate | None) -> DeployOutcome:
+        """Deploy the tabs with ``flow`` for ``tab``; roll back if its nodes fail.
+        ``wrote``: the gate of the write that put ``flow`` on disk (None: read from it)."""
+        before = dict(self.flows)
+        previous = self.engine.flow
+        failing = dict(self.engine.failed)
+        self.flows[tab] = flow
+        running = self.running()
+        report = await self.engine.deploy(running)
+        caused = {node_id: reason for node_id, reason in report.failed.items()
+                  if not _failed_before(node_id, failing, previous, running)}
+        if not caused or not self.rollback or previous is None:
+            outcome = DeployOutcome(tab, report, "read" if wrote is None else "written")
+            log.info("%s", outcome.sentence())
+            return outcome
+        self.flows = before
+        rollback = await self.engine.deploy(previous)
+        if wrote is not None:
+            await asyncio.to_thread(self._write, tab, before[tab].document, wrote)
+        outcome = DeployOutcome(tab, report, "kept" if wrote is None else "restored",
+                                rollback, caused)
+        log.error("%s", outcome.sentence())
+        return outcome
+
+    def _write(self, tab: Path, document: dict[str, Any], gate: Gate) -> None:
+        """Write a checked flow atomically in canonical form (in a worker thread)."""
+        text = canonical_text(document)
+        gate.before_write(text)
+        atomic_write(tab, text.encode("utf-8"))
+        self.stamps[tab] = file_stamp(tab)
+
+    def _known_tab(self, tab: Path) -> Path:
+        if tab not in self.tabs:
+            raise KeyError(f"{tab} is not a flow file this process runs")
+        return tab
+
+    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a check in a worker thread, refused after ``check_seconds`` (the thread
+        then finishes on its own; a check changes nothing, so nothing is half done)."""
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(function, *args),
+                                          self.check_seconds)
+        except TimeoutError:
+            raise FlowInvalid([FlowError(
+                "<request>", f"checking this flow took longer than "
+                             f"{self.check_seconds:g} s; nothing was written")]) from None
+
+
+def _failed_before(node_id: str, failing: Mapping[str, str], previous: Flow | None,
+                   running: Flow) -> bool:
+    """Did this node fail to start before, as it is now? Then the deploy did not cause
+    it, and rolling back would not help."""
+    if node_id not in failing or previous is None:
+        return False
+    old = next((spec for spec in previous.nodes if spec.id == node_id), None)
+    return old is not None and old == running.spec(node_id)
