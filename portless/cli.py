@@ -17,6 +17,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from portless import __version__
 from portless.devbroker import DevBrokerError, dev_brokers
@@ -195,7 +196,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
         print(json.dumps([registry.describe(cls) for cls in registry], indent=2))
     else:
         rows = [("TYPE", "CATEGORY", "IN", "OUT", "SOURCE")] + [
-            (cls.type, cls.category, str(cls.inputs), str(cls.outputs),
+            (cls.type, cls.category, str(cls.inputs), _outputs_cell(registry.describe(cls)),
              registry.source(cls.type)) for cls in registry]
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         for row in rows:
@@ -204,6 +205,13 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     for line in registry.load_errors:
         print(f"portless: {line}", file=sys.stderr)
     return 1 if registry.load_errors else 0
+
+
+def _outputs_cell(described: dict[str, Any]) -> str:
+    """The OUT column: a count, or "config (2)" when the count follows the config
+    (2 with the defaults)."""
+    count = described["outputs"]
+    return f"config ({count})" if described["outputs_from_config"] else str(count)
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

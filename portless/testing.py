@@ -20,11 +20,13 @@ from portless.runtime import (
     Engine,
     Event,
     EventBus,
+    FlowInvalid,
     Message,
     Node,
     Registry,
     check_flow,
     clone_message,
+    config_outputs,
     read_flow,
 )
 
@@ -128,11 +130,17 @@ class FlowHarness:
         collectors = []
         for entry in document.get("nodes", []):
             cls = self.registry.get(entry.get("type", ""))
-            if cls is None or cls.outputs == 0:
+            if cls is None:
+                continue
+            try:  # the node's own count, which may follow its config
+                count = config_outputs(self.registry, cls.type, entry.get("config", {}))
+            except FlowInvalid:  # the check at the start says what is wrong
+                count = cls.outputs
+            if count == 0:
                 continue
             wires = entry.setdefault("wires", [])
-            wires.extend([] for _ in range(cls.outputs - len(wires)))
-            for port in range(cls.outputs):
+            wires.extend([] for _ in range(count - len(wires)))
+            for port in range(count):
                 collector_id = _collector_id(entry["id"], port)
                 wires[port].append(collector_id)
                 collectors.append({"id": collector_id, "type": Collector.type})

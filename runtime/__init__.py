@@ -20,10 +20,12 @@ from .message import (
     new_msgid,
     property_getter,
 )
-from .node import Node
+from .node import MAX_OUTPUTS, Node, OutputCountError, default_outputs, outputs_of
+from .outputs import config_outputs
 from .registry import Registry
 
 __all__ = [
+    "MAX_OUTPUTS",
     "MISSING",
     "PROPERTY_PATH_ERROR",
     "PROPERTY_PATH_PATTERN",
@@ -40,15 +42,19 @@ __all__ = [
     "Message",
     "Node",
     "NodeSpec",
+    "OutputCountError",
     "Registry",
     "RegistryError",
     "atomic_write",
     "canonical_text",
     "check_flow",
     "clone_message",
+    "config_outputs",
+    "default_outputs",
     "load_flow",
     "make_message",
     "new_msgid",
+    "outputs_of",
     "property_getter",
     "read_flow",
     "write_flow",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -25,6 +25,7 @@ from .compiled_schema import CompiledSchema
 from .config import config_references, copy_json, fill_defaults, substitute_env
 from .dependencies import reference_cycles
 from .errors import FlowError, FlowInvalid
+from .node import Node, OutputCountError, follows_config, outputs_of
 from .registry import Registry
 from .schema_errors import describe, pointer_of
 
@@ -241,17 +242,13 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
             errors.append(error(f"/config{pointer}",
                                 f"environment variable {name} is not set"))
     fill_defaults(cls.schema, config)
-    for problem in sorted(registry.validator(cls.type).iter_errors(config), key=_error_order):
-        for pointer, message in describe(problem, list(problem.absolute_path)):
-            if _shows_env_value(pointer, message, from_env, config):  # never echo a secret
-                message = f"the value from the environment (not shown) {message}"
-            errors.append(error(f"/config{pointer}", message))
+    for pointer, message in config_problems(registry, cls, config):
+        if _shows_env_value(pointer, message, from_env, config):  # never echo a secret
+            message = f"the value from the environment (not shown) {message}"
+        errors.append(error(f"/config{pointer}", message))
 
     wires = _wires_of(entry)
-    if len(wires) > cls.outputs:
-        errors.append(error(f"/wires/{cls.outputs}",
-                            f"output port {cls.outputs} does not exist: {cls.type} has "
-                            f"{cls.outputs} output(s)"))
+    errors.extend(_port_errors(cls, config, wires, bool(errors), error))
     for port, targets in enumerate(wires):
         for index, target in enumerate(targets):
             where = f"/wires/{port}/{index}"
@@ -277,6 +274,36 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
     spec = NodeSpec(node_id, cls.type, name if isinstance(name, str) else "", config,
                     tuple(tuple(port) for port in wires), tuple(refs), file)
     return spec, errors
+
+
+def config_problems(registry: Registry, cls: type[Node], config: dict[str, Any]
+                    ) -> Iterator[tuple[str, str]]:
+    """(pointer below /config, sentence) for each way a config (defaults filled in)
+    breaks its type's schema, in field order."""
+    for problem in sorted(registry.validator(cls.type).iter_errors(config), key=_error_order):
+        yield from describe(problem, list(problem.absolute_path))
+
+
+def _port_errors(cls: type[Node], config: dict[str, Any], wires: list[list[str]],
+                 config_invalid: bool, error: Callable[[str, str], FlowError]
+                 ) -> list[FlowError]:
+    """A wire from a port the node does not have (with this config, for a type whose
+    outputs follow it): the first such port is named. An invalid config gives no
+    count to compare with; its own errors say what to fix first."""
+    if not follows_config(cls):
+        count, which = cls.outputs, ""
+    elif config_invalid:
+        return []
+    else:
+        try:
+            count = outputs_of(cls, config)
+        except OutputCountError as exc:
+            return [error("/config", f"cannot tell how many outputs this config gives: {exc}")]
+        which = " with this config" + (f" ({cls.outputs_rule})" if cls.outputs_rule else "")
+    if len(wires) <= count:
+        return []
+    return [error(f"/wires/{count}", f"output port {count} does not exist: {cls.type} has "
+                                     f"{count} output(s){which}")]
 
 
 def with_article(noun: str) -> str:

@@ -8,11 +8,13 @@ the engine validates the config once, fills in defaults, and then calls ``start(
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
 
+from .config import fill_defaults
 from .events import Event
 from .message import Message, clone_message
 
@@ -21,6 +23,10 @@ Shape = Literal["dot", "ring"]
 Outgoing = Message | Sequence[Message | Sequence[Message] | None] | None
 
 log = logging.getLogger("portless.node")
+
+MAX_OUTPUTS = 1000
+"""The most output ports a node may have: more is a plugin's mistake (or a config
+meant to exhaust the editor, which draws every port), not a flow."""
 
 
 class NodeContext(Protocol):
@@ -48,7 +54,11 @@ class Node:
     type: ClassVar[str] = ""
     schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}}
     inputs: ClassVar[int] = 1
-    outputs: ClassVar[int] = 1
+    outputs: int = 1
+    """The type's output ports; a node *instance's* ``outputs`` is its own count, which
+    ``output_count`` may derive from its config."""
+    outputs_rule: ClassVar[str] = ""
+    """How the config decides the outputs, in words ("one per rule"), for the docs."""
     category: ClassVar[str] = "function"
     color: ClassVar[str] = "#dddddd"
     icon: ClassVar[str] = "node"
@@ -61,6 +71,7 @@ class Node:
         self.name = name
         self.config = config
         self.context = context
+        self.outputs = outputs_of(type(self), config)
         self.wires: list[list[Node]] = [[] for _ in range(self.outputs)]
         self.error_count = 0
         self.shutting_down = False
@@ -72,6 +83,16 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.type} id={self.id!r}>"
+
+    @classmethod
+    def output_count(cls, config: Mapping[str, Any]) -> int:
+        """How many outputs a node of this type has with ``config`` (validated, defaults
+        filled in); the class's ``outputs`` unless a type derives them from its config.
+
+        Asked by the flow checker, the engine, the docs and the editor alike; it must
+        depend on nothing but ``config`` and answer 0 to MAX_OUTPUTS.
+        """
+        return cls.outputs
 
     # --- lifecycle, overridden by node types -----------------------------------
     async def start(self) -> None:
@@ -111,9 +132,9 @@ class Node:
         try:
             targets = self.wires[port]
         except IndexError:
-            raise ValueError(
-                f"node {self.id}: send on port {port}, but {self.type} has "
-                f"{self.outputs} output(s)") from None
+            which = " with its config" if follows_config(type(self)) else ""
+            raise ValueError(f"node {self.id}: send on port {port}, but {self.type} has "
+                             f"{self.outputs} output(s){which}") from None
         if len(targets) == 1:
             self.context.deliver(targets[0], msg)
         elif targets:
@@ -208,3 +229,52 @@ class Node:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def follows_config(cls: type[Node]) -> bool:
+    """Does this type derive its outputs from its config (it overrides output_count)?"""
+    return inspect.getattr_static(cls, "output_count") is not vars(Node)["output_count"]
+
+
+class OutputCountError(ValueError):
+    """A node type's ``output_count`` raised, or did not answer a whole number from 0
+    to MAX_OUTPUTS; the text says which, in words."""
+
+
+def outputs_of(cls: type[Node], config: Mapping[str, Any]) -> int:
+    """``cls.output_count(config)`` for a validated config with defaults filled in,
+    checked: raises OutputCountError with a sentence naming the type."""
+    try:
+        count = cls.output_count(config)
+    except Exception as exc:  # a plugin's bug must not take the checker or editor down
+        raise OutputCountError(f"{cls.type}'s output_count raised "
+                               f"{type(exc).__name__}: {exc}") from None
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise OutputCountError(f"{cls.type}'s output_count returned {_shown(count)}, "
+                               f"not a whole number of outputs")
+    if not 0 <= count <= MAX_OUTPUTS:
+        raise OutputCountError(f"{cls.type}'s output_count returned {_shown(count)}: a "
+                               f"node has 0 to {MAX_OUTPUTS:,} outputs")
+    return count
+
+
+def default_outputs(cls: type[Node]) -> int:
+    """The outputs of a node of this type with the schema's defaults; the class's
+    ``outputs`` when the defaults alone give no count (a required field, say)."""
+    config: dict[str, Any] = {}
+    fill_defaults(cls.schema, config)
+    try:
+        return outputs_of(cls, config)
+    except OutputCountError:
+        return cls.outputs
+
+
+def _shown(value: Any) -> str:
+    """A plugin's answer, quoted briefly (it may be huge, or an object whose repr fails)."""
+    if isinstance(value, int) and value.bit_length() >= 64:
+        return f"a {value.bit_length()}-bit number"
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= 40 else f"{text[:37]}..."

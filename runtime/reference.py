@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .config import REF_KEYWORD
-from .node import Node
+from .node import Node, default_outputs, follows_config
 
 HEADER = """# Node reference
 
@@ -24,8 +24,7 @@ def node_reference(classes: Iterable[type[Node]]) -> str:
         sections.append(f"\n## `{cls.type}` — {schema.get('title', cls.type)}\n")
         if schema.get("description"):
             sections.append(f"\n{schema['description']}\n")
-        kind = "shared connection" if cls.shared else (
-            f"{cls.inputs} input, {cls.outputs} output{'s' if cls.outputs != 1 else ''}")
+        kind = "shared connection" if cls.shared else f"{cls.inputs} input, {_outputs(cls)}"
         sections.append(f"\nCategory: {cls.category}; {kind}.\n")
         rows = list(_rows(schema))
         if rows:
@@ -33,6 +32,15 @@ def node_reference(classes: Iterable[type[Node]]) -> str:
             sections.extend(f"| `{name}` | {kind} | {default} | {text} |\n"
                             for name, kind, default, text in rows)
     return "".join(sections)
+
+
+def _outputs(cls: type[Node]) -> str:
+    """ "2 outputs", or for outputs that follow the config "outputs from the config
+    (one per rule; 1 with the defaults)"."""
+    if not follows_config(cls):
+        return f"{cls.outputs} output{'s' if cls.outputs != 1 else ''}"
+    rule = f"{cls.outputs_rule}; " if cls.outputs_rule else ""
+    return f"outputs from the config ({rule}{default_outputs(cls)} with the defaults)"
 
 
 def _rows(schema: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, str, str, str]]:

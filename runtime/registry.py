@@ -24,7 +24,7 @@ from jsonschema.exceptions import SchemaError
 
 from .compiled_schema import CompiledSchema
 from .errors import RegistryError
-from .node import Node
+from .node import MAX_OUTPUTS, Node, default_outputs, follows_config
 
 ENTRY_POINT_GROUP = "portless.nodes"
 BUILTIN_DISTRIBUTION = "portless"
@@ -150,9 +150,15 @@ class Registry:
         return self._validators[name]
 
     def describe(self, cls: type[Node]) -> dict[str, Any]:
-        """What a palette, a form or ``portless nodes --json`` needs to know of a type."""
+        """What a palette, a form or ``portless nodes --json`` needs to know of a type.
+
+        ``outputs`` is the count with the schema's defaults; where it follows the config
+        (``outputs_from_config``), ``outputs_rule`` says how, in words."""
+        dynamic = follows_config(cls)
         return {"type": cls.type, "category": cls.category, "inputs": cls.inputs,
-                "outputs": cls.outputs, "shared": cls.shared, "color": cls.color,
+                "outputs": default_outputs(cls) if dynamic else cls.outputs,
+                "outputs_from_config": dynamic, "outputs_rule": cls.outputs_rule,
+                "shared": cls.shared, "color": cls.color,
                 "icon": cls.icon, "source": self.source(cls.type), "schema": cls.schema}
 
     def closest(self, name: str) -> str | None:
@@ -201,8 +207,11 @@ def _check_class(cls: Any, source: str, trusted: bool = False) -> None:
         raise RegistryError(f"{source}: {cls.__qualname__} has no 'type' name")
     if cls.inputs not in (0, 1):
         raise RegistryError(f"{source}: node type '{cls.type}': inputs must be 0 or 1")
-    if not isinstance(cls.outputs, int) or cls.outputs < 0:
-        raise RegistryError(f"{source}: node type '{cls.type}': outputs must be 0 or more")
+    if not isinstance(cls.outputs, int) or not 0 <= cls.outputs <= MAX_OUTPUTS:
+        raise RegistryError(f"{source}: node type '{cls.type}': outputs must be 0 to "
+                            f"{MAX_OUTPUTS:,}")
+    if not isinstance(cls.outputs_rule, str):
+        raise RegistryError(f"{source}: node type '{cls.type}': outputs_rule must be text")
     if cls in _validated:
         return
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from portless.runtime import Message, Node
 
 
@@ -113,4 +116,38 @@ class Device(Node):
             raise OSError("no such device")
 
 
-TEST_TYPES: list[type[Node]] = [Double, Split, Connection, Client, Tunnel, TunnelUser, Device]
+class Rules(Node):
+    """One output per rule, as Node-RED's switch: a message leaves on the port of each
+    rule whose value equals its payload."""
+
+    type = "test-rules"
+    outputs_rule = "one per rule"
+    schema = {"type": "object", "additionalProperties": False, "properties": {
+        "rules": {"type": "array", "items": {"type": "number"}, "default": [0, 1],
+                  "maxItems": 50}}}
+
+    @classmethod
+    def output_count(cls, config: Mapping[str, Any]) -> int:
+        return len(config["rules"])
+
+    def on_input(self, msg: Message) -> None:
+        self.send([msg if msg["payload"] == value else None
+                   for value in self.config["rules"]])
+
+
+class Answers(Node):
+    """Its output_count answers the config's ``answer``, whatever it is, or raises for
+    "raise": a plugin with a broken output_count."""
+
+    type = "test-answers"
+    schema = {"type": "object", "properties": {"answer": {"default": 1}}}
+
+    @classmethod
+    def output_count(cls, config: Mapping[str, Any]) -> int:
+        if config["answer"] == "raise":
+            raise RuntimeError("no idea")
+        return config["answer"]  # type: ignore[no-any-return]
+
+
+TEST_TYPES: list[type[Node]] = [Double, Split, Connection, Client, Tunnel, TunnelUser, Device,
+                                Rules, Answers]

@@ -127,6 +127,41 @@ def test_nodes_lists_types_and_json_has_schemas(tmp_path: Path) -> None:
     assert types["io-in"]["schema"]["properties"]["signal"]["enum"][-1] == "counter"
 
 
+LANES = """from portless.runtime import Node
+
+class Lanes(Node):
+    type = "lanes"
+    outputs_rule = "one per lane"
+    schema = {"type": "object", "properties": {"lanes": {"type": "integer", "default": 3}}}
+
+    @classmethod
+    def output_count(cls, config):
+        return config["lanes"]
+"""
+
+
+def test_outputs_that_follow_the_config_in_nodes_and_validate(
+        tmp_path: Path, write_flow: Callable[..., Path]) -> None:
+    (tmp_path / "lanes.py").write_text(LANES)
+    types = {t["type"]: t for t in json.loads(
+        portless("nodes", "--json", "--nodes-dir", str(tmp_path)).stdout)}
+    assert {key: types["lanes"][key] for key in ("outputs", "outputs_from_config",
+                                                 "outputs_rule")} == \
+        {"outputs": 3, "outputs_from_config": True, "outputs_rule": "one per lane"}
+    table = portless("nodes", "--nodes-dir", str(tmp_path)).stdout
+    assert any(line.split()[:5] == ["lanes", "function", "1", "config", "(3)"]
+               for line in table.splitlines())
+    # A hand edit: two lanes left, the wire from the third still there.
+    path = write_flow({"version": 1, "nodes": [
+        {"id": "split", "type": "lanes", "config": {"lanes": 2},
+         "wires": [["show"], ["show"], ["show"]]},
+        {"id": "show", "type": "debug"}]})
+    result = portless("validate", "--nodes-dir", str(tmp_path), str(path))
+    assert result.returncode == 1
+    assert result.stderr == (f"{path}: node split: /wires/2: output port 2 does not exist: "
+                             f"lanes has 2 output(s) with this config (one per lane)\n")
+
+
 def test_run_refuses_an_invalid_flow_before_starting(write_flow: Callable[..., Path]) -> None:
     path = write_flow({"version": 1, "nodes": [{"id": "a", "type": "nope"}]})
     result = portless("run", str(path), "--no-editor")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -18,8 +19,8 @@ from portless.runtime import (
     Registry,
     check_flow,
 )
-from portless.testing import FlowHarness
-from tests.nodetypes import TEST_TYPES, Connection, Tunnel
+from portless.testing import FlowHarness, run_node
+from tests.nodetypes import TEST_TYPES, Connection, Rules, Tunnel
 
 
 def flow(*nodes: dict[str, Any]) -> dict[str, Any]:
@@ -240,6 +241,66 @@ async def test_sending_on_a_missing_port_is_a_clear_error() -> None:
         h.inject("w", {"payload": 1})
         event = await h.wait_event(lambda e: e.kind == "error")
     assert "send on port 1, but test-wrong has 1 output(s)" in event.data["text"]
+
+
+# --- outputs that follow the config ------------------------------------------------
+async def test_a_node_has_the_outputs_its_config_gives_and_routes_on_them() -> None:
+    document = flow(node("r", "test-rules", {"rules": [1, 2, 3]},
+                         [["one"], ["two"], ["three"]]),
+                    node("one", "test-double"), node("two", "test-double"),
+                    node("three", "test-double"))
+    async with FlowHarness(document, node_types=TEST_TYPES) as h:
+        rules = h.engine.nodes["r"]
+        assert rules.outputs == 3
+        assert len(rules.wires) == 3
+        for value in (3, 1, 2):
+            h.inject("r", {"payload": value})
+        assert [m["payload"] for m in await h.wait_for("three")] == [6]
+        assert [m["payload"] for m in await h.wait_for("one")] == [2]
+        assert [m["payload"] for m in await h.wait_for("two")] == [4]
+    assert type(rules).outputs == 1  # the class keeps its own; the instance has its count
+
+
+async def test_a_deploy_that_changes_the_config_changes_the_ports() -> None:
+    registry = Registry(TEST_TYPES)
+    engine = Engine(registry)
+    await engine.start(check_flow(flow(
+        node("r", "test-rules", {"rules": [1, 2, 3]}, [["a"], ["b"], ["c"]]),
+        node("a", "test-double"), node("b", "test-double"), node("c", "test-double")),
+        registry))
+    report = await engine.deploy(check_flow(flow(
+        node("r", "test-rules", {"rules": [1]}, [["a"]]),
+        node("a", "test-double"), node("b", "test-double"), node("c", "test-double")),
+        registry))
+    assert report.started == ("r",)
+    assert engine.nodes["r"].outputs == 1
+    assert engine.nodes["r"].wires == [[engine.nodes["a"]]]
+    await engine.stop()
+
+
+async def test_sending_past_the_ports_of_its_config_is_a_clear_error() -> None:
+    class Overflowing(Node):
+        type = "test-overflowing"
+        schema = {"type": "object", "properties": {"ports": {"type": "integer", "default": 2}}}
+
+        @classmethod
+        def output_count(cls, config: Mapping[str, Any]) -> int:
+            return int(config["ports"])
+
+        def on_input(self, msg: Message) -> None:
+            self.send([None, None, msg])
+
+    async with FlowHarness(flow(node("o", "test-overflowing")),
+                           node_types=[Overflowing]) as h:
+        h.inject("o", {"payload": 1})
+        event = await h.wait_event(lambda e: e.kind == "error")
+    assert "send on port 2, but test-overflowing has 2 output(s) with its config" \
+        in event.data["text"]
+
+
+def test_run_node_collects_every_port_the_config_gives() -> None:
+    run = run_node(Rules, {"rules": [5, 6, 5]}, [{"payload": 5}, {"payload": 6}])
+    assert [[m["payload"] for m in port] for port in run.outputs] == [[5], [6], [5]]
 
 
 async def test_fan_out_from_a_timer_copies_before_the_first_branch_runs() -> None:

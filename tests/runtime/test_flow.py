@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from portless.runtime import FlowInvalid, Registry, canonical_text, check_flow, load_flow
+from portless.runtime import (
+    FlowInvalid,
+    Node,
+    Registry,
+    canonical_text,
+    check_flow,
+    load_flow,
+)
 from portless.runtime.flow import check_shape, write_flow
 from tests.nodetypes import TEST_TYPES
 
@@ -134,6 +142,65 @@ def test_wire_from_port_that_does_not_exist(registry: Registry) -> None:
         node("a", "test-double", wires=[["b"], ["b"]]), node("b", "debug")]}, registry)
     assert errors == ["flows/x.json: node a: /wires/1: output port 1 does not exist: "
                       "test-double has 1 output(s)"]
+
+
+def test_a_wire_from_a_port_this_config_does_not_give_names_node_and_port(
+        registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        node("r", "test-rules", {"rules": [7]}, wires=[["b"], [], ["b"]]), node("b", "debug")]},
+        registry)
+    assert errors == ["flows/x.json: node r: /wires/1: output port 1 does not exist: "
+                      "test-rules has 1 output(s) with this config (one per rule)"]
+
+
+def test_outputs_that_follow_the_config_take_wires_on_each_port(registry: Registry) -> None:
+    flow = check_flow({"version": 1, "nodes": [
+        node("r", "test-rules", {"rules": [1, 2, 3]}, wires=[["b"], ["b"], ["b"]]),
+        node("d", "test-rules", wires=[["b"], ["b"]]),  # the default: two rules
+        node("b", "debug")]}, registry, env={})
+    assert flow.spec("r").wires == (("b",), ("b",), ("b",))
+
+
+def test_an_invalid_config_is_said_once_not_also_as_every_wire(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        node("r", "test-rules", {"rules": "many"}, wires=[["b"], ["b"], ["b"]]),
+        node("b", "debug")]}, registry)
+    assert errors == ["flows/x.json: node r: /config/rules: must be a list"]
+
+
+@pytest.mark.parametrize(("answer", "said"), [
+    ("raise", "test-answers's output_count raised RuntimeError: no idea"),
+    ("two", "test-answers's output_count returned 'two', not a whole number of outputs"),
+    (2.0, "returned 2.0, not a whole number of outputs"),
+    (True, "returned True, not a whole number of outputs"),
+    (-1, "returned -1: a node has 0 to 1,000 outputs"),
+    (1001, "returned 1001: a node has 0 to 1,000 outputs"),
+    ([1] * 100, "returned [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ..., not a whole number"),
+])
+def test_an_output_count_that_misbehaves_is_an_error_naming_the_node(
+        registry: Registry, answer: Any, said: str) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        node("bad", "test-answers", {"answer": answer}, wires=[["b"]]), node("b", "debug")]},
+        registry)
+    assert len(errors) == 1
+    assert errors[0].startswith("flows/x.json: node bad: /config: cannot tell how many "
+                                "outputs this config gives: ")
+    assert said in errors[0]
+
+
+def test_a_huge_output_count_is_said_briefly(registry: Registry) -> None:
+    class Huge(Node):
+        type = "test-huge"
+
+        @classmethod
+        def output_count(cls, config: Mapping[str, Any]) -> int:
+            return 10 ** 5000  # too long even to print in decimal
+
+    registry.add(Huge, "test")
+    errors = errors_of({"version": 1, "nodes": [node("h", "test-huge")]}, registry)
+    assert errors == ["flows/x.json: node h: /config: cannot tell how many outputs this "
+                      "config gives: test-huge's output_count returned a 16610-bit number: "
+                      "a node has 0 to 1,000 outputs"]
 
 
 def test_wire_into_node_without_input(registry: Registry) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from portless.runtime import Registry
 from portless.runtime.reference import node_reference
+from tests.nodetypes import Rules, Split
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "nodes.md"
 
@@ -23,3 +24,10 @@ def test_reference_documents_every_config_field() -> None:
     for cls in (c for c in registry if registry.source(c.type) == "built-in"):
         for field in cls.schema.get("properties", {}):
             assert f"| `{field}` |" in text, f"{cls.type}.{field} missing from docs/nodes.md"
+
+
+def test_outputs_that_follow_the_config_are_described_in_words() -> None:
+    text = node_reference([Rules, Split])
+    assert "Category: function; 1 input, outputs from the config (one per rule; 2 with " \
+           "the defaults).\n" in text
+    assert "Category: function; 1 input, 2 outputs.\n" in text

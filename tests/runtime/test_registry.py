@@ -10,6 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from portless.runtime import Node, Registry, RegistryError
+from tests.nodetypes import Answers, Rules, Split
 
 BUILT_INS = {"io-in", "exception-filter", "output", "debug"}
 
@@ -89,7 +90,9 @@ def test_nodes_dir_must_exist(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("attrs", "problem"), [
     ({"type": ""}, "has no 'type' name"),
     ({"type": "x", "inputs": 2}, "inputs must be 0 or 1"),
-    ({"type": "x", "outputs": -1}, "outputs must be 0 or more"),
+    ({"type": "x", "outputs": -1}, "outputs must be 0 to 1,000"),
+    ({"type": "x", "outputs": 1001}, "outputs must be 0 to 1,000"),
+    ({"type": "x", "outputs_rule": 3}, "outputs_rule must be text"),
     ({"type": "x", "schema": {"type": "nonsense"}}, "config schema is invalid"),
 ])
 def test_malformed_node_classes_are_refused(attrs: dict[str, object], problem: str) -> None:
@@ -185,3 +188,23 @@ def test_every_built_in_schema_passes_the_meta_schema() -> None:
     assert {cls.type for cls in built_ins} >= BUILT_INS
     for cls in built_ins:
         Draft202012Validator.check_schema(cls.schema)
+
+
+# --- outputs that follow the config --------------------------------------------------
+def test_a_type_whose_outputs_follow_its_config_says_so_with_the_default_count() -> None:
+    registry = Registry([Rules, Split])
+    rules = registry.describe(Rules)
+    assert (rules["outputs"], rules["outputs_from_config"], rules["outputs_rule"]) == \
+        (2, True, "one per rule")  # the default config has two rules
+    split = registry.describe(Split)
+    assert (split["outputs"], split["outputs_from_config"]) == (2, False)
+
+
+@pytest.mark.parametrize("answer", ["raise", "two", -1, 10 ** 6])
+def test_a_misbehaving_output_count_leaves_the_description_with_the_class_count(
+        answer: object) -> None:
+    broken = type("Broken", (Answers,), {
+        "type": "test-broken-answers",
+        "schema": {"type": "object", "properties": {"answer": {"default": answer}}}})
+    described = Registry([broken]).describe(broken)
+    assert (described["outputs"], described["outputs_from_config"]) == (1, True)
