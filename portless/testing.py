@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from portless.runtime import (
+    DeployReport,
     Engine,
     Event,
     EventBus,
@@ -171,6 +172,13 @@ class FlowHarness:
             if self._temp is not None:
                 self._temp.cleanup()
                 self._temp = None
+
+    async def deploy(self, flow: Mapping[str, Any]) -> DeployReport:
+        """Deploy a changed version of the flow (collectors wired in again), as the
+        editor's Deploy would: only added, removed and changed nodes restart."""
+        self.document = self._with_collectors(clone_message(dict(flow)))
+        return await self.engine.deploy(
+            check_flow(self.document, self.registry, self.file, self._env))
 
     def inject(self, node_id: str, msg: Message | None = None) -> None:
         """Deliver a message to a node's input (missing topic/_msgid/ts filled in)."""

@@ -5,6 +5,7 @@ A plugin imports only from here: ``from portless.runtime import Node, Message``.
 
 from .atomic import atomic_write
 from .canonical import canonical_text
+from .context import Context
 from .deploy import DeployOutcome, DeployService, Gate
 from .engine import DeployReport, Engine
 from .errors import FlowError, FlowInvalid, RegistryError
@@ -29,6 +30,7 @@ __all__ = [
     "MISSING",
     "PROPERTY_PATH_ERROR",
     "PROPERTY_PATH_PATTERN",
+    "Context",
     "DeployOutcome",
     "DeployReport",
     "DeployService",

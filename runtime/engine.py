@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .context import Context, ContextKind, Contexts, StoreName
+from .context_sqlite import FLUSH_INTERVAL
 from .dependencies import dependents, start_order, stop_levels
 from .events import Event, EventBus
 from .flow import Flow, NodeSpec
@@ -43,7 +45,8 @@ class Engine(RunQueue):
                  state_dir: str | Path | None = None, stop_timeout: float = 5.0,
                  start_timeout: float = 10.0,
                  batch: int = 1000, drain_timeout: float = 1.0,
-                 loop_hops: int = LOOP_HOPS) -> None:
+                 loop_hops: int = LOOP_HOPS, global_store: StoreName = "memory",
+                 context_flush: float = FLUSH_INTERVAL) -> None:
         super().__init__(batch=batch, loop_hops=loop_hops)
         self.registry = registry
         self.events = events or EventBus()
@@ -62,6 +65,9 @@ class Engine(RunQueue):
         self._lock = asyncio.Lock()
         """Held by start, deploy and stop: one at a time, never interleaved."""
         self._error_logged: dict[str, float] = {}
+        self.contexts = Contexts(global_store, context_flush)
+        """Node, flow and global context; the global one in ``global_store``, and
+        persistent values committed ``context_flush`` seconds after they change."""
 
     # --- NodeContext --------------------------------------------------------------
     @property
@@ -101,6 +107,9 @@ class Engine(RunQueue):
                       node.id, node.type, msg.get("_msgid") if msg else "-", node.error_count,
                       exc_info=exc)
 
+    def context_of(self, node_id: str, kind: ContextKind) -> Context:
+        return self.contexts.view(node_id, kind)
+
     def inject(self, node_id: str, msg: Message | None = None) -> None:
         """Hand a message to a node's ``on_input`` as if it came down a wire."""
         node = self.nodes[node_id]
@@ -113,6 +122,7 @@ class Engine(RunQueue):
             if self.flow is not None:
                 raise RuntimeError("engine already started; use deploy() to change the flow")
             self.flow = flow
+            await self._prepare_contexts(flow)
             failed = await self._start_nodes(list(flow.nodes))
             self._open_queue()
         started = tuple(spec.id for spec in flow.nodes if spec.id not in failed)
@@ -133,6 +143,7 @@ class Engine(RunQueue):
             for node in self.nodes.values():
                 node.shutting_down = True
             await self._stop_nodes(list(self.nodes))
+            await self.contexts.close()
             self._clear_queue()
             self.flow = None
             self.failed = {}
@@ -168,6 +179,7 @@ class Engine(RunQueue):
                 self.events.publish(Event("status", node_id, {}))
             self.flow = flow
             self.failed = {}  # each failed node is retried now (it is in changed) or removed
+            await self._prepare_contexts(flow)
             failed = await self._start_nodes([spec for spec in flow.nodes
                                               if spec.id in changed])
             self._link()
@@ -178,6 +190,10 @@ class Engine(RunQueue):
         log.info("deployed %s: %d stopped, %d started, %d failed, %d unchanged",
                  flow.file, len(to_stop), len(started), len(failed), len(unchanged))
         return DeployReport(tuple(to_stop), started, unchanged, failed)
+
+    async def _prepare_contexts(self, flow: Flow) -> None:
+        """Contexts as the flow's tabs chose, before any of its nodes starts."""
+        await self.contexts.prepare(flow, lambda: self.state_dir, self._state_dir)
 
     async def _start_nodes(self, specs: Iterable[NodeSpec]) -> dict[str, str]:
         """Build and start nodes, each after what it uses; returns those that failed

@@ -8,15 +8,19 @@ the engine validates the config once, fills in defaults, and then calls ``start(
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from .config import fill_defaults
 from .events import Event
 from .message import Message, clone_message
+
+if TYPE_CHECKING:
+    from .context import Context, ContextKind
 
 Fill = Literal["red", "green", "yellow", "blue", "grey"]
 Shape = Literal["dot", "ring"]
@@ -41,6 +45,8 @@ class NodeContext(Protocol):
     def shared(self, node_id: str) -> Node: ...
 
     def node_failed(self, node: Node, exc: BaseException, msg: Message | None = None) -> None: ...
+
+    def context_of(self, node_id: str, kind: ContextKind) -> Context: ...
 
 
 class Node:
@@ -176,6 +182,21 @@ class Node:
         path = self.context.state_dir / self.id
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    @functools.cached_property
+    def node_context(self) -> Context:
+        """This node's own context (Node-RED's ``context``); see docs/plugins.md."""
+        return self.context.context_of(self.id, "node")
+
+    @functools.cached_property
+    def flow_context(self) -> Context:
+        """The context shared by the nodes of this node's tab (Node-RED's ``flow``)."""
+        return self.context.context_of(self.id, "flow")
+
+    @functools.cached_property
+    def global_context(self) -> Context:
+        """The context shared by every node of the process (Node-RED's ``global``)."""
+        return self.context.context_of(self.id, "global")
 
     def call_later(self, delay: float, callback: Callable[..., None], *args: Any
                    ) -> asyncio.TimerHandle:

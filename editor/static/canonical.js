@@ -5,7 +5,7 @@
 // JSON.stringify's; the Python side writes them the same way, so 1.0 is 1 in both.
 
 const NODE_KEY_ORDER = ['id', 'type', 'name', 'config', 'wires', 'x', 'y'];
-const HEAD_KEYS = ['version', 'name'];
+const HEAD_KEYS = ['version', 'name', 'context'];
 
 /** The canonical text of a flow document (or of {version, nodes} for an export). */
 export function canonicalText(document) {

@@ -1,0 +1,241 @@
+"""Node, flow and global context: Node-RED's ``context``, ``flow`` and ``global``.
+
+A node reaches them as ``self.node_context`` (its own, by node id), ``self.flow_context``
+(shared by the nodes of its tab, the flow file it is written in) and
+``self.global_context`` (shared by the whole process), each with ``get``, ``set``,
+``delete`` and ``keys``. A tab picks its store in its flow file (``"context": {"store":
+"persistent"}``, for its flow context and its nodes' contexts); global context takes the
+engine's ``global_store``.
+
+The memory store keeps the objects themselves: ``get`` returns the very object ``set``
+was given, as in Node-RED, so a read per message costs a dict lookup. The persistent
+store (context_sqlite.py) keeps JSON: ``set`` refuses what JSON cannot hold and ``get``
+returns a copy, so what a node reads now is what it reads after a restart.
+
+Contexts outlive deploys that keep their node or tab (changed nodes too); a deploy that
+removes a node deletes its context, and one that removes a tab its flow context, in
+both stores, as Node-RED's ``context.clean`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from .context_sqlite import DATABASE, FLUSH_INTERVAL, PersistentStore, encode
+from .flow import Flow
+from .message import MISSING, clone_message
+
+StoreName = Literal["memory", "persistent"]
+ContextKind = Literal["node", "flow", "global"]
+STORES: tuple[StoreName, ...] = ("memory", "persistent")
+GLOBAL = "global"
+
+log = logging.getLogger("portless.context")
+
+
+class Scope:
+    """The values of one context (a node's, a tab's or the global one) and where they
+    are kept; shared by every view, and moved in place when its store changes."""
+
+    __slots__ = ("data", "name", "persistent")
+
+    def __init__(self, name: str, persistent: PersistentStore | None) -> None:
+        self.name = name
+        self.data: dict[str, Any] = {}
+        self.persistent = persistent
+
+
+class Context:
+    """One context as one node sees it: errors name that node and the key."""
+
+    __slots__ = ("_kind", "_owner", "_scope")
+
+    def __init__(self, scope: Scope, owner: str, kind: ContextKind) -> None:
+        self._scope = scope
+        self._owner = owner
+        self._kind = kind
+
+    def __repr__(self) -> str:
+        return f"<Context {self._scope.name} of node {self._owner!r}>"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value under ``key``, or ``default`` where there is none. From the memory
+        store it is the stored object itself; from the persistent store a copy."""
+        scope = self._scope
+        value = scope.data.get(key, MISSING)
+        if value is MISSING:
+            self._check(key)
+            return default
+        return value if scope.persistent is None else clone_message(value)
+
+    def set(self, key: str, value: Any) -> None:
+        """Keep ``value`` under ``key`` (None is kept as null; ``delete`` removes a key).
+
+        The persistent store raises ValueError for a value JSON cannot hold exactly (a
+        set, NaN, a tuple, nesting past 32 levels, over 1 MiB), naming node and key."""
+        self._check(key)
+        scope = self._scope
+        if scope.persistent is None:
+            scope.data[key] = value
+            return
+        try:
+            text = encode(value)
+            scope.persistent.put(scope.name, key, text)
+        except ValueError as exc:
+            raise ValueError(f"node {self._owner}: cannot keep {self._kind} context "
+                             f"key {key!r} in the persistent store: the value {exc}") from None
+        scope.data[key] = json.loads(text)
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (nothing happens where there is none)."""
+        self._check(key)
+        scope = self._scope
+        if scope.data.pop(key, MISSING) is not MISSING and scope.persistent is not None:
+            scope.persistent.put(scope.name, key, None)
+
+    def keys(self) -> list[str]:
+        """The keys set in this context, in the order they were first set."""
+        return list(self._scope.data)
+
+    def _check(self, key: Any) -> None:
+        if type(key) is not str or not key:
+            raise TypeError(f"node {self._owner}: a {self._kind} context key is a "
+                            f"non-empty string, not {key!r}")
+
+
+class Contexts:
+    """Every context of an engine, by scope, and the persistent store once it is used."""
+
+    def __init__(self, global_store: StoreName = "memory",
+                 flush_interval: float = FLUSH_INTERVAL) -> None:
+        if global_store not in STORES:
+            raise ValueError(f"the global context store is one of {', '.join(STORES)}, "
+                             f"not {global_store!r}")
+        self.global_store: StoreName = global_store
+        self.flush_interval = flush_interval
+        self._scopes: dict[str, Scope] = {}
+        self._tab_of: dict[str, str] = {}
+        """The tab of each node id in the running flow."""
+        self._store_of: dict[str, StoreName] = {}
+        """The store each tab of the running flow chose."""
+        self.persistent: PersistentStore | None = None
+
+    def view(self, node_id: str, kind: ContextKind) -> Context:
+        """The context of kind ``kind`` as node ``node_id`` sees it."""
+        if kind == "node":
+            name = f"node:{node_id}"
+        elif kind == "flow":
+            name = f"flow:{self._tab_of.get(node_id, '')}"
+        else:
+            name = GLOBAL
+        scope = self._scopes.get(name)
+        if scope is None:
+            scope = self._scopes[name] = Scope(name, self._store(name))
+        return Context(scope, node_id, kind)
+
+    async def prepare(self, flow: Flow, state_dir: Callable[[], Path],
+                      existing: Path | None) -> None:
+        """Before the nodes of ``flow`` start (at start and at each deploy): learn its
+        tabs and their stores, open the persistent store if one is used (or ``existing``,
+        a state directory, holds one), delete the contexts of nodes and tabs it no longer
+        has, and move contexts whose tab changed its store."""
+        store = flow_store(flow.document)
+        tab_of = {spec.id: tab_key(spec.tab or flow.file) for spec in flow.nodes}
+        store_of = dict.fromkeys([tab_key(flow.file), *tab_of.values()], store)
+        if self.persistent is None and (
+                "persistent" in (self.global_store, *store_of.values())
+                or (existing is not None and (existing / DATABASE).exists())):
+            await self._open(state_dir() / DATABASE)
+        self._tab_of, self._store_of = tab_of, store_of
+        for name in [name for name in self._scopes if not self._known(name)]:
+            scope = self._scopes.pop(name)
+            if scope.persistent is not None:
+                scope.persistent.drop(name)
+        for scope in self._scopes.values():
+            self._move(scope, self._store(scope.name))
+
+    async def close(self) -> None:
+        """Commit and close the persistent store (its contexts are read again at the
+        next start); memory contexts stay with the engine."""
+        store, self.persistent = self.persistent, None
+        if store is None:
+            return
+        for name in [name for name, scope in self._scopes.items() if scope.persistent]:
+            del self._scopes[name]
+        await store.close()
+
+    async def flush(self) -> None:
+        """Commit what the persistent store has pending now, and wait for it."""
+        if self.persistent is not None:
+            await self.persistent.flush()
+
+    # --- the parts -------------------------------------------------------------------
+    async def _open(self, path: Path) -> None:
+        store = PersistentStore(path, self.flush_interval)
+        rows = await asyncio.to_thread(store.open)
+        store.start()
+        self.persistent = store
+        for name, texts in rows.items():
+            if name in self._scopes:  # live values (in memory until now) win over old rows
+                continue
+            scope = self._scopes[name] = Scope(name, store)
+            for key, text in texts.items():
+                try:
+                    scope.data[key] = json.loads(text)
+                except ValueError:
+                    log.warning("context store %s: the value of %s key %r is not JSON; "
+                                "it is left out", path, name, key)
+
+    def _store(self, name: str) -> PersistentStore | None:
+        if name == GLOBAL:
+            chosen = self.global_store
+        elif name.startswith("flow:"):
+            chosen = self._store_of.get(name[5:], "memory")
+        else:
+            chosen = self._store_of.get(self._tab_of.get(name[5:], ""), "memory")
+        return self.persistent if chosen == "persistent" else None
+
+    def _known(self, name: str) -> bool:
+        if name.startswith("flow:"):
+            return name[5:] in self._store_of
+        return name == GLOBAL or name[5:] in self._tab_of
+
+    def _move(self, scope: Scope, store: PersistentStore | None) -> None:
+        """Keep a scope's values in another store (its tab chose another one)."""
+        if store is scope.persistent:
+            return
+        if store is None:
+            assert scope.persistent is not None
+            scope.persistent.drop(scope.name)
+            scope.persistent = None
+            return
+        store.drop(scope.name)  # rows left from an earlier run must not come back
+        for key, value in list(scope.data.items()):
+            try:
+                text = encode(value)
+                store.put(scope.name, key, text)
+            except ValueError as exc:
+                log.warning("%s context: key %r is not kept in the persistent store: "
+                            "the value %s", scope.name, key, exc)
+                del scope.data[key]
+            else:
+                scope.data[key] = json.loads(text)
+        scope.persistent = store
+
+
+def flow_store(document: dict[str, Any]) -> StoreName:
+    """The store a checked flow document chose for its context (memory by default)."""
+    chosen = document.get("context", {}).get("store", "memory")
+    return "persistent" if chosen == "persistent" else "memory"
+
+
+def tab_key(tab: str) -> str:
+    """A tab's name in the store: a flow file by its resolved path, so the same file
+    named another way (relative, through a link) finds its flow context again."""
+    return os.path.realpath(tab) if os.path.isfile(tab) else tab
