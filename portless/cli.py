@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "io-in source or output target (may be given more than once); "
                           "always allowed: the state directory and the files the flow "
                           "names at start")
+    run.add_argument("--reload", action="store_true",
+                     help="watch the flow file and deploy each valid change made on disk "
+                          "(a git pull); an invalid one is logged and changes nothing")
     run.add_argument("--no-rollback", action="store_true",
                      help="when a deploy's nodes fail to start, keep the new flow with "
                           "those nodes failed (as Node-RED does) instead of putting back "
@@ -275,7 +278,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     editor = None if listener is None else (args.editor_host, listener, args.allow_path)
     engine.state_dir = state_dir
     try:
-        return asyncio.run(_run(deploys, args.dev_broker, editor))
+        return asyncio.run(_run(deploys, args.dev_broker, editor, args.reload))
     except (DevBrokerError, OSError) as exc:
         print(f"portless: {exc}", file=sys.stderr)
         return 1
@@ -283,13 +286,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         lock.release()
 
 
-async def _run(deploys: DeployService, dev_broker: bool, editor: EditorStart | None) -> int:
+async def _run(deploys: DeployService, dev_broker: bool, editor: EditorStart | None,
+               reload: bool) -> int:
     flow = deploys.running()
     async with dev_brokers(flow) if dev_broker else contextlib.nullcontext():
-        return await _run_flow(deploys, editor)
+        return await _run_flow(deploys, editor, reload)
 
 
-async def _run_flow(deploys: DeployService, editor: EditorStart | None) -> int:
+async def _run_flow(deploys: DeployService, editor: EditorStart | None, reload: bool) -> int:
     engine, flow = deploys.engine, deploys.running()
     log_events = LogSubscriber()
     engine.events.subscribe(log_events)
@@ -299,6 +303,8 @@ async def _run_flow(deploys: DeployService, editor: EditorStart | None) -> int:
         loop.add_signal_handler(signum, stop.set)
     log.info("state of %s in %s", flow.file, engine.state_dir)
     await deploys.start()
+    watcher = loop.create_task(deploys.watch(), name="--reload: flow file watch") \
+        if reload else None
     try:
         if editor is None:
             log.info("running %s: %d nodes, headless (no listening sockets)", flow.file,
@@ -313,8 +319,11 @@ async def _run_flow(deploys: DeployService, editor: EditorStart | None) -> int:
             await run_editor(deploys, listener=listener, host=host, stop=stop,
                              allow_paths=allow_paths)
     finally:
-        log.info("stopping")
-        await engine.stop()
+        async with deploys.lock:  # a deploy under way finishes first, never cut in half
+            if watcher is not None:
+                watcher.cancel()
+            log.info("stopping")
+            await engine.stop()
         log_events.flush()  # what the rate limit held back, so the log ends on the truth
         log.info("stopped")
     return 0

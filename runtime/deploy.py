@@ -22,7 +22,7 @@ from .atomic import atomic_write
 from .canonical import canonical_text
 from .engine import DeployReport, Engine
 from .errors import FlowError, FlowInvalid
-from .file_watch import Stamp, file_stamp
+from .file_watch import Stamp, file_stamp, watch_files
 from .flow import Flow, check_flow, read_flow
 from .registry import Registry
 
@@ -190,6 +190,23 @@ class DeployService:
             self.stamps[tab] = stamp
             flow = await self._in_thread(lambda: self.check(tab, read_flow(tab)))
             return await self._switch(tab, flow, None)
+
+    async def watch(self) -> None:
+        """Deploy each valid change of a tab's file on disk until cancelled (``portless
+        run --reload``, for a `git pull`); an invalid one is logged, each error naming
+        the file, node and field, and what runs is left as it is."""
+        await watch_files(lambda: self.tabs, self._reload_logged, since=self.stamps)
+
+    async def _reload_logged(self, tab: Path) -> None:
+        try:
+            await self.reload(tab)
+        except FlowInvalid as exc:
+            if file_stamp(tab) != self.stamps.get(tab):
+                return  # still being written (git writes in place): judged at the next poll
+            log.error("%s changed on disk but is not a valid flow, so what runs is "
+                      "unchanged (%d error(s) below)", tab, len(exc.errors))
+            for error in exc.errors:
+                log.error("%s", error)
 
     async def _switch(self, tab: Path, flow: Flow, wrote: Gate | None) -> DeployOutcome:
         """Deploy the tabs with ``flow`` for ``tab``; roll back if its nodes fail.

@@ -187,8 +187,9 @@ class Engine(RunQueue):
             self._release_queue(self.nodes, to_stop)
         unchanged = tuple(node_id for node_id in new if node_id not in changed)
         started = tuple(sorted(changed - set(failed)))
-        log.info("deployed %s: %d stopped, %d started, %d failed, %d unchanged",
-                 flow.file, len(to_stop), len(started), len(failed), len(unchanged))
+        # The deploy service logs the outcome (with a rollback, if any) at info.
+        log.debug("deployed %s: %d stopped, %d started, %d failed, %d unchanged",
+                  flow.file, len(to_stop), len(started), len(failed), len(unchanged))
         return DeployReport(tuple(to_stop), started, unchanged, failed)
 
     async def _prepare_contexts(self, flow: Flow) -> None:

@@ -6,7 +6,7 @@ dependency and works on every file system, where inotify misses network mounts.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 
 POLL_SECONDS = 0.5
@@ -25,11 +25,15 @@ def file_stamp(path: str | Path) -> Stamp | None:
 
 async def watch_files(paths: Callable[[], Iterable[Path]],
                       changed: Callable[[Path], Awaitable[None]],
-                      interval: float = POLL_SECONDS) -> None:
+                      interval: float = POLL_SECONDS,
+                      since: Mapping[Path, Stamp | None] | None = None) -> None:
     """Call ``changed(path)`` (awaited, one at a time) for each file whose stamp differs
     from the last poll's, until cancelled. ``paths`` is asked at every poll, so a file
-    that joins the set is watched from then on (its first stamp is not a change)."""
+    that joins the set is watched from then on (its first stamp is not a change).
+    ``since``: the stamps the caller last saw, so a change just before the watch
+    began is not missed."""
     seen: dict[Path, Stamp | None] = {path: file_stamp(path) for path in paths()}
+    seen.update(since or {})
     while True:
         await asyncio.sleep(interval)
         for path in list(paths()):
