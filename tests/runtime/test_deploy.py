@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -180,3 +181,31 @@ async def test_deploys_run_one_at_a_time(service: DeployService) -> None:
     assert [outcome.report.started for outcome in outcomes] == [("a",)] * 5
     assert service.engine.nodes["a"].config["factor"] == 7
     assert json.loads(tab(service).read_text()) == documents[-1]
+
+
+async def test_the_watch_logs_an_invalid_change_by_file_node_and_field(
+        service: DeployService) -> None:
+    running = service.engine.flow
+    errors: list[str] = []
+    logged = asyncio.Event()
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            errors.append(record.getMessage())
+            if "ghost" in errors[-1]:
+                logged.set()
+
+    handler = Collect(logging.ERROR)
+    logging.getLogger("portless.deploy").addHandler(handler)
+    watch = asyncio.create_task(service.watch())
+    try:
+        tab(service).write_text(json.dumps(flow(node("a", wires=[["ghost"]]))))
+        await asyncio.wait_for(logged.wait(), 5)
+    finally:
+        watch.cancel()
+        logging.getLogger("portless.deploy").removeHandler(handler)
+    assert errors == [
+        f"{tab(service)} changed on disk but is not a valid flow, so what runs is "
+        f"unchanged (1 error(s) below)",
+        f"{tab(service)}: node a: /wires/0/0: wire to missing node 'ghost'"]
+    assert service.engine.flow is running
