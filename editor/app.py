@@ -6,6 +6,8 @@
     PUT  /api/flow                 If-Match: ETAG; validate -> write -> deploy changed nodes
                                    (runtime/deploy.py); 409 if it rolled back
     POST /api/validate             the errors `portless validate` would print, nothing written
+    POST /api/outputs              {"nodes": [{id, type, config}]}: each node's output count
+                                   for that config, or why it cannot be told (outputs.py)
     POST /api/nodes/<id>/inject    trigger a node (an io-in reads now)
     WS   /api/ws                   node status, warnings, errors, debug, flow-changed
 
@@ -26,9 +28,11 @@ from werkzeug.exceptions import HTTPException
 
 from portless.editor.connections import ConnectionBound
 from portless.editor.flows import UNREADABLE, Conflict, Deployed, FlowService
+from portless.editor.outputs import BadRequest, output_counts
 from portless.editor.security import Guard
 from portless.editor.stream import Hub, Page
 from portless.runtime import FlowInvalid, safe_json
+from portless.runtime.deploy import CHECK_SECONDS
 from portless.runtime.flow import placed_problems
 
 STATIC = Path(__file__).parent / "static"
@@ -94,6 +98,23 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
         except FlowInvalid as exc:
             return _errors(exc, 200)
         return _json({"errors": [], "details": []})
+
+    @app.post("/api/outputs")
+    async def outputs() -> Response:
+        try:
+            body = await _body(service.path)
+            if isinstance(body, Response):
+                return body
+            # A plugin's output_count runs off the loop, and a slow one is cut short.
+            return _json(await asyncio.wait_for(asyncio.to_thread(
+                output_counts, registry, str(service.path), body), CHECK_SECONDS))
+        except FlowInvalid as exc:
+            return _errors(exc)
+        except BadRequest as exc:
+            return _json({"error": str(exc)}, 400)
+        except TimeoutError:
+            return _json({"error": f"counting the outputs took longer than "
+                                   f"{CHECK_SECONDS:g} s"}, 503)
 
     @app.post("/api/nodes/<node_id>/inject")
     async def inject(node_id: str) -> Response:

@@ -20,7 +20,9 @@ from portless.editor import stream
 from portless.editor.stream import DEBUG_PER_NODE, Hub, Page
 from portless.editor.watch import watch_file
 from portless.runtime import Event, EventBus, Node, Registry, canonical_text
-from tests.editor.conftest import BEARER, FLOW, ORIGIN, Editor, running_editor
+from tests.editor.conftest import BEARER, FLOW, HOST, ORIGIN, Editor, running_editor
+from tests.editor.test_security import signed_in
+from tests.nodetypes import Answers, Rules
 
 
 async def get_flow(editor: Editor) -> tuple[dict[str, Any], str]:
@@ -338,3 +340,82 @@ async def test_a_page_that_does_not_read_keeps_a_bounded_queue(
     assert {"kind": "left-out", "node": "chatty",
             "count": 5_000 - stream.QUEUED_PER_PAGE} in frame
     hub.shutdown()
+
+
+# --- POST /api/outputs ---------------------------------------------------------------
+@pytest.fixture
+async def counting(tmp_path: Path) -> AsyncIterator[Editor]:
+    """The usual flow, with the node types whose outputs follow their config."""
+    registry = Registry.discover()
+    for cls in (Rules, Answers):
+        registry.add(cls, "test")
+    async with running_editor(tmp_path, FLOW, registry) as started:
+        yield started
+
+
+async def count_outputs(editor: Editor, *nodes: dict[str, Any],
+                        headers: dict[str, str] = BEARER) -> Any:
+    return await editor.client.post("/api/outputs", headers=headers,
+                                    data=json.dumps({"nodes": list(nodes)}))
+
+
+async def test_outputs_answers_each_nodes_count_for_its_config(counting: Editor) -> None:
+    response = await count_outputs(
+        counting, {"id": "r", "type": "test-rules", "config": {"rules": [1, 2, 3]}},
+        {"id": "d", "type": "test-rules"},  # the default config: two rules
+        {"id": "show", "type": "debug", "config": {}},
+        {"id": "counter", "type": "io-in", "config": {"signal": "counter"}})
+    assert response.status_code == 200
+    assert await response.get_json() == {
+        "outputs": {"r": 3, "d": 2, "show": 0, "counter": 1}, "errors": {}, "details": []}
+    types = {t["type"]: t for t in await (await counting.client.get(
+        "/api/nodes", headers=BEARER)).get_json()}
+    assert (types["test-rules"]["outputs"], types["test-rules"]["outputs_from_config"]) == \
+        (2, True)
+    assert types["debug"]["outputs_from_config"] is False
+
+
+async def test_a_config_the_server_cannot_count_gets_a_sentence_not_a_count(
+        counting: Editor) -> None:
+    response = await count_outputs(
+        counting, {"id": "bad", "type": "test-rules", "config": {"rules": "many"}},
+        {"id": "raises", "type": "test-answers", "config": {"answer": "raise"}},
+        {"id": "huge", "type": "test-answers", "config": {"answer": 10 ** 9}},
+        {"id": "odd", "type": "test-answers", "config": {"answer": "two"}},
+        {"id": "ghost", "type": "test-nope", "config": {}},
+        {"id": "ok", "type": "test-answers", "config": {"answer": 4}})
+    assert response.status_code == 200
+    body = await response.get_json()
+    assert body["outputs"] == {"ok": 4}
+    assert body["errors"] == {
+        "bad": "/config/rules: must be a list",
+        "raises": "/config: cannot tell how many outputs this config gives: test-answers's "
+                  "output_count raised RuntimeError: no idea",
+        "huge": "/config: cannot tell how many outputs this config gives: test-answers's "
+                "output_count returned 1000000000: a node has 0 to 1,000 outputs",
+        "odd": "/config: cannot tell how many outputs this config gives: test-answers's "
+               "output_count returned 'two', not a whole number of outputs",
+        "ghost": "/type: unknown node type 'test-nope'"}
+    assert {"node": "bad", "pointer": "/config/rules", "message": "must be a list"} \
+        in body["details"]
+
+
+@pytest.mark.parametrize("body", ['[]', '{"nodes": {}}', '{"nodes": [{"id": 1}]}',
+                                  '{"nodes": [{"id": "a"}]}', '{"nodes": ["a"]}'])
+async def test_outputs_refuses_a_body_that_lists_no_nodes(counting: Editor, body: str) -> None:
+    response = await counting.client.post("/api/outputs", headers=BEARER, data=body)
+    assert response.status_code == 400
+    assert (await response.get_json())["error"]
+
+
+async def test_outputs_is_behind_the_same_host_token_and_origin_checks(
+        counting: Editor) -> None:
+    entry = {"id": "r", "type": "test-rules", "config": {}}
+    assert (await count_outputs(counting, entry, headers={"Host": HOST})).status_code == 401
+    foreign = await count_outputs(counting, entry, headers={**BEARER, "Host": "evil.example"})
+    assert foreign.status_code == 403
+    cookie = await signed_in(counting)
+    no_origin = await count_outputs(counting, entry, headers={"Host": HOST, "Cookie": cookie})
+    assert no_origin.status_code == 403
+    assert (await count_outputs(counting, entry, headers={
+        "Host": HOST, "Cookie": cookie, "Origin": ORIGIN})).status_code == 200
