@@ -25,10 +25,13 @@ from portless.runtime import (
     Message,
     Node,
     Registry,
+    SubflowInstance,
     check_flow,
     clone_message,
     config_outputs,
+    load_subflows,
     read_flow,
+    subflow_dirs,
 )
 
 UNDER_TEST = "node-under-test"
@@ -106,6 +109,7 @@ class FlowHarness:
 
     def __init__(self, flow: Mapping[str, Any] | str | Path, *,
                  node_types: Iterable[type[Node]] = (), node_dirs: Iterable[str | Path] = (),
+                 subflows: Iterable[str | Path] = (),
                  env: Mapping[str, str] | None = None, state_dir: str | Path | None = None
                  ) -> None:
         if isinstance(flow, str | Path):
@@ -117,6 +121,11 @@ class FlowHarness:
         self.registry = _discovered(tuple(node_dirs))
         for cls in [*node_types, Collector]:
             self.registry.add(cls, "test")
+        # As `portless run` finds them: the given directories, then the flow file's own.
+        files = [self.file] if isinstance(flow, str | Path) else []
+        for directory in subflow_dirs(files, subflows):
+            load_subflows(self.registry, directory)
+        self._instances: dict[str, SubflowInstance] = {}
         self.document = self._with_collectors(document)
         self._env = env
         self._state_dir = state_dir
@@ -158,6 +167,7 @@ class FlowHarness:
             self._temp = tempfile.TemporaryDirectory(prefix="portless-test-")
             self.engine.state_dir = Path(self._temp.name)
         try:
+            self._instances = {instance.id: instance for instance in flow.instances}
             await self.engine.start(flow)
         except BaseException:
             await self.__aexit__(None, None, None)
@@ -181,8 +191,16 @@ class FlowHarness:
             check_flow(self.document, self.registry, self.file, self._env))
 
     def inject(self, node_id: str, msg: Message | None = None) -> None:
-        """Deliver a message to a node's input (missing topic/_msgid/ts filled in)."""
-        self.engine.inject(node_id, msg)
+        """Deliver a message to a node's input (missing topic/_msgid/ts filled in); to a
+        subflow instance's, as a wire to it would (the inner nodes its input feeds)."""
+        instance = self._instances.get(node_id)
+        if instance is None:
+            self.engine.inject(node_id, msg)
+            return
+        # Copied before the first delivery, which may change the message at once.
+        copies = [None if msg is None else clone_message(msg) for _ in instance.reaches[1:]]
+        for target, each in zip(instance.reaches, [msg, *copies], strict=True):
+            self.engine.inject(target, each)
 
     def collector(self, node_id: str, port: int = 0) -> Collector:
         node = self.engine.nodes[_collector_id(node_id, port)]

@@ -24,12 +24,15 @@ from .message import (
 from .node import MAX_OUTPUTS, Node, OutputCountError, default_outputs, outputs_of
 from .outputs import config_outputs
 from .registry import Registry
+from .subflow import SUBFLOW_PREFIX, SubflowDefinition, SubflowInstance, SubflowNode
+from .subflow_files import load_subflows, subflow_dirs
 
 __all__ = [
     "MAX_OUTPUTS",
     "MISSING",
     "PROPERTY_PATH_ERROR",
     "PROPERTY_PATH_PATTERN",
+    "SUBFLOW_PREFIX",
     "Context",
     "DeployOutcome",
     "DeployReport",
@@ -47,6 +50,9 @@ __all__ = [
     "OutputCountError",
     "Registry",
     "RegistryError",
+    "SubflowDefinition",
+    "SubflowInstance",
+    "SubflowNode",
     "atomic_write",
     "canonical_text",
     "check_flow",
@@ -54,10 +60,12 @@ __all__ = [
     "config_outputs",
     "default_outputs",
     "load_flow",
+    "load_subflows",
     "make_message",
     "new_msgid",
     "outputs_of",
     "property_getter",
     "read_flow",
+    "subflow_dirs",
     "write_flow",
 ]

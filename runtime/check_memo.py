@@ -27,7 +27,7 @@ keeps the last few)."""
 class CheckMemo(Generic[Spec]):
     """One check's memo: what it may reuse (``previous``) and what it found (``kept``)."""
 
-    def __init__(self, context: tuple[tuple[Any, Any], ...],
+    def __init__(self, context: tuple[Any, ...],
                  previous: dict[str, Spec]) -> None:
         self.context = context
         self.previous = previous
@@ -68,9 +68,11 @@ class CheckMemos:
             = weakref.WeakKeyDictionary()
 
     def start(self, owner: Any, file: str, resolve_env: bool,
-              entries: Sequence[dict[str, Any]]) -> CheckMemo[Any]:
-        """A memo for a check of ``entries``, able to reuse the last valid check's."""
-        context = tuple((entry["id"], entry["type"]) for entry in entries)
+              entries: Sequence[dict[str, Any]], versions: tuple[str, ...] = ()
+              ) -> CheckMemo[Any]:
+        """A memo for a check of ``entries``, able to reuse the last valid check's;
+        ``versions`` of what else the check read (the subflows it expanded)."""
+        context = (*((entry["id"], entry["type"]) for entry in entries), versions)
         last = self._by_owner.get(owner, {}).get((file, resolve_env))
         reusable = last.kept if last is not None and last.context == context else {}
         return CheckMemo(context, reusable)

@@ -18,17 +18,21 @@ def printable(text: str) -> str:
 
 @dataclass(frozen=True)
 class FlowError:
-    """One problem in a flow, printed as ``FILE: node ID: /config/field: sentence``."""
+    """One problem in a flow, printed as ``FILE: node ID: /config/field: sentence``
+    (``FILE: node ID (INNER): ...`` for a node inside a subflow instance)."""
 
     file: str
     message: str
     node_id: str | None = None
     pointer: str = ""
+    inner: str = ""
+    """Inside a subflow instance (``node_id``), which node: "subflow:pump, inner node
+    filter"; the pointer is then that inner node's."""
 
     def __str__(self) -> str:
         parts = [self.file]
         if self.node_id is not None:
-            parts.append(f"node {self.node_id}")
+            parts.append(f"node {self.node_id}" + (f" ({self.inner})" if self.inner else ""))
         if self.pointer:
             parts.append(self.pointer)
         parts.append(self.message)

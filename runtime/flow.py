@@ -28,6 +28,8 @@ from .errors import FlowError, FlowInvalid
 from .node import Node, OutputCountError, follows_config, outputs_of
 from .registry import Registry
 from .schema_errors import describe, pointer_of
+from .subflow import SubflowInstance, definition_of, expand, readable_entry
+from .subflow_wiring import running_nodes
 
 FORMAT_VERSION = 1
 FLOW_SCHEMA: dict[str, Any] = json.loads(
@@ -50,6 +52,12 @@ class NodeSpec:
     """Ids of the shared connections this node's config refers to."""
     tab: str = ""
     """The flow file (tab) the node is written in: the scope of "the same tab"."""
+    instance: str = ""
+    """The subflow instance this node was expanded from ("" if written in the flow):
+    ``pump-1``, or ``pump-1/inner`` for one nested in it."""
+    revision: str = ""
+    """Of its instance: changes with the subflow's definition or the instance's
+    parameters, so a deploy restarts the whole instance (subflow.SubflowInstance)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,8 @@ class Flow:
     file: str
     document: dict[str, Any]
     nodes: tuple[NodeSpec, ...]
+    instances: tuple[SubflowInstance, ...] = ()
+    """The subflow instances expanded into ``nodes`` (nested ones included)."""
 
     def spec(self, node_id: str) -> NodeSpec:
         return next(spec for spec in self.nodes if spec.id == node_id)
@@ -164,7 +174,7 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
     """
     env = os.environ if env is None else env
     nodes = document.get("nodes")
-    entries = [entry for entry in nodes if _readable(entry)] if isinstance(nodes, list) else []
+    entries = [entry for entry in nodes if readable_entry(entry)] if isinstance(nodes, list) else []
     checked = _memos.start(registry, file, resolve_env, entries)
     errors = _shape_errors(_unknown_part(document, checked), file)
     by_id: dict[str, dict[str, Any]] = {}
@@ -173,19 +183,28 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
             errors.append(FlowError(file, "duplicate id: another node has the same id",
                                     entry["id"], "/id"))
         by_id[entry["id"]] = entry
+    own = None if any(error.pointer.startswith("/subflow") for error in errors) \
+        else definition_of(document, Path(file).stem, file)
+    expansion = expand(entries, registry, file, own)
+    if expansion.used or own:  # the memo must know the subflows it was made with
+        checked = _memos.start(registry, file, resolve_env, expansion.entries,
+                               tuple(definition.digest for definition in expansion.used))
+    errors += expansion.errors
+    for entry in expansion.entries:
+        by_id.setdefault(entry["id"], entry)
 
     specs = []
-    for entry in entries:
+    for entry in expansion.entries:
         spec, node_errors = checked.check(entry, lambda entry: _check_node(
             entry, by_id, registry, file, env, resolve_env))
-        errors.extend(node_errors)
+        errors.extend(map(expansion.placed, node_errors))
         if spec is not None:
             specs.append(spec)
-    errors.extend(_reference_cycle_errors(specs, registry, file))
+    errors.extend(map(expansion.placed, _reference_cycle_errors(specs, registry, file)))
     if errors:
         raise FlowInvalid(list(dict.fromkeys(errors)))  # a sentence said once per field
     _memos.commit(registry, file, resolve_env, checked)
-    return Flow(file, document, tuple(specs))
+    return Flow(file, document, *running_nodes(specs, expansion.instances))
 
 
 _memos = CheckMemos()
@@ -199,12 +218,6 @@ def _unknown_part(document: dict[str, Any], checked: CheckMemo[NodeSpec]) -> dic
     if not checked.previous or not isinstance(nodes, list):
         return document
     return {**document, "nodes": [entry for entry in nodes if not checked.known(entry)]}
-
-
-def _readable(entry: Any) -> bool:
-    """Can this node entry be checked further, whatever else its shape error says?"""
-    return (isinstance(entry, dict) and isinstance(entry.get("id"), str)
-            and isinstance(entry.get("type"), str))
 
 
 def _wires_of(entry: dict[str, Any]) -> list[list[str]]:

@@ -69,17 +69,21 @@ class Registry:
         twin._broken = dict(self._broken)
         return twin
 
-    def add(self, cls: type[Node], source: str) -> None:
-        """Register one node class; a name already taken is an error naming both sources."""
+    def add(self, cls: type[Node], source: str, *, reload: bool = False) -> None:
+        """Register one node class; a name already taken is an error naming both
+        sources, unless ``reload`` and the same source took it (a subflow file read
+        again replaces its type)."""
         _check_class(cls, source)
         if cls.type in self._types:
             if self._types[cls.type] is cls:
                 return
-            raise RegistryError(
-                f"node type '{cls.type}' is defined twice: by {self._sources[cls.type]} "
-                f"and by {source}")
+            if not (reload and self._sources[cls.type] == source):
+                raise RegistryError(
+                    f"node type '{cls.type}' is defined twice: by {self._sources[cls.type]} "
+                    f"and by {source}")
         self._types[cls.type] = cls
         self._sources[cls.type] = source
+        self._broken.pop(cls.type, None)
         self._validators[cls.type] = _validated[cls]
 
     def load_directory(self, directory: Path) -> None:
@@ -99,7 +103,7 @@ class Registry:
                 self._failed(f"nodes dir file {path}", exc)
                 continue
             for cls in _node_classes(vars(module).values(), module_name):
-                self._add_loaded(cls, f"nodes dir file {path}")
+                self.add_loaded(cls, f"nodes dir file {path}")
 
     def _load_entry_point(self, entry: EntryPoint) -> None:
         dist = _distribution(entry)
@@ -113,26 +117,32 @@ class Registry:
         classes = (_node_classes(vars(loaded).values(), loaded.__name__)
                    if inspect.ismodule(loaded) else [loaded])
         for cls in classes:
-            self._add_loaded(cls, source, trusted=dist == BUILTIN_DISTRIBUTION)
+            self.add_loaded(cls, source, trusted=dist == BUILTIN_DISTRIBUTION)
 
-    def _add_loaded(self, cls: type[Node], source: str, trusted: bool = False) -> None:
-        """Register a class a plugin or --nodes-dir file defined: a malformed one (an
-        invalid schema, say) is a load error like a failed import, not fatal, so every
-        other type still loads. Two sources defining one type stay fatal: which to run
-        would be a guess."""
+    def add_loaded(self, cls: type[Node], source: str, *, trusted: bool = False,
+                   reload: bool = False) -> None:
+        """Register a class a plugin, --nodes-dir file or subflow file defined: a
+        malformed one (an invalid schema, say) is a load error like a failed import, not
+        fatal, so every other type still loads. Two sources defining one type stay
+        fatal: which to run would be a guess."""
         try:
             _check_class(cls, source, trusted)
         except RegistryError as exc:
-            self.load_errors.append(str(exc))
-            if isinstance(getattr(cls, "type", None), str) and cls.type:
-                self._broken[cls.type] = str(exc)
-            log.error("%s", exc)
+            name = getattr(cls, "type", None)
+            self.broken(str(exc), name if isinstance(name, str) and name else None)
             return
-        self.add(cls, source)
+        self.add(cls, source, reload=reload)
 
     def _failed(self, what: str, exc: Exception) -> None:
-        line = f"{what} failed to load: {type(exc).__name__}: {exc}"
+        self.broken(f"{what} failed to load: {type(exc).__name__}: {exc}")
+
+    def broken(self, line: str, type_name: str | None = None) -> None:
+        """Record a source that failed to load (one readable line, logged); the rest
+        still loads. With ``type_name``, a flow using that type is told why it is
+        missing."""
         self.load_errors.append(line)
+        if type_name is not None:
+            self._broken[type_name] = line
         log.error("%s", line)
 
     def load_error(self, name: str) -> str | None:
