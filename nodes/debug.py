@@ -7,8 +7,6 @@ from typing import Any
 
 from portless.runtime import (
     MISSING,
-    PROPERTY_PATH_ERROR,
-    PROPERTY_PATH_PATTERN,
     Event,
     Message,
     Node,
@@ -31,7 +29,7 @@ class Debug(Node):
         "additionalProperties": False,
         "properties": {
             "property": {"title": "Property", "type": "string", "default": "payload",
-                         "pattern": PROPERTY_PATH_PATTERN, "x-error": PROPERTY_PATH_ERROR,
+                         "x-property-path": True,
                          "description": "Message property to show."},
             "whole_message": {"title": "Whole message", "type": "boolean", "default": False,
                               "description": "Show the complete message instead."},

@@ -68,8 +68,6 @@ from typing import Any
 from portless.nodes.js_values import js_string, parse_float, same_value
 from portless.runtime import (
     MISSING,
-    PROPERTY_PATH_ERROR,
-    PROPERTY_PATH_PATTERN,
     Message,
     Node,
     clone_message,
@@ -143,8 +141,7 @@ class ExceptionFilter(Node):
                     "Narrowband modes: the reference before the first value; null starts "
                     "from the first value.")},
             "property": {
-                "title": "Property", "type": "string", "pattern": PROPERTY_PATH_PATTERN,
-                "x-error": PROPERTY_PATH_ERROR,
+                "title": "Property", "type": "string", "x-property-path": True,
                 "default": "payload",
                 "description": (
                     "The message property to watch, as a path such as `payload` or "
@@ -160,8 +157,7 @@ class ExceptionFilter(Node):
                     "is forgotten (counted and shown in the status); its next value is "
                     "judged as a first value.")},
             "topic_property": {
-                "title": "Topic property", "type": "string", "pattern": PROPERTY_PATH_PATTERN,
-                "x-error": PROPERTY_PATH_ERROR,
+                "title": "Topic property", "type": "string", "x-property-path": True,
                 "default": "topic",
                 "description": "The message property that names the topic."},
             "min_interval": {

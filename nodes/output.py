@@ -12,8 +12,6 @@ from typing import Any
 
 from portless.runtime import (
     MISSING,
-    PROPERTY_PATH_ERROR,
-    PROPERTY_PATH_PATTERN,
     Message,
     Node,
     atomic_write,
@@ -56,7 +54,7 @@ class Output(Node):
                                "a reader never sees half a value; use `direct` for sysfs "
                                "files, which cannot be replaced."},
             "property": {"title": "Property", "type": "string", "default": "payload",
-                         "pattern": PROPERTY_PATH_PATTERN, "x-error": PROPERTY_PATH_ERROR,
+                         "x-property-path": True,
                          "description": "Message property holding the value."},
         },
         "if": {"properties": {"target": {"const": "file"}}},

@@ -11,18 +11,16 @@ from .engine import DeployReport, Engine
 from .errors import FlowError, FlowInvalid, RegistryError
 from .events import Event, EventBus
 from .flow import Flow, NodeSpec, check_flow, load_flow, read_flow, write_flow
-from .message import (
-    MISSING,
-    PROPERTY_PATH_ERROR,
-    PROPERTY_PATH_PATTERN,
-    Message,
-    clone_message,
-    make_message,
-    new_msgid,
-    property_getter,
-)
+from .message import MISSING, Message, clone_message, make_message, new_msgid
 from .node import MAX_OUTPUTS, Node, OutputCountError, default_outputs, outputs_of
 from .outputs import config_outputs
+from .properties import (
+    PropertyPath,
+    delete_property,
+    get_property,
+    property_getter,
+    set_property,
+)
 from .registry import Registry
 from .subflow import SUBFLOW_PREFIX, SubflowDefinition, SubflowInstance, SubflowNode
 from .subflow_files import load_subflows, subflow_dirs
@@ -30,8 +28,6 @@ from .subflow_files import load_subflows, subflow_dirs
 __all__ = [
     "MAX_OUTPUTS",
     "MISSING",
-    "PROPERTY_PATH_ERROR",
-    "PROPERTY_PATH_PATTERN",
     "SUBFLOW_PREFIX",
     "Context",
     "DeployOutcome",
@@ -48,6 +44,7 @@ __all__ = [
     "Node",
     "NodeSpec",
     "OutputCountError",
+    "PropertyPath",
     "Registry",
     "RegistryError",
     "SubflowDefinition",
@@ -59,6 +56,8 @@ __all__ = [
     "clone_message",
     "config_outputs",
     "default_outputs",
+    "delete_property",
+    "get_property",
     "load_flow",
     "load_subflows",
     "make_message",
@@ -66,6 +65,7 @@ __all__ = [
     "outputs_of",
     "property_getter",
     "read_flow",
+    "set_property",
     "subflow_dirs",
     "write_flow",
 ]

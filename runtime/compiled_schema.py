@@ -18,6 +18,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
+from .properties import PROPERTY_PATH_KEYWORD, property_path_error
 from .schema_dialect import SchemaValidator, ecma_regex
 
 Check = Callable[[Any], bool]
@@ -155,6 +156,8 @@ class _Compiler:
         if key == "pattern":
             search = ecma_regex(value).search  # '$' is the end, as in ECMA-262
             return lambda item: not isinstance(item, str) or search(item) is not None
+        if key == PROPERTY_PATH_KEYWORD and value is True:
+            return lambda item: not isinstance(item, str) or property_path_error(item) is None
         if key == "required":
             return lambda item: not isinstance(item, dict) or all(k in item for k in value)
         if key == "properties":

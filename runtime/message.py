@@ -1,5 +1,7 @@
 """Messages: plain dicts with ``topic``, ``payload``, ``_msgid`` and ``ts``.
 
+Property paths (``payload.values[2]``) are in properties.py.
+
 Ids come from a counter, not uuid4, because a message id is made on the hot path.
 """
 
@@ -7,12 +9,8 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import time
-from collections.abc import Callable
 from typing import Any
-
-from .schema_dialect import ecma_regex
 
 Message = dict[str, Any]
 
@@ -62,36 +60,3 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
-PROPERTY_PATH_PATTERN = r"^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*|\[\d+\])*$"
-"""What a property path looks like (``payload``, ``payload.values[2]``); use it as a
-schema ``pattern`` so a bad path is a config error at load, not at the first message."""
-PROPERTY_PATH_ERROR = ("must be a message property path such as payload, payload.flow or "
-                       "payload.values[2]")
-"""The ``x-error`` sentence to put beside ``PROPERTY_PATH_PATTERN`` in a schema."""
-_PATH_PART = re.compile(r"[^.\[\]]+|\[(\d+)\]")
-
-
-def property_getter(path: str) -> Callable[[Message], Any]:
-    """A fast reader of a property path like ``payload`` or ``payload.values[2]``.
-
-    Returns MISSING where any step of the path is absent. Compile once, call per message.
-    """
-    if not ecma_regex(PROPERTY_PATH_PATTERN).match(path):  # "payload\n" is no path
-        raise ValueError(f"not a property path: {path!r}")
-    steps: list[str | int] = [int(m.group(1)) if m.group(1) is not None else m.group(0)
-                              for m in _PATH_PART.finditer(path)]
-    if len(steps) == 1:  # the common case, one dict lookup
-        key = steps[0]
-        if isinstance(key, str):
-            return lambda msg: msg.get(key, MISSING)
-
-    def get(msg: Message) -> Any:
-        value: Any = msg
-        for step in steps:
-            try:
-                value = value[step]
-            except (KeyError, IndexError, TypeError):
-                return MISSING
-        return value
-
-    return get

@@ -16,6 +16,7 @@ from typing import Any
 
 from jsonschema import ValidationError
 
+from .properties import PROPERTY_PATH_KEYWORD
 from .registry import closest_name
 
 ERROR_KEYWORD = "x-error"
@@ -49,6 +50,10 @@ def describe(error: ValidationError, path: Sequence[Any]) -> Iterator[tuple[str,
         return  # the enum's or const's own error says what is allowed, and says it once
     if isinstance(schema.get(ERROR_KEYWORD), str) and keyword not in _ABOUT_FIELDS:
         yield pointer_of(path), schema[ERROR_KEYWORD]
+        return
+    if keyword == PROPERTY_PATH_KEYWORD:
+        yield pointer_of(path), (f"must be a message property path such as payload, "
+                                 f"payload.values[2] or payload[\"a b\"]: {error.message}")
         return
     if keyword in ("oneOf", "anyOf"):
         yield from _describe_choice(error, path, schema[keyword])

@@ -519,7 +519,8 @@ def test_connections_that_refer_to_each_other_are_an_error_at_check_time(
                             '"deadband", "deadband-or-equal", "narrowband" or '
                             '"narrowband-or-equal"'),
     ({"property": "a b"}, "/config/property: must be a message property path such as "
-                          "payload, payload.flow or payload.values[2]"),
+                          'payload, payload.values[2] or payload["a b"]: unexpected space '
+                          "at position 1"),
     ({"min_interval": -1}, "/config/min_interval: must be at least 0"),
 ])
 def test_config_errors_say_what_is_allowed_in_words(

@@ -1,10 +1,8 @@
-"""Message helpers: ids, property paths, and the fan-out copy."""
+"""Message helpers: ids and the fan-out copy (property paths: test_properties.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from portless.runtime import MISSING, clone_message, make_message, new_msgid, property_getter
+from portless.runtime import clone_message, make_message, new_msgid
 
 
 def test_message_ids_are_unique_and_messages_complete() -> None:
@@ -15,25 +13,6 @@ def test_message_ids_are_unique_and_messages_complete() -> None:
     assert msg["topic"] == "device/valve-1/flow"
     assert msg["_msgid"]
     assert isinstance(msg["ts"], float)
-
-
-@pytest.mark.parametrize(("path", "expected"), [
-    ("payload", {"values": [1, 2, {"t": 7}]}),
-    ("payload.values", [1, 2, {"t": 7}]),
-    ("payload.values[2].t", 7),
-    ("payload.values[5]", MISSING),
-    ("payload.missing.deeper", MISSING),
-    ("topic", MISSING),
-])
-def test_property_getter(path: str, expected: object) -> None:
-    msg = {"payload": {"values": [1, 2, {"t": 7}]}}
-    assert property_getter(path)(msg) == expected
-
-
-@pytest.mark.parametrize("path", ["", "a..b", "a[x]", "payload\n"])
-def test_property_getter_refuses_bad_paths(path: str) -> None:
-    with pytest.raises(ValueError, match="not a property path"):
-        property_getter(path)
 
 
 def test_clone_copies_containers_and_shares_immutables() -> None:

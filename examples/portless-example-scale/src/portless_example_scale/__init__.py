@@ -11,25 +11,13 @@ from __future__ import annotations
 
 import math
 import numbers
-import re
 from collections.abc import Callable
 from typing import Any
 
-from portless.runtime import (
-    MISSING,
-    PROPERTY_PATH_ERROR,
-    PROPERTY_PATH_PATTERN,
-    Message,
-    Node,
-    property_getter,
-)
+from portless.runtime import MISSING, Message, Node, PropertyPath
 
 __all__ = ["Scale"]
 __version__ = "0.1.0"
-
-# The last step of a property path: ``.name`` or ``[index]``; what precedes it is the
-# container the result is written into. Matches the path syntax of property_getter.
-_LAST_STEP = re.compile(r"(?P<parent>.+?)(?:\.(?P<key>[^.\[\]]+)|\[(?P<index>\d+)\])")
 
 
 class Scale(Node):
@@ -59,7 +47,7 @@ class Scale(Node):
                        "description": "Added after multiplying by `factor`."},
             "property": {
                 "title": "Property", "type": "string", "default": "payload",
-                "pattern": PROPERTY_PATH_PATTERN, "x-error": PROPERTY_PATH_ERROR,
+                "x-property-path": True,
                 "description": (
                     "Message property holding the value, and receiving the result: "
                     "`payload`, or a path such as `payload.temperature` or "
@@ -76,21 +64,15 @@ class Scale(Node):
     async def start(self) -> None:
         # Everything that can be worked out once is worked out here, so that on_input is
         # a handful of plain operations (it runs hundreds of thousands of times a second).
-        path: str = self.config["property"]
-        self._path = path
-        self._get: Callable[[Message], Any] = property_getter(path)
+        path = PropertyPath(self.config["property"])  # parsed once, used per message
+        self._path = path.text
+        self._get: Callable[[Message], Any] = path.get
+        self._set: Callable[[Message, Any], bool] = path.set
+        # A top-level property (``payload``) is written with one dict store, no call.
+        self._key: str | None = path.key
         self._factor: int | float = self.config["factor"]
         self._offset: int | float = self.config["offset"]
         self._decimals: int | None = self.config["round"]
-        last = _LAST_STEP.fullmatch(path)
-        # A top-level property is written with one dict store; a nested one needs its
-        # container, read with a getter compiled for the parent path.
-        self._key: str | None = None if last else path
-        self._parent: Callable[[Message], Any] = (
-            property_getter(last["parent"]) if last else _itself)
-        self._step: str | int = (
-            path if last is None else last["key"] if last["index"] is None
-            else int(last["index"]))
 
     def on_input(self, msg: Message) -> None:
         value = self._get(msg)
@@ -107,13 +89,9 @@ class Scale(Node):
         key = self._key
         if key is not None:
             msg[key] = result
-        else:
-            try:
-                self._parent(msg)[self._step] = result
-            except TypeError:  # an immutable container (a tuple from a Python caller)
-                self.warn(f"msg.{self._path} cannot be written: its container is a "
-                          f"{type(self._parent(msg)).__name__}; message dropped")
-                return
+        elif not self._set(msg, result):  # a container that takes no write (a tuple)
+            self.warn(f"msg.{self._path} cannot be written; message dropped")
+            return
         self.send(msg)
 
     def _refuse(self, value: Any) -> None:
@@ -138,8 +116,3 @@ def _whole(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return value
     return round(value)
-
-
-def _itself(msg: Message) -> Message:
-    """The container of a top-level property: the message itself."""
-    return msg

@@ -1,0 +1,372 @@
+"""Message properties by Node-RED's property paths: ``payload.values[2].v``,
+``payload["a b"]``, ``payload[msg.topic]``, read, written and deleted as Node-RED's
+``RED.util`` reads, writes and deletes them.
+
+A path is parsed once (``PropertyPath(text)``, at a node's start) into a list of steps;
+its ``get``/``set``/``delete`` are plain closures chosen for the path's shape, so the
+common one-key path costs one dict lookup per message. What differs from Node-RED, on
+purpose, is listed in docs/plugins.md ("Message properties").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any, TypeAlias
+
+from .message import MISSING, Message
+
+PROPERTY_PATH_KEYWORD = "x-property-path"
+"""Schema keyword (``"x-property-path": true``) on a string field holding a property path:
+the config check parses it, so a bad path is an error naming the node and field."""
+
+_STEP_START = re.compile(r"[A-Za-z0-9$_]")  # what may follow a '.' (Node-RED's rule)
+_DIGITS = re.compile(r"[0-9]+")
+_INDEX = re.compile(r"0|[1-9][0-9]*")  # a JavaScript array index written as a key
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_QUOTES = ("'", '"')
+
+Key = str | int
+"""A step as written: a name (``b`` in ``a.b``, ``"b"`` in ``a["b"]``) or an index."""
+Part: TypeAlias = "Key | PropertyPath"
+"""A parsed step: a key, or a nested reference (``msg.topic`` in ``a[msg.topic]``)."""
+_Step = tuple[str, int | None]
+"""A key as it is looked up: (the object key, the list index it means or None)."""
+
+
+def get_property(msg: Message, path: str) -> Any:
+    """The value at ``path`` in ``msg``, or MISSING where any step is absent."""
+    return compiled_path(path).get(msg)
+
+
+def set_property(msg: Message, path: str, value: Any) -> bool:
+    """Write ``value`` at ``path``, creating missing objects and lists on the way as
+    Node-RED does; False (and ``msg`` unchanged) where the path cannot hold a value."""
+    return compiled_path(path).set(msg, value)
+
+
+def delete_property(msg: Message, path: str) -> bool:
+    """Remove the value at ``path`` (a list item is cut out); True if there was one."""
+    return compiled_path(path).delete(msg)
+
+
+def property_getter(path: str) -> Callable[[Message], Any]:
+    """A fast reader of ``path``: call it per message; MISSING where a step is absent."""
+    return PropertyPath(path).get
+
+
+@lru_cache(maxsize=1024)
+def compiled_path(path: str) -> PropertyPath:
+    """``PropertyPath(path)``, parsed once per distinct text."""
+    return PropertyPath(path)
+
+
+@lru_cache(maxsize=1024)
+def property_path_error(text: str) -> str | None:
+    """Why ``text`` is not a property path, or None if it is one."""
+    try:
+        PropertyPath(text)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+class PropertyPath:
+    """A parsed property path with per-message ``get``, ``set`` and ``delete``.
+
+    ``key`` is the message key when the path is one plain name (``payload``), else None:
+    a hot path may then use ``msg[key]`` directly. A leading ``msg.`` is dropped, as
+    ``RED.util.getMessageProperty`` does. Raises ValueError for a text that is not a path.
+    """
+
+    get: Callable[[Message], Any]
+    set: Callable[[Message, Any], bool]
+    delete: Callable[[Message], bool]
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        stripped = text[4:] if text.startswith("msg.") and len(text) > 4 else text
+        self.parts: tuple[Part, ...] = tuple(parse(stripped))
+        keys = [part for part in self.parts if not isinstance(part, PropertyPath)]
+        if len(keys) < len(self.parts):  # a nested reference: keys depend on the message
+            self.key = None
+            self.get, self.set, self.delete = self._dynamic()
+            return
+        fixed = [_step(key) for key in keys]
+        first = fixed[0][0]
+        self.key = first if len(fixed) == 1 else None
+        if len(fixed) == 1:
+            self.get = lambda msg: msg.get(first, MISSING)
+        elif len(fixed) == 2:
+            self.get = _two_step_getter(first, fixed[1])
+        else:
+            self.get = lambda msg: _read(msg, fixed)
+        self.set = lambda msg, value: _write(msg, keys, value)
+        self.delete = lambda msg: _write(msg, keys, MISSING)
+
+    def _dynamic(self) -> tuple[Callable[[Message], Any], Callable[[Message, Any], bool],
+                                Callable[[Message], bool]]:
+        parts = self.parts
+
+        def get(msg: Message) -> Any:
+            keys = _resolve(parts, msg)
+            return MISSING if keys is None else _read(msg, [_step(key) for key in keys])
+
+        def set_(msg: Message, value: Any) -> bool:
+            keys = _resolve(parts, msg)
+            return keys is not None and _write(msg, keys, value)
+
+        def delete(msg: Message) -> bool:
+            return set_(msg, MISSING)
+
+        return get, set_, delete
+
+    def __repr__(self) -> str:
+        return f"PropertyPath({self.text!r})"
+
+
+# --- reading and writing ---------------------------------------------------------------
+def _step(key: Key) -> _Step:
+    """How a key is looked up: a number is an object's key "2" and a list's index 2; a
+    name that is a canonical number ("2", not "02") is a list index too, as in JS."""
+    if isinstance(key, int):
+        return str(key), key
+    return key, int(key) if _INDEX.fullmatch(key) else None
+
+
+def _resolve(parts: tuple[Part, ...], msg: Message) -> list[Key] | None:
+    """The keys of a path with nested references, for this message (None: unresolved)."""
+    keys: list[Key] = []
+    for part in parts:
+        if isinstance(part, PropertyPath):
+            key = _reference_key(part.get(msg))
+            if key is None:
+                return None
+            keys.append(key)
+        else:
+            keys.append(part)
+    return keys
+
+
+def _reference_key(value: Any) -> Key | None:
+    """A nested reference's value as a key, as JavaScript turns it into one; None for a
+    missing value (Node-RED throws) and for what JSON cannot name (objects, lists)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return "null" if value is None else None
+
+
+def _read_other(value: Any, key: str, index: int | None) -> Any:
+    """A step into anything but a dict: a list's, string's or bytes' item or length."""
+    if isinstance(value, list | str | bytes | bytearray | tuple):
+        if index is not None:
+            return value[index] if index < len(value) else MISSING
+        return len(value) if key == "length" else MISSING
+    if isinstance(value, dict):  # a dict subclass
+        return value.get(key, MISSING)
+    return MISSING  # a number, bool, None or MISSING has no own properties to read
+
+
+def _two_step_getter(first: str, second: _Step) -> Callable[[Message], Any]:
+    key, index = second
+
+    def get(msg: Message) -> Any:
+        value = msg.get(first, MISSING)
+        if value.__class__ is dict:
+            return value.get(key, MISSING)
+        return _read_other(value, key, index)
+    return get
+
+
+def _read(msg: Message, steps: list[_Step]) -> Any:
+    value: Any = msg
+    for key, index in steps:
+        if value.__class__ is dict:
+            value = value.get(key, MISSING)
+        else:
+            value = _read_other(value, key, index)
+    return value
+
+
+def _write(msg: Message, keys: list[Key], value: Any) -> bool:
+    """Node-RED's setObjectProperty: set ``value``, creating missing containers on the
+    way (a list where the next key is a number), or delete where ``value`` is MISSING,
+    creating nothing. False: the path cannot hold a value here, and nothing changed."""
+    deleting = value is MISSING
+    container: Any = msg
+    for position in range(len(keys) - 1):
+        name, index = _step(keys[position])
+        child = _own(container, name, index)
+        if child is MISSING:
+            if deleting:
+                return False
+            child = [] if isinstance(keys[position + 1], int) else {}
+            if not _store(container, name, index, child):
+                return False
+        elif not isinstance(child, dict | list):
+            return False  # a string, number, bool or null holds no properties
+        container = child
+    name, index = _step(keys[-1])
+    if deleting:
+        return _remove(container, name, index, isinstance(keys[-1], int))
+    return _store(container, name, index, value)
+
+
+def _own(container: Any, name: str, index: int | None) -> Any:
+    if isinstance(container, dict):
+        return container.get(name, MISSING)
+    if isinstance(container, list) and index is not None and index < len(container):
+        return container[index]
+    return MISSING
+
+
+def _store(container: Any, name: str, index: int | None, value: Any) -> bool:
+    if isinstance(container, dict):
+        container[name] = value
+        return True
+    if not isinstance(container, list) or index is None:
+        return False  # a list's named properties (JS has them) do not survive as JSON
+    if index >= len(container):  # what JavaScript leaves as holes, JSON shows as null
+        container.extend([None] * (index - len(container) + 1))
+    container[index] = value
+    return True
+
+
+def _remove(container: Any, name: str, index: int | None, numbered: bool) -> bool:
+    """A dict's key goes; a list's item written as a number (``a[1]``) is cut out, one
+    named by a quoted number (``a["1"]``) is left as a hole (null), as in Node-RED."""
+    if isinstance(container, dict):
+        return container.pop(name, MISSING) is not MISSING
+    if not isinstance(container, list) or index is None or index >= len(container):
+        return False
+    if numbered:
+        del container[index]
+    else:
+        container[index] = None
+    return True
+
+
+# --- parsing -------------------------------------------------------------------------
+def parse(text: str) -> list[Part]:
+    """The steps of a path as Node-RED's normalisePropertyExpression finds them.
+
+    Raises ValueError saying where the text stops being a path.
+    """
+    return _Parser(text).parts()
+
+
+class _Parser:
+    """One left-to-right scan, with the same states and rules as Node-RED's."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def fail(self, why: str, at: int) -> ValueError:
+        return ValueError(f"{why} at position {at}")
+
+    def parts(self) -> list[Part]:
+        text = self.text
+        if not text:
+            raise ValueError("is empty")
+        control = _CONTROL.search(text)
+        if control:
+            raise self.fail(f"control character {control.group()!r}", control.start())
+        parts: list[Part] = []
+        start = 0  # where the name being read began
+        in_box = False  # inside [...] of a number or a quoted name
+        at = 0
+        end = len(text)
+        while at < end:
+            char = text[at]
+            if char in _QUOTES:
+                at = self._quoted(parts, at, start, in_box)
+                start = at
+                continue
+            if char == ".":
+                if at == 0:
+                    raise self.fail("unexpected '.'", at)
+                if start != at:
+                    parts.append(_name_or_number(text[start:at]))
+                if at == end - 1:
+                    raise self.fail("nothing after '.'", at)
+                if not _STEP_START.match(text[at + 1]):
+                    raise self.fail(f"unexpected {text[at + 1]!r}", at + 1)
+                start = at + 1
+            elif char == "[":
+                if at == 0:
+                    raise self.fail("unexpected '['", at)
+                if start != at:
+                    parts.append(text[start:at])
+                if at == end - 1:
+                    raise self.fail("nothing after '['", at)
+                if text.startswith(("msg.", "msg["), at + 1):
+                    at = self._reference(parts, at)
+                    start, in_box = at + 1, False
+                elif text[at + 1] not in "'\"0123456789":
+                    raise self.fail(f"unexpected {text[at + 1]!r}", at + 1)
+                else:
+                    start, in_box = at + 1, True
+            elif char == "]":
+                if not in_box:
+                    raise self.fail("unexpected ']'", at)
+                if start != at:
+                    if not _DIGITS.fullmatch(text[start:at]):
+                        raise self.fail("a name in [] must be quoted", start)
+                    parts.append(int(text[start:at]))
+                start, in_box = at + 1, False
+            elif char == " ":
+                raise self.fail("unexpected space", at)
+            at += 1
+        if in_box:
+            raise self.fail("unclosed '['", end)
+        if start < end:
+            parts.append(text[start:])
+        return parts
+
+    def _quoted(self, parts: list[Part], at: int, start: int, in_box: bool) -> int:
+        """Read a quoted name at ``at``; return the position just after its quote."""
+        text = self.text
+        if at != start:
+            raise self.fail(f"unexpected {text[at]}", at)
+        close = text.find(text[at], at + 1)
+        if close < 0:
+            raise self.fail("unclosed quote", at)
+        if close == at + 1:
+            raise self.fail("empty quoted name", at + 1)
+        parts.append(text[at + 1:close])
+        after = text[close + 1:close + 2]
+        if in_box and after != "]":
+            raise self.fail("expected ']' after the quoted name", close + 1)
+        if not in_box and after not in ("", "[", "."):
+            raise self.fail(f"unexpected {after!r}", close + 1)
+        return close + 1
+
+    def _reference(self, parts: list[Part], at: int) -> int:
+        """Read ``[msg...]`` opening at ``at``; return the position of its ``]``.
+
+        As Node-RED, the closing bracket is found by counting brackets, quoted or not.
+        """
+        text, depth = self.text, 0
+        for close in range(at, len(text)):
+            depth += {"[": 1, "]": -1}.get(text[close], 0)
+            if depth == 0:
+                break
+        else:
+            raise self.fail("unclosed '['", at)
+        inner = text[at + 1:close]
+        try:
+            parse(inner)  # as written, "msg." and all: "msg.-a" is no reference, "-a" a path
+            parts.append(PropertyPath(inner))
+        except ValueError as exc:
+            raise self.fail(f"bad message reference ({exc})", at + 1) from None
+        return close
+
+
+def _name_or_number(name: str) -> Key:
+    """A name before a '.' that is all digits is a number (``a.0.b``), as in Node-RED."""
+    return int(name) if _DIGITS.fullmatch(name) else name

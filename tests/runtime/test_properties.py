@@ -1,0 +1,101 @@
+"""Property paths: what they parse into, read, write and delete (the table in
+property_cases.py, which test_properties_node_red.py also runs through Node-RED)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from portless.runtime import (
+    MISSING,
+    PropertyPath,
+    delete_property,
+    get_property,
+    property_getter,
+    set_property,
+)
+from tests.runtime.property_cases import ERROR, GETS, PATHS, SETS, GetCase, PathCase, SetCase
+
+
+def rendered(parts: tuple[Any, ...]) -> list[Any]:
+    """Parsed steps as Node-RED writes them: a nested reference as ``["msg", ...]``."""
+    out: list[Any] = []
+    for part in parts:
+        if isinstance(part, PropertyPath):
+            inner = rendered(part.parts)
+            out.append(["msg", *inner] if part.text.startswith("msg.") else inner)
+        else:
+            out.append(part)
+    return out
+
+
+@pytest.mark.parametrize("case", PATHS, ids=[repr(case.path) for case in PATHS])
+def test_path_parts(case: PathCase) -> None:
+    if case.parts == ERROR:
+        with pytest.raises(ValueError, match=r"position|empty"):
+            PropertyPath(case.path)
+    else:
+        assert rendered(PropertyPath(case.path).parts) == case.parts
+
+
+@pytest.mark.parametrize("case", GETS, ids=[f"{case.path} of {case.msg}" for case in GETS])
+def test_get(case: GetCase) -> None:
+    msg = copy.deepcopy(case.msg)
+    assert get_property(msg, case.path) == case.value
+    assert property_getter(case.path)(msg) == case.value
+    assert msg == case.msg  # reading changes nothing
+
+
+@pytest.mark.parametrize("case", SETS, ids=[f"{case.path}={case.value} in {case.msg}"
+                                            for case in SETS])
+def test_set_and_delete(case: SetCase) -> None:
+    msg = copy.deepcopy(case.msg)
+    if case.value is MISSING:
+        assert delete_property(msg, case.path) is case.result
+    else:
+        assert set_property(msg, case.path, case.value) is case.result
+    assert msg == case.after
+
+
+def test_set_missing_deletes() -> None:
+    """Setting MISSING deletes, as Node-RED's set with undefined does."""
+    msg = {"payload": {"a": 1, "b": 2}}
+    assert PropertyPath("payload.a").set(msg, MISSING) is True
+    assert msg == {"payload": {"b": 2}}
+
+
+def test_reads_python_containers_too() -> None:
+    """What a Python node may put in a message: tuples, bytes, dict subclasses."""
+    msg = {"payload": (1, 2), "raw": b"\x05\x06", "buf": bytearray(b"ab"),
+           "ordered": {"x": {"y": 3}}}
+    assert get_property(msg, "payload[1]") == 2
+    assert get_property(msg, "raw[1]") == 6
+    assert get_property(msg, "raw.length") == 2
+    assert get_property(msg, "buf.length") == 2
+    assert get_property(msg, "ordered.x.y") == 3
+    assert set_property(msg, "payload[0]", 9) is False  # a tuple cannot be written
+    assert msg["payload"] == (1, 2)
+
+
+@pytest.mark.parametrize(("path", "key"), [
+    ("payload", "payload"), ("msg.payload", "payload"), ("'a b'", "a b"),
+    ("payload.x", None), ("a[msg.b]", None)])
+def test_key_of_a_one_name_path(path: str, key: str | None) -> None:
+    """``key`` lets a hot path write ``msg[key]`` itself."""
+    assert PropertyPath(path).key == key
+
+
+@pytest.mark.parametrize(("path", "reason"), [
+    ("", "is empty"),
+    ("payload..x", "unexpected '.' at position 8"),
+    ("payload x", "unexpected space at position 7"),
+    ("payload[x]", "unexpected 'x' at position 8"),
+    ("payload\n", "control character '\\n' at position 7"),
+    ("a[msg.]", "bad message reference (nothing after '.' at position 3) at position 2"),
+])
+def test_bad_paths_say_where(path: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=r".") as caught:
+        PropertyPath(path)
+    assert str(caught.value) == reason
