@@ -89,7 +89,7 @@ class BenchSink(Node):
         "additionalProperties": False,
         "properties": {
             "expected": {"type": "integer", "minimum": 0, "default": 0,
-                         "description": "Set `done` when this many have arrived."},
+                         "description": "Set `finished` when this many have arrived."},
         },
     }
 
@@ -99,7 +99,7 @@ class BenchSink(Node):
         self.last: Message | None = None
         self.last_received = 0.0
         """perf_counter() when the ``expected``-th message arrived."""
-        self.done = asyncio.Event()
+        self.finished = asyncio.Event()
         self._expected: int = self.config["expected"]
 
     def on_input(self, msg: Message) -> None:
@@ -107,4 +107,4 @@ class BenchSink(Node):
         self.last = msg
         if self.received == self._expected:
             self.last_received = time.perf_counter()
-            self.done.set()
+            self.finished.set()

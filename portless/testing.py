@@ -42,6 +42,7 @@ class Collector(Node):
 
     type = "portless-testing-collector"
     outputs = 0
+    watchable = False  # the flow behaves as it would without it
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

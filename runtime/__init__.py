@@ -24,6 +24,7 @@ from .properties import (
 from .registry import Registry
 from .subflow import SUBFLOW_PREFIX, SubflowDefinition, SubflowInstance, SubflowNode
 from .subflow_files import load_subflows, subflow_dirs
+from .watchers import Watch
 
 __all__ = [
     "MAX_OUTPUTS",
@@ -50,6 +51,7 @@ __all__ = [
     "SubflowDefinition",
     "SubflowInstance",
     "SubflowNode",
+    "Watch",
     "atomic_write",
     "canonical_text",
     "check_flow",

@@ -22,6 +22,7 @@ from .message import Message, complete_message
 from .node import Node
 from .registry import Registry
 from .run_queue import LOOP_HOPS, RunQueue
+from .watchers import Watch, Watchers
 
 log = logging.getLogger("portless.engine")
 
@@ -68,6 +69,8 @@ class Engine(RunQueue):
         self.contexts = Contexts(global_store, context_flush)
         """Node, flow and global context; the global one in ``global_store``, and
         persistent values committed ``context_flush`` seconds after they change."""
+        self.watchers = Watchers(self.deliver, self.nodes)
+        """Catch, status and complete nodes, and what they watch (watchers.py)."""
 
     # --- NodeContext --------------------------------------------------------------
     @property
@@ -84,6 +87,14 @@ class Engine(RunQueue):
 
     def publish(self, event: Event) -> None:
         self.events.publish(event)
+        if event.kind == "status" and (node := self.nodes.get(event.node_id)) is not None:
+            self.watchers.status(node, event.data)
+
+    def watch(self, node: Node, watch: Watch) -> None:
+        self.watchers.add(node, watch)
+
+    def report_error(self, node: Node, text: str, msg: Message) -> bool:
+        return self.watchers.error(node, text, msg)
 
     def shared(self, node_id: str) -> Node:
         try:
@@ -93,14 +104,19 @@ class Engine(RunQueue):
                                f"(it failed to start; see its error)") from None
 
     def node_failed(self, node: Node, exc: BaseException, msg: Message | None = None) -> None:
-        """A node raised: count it, show it, log it (at most once a second per node)."""
+        """A node raised: count it, show it, hand it to the catch nodes in reach (a new
+        message if none was being handled), or else log it (at most once a second per
+        node)."""
         node.error_count += 1
         text = f"{type(exc).__name__}: {exc}"
         node.status("red", text[:80], "ring")
+        caught = self.watchers.error(node, text, msg)
         # Logged here, with its traceback, at most once a second per node.
-        node.context.publish(Event("error", node.id, {"text": text, "count": node.error_count,
-                                                      "logged": True}))
+        node.context.publish(Event("error", node.id, {
+            "text": text, "count": node.error_count, "caught" if caught else "logged": True}))
         now = time.monotonic()
+        if caught:
+            return
         if now - self._error_logged.get(node.id, -1.0) >= 1.0:
             self._error_logged[node.id] = now
             log.error("node %s (%s) raised; message %s dropped (%d errors so far)",
@@ -223,6 +239,7 @@ class Engine(RunQueue):
                     reason = TimeoutError(f"did not start within {self.start_timeout:.1f} s")
                 failed[node.id] = self._failed_to_start(node.id, reason)
                 del self.nodes[node.id]
+                self.watchers.forget(node)
                 await node._release()
                 self._link()
         self.failed.update(failed)
@@ -267,6 +284,7 @@ class Engine(RunQueue):
             await node._release()
             if self.nodes.get(node.id) is node:
                 del self.nodes[node.id]
+            self.watchers.forget(node)
 
     def _cls(self, spec: NodeSpec) -> type[Node]:
         cls = self.registry.get(spec.type)
@@ -278,6 +296,7 @@ class Engine(RunQueue):
         """Point every node's wires at the current node objects (skipping failed ones)."""
         if self.flow is None:
             return
+        self.watchers.tab_of = {spec.id: spec.tab for spec in self.flow.nodes}
         for spec in self.flow.nodes:
             node = self.nodes.get(spec.id)
             if node is None:
@@ -285,6 +304,7 @@ class Engine(RunQueue):
             node.wires = [[self.nodes[target] for target in spec.wires[port]
                            if target in self.nodes] if port < len(spec.wires) else []
                           for port in range(node.outputs)]
+        self.watchers.refresh()
 
 
 def _failed_status(reason: str) -> dict[str, Any]:

@@ -54,7 +54,8 @@ class LogSubscriber:
     second is over, the latest of them is written with "(N more left out)", so the log
     always ends on a node's true status. That line is the first of the next second, so a
     node warning twice a second writes one line a second, not two in one millisecond.
-    Events marked ``logged`` were already logged where they arose (with a traceback).
+    Events marked ``logged`` were already logged where they arose (with a traceback);
+    errors marked ``caught`` went to a catch node, which handles them instead.
     """
 
     LINES_PER_SECOND: ClassVar[dict[str, int]] = {
@@ -69,7 +70,8 @@ class LogSubscriber:
 
     def __call__(self, event: Event) -> None:
         level = _LEVELS[event.kind]
-        if not log.isEnabledFor(level) or event.data.get("logged"):
+        if not log.isEnabledFor(level) or event.data.get("logged") \
+                or event.data.get("caught"):
             return
         key = (event.node_id, event.kind)
         now = self._clock()

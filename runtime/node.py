@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 from .config import fill_defaults
 from .events import Event
 from .message import Message, clone_message
+from .watchers import Watch, WatchKind, WatchScope
 
 if TYPE_CHECKING:
     from .context import Context, ContextKind
@@ -48,6 +49,10 @@ class NodeContext(Protocol):
 
     def context_of(self, node_id: str, kind: ContextKind) -> Context: ...
 
+    def report_error(self, node: Node, text: str, msg: Message) -> bool: ...
+
+    def watch(self, node: Node, watch: Watch) -> None: ...
+
 
 class Node:
     """Base class of every node type, built-in or plugin.
@@ -70,6 +75,12 @@ class Node:
     icon: ClassVar[str] = "node"
     shared: ClassVar[bool] = False
     """True for a shared connection (Node-RED's config node): no wires, started first."""
+    watchable: ClassVar[bool] = True
+    """False for a node that is no part of the user's flow (the test harness's
+    collectors): catch, status and complete nodes never see it."""
+    calls_done: ClassVar[bool] = False
+    """True if the node says itself when it is done with a message, by ``self.done(msg)``
+    (a delay, a batch); otherwise a message is done when ``on_input`` returns."""
 
     def __init__(self, node_id: str, config: dict[str, Any], context: NodeContext,
                  name: str = "") -> None:
@@ -167,10 +178,25 @@ class Node:
         """Report a problem the node recovered from (the message was dropped, say)."""
         self.context.publish(Event("warning", self.id, {"text": text}))
 
-    def error(self, text: str) -> None:
-        """Report an error; counted, and shown as the node's status."""
+    def error(self, text: str, msg: Message | None = None) -> None:
+        """Report an error; counted. With the message that caused it, the catch nodes in
+        reach get a copy with ``msg.error``; one caught is not logged as unhandled."""
         self.error_count += 1
-        self.context.publish(Event("error", self.id, {"text": text}))
+        caught = msg is not None and self.context.report_error(self, text, msg)
+        self.context.publish(Event("error", self.id, {"text": text, "caught": True}
+                                   if caught else {"text": text}))
+
+    def done(self, msg: Message) -> None:
+        """Say the node is done with ``msg``, for a class with ``calls_done = True``
+        (complete nodes watching it get a copy; nothing happens when none does)."""
+
+    def watch(self, kind: WatchKind, scope: WatchScope, nodes: Sequence[str] = (), *,
+              uncaught: bool = False) -> None:
+        """Receive other nodes' errors, status changes or completions as messages on
+        ``on_input`` (``msg.error``, ``msg.status``, ``msg.complete``), from all nodes,
+        those of this node's tab, or the ``nodes`` named; ends when the node stops.
+        ``uncaught``: errors no other catch in reach took (see docs/plugins.md)."""
+        self.context.watch(self, Watch(kind, scope, tuple(nodes), uncaught))
 
     def shared_node(self, node_id: str) -> Node:
         """The started shared connection with that id (validated to exist at load)."""

@@ -149,5 +149,74 @@ class Answers(Node):
         return config["answer"]  # type: ignore[no-any-return]
 
 
+
+class Watcher(Node):
+    """Watches other nodes (errors, status or completions) and sends on what it gets:
+    catch, status and complete in one test type."""
+
+    type = "test-watcher"
+    inputs = 0
+    schema = {"type": "object", "additionalProperties": False, "properties": {
+        "kind": {"enum": ["error", "status", "complete"], "default": "error"},
+        "scope": {"enum": ["all", "tab", "nodes"], "default": "tab"},
+        "nodes": {"type": "array", "items": {"type": "string"}, "default": []},
+        "uncaught": {"type": "boolean", "default": False}}}
+
+    async def start(self) -> None:
+        self.watch(self.config["kind"], self.config["scope"], self.config["nodes"],
+                   uncaught=self.config["uncaught"])
+
+    def on_input(self, msg: Message) -> None:
+        self.send(msg)
+
+
+class Reporter(Node):
+    """Does what msg.payload says, then sends the message on: ``{"status": text}``,
+    ``{"error": text}`` (with the message), ``{"error_alone": text}`` (without),
+    ``{"raise": text}``, ``{"raise_later": text}`` (in a timer); anything else passes.
+    A ``{"status": ""}`` clears the status."""
+
+    type = "test-reporter"
+
+    def on_input(self, msg: Message) -> None:
+        order = msg["payload"] if isinstance(msg["payload"], dict) else {}
+        if "status" in order:  # an empty text clears the status
+            self.status("green", order["status"]) if order["status"] else self.status()
+        if "error" in order:
+            self.error(order["error"], msg)
+        if "error_alone" in order:
+            self.error(order["error_alone"])
+        if "raise" in order:
+            raise RuntimeError(order["raise"])
+        if "raise_later" in order:
+            self.call_later(0, _raise, order["raise_later"])
+        self.send(msg)
+
+
+def _raise(text: str) -> None:
+    raise RuntimeError(text)
+
+
+class Pair(Node):
+    """Holds a message until the next one arrives, then sends both: done with a message
+    only when it says so (``calls_done``)."""
+
+    type = "test-pair"
+    calls_done = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.held: Message | None = None
+
+    def on_input(self, msg: Message) -> None:
+        if self.held is None:
+            self.held = msg
+            return
+        for each in (self.held, msg):
+            self.send(each)
+            self.done(each)
+        self.held = None
+
+
 TEST_TYPES: list[type[Node]] = [Double, Split, Connection, Client, Tunnel, TunnelUser, Device,
-                                Rules, Answers]
+                                Rules, Answers, Watcher, Reporter, Pair]

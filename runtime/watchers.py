@@ -1,0 +1,233 @@
+"""Watchers: nodes that receive other nodes' errors, status changes and completions.
+
+Node-RED's ``catch``, ``status`` and ``complete`` nodes are ordinary node types here:
+in ``start()`` they call ``self.watch("error", "tab")`` (or "status", "complete"), and
+what they watch arrives as messages on their ``on_input``, through the run queue.
+
+Nothing is paid where nobody watches: an error or a status change looks at one dict
+(empty unless someone watches), and completion is reported only by nodes a complete
+watcher covers, through an ``on_input`` wrapper installed on those node instances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from .message import Message, clone_message, complete_message
+
+if TYPE_CHECKING:
+    from .node import Node
+
+WatchKind = Literal["error", "status", "complete"]
+WatchScope = Literal["all", "tab", "nodes"]
+MAX_CATCHES = 10
+"""A message that made the same node fail this many times is no longer caught (a catch
+node wired back into the node it catches), as in Node-RED."""
+
+
+@dataclass(frozen=True)
+class Watch:
+    """What one watcher asked for: a kind of event from the nodes in a scope."""
+
+    kind: WatchKind
+    scope: WatchScope
+    nodes: tuple[str, ...] = ()
+    uncaught: bool = False
+    """Errors only: just those no other catch in its reach handled (Node-RED's
+    "uncaught errors only")."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("error", "status", "complete"):
+            raise ValueError(f"cannot watch {self.kind!r}: say 'error', 'status' or "
+                             f"'complete'")
+        if self.scope not in ("all", "tab", "nodes"):
+            raise ValueError(f"watch scope {self.scope!r}: say 'all', 'tab' or 'nodes'")
+        if self.uncaught and self.kind != "error":
+            raise ValueError("only an error watcher can take uncaught errors only")
+
+
+def source_of(node: Node) -> dict[str, Any]:
+    """``msg.error.source`` and friends: which node it came from."""
+    return {"id": node.id, "type": node.type, "name": node.name}
+
+
+class Watchers:
+    """The engine's table of watchers, and the routing of events to them.
+
+    ``deliver`` queues a message for a node (the run queue's), ``running`` is the
+    engine's node table, ``tab_of`` the tab each node is written in.
+    """
+
+    def __init__(self, deliver: Callable[[Node, Message], None],
+                 running: Mapping[str, Node]) -> None:
+        self._deliver = deliver
+        self._running = running
+        self.tab_of: Mapping[str, str] = {}
+        self._watches: dict[WatchKind, dict[str, tuple[Node, Watch]]] = {
+            "error": {}, "status": {}, "complete": {}}
+        self._wrapped: dict[str, Node] = {}
+        """Nodes wearing a completion wrapper, by id."""
+        self._downstream: dict[str, frozenset[str]] = {}
+        """Status and complete watchers never see themselves nor what their messages
+        reach: every node does something with a message, so watching those would loop
+        (Node-RED leaves out the nodes wired to them; this goes all the way)."""
+
+    # --- the table ------------------------------------------------------------------
+    def add(self, watcher: Node, watch: Watch) -> None:
+        """Subscribe ``watcher`` (again: a second call replaces its first of that kind)."""
+        self._watches[watch.kind][watcher.id] = (watcher, watch)
+        self.refresh()
+
+    def forget(self, node: Node) -> None:
+        """Drop what a stopping node watched."""
+        for table in self._watches.values():
+            if (entry := table.get(node.id)) is not None and entry[0] is node:
+                del table[node.id]
+        self.refresh()
+
+    def _covering(self, kind: WatchKind, node: Node
+                  ) -> tuple[list[tuple[Node, Watch]], list[tuple[Node, Watch]]]:
+        """The watchers of ``kind`` whose scope holds ``node``: (those naming it or in
+        its tab, those watching all)."""
+        near: list[tuple[Node, Watch]] = []
+        far: list[tuple[Node, Watch]] = []
+        if not node.watchable:
+            return near, far
+        tab = self.tab_of.get(node.id, "")
+        for watcher, watch in self._watches[kind].values():
+            if kind != "error" and node.id in self._downstream.get(watcher.id, ()):
+                continue
+            if watch.scope == "nodes":
+                if node.id in watch.nodes:
+                    near.append((watcher, watch))
+            elif watch.scope == "tab":
+                if self.tab_of.get(watcher.id, "") == tab:
+                    near.append((watcher, watch))
+            else:
+                far.append((watcher, watch))
+        # Named nodes first, as Node-RED sorts its catch nodes.
+        near.sort(key=lambda entry: entry[1].scope != "nodes")
+        return near, far
+
+    # --- errors -----------------------------------------------------------------------
+    def error(self, node: Node, text: str, msg: Message | None) -> bool:
+        """Hand an error to the catch nodes in reach; True if one took it.
+
+        The nearest take it first: those naming the node or in its tab, then those
+        watching all nodes. Within each, every catch gets a copy of the message with
+        ``msg.error``; an "uncaught only" catch gets one only if no other catch did.
+        """
+        if not self._watches["error"]:
+            return False
+        count = 1
+        previous = msg.get("error") if msg is not None else None
+        if isinstance(previous, dict) and isinstance(source := previous.get("source"), dict) \
+                and source.get("id") == node.id and isinstance(source.get("count"), int):
+            count = source["count"] + 1
+            if count >= MAX_CATCHES:
+                node.warn(f"message {msg.get('_msgid', '-') if msg else '-'} failed here "
+                          f"{count} times after being caught: no longer caught "
+                          f"(a catch wired back into the node it catches?)")
+                return False
+        error = {"message": text, "source": {**source_of(node), "count": count}}
+        for level in self._covering("error", node):
+            caught = self._hand_out(level, error, msg, uncaught=False)
+            caught = self._hand_out(level, error, msg, uncaught=True) if not caught else True
+            if caught:
+                return True
+        return False
+
+    def _hand_out(self, level: Iterable[tuple[Node, Watch]], error: dict[str, Any],
+                  msg: Message | None, *, uncaught: bool) -> bool:
+        caught = False
+        for watcher, watch in level:
+            if watch.uncaught != uncaught:
+                continue
+            copy = clone_message(msg) if msg is not None else complete_message({})
+            if "error" in copy:  # kept beside, as Node-RED does
+                copy["_error"] = copy["error"]
+            copy["error"] = clone_message(error)
+            self._deliver(watcher, copy)
+            caught = True
+        return caught
+
+    # --- status -------------------------------------------------------------------------
+    def status(self, node: Node, status: dict[str, Any]) -> None:
+        """Tell the status watchers in reach that ``node`` shows ``status`` now
+        (``{}`` when cleared); each gets ``msg.status`` with the source added."""
+        if not self._watches["status"]:
+            return
+        near, far = self._covering("status", node)
+        for watcher, _ in near + far:
+            self._deliver(watcher, complete_message(
+                {"status": {**status, "source": source_of(node)}}))
+
+    # --- completion -----------------------------------------------------------------------
+    def completed(self, node: Node, msg: Message) -> None:
+        """``node`` is done with ``msg``: each complete watcher covering it gets a copy
+        with ``msg.complete.source``."""
+        near, far = self._covering("complete", node)
+        for watcher, _ in near + far:
+            copy = clone_message(msg)
+            copy["complete"] = {"source": source_of(node)}
+            self._deliver(watcher, copy)
+
+    def refresh(self) -> None:
+        """After wires or watchers changed (a start, a deploy, a watch, a stop): note
+        what each watcher's messages reach, put a completion wrapper on each node a
+        complete watcher covers and take it off the others."""
+        self._downstream = {watcher.id: _reach(watcher) for watcher, _ in (
+            *self._watches["status"].values(), *self._watches["complete"].values())}
+        for node_id, node in list(self._wrapped.items()):
+            if self._running.get(node_id) is not node or not self._is_covered(node):
+                _unwrap(node)
+                del self._wrapped[node_id]
+        if not self._watches["complete"]:
+            return
+        for node_id, node in self._running.items():
+            if node_id not in self._wrapped and self._is_covered(node):
+                _wrap(node, self.completed)
+                self._wrapped[node_id] = node
+
+    def _is_covered(self, node: Node) -> bool:
+        near, far = self._covering("complete", node)
+        return bool(near or far)
+
+
+def _reach(watcher: Node) -> frozenset[str]:
+    """The ids of the watcher and of every node its messages can reach."""
+    seen = {watcher.id}
+    todo = [watcher]
+    while todo:
+        for port in todo.pop().wires:
+            for target in port:
+                if target.id not in seen:
+                    seen.add(target.id)
+                    todo.append(target)
+    return frozenset(seen)
+
+
+def _wrap(node: Node, completed: Callable[[Node, Message], None]) -> None:
+    """Report ``node``'s completions: through ``done`` when its class calls it, else
+    when its ``on_input`` returns without raising (an exception is an error instead)."""
+    if node.calls_done:
+        node.__dict__["done"] = lambda msg: completed(node, msg)
+        return
+    handle = node.on_input
+
+    def on_input(msg: Message) -> None:
+        handle(msg)
+        completed(node, msg)
+
+    on_input.own = node.__dict__.get("on_input")  # type: ignore[attr-defined]
+    node.__dict__["on_input"] = on_input
+
+
+def _unwrap(node: Node) -> None:
+    """Take the wrapper off again, leaving what was there before it."""
+    node.__dict__.pop("done", None)
+    own = getattr(node.__dict__.pop("on_input", None), "own", None)
+    if own is not None:  # the instance had an on_input of its own before the wrapper
+        node.__dict__["on_input"] = own
