@@ -38,7 +38,8 @@ function expect(result) {
   return result;
 }
 
-/** The node types: [{type, category, inputs, outputs, shared, color, icon, source, schema}]. */
+/** The node types: [{type, category, inputs, outputs, outputs_from_config, outputs_rule,
+ * shared, color, icon, source, schema}]; `outputs` is the count with the defaults. */
 export const getNodes = async () => expect(await call('GET', '/api/nodes')).data;
 
 /** The flow document (secrets masked) and its ETag. */
@@ -52,6 +53,9 @@ export const putFlow = (doc, etag) => call('PUT', '/api/flow', { body: doc, head
 
 /** {errors: [lines], details: [{node, pointer, message}]}; writes nothing. */
 export const validate = async (doc) => expect(await call('POST', '/api/validate', { body: doc })).data;
+
+/** Output counts for [{id, type, config}]: {outputs: {id: count}, errors: {id: sentence}, details}. */
+export const countOutputs = async (nodes) => expect(await call('POST', '/api/outputs', { body: { nodes } })).data;
 
 export const inject = async (id) => expect(await call('POST', `/api/nodes/${encodeURIComponent(id)}/inject`));
 

@@ -82,10 +82,7 @@ export class Canvas extends EventTarget {
     return [node.type, this.label(node), t ? t.inputs : 1, this.outputCount(node), !!t].join('\u0001');
   }
 
-  outputCount(node) {
-    const t = this.model.type(node.type);
-    return t ? t.outputs : (node.wires ? node.wires.length : 0);
-  }
+  outputCount(node) { return this.model.counts.count(node); }
 
   portY(view, port) { return view.h / 2 + (port - (view.outputs - 1) / 2) * PORT_GAP; }
 

@@ -4,7 +4,7 @@
 // fills defaults). Errors show inline next to the field as you type: the client-side
 // check of the schema, plus the server's POST /api/validate details by JSON pointer.
 
-import { h, clone, equal, richText, MASK } from './util.js';
+import { h, clone, debounce, equal, richText, toast, MASK } from './util.js';
 import { kindOf, objectBranch, fillDefaults, check, typesOf, isObject } from './schema.js';
 import { pushOverlay } from './dialogs.js';
 import { ID_SENTENCE } from './sentences.js';
@@ -36,6 +36,11 @@ export function openForm(ctx, node, { isNew = false } = {}) {
     if (!type) root.el = row('Config (JSON)', root.el, '/config', `No node type '${node.type}' is installed; the config is kept as written.`);
     const general = h('div', { class: 'form-errors', 'data-testid': 'form-errors', role: 'alert', hidden: true });
     const users = type && type.shared ? ctx.usersOf(node.id).length : 0;
+    const dynamic = !!(type && type.outputs_from_config); // its outputs follow its config
+    const outputsLine = h('span', { class: 'form-outputs', 'data-testid': 'form-outputs', hidden: !dynamic });
+    const askOutputs = debounce(showOutputs, 250);
+    let asked = 0; // the latest question of showOutputs: an older answer is not shown
+    let busy = false; // Done waits for the server's count; a second click must not edit twice
 
     const form = h('form', { class: 'node-form', 'data-testid': 'node-form', novalidate: true },
       general,
@@ -52,7 +57,7 @@ export function openForm(ctx, node, { isNew = false } = {}) {
     const tray = h('aside', { class: 'tray', role: 'dialog', 'aria-label': title, 'data-testid': 'tray', 'data-node': node.id },
       h('header', { class: 'tray-header' }, h('h2', null, title), isNew ? null : deleteButton, h('span', { class: 'spacer' }), cancelButton, doneButton),
       h('div', { class: 'tray-body' }, form),
-      h('footer', { class: 'tray-footer' }, `${node.type} \u00b7 ${node.id}`, type && type.shared ? ` \u00b7 used by ${users} node${users === 1 ? '' : 's'}` : '', type ? '' : ' \u00b7 unknown type'));
+      h('footer', { class: 'tray-footer' }, `${node.type} \u00b7 ${node.id}`, type && type.shared ? ` \u00b7 used by ${users} node${users === 1 ? '' : 's'}` : '', type ? '' : ' \u00b7 unknown type', outputsLine));
     ctx.host.append(tray);
 
     let finished = false;
@@ -60,6 +65,7 @@ export function openForm(ctx, node, { isNew = false } = {}) {
     function finish(result, how) {
       if (finished) return;
       finished = true;
+      askOutputs.cancel();
       unregister();
       tray.remove();
       resolve(how === 'done' ? result : null);
@@ -75,12 +81,14 @@ export function openForm(ctx, node, { isNew = false } = {}) {
     form.addEventListener('input', (e) => markDirty(e.target));
     form.addEventListener('change', (e) => markDirty(e.target));
     refresh();
+    if (dynamic) showOutputs();
     setTimeout(() => (form.querySelector('[aria-invalid="true"]') || nameInput).focus(), 0);
 
     function markDirty(target) {
       const field = target.closest && target.closest('[data-field]');
       if (field) dirty.add(field.dataset.field);
       refresh();
+      if (dynamic) askOutputs();
     }
 
     function collect() {
@@ -139,7 +147,8 @@ export function openForm(ctx, node, { isNew = false } = {}) {
       return null;
     }
 
-    function done() {
+    async function done() {
+      if (busy) return;
       refresh();
       if (badInputs.size) {
         const first = form.querySelector('[aria-invalid="true"]');
@@ -153,8 +162,28 @@ export function openForm(ctx, node, { isNew = false } = {}) {
       if (name) edited.name = name; else delete edited.name;
       edited.config = collect();
       edited.id = id;
-      ctx.done(node, edited, isNew);
+      let outputs;
+      if (dynamic) {
+        busy = true;
+        const answer = await ctx.countOutputs(edited);
+        busy = false;
+        if (finished) return; // cancelled meanwhile
+        if ('count' in answer) outputs = answer.count;
+        else toast(`The ports of ${id} stay as they were: ${answer.error}`, 'error', 8000);
+      }
+      ctx.done(node, edited, isNew, outputs);
       finish(id, 'done');
+    }
+
+    /** The output count the form's config gives, as the server tells it, shown in the
+     * footer while the form changes (the ports change at Done). */
+    async function showOutputs() {
+      const question = ++asked;
+      const answer = await ctx.countOutputs({ id: node.id, type: node.type, config: collect() });
+      if (question !== asked || finished) return;
+      const count = answer.count;
+      outputsLine.textContent = 'count' in answer ? ` \u00b7 ${count} output${count === 1 ? '' : 's'}` : ` \u00b7 outputs: ${answer.error}`;
+      outputsLine.classList.toggle('bad', !('count' in answer));
     }
 
     // --- field controllers ---------------------------------------------------------

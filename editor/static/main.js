@@ -12,7 +12,7 @@
 //   header               deploy, deploy-count, undo, redo, import, export, ws-state
 //   zoom                 zoom-in, zoom-out, zoom-reset
 //   edit tray            tray (aside[data-node="<id>"]), node-form, form-done, form-cancel, form-delete,
-//                        form-errors; fields [data-field="/name"], [data-field="/id"], [data-field="/config/<key>"]
+//                        form-errors, form-outputs (the count a config gives, for outputs that follow it); fields [data-field="/name"], [data-field="/id"], [data-field="/config/<key>"]
 //                        (nested: /config/tls/ca_file; tls's checkbox is [data-field="/config/tls"]),
 //                        inline errors [data-error-for="<same pointer>"], ref-edit-<pointer>, map-add-<pointer>
 //   sidebar              tab-debug, tab-info, tab-connections, panel-debug, panel-info, panel-connections,
@@ -80,6 +80,7 @@ async function start() {
   transfer = new Transfer(model, canvas);
   finder = new Finder(model, canvas, $('#workspace-wrap'));
   model.addEventListener('change', (e) => onModelChange(e.detail));
+  model.counts.addEventListener('change', (e) => canvas.applyChange(e.detail));
   canvas.addEventListener('selection', (e) => { sidebar.setSelection(e.detail); debugPanel.selectionChanged(); });
   canvas.addEventListener('edit', (e) => editNode(e.detail));
   canvas.addEventListener('inject', (e) => injectNode(e.detail));
@@ -122,7 +123,10 @@ function onModelChange({ ids, kind }) {
   }
   updateButtons();
   refreshSidebar();
-  if (kind !== 'deployed') problems.schedule();
+  if (kind !== 'deployed') {
+    problems.schedule();
+    model.counts.refresh(kind === 'load' ? model.nodes.keys() : ids);
+  }
 }
 
 function updateMarkers(id) {
@@ -187,12 +191,15 @@ const formCtx = {
   serverErrors: (id) => problems.server.get(id) || [],
   refErrors: (node) => problems.refErrors(node),
   usersOf,
+  countOutputs: (node) => model.counts.of(node),
   async editShared(type, id) {
     if (id) { await editNode(id); return model.has(id) ? id : null; }
     const t = model.type(type);
     return t ? openForm(formCtx, newNode(t), { isNew: true }) : null;
   },
-  done(original, edited, isNew) {
+  /** `outputs`: the edited config's output count, when the server told it; the wires
+   * from ports past it go in the same undoable step as the config. */
+  done(original, edited, isNew, outputs) {
     model.transaction(isNew ? `add ${edited.type}` : `edit ${original.id}`, () => {
       if (isNew) { model.add(edited); return; }
       if (edited.id !== original.id) model.rename(original.id, edited.id);
@@ -200,6 +207,7 @@ const formCtx = {
         if (edited.name) n.name = edited.name; else delete n.name;
         n.config = edited.config;
       });
+      if (outputs !== undefined) model.trimWires(edited.id, outputs);
     });
     if (!isNew && edited.id !== original.id && canvas.views.has(edited.id)) canvas.setSelection([edited.id]);
   },

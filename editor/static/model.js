@@ -5,6 +5,7 @@
 
 import { clone, stable, equal, MASK } from './util.js';
 import { references, secretFields, isObject } from './schema.js';
+import { OutputCounts } from './outputs.js';
 
 export const HEAD = '\u0000flow'; // pseudo id of the flow's own fields (its name)
 const HISTORY = 300;
@@ -32,6 +33,7 @@ export class Model extends EventTarget {
     this.undoStack = [];
     this.redoStack = [];
     this.tx = null;
+    this.counts = new OutputCounts(this); // each node's output ports (outputs.js)
   }
 
   setTypes(list) { this.types = new Map(list.map((t) => [t.type, t])); }
@@ -212,6 +214,14 @@ export class Model extends EventTarget {
     if (!node) return;
     this.touch(id);
     fn(node);
+  }
+
+  /** Drop the wires from output ports a node no longer has (its count is `count`). */
+  trimWires(id, count) {
+    const node = this.nodes.get(id);
+    if (!node || !node.wires || node.wires.length <= count) return;
+    this.touch(id);
+    node.wires = node.wires.slice(0, count);
   }
 
   move(id, x, y) {

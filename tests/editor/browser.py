@@ -64,16 +64,17 @@ class Server:
 
 
 async def start_server(directory: Path, document: dict[str, Any],
-                       name: str = "flow.json", text: str | None = None) -> Server:
+                       name: str = "flow.json", text: str | None = None,
+                       args: Iterable[str] = ()) -> Server:
     """Write ``document`` (indented, not canonical, as a person might; or exactly
-    ``text``) and run it."""
+    ``text``) and run it, with more ``args`` for `portless run` (``--nodes-dir``)."""
     flow = write_document(directory / name, document, text)
     port = free_port()
     log = directory / f"{flow.stem}.log"
     with log.open("wb") as stderr:  # the child keeps its own copy of the descriptor
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "portless", "run", str(flow), "--editor-port", str(port),
-            "--state-dir", str(directory / "state"), cwd=ROOT,
+            "--state-dir", str(directory / "state"), *args, cwd=ROOT,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=stderr)
     server = Server(flow, port, "", "", log, process)
     try:

@@ -65,8 +65,8 @@ async def open_editor(tmp_path: Path, browser: Browser) -> AsyncIterator[OpenEdi
     servers: list[Server] = []
     contexts: list[BrowserContext] = []
 
-    async def open_(flow: dict[str, Any]) -> Session:
-        server = await start_server(tmp_path / f"run-{len(servers)}", flow)
+    async def open_(flow: dict[str, Any], args: tuple[str, ...] = ()) -> Session:
+        server = await start_server(tmp_path / f"run-{len(servers)}", flow, args=args)
         servers.append(server)
         context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
         contexts.append(context)
@@ -373,6 +373,65 @@ async def test_copy_paste_delete_undo_redo_with_the_keyboard(
     await expect(node(page, copy)).to_have_count(0)
     assert sorted(await node_ids(page)) == sorted(before)
 
+    assert session.console.unexpected() == []
+
+
+# --- outputs that follow the config ------------------------------------------------------
+RULES_PLUGIN = '''from tests.nodetypes import Rules
+
+
+class BrowserRules(Rules):
+    """test-rules, for the `portless run` of a browser test (found by --nodes-dir)."""
+'''
+
+
+async def test_a_config_change_redraws_the_ports_drops_the_wire_and_undo_brings_both_back(
+        open_editor: OpenEditor, tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "rules.py").write_text(RULES_PLUGIN)
+    session = await open_editor({"version": 1, "nodes": [
+        {"id": "route", "type": "test-rules", "config": {"rules": [1, 2, 3]},
+         "wires": [["low"], [], ["high"]], "x": 100, "y": 100},
+        {"id": "low", "type": "debug", "x": 400, "y": 40},
+        {"id": "high", "type": "debug", "x": 400, "y": 200}]},
+        ("--nodes-dir", str(plugins)))
+    page = session.page
+    ports = node(page, "route").locator('[data-port^="out-"]')
+    await expect(ports).to_have_count(3)
+    await expect(wire(page, "route", "high", 2)).to_have_count(1)
+
+    # Two rules: the form says so as it changes, the node has two ports after Done,
+    # and the wire from the third port is gone.
+    tray = await open_form(page, "route")
+    await expect(tray.get_by_test_id("form-outputs")).to_contain_text("3 outputs")
+    await tray.locator('[data-field="/config/rules"]').fill("[1, 2]")
+    await expect(tray.get_by_test_id("form-outputs")).to_contain_text("2 outputs")
+    await tray.get_by_test_id("form-done").click()
+    await expect(ports).to_have_count(2)
+    await expect(wire(page, "route", "high", 2)).to_have_count(0)
+    await expect(wire(page, "route", "low", 0)).to_have_count(1)
+    edited = await page.evaluate("portless.model.get('route')")
+    assert (edited["config"], edited["wires"]) == ({"rules": [1, 2]}, [["low"], []])
+
+    # One undo brings back the config and the wire.
+    await page.get_by_test_id("undo").click()
+    await expect(ports).to_have_count(3)
+    await expect(wire(page, "route", "high", 2)).to_have_count(1)
+    restored = await page.evaluate("portless.model.get('route')")
+    assert (restored["config"], restored["wires"]) == (
+        {"rules": [1, 2, 3]}, [["low"], [], ["high"]])
+
+    # A config the server cannot count: a clear error, and the ports stay as they were.
+    tray = await open_form(page, "route")
+    await tray.locator('[data-field="/config/rules"]').fill('"many"')
+    await expect(tray.get_by_test_id("form-outputs")).to_contain_text(
+        "outputs: /config/rules: must be a list")
+    await tray.get_by_test_id("form-done").click()
+    await expect(page.get_by_test_id("toast").filter(has_text="The ports of route stay as "
+                                                              "they were")).to_be_visible()
+    await expect(ports).to_have_count(3)
+    await expect(wire(page, "route", "high", 2)).to_have_count(1)
     assert session.console.unexpected() == []
 
 
