@@ -32,7 +32,9 @@ from portless.runtime import (
     RegistryError,
     canonical_text,
     load_flow,
+    load_subflows,
     read_flow,
+    subflow_dirs,
 )
 from portless.runtime.events import LogSubscriber
 from portless.runtime.flow import check_shape
@@ -62,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     nodes_dir.add_argument("--nodes-dir", action="append", default=[], metavar="DIR",
                            help="also load node types from the *.py files in DIR "
                                 "(may be given more than once)")
+    nodes_dir.add_argument("--subflows", action="append", default=[], metavar="DIR",
+                           help="also load subflows (node types written as flow files) "
+                                "from the *.json files in DIR, besides the 'subflows' "
+                                "directory next to each flow file (may be given more "
+                                "than once)")
 
     run = commands.add_parser(
         "run", parents=[nodes_dir], help="run a flow until SIGINT/SIGTERM",
@@ -155,8 +162,17 @@ def _print_errors(errors: Sequence[FlowError]) -> None:
         print(error, file=sys.stderr)
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
+def _registry(args: argparse.Namespace, flow_files: Sequence[str | Path] = ()) -> Registry:
+    """Node types (built-ins, plugins, --nodes-dir), then the subflows: --subflows
+    directories and the 'subflows' directory beside each flow file."""
     registry = Registry.discover(args.nodes_dir)
+    for directory in subflow_dirs(flow_files, args.subflows):
+        load_subflows(registry, directory)
+    return registry
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    registry = _registry(args, args.files)
     failed = False
     for file in args.files:
         try:
@@ -194,7 +210,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 
 
 def cmd_nodes(args: argparse.Namespace) -> int:
-    registry = Registry.discover(args.nodes_dir)
+    registry = _registry(args)
     if args.json:
         print(json.dumps([registry.describe(cls) for cls in registry], indent=2))
     else:
@@ -218,7 +234,7 @@ def _outputs_cell(described: dict[str, Any]) -> str:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    registry = Registry.discover(args.nodes_dir)
+    registry = _registry(args)
     classes = [cls for cls in registry if args.all or registry.source(cls.type) == "built-in"]
     text = node_reference(classes)
     if args.output is None:
@@ -238,7 +254,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    registry = Registry.discover(args.nodes_dir)
+    registry = _registry(args, [args.flow])
     events = EventBus()
     engine = Engine(registry, events=events)
     deploys = DeployService(engine, registry, [Path(args.flow)],

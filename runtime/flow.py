@@ -190,7 +190,7 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
         checked = _memos.start(registry, file, resolve_env, expansion.entries,
                                tuple(definition.digest for definition in expansion.used))
     errors += expansion.errors
-    for entry in expansion.entries:
+    for entry in [*expansion.entries, *expansion.stand_ins]:
         by_id.setdefault(entry["id"], entry)
 
     specs = []
@@ -201,8 +201,8 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
         if spec is not None:
             specs.append(spec)
     errors.extend(map(expansion.placed, _reference_cycle_errors(specs, registry, file)))
-    if errors:
-        raise FlowInvalid(list(dict.fromkeys(errors)))  # a sentence said once per field
+    if errors:  # a sentence said once per field
+        raise FlowInvalid(list(dict.fromkeys(expansion.without_derived(errors))))
     _memos.commit(registry, file, resolve_env, checked)
     return Flow(file, document, *running_nodes(specs, expansion.instances))
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .config import PLACEHOLDER_PATTERN, config_references, copy_json, fill_defaults
+from .config import PLACEHOLDER_PATTERN, REF_KEYWORD, config_references, copy_json, fill_defaults
 from .errors import FlowError
 from .node import Node
 from .registry import Registry
@@ -144,6 +144,18 @@ class Expansion:
     errors: list[FlowError] = field(default_factory=list)
     used: list[SubflowDefinition] = field(default_factory=list)
     """Each subflow expanded, once."""
+    stand_ins: list[dict[str, Any]] = field(default_factory=list)
+    """For a subflow checked on its own: an entry for the default of each parameter
+    naming a shared connection (``x-ref``), which the flow using it provides."""
+
+    def without_derived(self, errors: list[FlowError]) -> list[FlowError]:
+        """Errors without the inner nodes' config errors of an instance whose
+        parameters are wrong: those follow from its own errors, which say what to fix."""
+        wrong = {error.node_id for error in errors
+                 if not error.inner and error.pointer.startswith("/config")}
+        return [error for error in errors
+                if not (error.inner and error.node_id in wrong
+                        and error.pointer.startswith("/config"))]
 
     def placed(self, error: FlowError) -> FlowError:
         """An error about an expanded node, said of the instance written in the file."""
@@ -172,6 +184,11 @@ def expand(entries: Iterable[dict[str, Any]], registry: Registry, file: str,
     if own is not None:
         expansion.errors += [FlowError(file, message, None, pointer)
                              for pointer, message in declaration_errors(own, registry)]
+        expansion.stand_ins = [
+            {"id": field["default"], "type": field[REF_KEYWORD]}
+            for field in own.parameters["properties"].values()
+            if isinstance(field, dict) and REF_KEYWORD in field
+            and isinstance(field.get("default"), str) and field["default"]]
     return expansion
 
 

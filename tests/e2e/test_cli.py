@@ -127,6 +127,27 @@ def test_nodes_lists_types_and_json_has_schemas(tmp_path: Path) -> None:
     assert types["io-in"]["schema"]["properties"]["signal"]["enum"][-1] == "counter"
 
 
+def test_subflows_are_node_types_found_beside_the_flow_or_named(tmp_path: Path) -> None:
+    shipped = ROOT / "flows" / "subflows"
+    described = {t["type"]: t for t in json.loads(
+        portless("nodes", "--json", "--subflows", str(shipped)).stdout)}
+    report = described["subflow:deadband-report"]
+    assert (report["inputs"], report["outputs"], report["category"]) == (1, 1, "subflows")
+    assert report["schema"]["properties"]["band"]["minimum"] == 0
+    flow = tmp_path / "valves.json"  # no subflows/ beside it: only --subflows finds one
+    flow.write_text(json.dumps({"version": 1, "nodes": [
+        {"id": "report", "type": "subflow:deadband-report", "config": {"band": -1}},
+        {"id": "other", "type": "subflow:deadband-reprt"}]}))
+    result = portless("validate", "--skip-env", "--subflows", str(shipped), str(flow))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"{flow}: node report: /config/band: must be at least 0",
+        # The parameter names a connection (x-ref): checked as the instance's own field.
+        f"{flow}: node report: /config/broker: refers to missing mqtt-broker 'plant-broker'",
+        f"{flow}: node other: /type: unknown node type 'subflow:deadband-reprt'; "
+        f"did you mean 'subflow:deadband-report'?"]
+
+
 LANES = """from portless.runtime import Node
 
 class Lanes(Node):

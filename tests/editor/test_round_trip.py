@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,8 @@ async def test_a_shipped_flow_goes_through_the_browser_and_back_byte_for_byte(
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)  # the portless process inherits them
     text, document = on_a_free_port(shipped)
+    if (shipped.parent / "subflows").is_dir():  # found beside the flow, as in flows/
+        shutil.copytree(shipped.parent / "subflows", tmp_path / "subflows")
     server = await start_server(tmp_path, document, text=text)
     try:
         await page.goto(server.url)

@@ -128,15 +128,21 @@ def test_a_parameter_is_found_before_the_environment_and_keeps_its_type(
 
 def test_errors_name_the_instance_and_the_inner_node(tmp_path: Path,
                                                      registry: Registry) -> None:
+    write(tmp_path / "subflows" / "loose.json", {"version": 1, "subflow": {
+        "parameters": {"properties": {"factor": {"default": 2}}}},  # any type
+        "nodes": [{"id": "double", "type": "test-double", "config": {"factor": "${factor}"}}]})
+    load_subflows(registry, tmp_path / "subflows")
     assert errors_of(tmp_path, flow(
         {"id": "d", "type": "subflow:double", "config": {"factor": "big"}},
         {"id": "e", "type": "subflow:double", "config": {"factr": 1}},
-        {"id": "f", "type": "subflow:doubel"}), registry) == [
+        {"id": "f", "type": "subflow:doubel"},
+        {"id": "g", "type": "subflow:loose", "config": {"factor": "big"}}), registry) == [
+        # Its own parameter is wrong: what follows from it inside is not said again.
         "a.json: node d: /config/factor: must be a number",
-        "a.json: node d (subflow:double, inner node double): /config/factor: must be a number",
         "a.json: node e: /config/factr: unknown field 'factr'; did you mean 'factor'?",
         "a.json: node f: /type: unknown node type 'subflow:doubel'; "
-        "did you mean 'subflow:double'?"]
+        "did you mean 'subflow:double'?",
+        "a.json: node g (subflow:loose, inner node double): /config/factor: must be a number"]
 
 
 def test_a_nested_error_names_the_path_inside(tmp_path: Path, registry: Registry) -> None:
@@ -234,3 +240,19 @@ async def test_deploy_restarts_whole_instances_and_only_the_changed_ones(
         assert "plain" in report.unchanged
         h.inject("b", {"payload": 1})
         assert [m["payload"] for m in await h.wait_for("b")] == [4]
+
+
+def test_the_shipped_subflow_checks_on_its_own_taking_its_connection_from_the_user(
+        ) -> None:
+    """Its broker parameter's default names a connection the using flow provides."""
+    root = Path(__file__).resolve().parents[2]
+    registry = Registry.discover()
+    load_subflows(registry, root / "flows" / "subflows")
+    checked = load_flow(root / "flows" / "subflows" / "deadband-report.json", registry)
+    assert checked.spec("publish").config["broker"] == "plant-broker"
+    used = load_flow(root / "flows" / "two-valves.json", registry)
+    assert used.spec("valve-2-report/deadband").config["band"] == 2.5
+    assert used.spec("valve-2-report/publish").config["qos"] == 0
+    assert used.spec("valve-1-flow").wires == (("valve-1-report/deadband",),)
+    assert used.spec("valve-1-report/deadband").wires == (
+        ("valve-1-report/publish", "reported"),)
