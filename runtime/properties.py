@@ -16,19 +16,14 @@ from functools import lru_cache
 from typing import Any, TypeAlias
 
 from .message import MISSING, Message
+from .property_syntax import Key, Reference, parse
 
 PROPERTY_PATH_KEYWORD = "x-property-path"
 """Schema keyword (``"x-property-path": true``) on a string field holding a property path:
 the config check parses it, so a bad path is an error naming the node and field."""
 
-_STEP_START = re.compile(r"[A-Za-z0-9$_]")  # what may follow a '.' (Node-RED's rule)
-_DIGITS = re.compile(r"[0-9]+")
 _INDEX = re.compile(r"0|[1-9][0-9]*")  # a JavaScript array index written as a key
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_QUOTES = ("'", '"')
 
-Key = str | int
-"""A step as written: a name (``b`` in ``a.b``, ``"b"`` in ``a["b"]``) or an index."""
 Part: TypeAlias = "Key | PropertyPath"
 """A parsed step: a key, or a nested reference (``msg.topic`` in ``a[msg.topic]``)."""
 _Step = tuple[str, int | None]
@@ -87,7 +82,9 @@ class PropertyPath:
     def __init__(self, text: str) -> None:
         self.text = text
         stripped = text[4:] if text.startswith("msg.") and len(text) > 4 else text
-        self.parts: tuple[Part, ...] = tuple(parse(stripped))
+        self.parts: tuple[Part, ...] = tuple(
+            PropertyPath(part.text) if isinstance(part, Reference) else part
+            for part in parse(stripped))
         keys = [part for part in self.parts if not isinstance(part, PropertyPath)]
         if len(keys) < len(self.parts):  # a nested reference: keys depend on the message
             self.key = None
@@ -101,7 +98,7 @@ class PropertyPath:
         elif len(fixed) == 2:
             self.get = _two_step_getter(first, fixed[1])
         else:
-            self.get = lambda msg: _read(msg, fixed)
+            self.get = _deep_getter(fixed)
         self.set = lambda msg, value: _write(msg, keys, value)
         self.delete = lambda msg: _write(msg, keys, MISSING)
 
@@ -163,13 +160,32 @@ def _reference_key(value: Any) -> Key | None:
 
 def _read_other(value: Any, key: str, index: int | None) -> Any:
     """A step into anything but a dict: a list's, string's or bytes' item or length."""
-    if isinstance(value, list | str | bytes | bytearray | tuple):
+    if isinstance(value, _SEQUENCES):
         if index is not None:
             return value[index] if index < len(value) else MISSING
         return len(value) if key == "length" else MISSING
-    if isinstance(value, dict):  # a dict subclass
-        return value.get(key, MISSING)
+    if isinstance(value, dict):
+        return _dict_get(value, key, index)
     return MISSING  # a number, bool, None or MISSING has no own properties to read
+
+
+_SEQUENCES = (list, str, bytes, bytearray, tuple)
+
+
+def _dict_get(value: dict[Any, Any], key: str, index: int | None) -> Any:
+    """A dict's key as text ("2"), or as a number where the dict has one (a msgpack map
+    can): JSON's keys are text, msgpack's need not be."""
+    found = value.get(key, MISSING)
+    if found is MISSING and index is not None:
+        return value.get(index, MISSING)
+    return found
+
+
+def _dict_key(value: dict[Any, Any], key: str, index: int | None) -> Any:
+    """The key ``_dict_get`` reads, to write or delete: the number only where it is there."""
+    if index is not None and key not in value and index in value:
+        return index
+    return key
 
 
 def _two_step_getter(first: str, second: _Step) -> Callable[[Message], Any]:
@@ -177,17 +193,37 @@ def _two_step_getter(first: str, second: _Step) -> Callable[[Message], Any]:
 
     def get(msg: Message) -> Any:
         value = msg.get(first, MISSING)
-        if value.__class__ is dict:
+        if value.__class__ is dict and index is None:
             return value.get(key, MISSING)
         return _read_other(value, key, index)
+    return get
+
+
+def _deep_getter(steps: list[_Step]) -> Callable[[Message], Any]:
+    """Three steps or more: plain subscripts, which take the common case (dicts by name,
+    lists by number) at half the cost of checking each step; anything else raises and
+    is read step by step."""
+    subscripts = [key if index is None else index for key, index in steps]
+
+    def get(msg: Message) -> Any:
+        value: Any = msg
+        try:
+            for subscript in subscripts:
+                value = value[subscript]
+        except (KeyError, IndexError, TypeError):
+            return _read(msg, steps)
+        return value
     return get
 
 
 def _read(msg: Message, steps: list[_Step]) -> Any:
     value: Any = msg
     for key, index in steps:
-        if value.__class__ is dict:
-            value = value.get(key, MISSING)
+        kind = value.__class__
+        if kind is dict:
+            value = _dict_get(value, key, index)
+        elif kind is list and index is not None:
+            value = value[index] if index < len(value) else MISSING
         else:
             value = _read_other(value, key, index)
     return value
@@ -219,7 +255,7 @@ def _write(msg: Message, keys: list[Key], value: Any) -> bool:
 
 def _own(container: Any, name: str, index: int | None) -> Any:
     if isinstance(container, dict):
-        return container.get(name, MISSING)
+        return _dict_get(container, name, index)
     if isinstance(container, list) and index is not None and index < len(container):
         return container[index]
     return MISSING
@@ -227,7 +263,7 @@ def _own(container: Any, name: str, index: int | None) -> Any:
 
 def _store(container: Any, name: str, index: int | None, value: Any) -> bool:
     if isinstance(container, dict):
-        container[name] = value
+        container[_dict_key(container, name, index)] = value
         return True
     if not isinstance(container, list) or index is None:
         return False  # a list's named properties (JS has them) do not survive as JSON
@@ -241,7 +277,7 @@ def _remove(container: Any, name: str, index: int | None, numbered: bool) -> boo
     """A dict's key goes; a list's item written as a number (``a[1]``) is cut out, one
     named by a quoted number (``a["1"]``) is left as a hole (null), as in Node-RED."""
     if isinstance(container, dict):
-        return container.pop(name, MISSING) is not MISSING
+        return container.pop(_dict_key(container, name, index), MISSING) is not MISSING
     if not isinstance(container, list) or index is None or index >= len(container):
         return False
     if numbered:
@@ -249,124 +285,3 @@ def _remove(container: Any, name: str, index: int | None, numbered: bool) -> boo
     else:
         container[index] = None
     return True
-
-
-# --- parsing -------------------------------------------------------------------------
-def parse(text: str) -> list[Part]:
-    """The steps of a path as Node-RED's normalisePropertyExpression finds them.
-
-    Raises ValueError saying where the text stops being a path.
-    """
-    return _Parser(text).parts()
-
-
-class _Parser:
-    """One left-to-right scan, with the same states and rules as Node-RED's."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def fail(self, why: str, at: int) -> ValueError:
-        return ValueError(f"{why} at position {at}")
-
-    def parts(self) -> list[Part]:
-        text = self.text
-        if not text:
-            raise ValueError("is empty")
-        control = _CONTROL.search(text)
-        if control:
-            raise self.fail(f"control character {control.group()!r}", control.start())
-        parts: list[Part] = []
-        start = 0  # where the name being read began
-        in_box = False  # inside [...] of a number or a quoted name
-        at = 0
-        end = len(text)
-        while at < end:
-            char = text[at]
-            if char in _QUOTES:
-                at = self._quoted(parts, at, start, in_box)
-                start = at
-                continue
-            if char == ".":
-                if at == 0:
-                    raise self.fail("unexpected '.'", at)
-                if start != at:
-                    parts.append(_name_or_number(text[start:at]))
-                if at == end - 1:
-                    raise self.fail("nothing after '.'", at)
-                if not _STEP_START.match(text[at + 1]):
-                    raise self.fail(f"unexpected {text[at + 1]!r}", at + 1)
-                start = at + 1
-            elif char == "[":
-                if at == 0:
-                    raise self.fail("unexpected '['", at)
-                if start != at:
-                    parts.append(text[start:at])
-                if at == end - 1:
-                    raise self.fail("nothing after '['", at)
-                if text.startswith(("msg.", "msg["), at + 1):
-                    at = self._reference(parts, at)
-                    start, in_box = at + 1, False
-                elif text[at + 1] not in "'\"0123456789":
-                    raise self.fail(f"unexpected {text[at + 1]!r}", at + 1)
-                else:
-                    start, in_box = at + 1, True
-            elif char == "]":
-                if not in_box:
-                    raise self.fail("unexpected ']'", at)
-                if start != at:
-                    if not _DIGITS.fullmatch(text[start:at]):
-                        raise self.fail("a name in [] must be quoted", start)
-                    parts.append(int(text[start:at]))
-                start, in_box = at + 1, False
-            elif char == " ":
-                raise self.fail("unexpected space", at)
-            at += 1
-        if in_box:
-            raise self.fail("unclosed '['", end)
-        if start < end:
-            parts.append(text[start:])
-        return parts
-
-    def _quoted(self, parts: list[Part], at: int, start: int, in_box: bool) -> int:
-        """Read a quoted name at ``at``; return the position just after its quote."""
-        text = self.text
-        if at != start:
-            raise self.fail(f"unexpected {text[at]}", at)
-        close = text.find(text[at], at + 1)
-        if close < 0:
-            raise self.fail("unclosed quote", at)
-        if close == at + 1:
-            raise self.fail("empty quoted name", at + 1)
-        parts.append(text[at + 1:close])
-        after = text[close + 1:close + 2]
-        if in_box and after != "]":
-            raise self.fail("expected ']' after the quoted name", close + 1)
-        if not in_box and after not in ("", "[", "."):
-            raise self.fail(f"unexpected {after!r}", close + 1)
-        return close + 1
-
-    def _reference(self, parts: list[Part], at: int) -> int:
-        """Read ``[msg...]`` opening at ``at``; return the position of its ``]``.
-
-        As Node-RED, the closing bracket is found by counting brackets, quoted or not.
-        """
-        text, depth = self.text, 0
-        for close in range(at, len(text)):
-            depth += {"[": 1, "]": -1}.get(text[close], 0)
-            if depth == 0:
-                break
-        else:
-            raise self.fail("unclosed '['", at)
-        inner = text[at + 1:close]
-        try:
-            parse(inner)  # as written, "msg." and all: "msg.-a" is no reference, "-a" a path
-            parts.append(PropertyPath(inner))
-        except ValueError as exc:
-            raise self.fail(f"bad message reference ({exc})", at + 1) from None
-        return close
-
-
-def _name_or_number(name: str) -> Key:
-    """A name before a '.' that is all digits is a number (``a.0.b``), as in Node-RED."""
-    return int(name) if _DIGITS.fullmatch(name) else name
