@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
@@ -279,8 +278,13 @@ class Node:
 
 
 def follows_config(cls: type[Node]) -> bool:
-    """Does this type derive its outputs from its config (it overrides output_count)?"""
-    return inspect.getattr_static(cls, "output_count") is not vars(Node)["output_count"]
+    """Does this type derive its outputs from its config (it overrides output_count)?
+    Asked for every node a flow check meets, so a plain attribute look-up."""
+    return getattr(cls.output_count, "__func__", None) is not _FIXED_COUNT
+
+
+_FIXED_COUNT = vars(Node)["output_count"].__func__
+"""The function behind Node.output_count, which answers the class's ``outputs``."""
 
 
 class OutputCountError(ValueError):

@@ -203,6 +203,22 @@ def test_a_huge_output_count_is_said_briefly(registry: Registry) -> None:
                       "a node has 0 to 1,000 outputs"]
 
 
+def test_an_output_count_written_as_a_plain_method_is_an_error_not_a_crash(
+        registry: Registry) -> None:
+    class Plain(Node):
+        type = "test-plain"
+
+        def output_count(self, config: Mapping[str, Any]) -> int:  # type: ignore[override]
+            return 2
+
+    registry.add(Plain, "test")
+    errors = errors_of({"version": 1, "nodes": [node("p", "test-plain")]}, registry)
+    assert len(errors) == 1
+    assert errors[0].startswith("flows/x.json: node p: /config: cannot tell how many outputs "
+                                "this config gives: test-plain's output_count raised "
+                                "TypeError: ")
+
+
 def test_wire_into_node_without_input(registry: Registry) -> None:
     errors = errors_of({"version": 1, "nodes": [
         node("a", "test-double", wires=[["src"]]), node("src", "io-in")]}, registry)
