@@ -296,7 +296,7 @@ class Engine(RunQueue):
         """Point every node's wires at the current node objects (skipping failed ones)."""
         if self.flow is None:
             return
-        self.watchers.tab_of = {spec.id: spec.tab for spec in self.flow.nodes}
+        self.watchers.place_of = {spec.id: (spec.tab, spec.instance) for spec in self.flow.nodes}
         for spec in self.flow.nodes:
             node = self.nodes.get(spec.id)
             if node is None:

@@ -57,14 +57,15 @@ class Watchers:
     """The engine's table of watchers, and the routing of events to them.
 
     ``deliver`` queues a message for a node (the run queue's), ``running`` is the
-    engine's node table, ``tab_of`` the tab each node is written in.
+    engine's node table; ``place_of`` says where each node is written: its tab (flow
+    file) and subflow instance ("" for none).
     """
 
     def __init__(self, deliver: Callable[[Node, Message], None],
                  running: Mapping[str, Node]) -> None:
         self._deliver = deliver
         self._running = running
-        self.tab_of: Mapping[str, str] = {}
+        self.place_of: Mapping[str, tuple[str, str]] = {}
         self._watches: dict[WatchKind, dict[str, tuple[Node, Watch]]] = {
             "error": {}, "status": {}, "complete": {}}
         self._wrapped: dict[str, Node] = {}
@@ -87,49 +88,56 @@ class Watchers:
                 del table[node.id]
         self.refresh()
 
-    def _covering(self, kind: WatchKind, node: Node
-                  ) -> tuple[list[tuple[Node, Watch]], list[tuple[Node, Watch]]]:
-        """The watchers of ``kind`` whose scope holds ``node``: (those naming it or in
-        its tab, those watching all)."""
-        near: list[tuple[Node, Watch]] = []
-        far: list[tuple[Node, Watch]] = []
+    def _covering(self, kind: WatchKind, node: Node) -> list[list[tuple[Node, Watch]]]:
+        """The watchers of ``kind`` whose scope holds ``node``, nearest first: one list
+        for the node's own level (its subflow instance, or its tab), one for each
+        instance around it (where the instance stands for it, as in Node-RED), and last
+        those watching all nodes."""
         if not node.watchable:
-            return near, far
-        tab = self.tab_of.get(node.id, "")
+            return []
+        tab, instance = self.place_of.get(node.id, ("", ""))
+        levels = [(instance, node.id)]
+        while instance:  # "pump/inner" sits in "pump", which sits in the tab ("")
+            outer = instance.rpartition("/")[0]
+            levels.append((outer, instance))
+            instance = outer
+        covering: list[list[tuple[Node, Watch]]] = [[] for _ in range(len(levels) + 1)]
         for watcher, watch in self._watches[kind].values():
             if kind != "error" and node.id in self._downstream.get(watcher.id, ()):
                 continue
-            if watch.scope == "nodes":
-                if node.id in watch.nodes:
-                    near.append((watcher, watch))
-            elif watch.scope == "tab":
-                if self.tab_of.get(watcher.id, "") == tab:
-                    near.append((watcher, watch))
-            else:
-                far.append((watcher, watch))
-        # Named nodes first, as Node-RED sorts its catch nodes.
-        near.sort(key=lambda entry: entry[1].scope != "nodes")
-        return near, far
+            if watch.scope == "all":
+                covering[-1].append((watcher, watch))
+                continue
+            for index, (level, stand_in) in enumerate(levels):
+                if stand_in in watch.nodes if watch.scope == "nodes" \
+                        else self.place_of.get(watcher.id) == (tab, level):
+                    covering[index].append((watcher, watch))
+                    break
+        for watchers in covering:  # named nodes first, as Node-RED sorts its catch nodes
+            watchers.sort(key=lambda entry: entry[1].scope != "nodes")
+        return covering
 
     # --- errors -----------------------------------------------------------------------
     def error(self, node: Node, text: str, msg: Message | None) -> bool:
         """Hand an error to the catch nodes in reach; True if one took it.
 
-        The nearest take it first: those naming the node or in its tab, then those
-        watching all nodes. Within each, every catch gets a copy of the message with
-        ``msg.error``; an "uncaught only" catch gets one only if no other catch did.
+        The nearest take it first: those naming the node or in its subflow instance (or
+        tab), then those of each instance around it, then those watching all nodes.
+        Within each, every catch gets a copy of the message with ``msg.error``; an
+        "uncaught only" catch gets one only if no other catch there did.
         """
         if not self._watches["error"]:
             return False
         count = 1
-        previous = msg.get("error") if msg is not None else None
-        if isinstance(previous, dict) and isinstance(source := previous.get("source"), dict) \
-                and source.get("id") == node.id and isinstance(source.get("count"), int):
+        source = msg.get("error", {}).get("source") if msg is not None and isinstance(
+            msg.get("error"), dict) else None
+        if msg is not None and isinstance(source, dict) and source.get("id") == node.id \
+                and isinstance(source.get("count"), int):
             count = source["count"] + 1
             if count >= MAX_CATCHES:
-                node.warn(f"message {msg.get('_msgid', '-') if msg else '-'} failed here "
-                          f"{count} times after being caught: no longer caught "
-                          f"(a catch wired back into the node it catches?)")
+                node.warn(f"message {msg.get('_msgid', '-')} failed here {count} times "
+                          f"after being caught: no longer caught (a catch wired back "
+                          f"into the node it catches?)")
                 return False
         error = {"message": text, "source": {**source_of(node), "count": count}}
         for level in self._covering("error", node):
@@ -159,20 +167,20 @@ class Watchers:
         (``{}`` when cleared); each gets ``msg.status`` with the source added."""
         if not self._watches["status"]:
             return
-        near, far = self._covering("status", node)
-        for watcher, _ in near + far:
-            self._deliver(watcher, complete_message(
-                {"status": {**status, "source": source_of(node)}}))
+        for level in self._covering("status", node):
+            for watcher, _ in level:
+                self._deliver(watcher, complete_message(
+                    {"status": {**status, "source": source_of(node)}}))
 
     # --- completion -----------------------------------------------------------------------
     def completed(self, node: Node, msg: Message) -> None:
         """``node`` is done with ``msg``: each complete watcher covering it gets a copy
         with ``msg.complete.source``."""
-        near, far = self._covering("complete", node)
-        for watcher, _ in near + far:
-            copy = clone_message(msg)
-            copy["complete"] = {"source": source_of(node)}
-            self._deliver(watcher, copy)
+        for level in self._covering("complete", node):
+            for watcher, _ in level:
+                copy = clone_message(msg)
+                copy["complete"] = {"source": source_of(node)}
+                self._deliver(watcher, copy)
 
     def refresh(self) -> None:
         """After wires or watchers changed (a start, a deploy, a watch, a stop): note
@@ -192,8 +200,7 @@ class Watchers:
                 self._wrapped[node_id] = node
 
     def _is_covered(self, node: Node) -> bool:
-        near, far = self._covering("complete", node)
-        return bool(near or far)
+        return any(self._covering("complete", node))
 
 
 def _reach(watcher: Node) -> frozenset[str]:

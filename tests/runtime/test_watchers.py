@@ -4,7 +4,9 @@ semantics (its Flow handleError/handleStatus/handleComplete cases, re-expressed)
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +31,12 @@ def reporter(node_id: str, wires: list[list[str]] | None = None,
 def watcher(node_id: str, wires: list[list[str]] | None = None, **config: Any
             ) -> dict[str, Any]:
     return {"id": node_id, "type": "test-watcher", "config": config, "wires": wires or []}
+
+
+def write(path: Path, document: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
 
 
 async def settle(h: FlowHarness) -> None:
@@ -160,6 +168,27 @@ async def test_the_nearest_catch_takes_an_error_first() -> None:
         assert caught(h, "tab-a") == [("in a", "a1", 1)]
         assert caught(h, "all") == [("in b", "b1", 1)]
         assert caught(h, "all-uncaught") == []
+
+
+async def test_a_catch_inside_a_subflow_takes_its_errors_first(tmp_path: Path) -> None:
+    """As in Node-RED: a catch in the subflow takes an error of its nodes; one the
+    subflow does not catch goes on out, where the instance stands for the node."""
+    write(tmp_path / "subflows" / "guarded.json", {"version": 1, "subflow": {
+        "input": ["r"], "outputs": [[{"node": "inner"}]]},  # what the inner catch took
+        "nodes": [reporter("r"), watcher("inner")]})
+    write(tmp_path / "subflows" / "bare.json", {"version": 1, "subflow": {
+        "input": ["r"], "outputs": []}, "nodes": [reporter("r")]})
+    path = write(tmp_path / "a.json", flow(
+        {"id": "g", "type": "subflow:guarded"}, {"id": "b", "type": "subflow:bare"},
+        {"id": "b2", "type": "subflow:bare"}, watcher("outer"),
+        watcher("named", scope="nodes", nodes=["b2"])))
+    async with FlowHarness(path, node_types=TEST_TYPES) as h:
+        for instance in ("g", "b", "b2"):
+            h.inject(f"{instance}/r", {"payload": {"error": f"in {instance}"}})
+        await settle(h)
+        assert caught(h, "g") == [("in g", "g/r", 1)]
+        assert caught(h, "outer") == [("in b", "b/r", 1), ("in b2", "b2/r", 1)]
+        assert caught(h, "named") == [("in b2", "b2/r", 1)]
 
 
 # --- status ------------------------------------------------------------------------
