@@ -3,6 +3,7 @@
 A plugin imports only from here: ``from portless.runtime import Node, Message``.
 """
 
+from .async_input import AsyncInput, WhenFull
 from .atomic import atomic_write
 from .canonical import canonical_text
 from .context import Context
@@ -30,6 +31,7 @@ __all__ = [
     "MAX_OUTPUTS",
     "MISSING",
     "SUBFLOW_PREFIX",
+    "AsyncInput",
     "Context",
     "DeployOutcome",
     "DeployReport",
@@ -52,6 +54,7 @@ __all__ = [
     "SubflowInstance",
     "SubflowNode",
     "Watch",
+    "WhenFull",
     "atomic_write",
     "canonical_text",
     "check_flow",

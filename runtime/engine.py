@@ -151,7 +151,7 @@ class Engine(RunQueue):
         keeps queued after that is dropped, and logged.
         """
         async with self._lock:
-            left = await self._settle(self.drain_timeout)
+            left = await self._settle_all(self.nodes.values())
             if left:
                 log.warning("stopping with %d message(s) still queued after %.1f s "
                             "(a loop of wires?); they are dropped", left, self.drain_timeout)
@@ -185,7 +185,7 @@ class Engine(RunQueue):
         # A stopped or failed node's status must not outlive it.
         had_status = [node_id for node_id in to_stop if self.nodes[node_id].last_status]
         had_status += [node_id for node_id in self.failed if node_id in changed | removed]
-        await self._settle(self.drain_timeout)
+        await self._settle_all(self.nodes[node_id] for node_id in to_stop)
         # Hold delivery while nodes are swapped: nothing reaches a stopped node or one
         # still starting; what queues up meanwhile goes to the new nodes afterwards.
         self._hold_queue()
@@ -211,6 +211,19 @@ class Engine(RunQueue):
     async def _prepare_contexts(self, flow: Flow) -> None:
         """Contexts as the flow's tabs chose, before any of its nodes starts."""
         await self.contexts.prepare(flow, lambda: self.state_dir, self._state_dir)
+
+    async def _settle_all(self, nodes: Iterable[Node]) -> int:
+        """Let queued messages go on for at most ``drain_timeout``: the run queue's, and
+        those waiting in these nodes' async input queues (and what they send on).
+        Returns how many are still in the run queue."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.drain_timeout
+        left = await self._settle(self.drain_timeout)
+        queues = [node.input_queue for node in nodes if node.input_queue is not None]
+        if queues:
+            await asyncio.gather(*(queue.settle(deadline - loop.time()) for queue in queues))
+            left = await self._settle(max(deadline - loop.time(), 0.0))
+        return left
 
     async def _start_nodes(self, specs: Iterable[NodeSpec]) -> dict[str, str]:
         """Build and start nodes, each after what it uses; returns those that failed
@@ -273,8 +286,13 @@ class Engine(RunQueue):
             await asyncio.gather(*(self._stop_one(self.nodes[node_id]) for node_id in level))
 
     async def _stop_one(self, node: Node) -> None:
+        async def stop() -> None:
+            if node.input_queue is not None:  # on_input and stop() never overlap
+                await node.input_queue.close()
+            await node.stop()
+
         try:
-            await asyncio.wait_for(node.stop(), self.stop_timeout)
+            await asyncio.wait_for(stop(), self.stop_timeout)
         except TimeoutError:
             log.warning("node %s (%s) did not stop within %.1f s; moving on",
                         node.id, node.type, self.stop_timeout)

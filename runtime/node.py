@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
+from . import async_input
+from .async_input import AsyncInput, WhenFull
 from .config import fill_defaults
 from .events import Event
 from .message import Message, clone_message
@@ -80,6 +82,18 @@ class Node:
     calls_done: ClassVar[bool] = False
     """True if the node says itself when it is done with a message, by ``self.done(msg)``
     (a delay, a batch); otherwise a message is done when ``on_input`` returns."""
+    input_queue_size: ClassVar[int] = 100
+    """Async input only: how many messages may wait by default (config ``input_queue``)."""
+    input_queue_max: ClassVar[int] = 10_000
+    """Async input only: the most a flow may set ``input_queue.size`` to."""
+    input_queue_when_full: ClassVar[WhenFull] = "block"
+    """Async input only: the default policy for a full queue (async_input.py)."""
+    async_input: ClassVar[bool] = False
+    """True when ``on_input`` is ``async def``; worked out once per class."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.async_input = async_input.declare(cls)
 
     def __init__(self, node_id: str, config: dict[str, Any], context: NodeContext,
                  name: str = "") -> None:
@@ -96,6 +110,8 @@ class Node:
         self.last_status: dict[str, Any] | None = None
         self._timers: set[asyncio.TimerHandle] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.input_queue = AsyncInput(self) if self.async_input else None
+        """An async node's queue and worker (its ``on_input`` as the engine calls it)."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.type} id={self.id!r}>"
@@ -117,8 +133,13 @@ class Node:
     async def stop(self) -> None:
         """Release it again; the engine awaits this with a timeout."""
 
-    def on_input(self, msg: Message) -> None:
-        """Handle one message; send results with ``self.send``."""
+    def on_input(self, msg: Message) -> Awaitable[None] | None:
+        """Handle one message; send results with ``self.send``.
+
+        A plain function by default; an ``async def on_input`` gets its messages one at
+        a time, in order, through a bounded queue (async_input.py).
+        """
+        return None
 
     # --- what a node may call ----------------------------------------------------
     def send(self, msg: Outgoing) -> None:
@@ -260,10 +281,23 @@ class Node:
         if not task.cancelled() and (exc := task.exception()) is not None:
             self.context.node_failed(self, exc)
 
+    def downstream_saturated(self) -> bool:
+        """True when a message sent now would meet a full blocking queue (an async node's,
+        through any synchronous nodes between): a source should skip or delay a read.
+
+        It walks the wires, so ask once per read, not per message."""
+        return async_input.saturated_below(self) is not None
+
+    async def downstream_ready(self) -> None:
+        """Wait until ``downstream_saturated()`` is False (a source that delays reads)."""
+        while (full := async_input.saturated_below(self)) is not None:
+            await full.room()
+
     @property
     def pending(self) -> bool:
-        """True while the node has timers that may still emit (the harness waits on it)."""
-        return bool(self._timers)
+        """True while the node has timers that may still emit, or async input still
+        queued or in hand (the harness waits on it)."""
+        return bool(self._timers) or (self.input_queue is not None and self.input_queue.busy)
 
     async def _release(self) -> None:
         """Cancel what the node left running; called by the engine after ``stop``."""
