@@ -130,7 +130,8 @@ class DeployService:
         return Flow(", ".join(str(tab) for tab in self.tabs),
                     {"version": 1, "nodes": [entry for flow in flows
                                              for entry in flow.document["nodes"]]},
-                    tuple(spec for flow in flows for spec in flow.nodes))
+                    tuple(spec for flow in flows for spec in flow.nodes),
+                    tuple(instance for flow in flows for instance in flow.instances))
 
     # --- checking ------------------------------------------------------------------
     def check(self, tab: Path, document: dict[str, Any], resolve_env: bool = True) -> Flow:

@@ -22,6 +22,7 @@ from .message import Message, complete_message
 from .node import Node
 from .registry import Registry
 from .run_queue import LOOP_HOPS, RunQueue
+from .subflow_status import InstanceStatuses
 from .watchers import Watch, Watchers
 
 log = logging.getLogger("portless.engine")
@@ -71,6 +72,8 @@ class Engine(RunQueue):
         persistent values committed ``context_flush`` seconds after they change."""
         self.watchers = Watchers(self.deliver, self.nodes)
         """Catch, status and complete nodes, and what they watch (watchers.py)."""
+        self.instance_statuses = InstanceStatuses(self.events)
+        """The status each subflow instance shows (subflow_status.py)."""
 
     # --- NodeContext --------------------------------------------------------------
     @property
@@ -138,6 +141,7 @@ class Engine(RunQueue):
             if self.flow is not None:
                 raise RuntimeError("engine already started; use deploy() to change the flow")
             self.flow = flow
+            self._follow_instances()
             await self._prepare_contexts(flow)
             failed = await self._start_nodes(list(flow.nodes))
             self._open_queue()
@@ -163,6 +167,7 @@ class Engine(RunQueue):
             self._clear_queue()
             self.flow = None
             self.failed = {}
+            self._follow_instances()
 
     async def deploy(self, flow: Flow) -> DeployReport:
         """Switch to a new checked flow, restarting only nodes that were added, removed
@@ -195,6 +200,7 @@ class Engine(RunQueue):
                 self.events.publish(Event("status", node_id, {}))
             self.flow = flow
             self.failed = {}  # each failed node is retried now (it is in changed) or removed
+            self._follow_instances()
             await self._prepare_contexts(flow)
             failed = await self._start_nodes([spec for spec in flow.nodes
                                               if spec.id in changed])
@@ -274,7 +280,17 @@ class Engine(RunQueue):
         shown = {node_id: _failed_status(reason) for node_id, reason in self.failed.items()}
         shown.update({node.id: node.last_status for node in self.nodes.values()
                       if node.last_status})
+        shown.update({instance: status for instance, status
+                      in self.instance_statuses.shown.items() if status})
         return shown
+
+    def _follow_instances(self) -> None:
+        """Subflow instances show one status each, made from their nodes' (only while
+        the flow has instances)."""
+        flow = self.flow
+        self.instance_statuses.follow(flow.instances if flow else (),
+                                      (spec.id for spec in flow.nodes) if flow else (),
+                                      self.statuses())
 
     async def _stop_nodes(self, node_ids: list[str]) -> None:
         """Stop the running ones of these nodes, each before what it uses (the running
