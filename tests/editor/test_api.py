@@ -148,6 +148,24 @@ async def test_validate_reports_without_writing(editor: Editor) -> None:
     assert editor.path.read_text() == before
 
 
+async def test_validate_says_where_a_property_path_goes_wrong(editor: Editor) -> None:
+    """The form has no client-side check of a property path: the server's answer, by
+    JSON pointer, is what it shows under the field."""
+    document, _ = await get_flow(editor)
+    show = next(node for node in document["nodes"] if node["id"] == "show")
+    show["config"]["property"] = 'payload["a b"][msg.topic]'
+    response = await editor.client.post("/api/validate", headers=BEARER,
+                                        data=json.dumps(document))
+    assert (await response.get_json())["details"] == []
+    show["config"]["property"] = "payload[x]"
+    response = await editor.client.post("/api/validate", headers=BEARER,
+                                        data=json.dumps(document))
+    assert (await response.get_json())["details"] == [{
+        "node": "show", "pointer": "/config/property",
+        "message": 'must be a message property path such as payload, payload.values[2] '
+                   'or payload["a b"]: unexpected \'x\' at position 8'}]
+
+
 async def test_inject_triggers_a_node_and_the_websocket_streams_it(editor: Editor) -> None:
     assert (await editor.client.post("/api/nodes/ghost/inject", headers=BEARER)
             ).status_code == 404
