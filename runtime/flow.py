@@ -27,7 +27,7 @@ from .dependencies import reference_cycles
 from .errors import FlowError, FlowInvalid
 from .node import Node, OutputCountError, follows_config, outputs_of
 from .registry import Registry
-from .schema_errors import describe, pointer_of
+from .schema_errors import config_problems, describe, error_order, pointer_of
 from .subflow import SubflowInstance, definition_of, expand, readable_entry
 from .subflow_wiring import running_nodes
 
@@ -159,7 +159,7 @@ def _shape_errors(document: dict[str, Any], file: str) -> list[FlowError]:
                for path, sentence in safe_json.problems(document)]
     if hostile:  # checked first: a value nested 900 deep would exhaust the validator
         raise FlowInvalid(hostile)
-    return [placed for error in sorted(_flow_validator.iter_errors(document), key=_error_order)
+    return [placed for error in sorted(_flow_validator.iter_errors(document), key=error_order)
             for placed in _shape_error(file, document, error)]
 
 
@@ -289,14 +289,6 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
     return spec, errors
 
 
-def config_problems(registry: Registry, cls: type[Node], config: dict[str, Any]
-                    ) -> Iterator[tuple[str, str]]:
-    """(pointer below /config, sentence) for each way a config (defaults filled in)
-    breaks its type's schema, in field order."""
-    for problem in sorted(registry.validator(cls.type).iter_errors(config), key=_error_order):
-        yield from describe(problem, list(problem.absolute_path))
-
-
 def _port_errors(cls: type[Node], config: dict[str, Any], wires: list[list[str]],
                  config_invalid: bool, error: Callable[[str, str], FlowError]
                  ) -> list[FlowError]:
@@ -364,10 +356,6 @@ def _at(value: Any, pointer: str) -> Any:
     for part in pointer.split("/")[1:]:
         value = value[int(part)] if isinstance(value, list) else value.get(part)
     return value
-
-
-def _error_order(error: ValidationError) -> tuple[str, ...]:
-    return tuple(str(part) for part in error.absolute_path)
 
 
 def _shape_error(file: str, document: dict[str, Any], error: ValidationError

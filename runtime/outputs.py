@@ -12,9 +12,9 @@ from typing import Any
 
 from .config import copy_json, fill_defaults
 from .errors import FlowError, FlowInvalid
-from .flow import config_problems
 from .node import OutputCountError, outputs_of
 from .registry import Registry
+from .schema_errors import config_problems
 
 
 def config_outputs(registry: Registry, type_name: str, config: Any, *,

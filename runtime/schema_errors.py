@@ -16,8 +16,9 @@ from typing import Any
 
 from jsonschema import ValidationError
 
+from .node import Node
 from .properties import PROPERTY_PATH_KEYWORD
-from .registry import closest_name
+from .registry import Registry, closest_name
 
 ERROR_KEYWORD = "x-error"
 """Schema keyword: the sentence to say when a value fails this schema's own keywords."""
@@ -27,6 +28,19 @@ TYPE_WORDS = {"string": "text", "number": "a number", "integer": "a whole number
               "array": "a list"}
 _ABOUT_FIELDS = ("required", "additionalProperties", "dependentRequired")
 """Keywords whose errors are about another field (a missing or unknown one)."""
+
+
+def config_problems(registry: Registry, cls: type[Node], config: dict[str, Any]
+                    ) -> Iterator[tuple[str, str]]:
+    """(pointer below /config, sentence) for each way a config (defaults filled in)
+    breaks its type's schema, in field order."""
+    for problem in sorted(registry.validator(cls.type).iter_errors(config), key=error_order):
+        yield from describe(problem, list(problem.absolute_path))
+
+
+def error_order(error: ValidationError) -> tuple[str, ...]:
+    """Sort key: errors in the order of the fields they are about."""
+    return tuple(str(part) for part in error.absolute_path)
 
 
 def describe(error: ValidationError, path: Sequence[Any]) -> Iterator[tuple[str, str]]:

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .config import PLACEHOLDER_PATTERN, REF_KEYWORD, config_references, copy_json, fill_defaults
-from .errors import FlowError
-from .node import Node
+from .errors import FlowError, FlowInvalid
+from .node import MAX_OUTPUTS, Node, follows_config
+from .outputs import config_outputs
 from .registry import Registry
 
 SUBFLOW_PREFIX = "subflow:"
@@ -335,12 +336,25 @@ def declaration_errors(definition: SubflowDefinition, registry: Registry
             cls = cls_of(source.node)
             if source.node not in by_id:
                 errors.append((where + "/node", f"names missing node '{source.node}'"))
-            elif cls is not None and source.port >= cls.outputs:
+            elif cls is not None and source.port >= (count := _ports(
+                    registry, cls, by_id[source.node])):
                 errors.append((where + "/port", f"output port {source.port} does not exist: "
-                                                f"{cls.type} has {cls.outputs} output(s)"))
+                                                f"{cls.type} has {count} output(s)"))
     if definition.status is not None and definition.status not in by_id:
         errors.append(("/subflow/status", f"names missing node '{definition.status}'"))
     return errors
+
+
+def _ports(registry: Registry, cls: type[Node], entry: dict[str, Any]) -> int:
+    """The output ports of an inner node: its config's count for a type whose outputs
+    follow it; any port, when that config cannot be counted (a ${PARAM} in it, say):
+    the instance's own check says what is wrong with it."""
+    if not follows_config(cls):
+        return cls.outputs
+    try:
+        return config_outputs(registry, cls.type, entry.get("config", {}))
+    except FlowInvalid:
+        return MAX_OUTPUTS
 
 
 def readable_entry(entry: Any) -> bool:

@@ -194,6 +194,20 @@ def test_a_subflow_file_is_checked_on_its_own_with_its_defaults(
         "a.json: node double: /config/factor: must be a number"]
 
 
+def test_a_subflow_output_from_an_inner_node_counts_the_ports_of_its_config(
+        tmp_path: Path, registry: Registry) -> None:
+    def router(port: int) -> dict[str, Any]:
+        return {"version": 1, "subflow": {"input": ["route"],
+                                          "outputs": [[{"node": "route", "port": port}]]},
+                "nodes": [{"id": "route", "type": "test-rules",
+                           "config": {"rules": [1, 2, 3]}}]}
+
+    assert load_flow(write(tmp_path / "a.json", router(2)), registry).spec("route")
+    assert errors_of(tmp_path, router(3), registry) == [
+        "a.json: /subflow/outputs/0/0/port: output port 3 does not exist: "
+        "test-rules has 3 output(s)"]
+
+
 def test_a_subflow_file_that_does_not_load_is_said_where_it_is_used(
         tmp_path: Path, registry: Registry) -> None:
     write(tmp_path / "subflows" / "bad.json", {"version": 1, "subflow": {
