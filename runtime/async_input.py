@@ -178,6 +178,7 @@ class AsyncInput:
     # --- the worker ----------------------------------------------------------------------
     async def _work(self) -> None:
         queue, node, handle = self._queue, self.node, self._handle
+        says_done = not node.calls_done  # else the node calls done() itself
         loop = asyncio.get_running_loop()
         handled = 0
         try:
@@ -197,6 +198,9 @@ class AsyncInput:
                     await handle(msg)
                 except Exception as exc:
                     node.context.node_failed(node, exc, msg)
+                else:
+                    if says_done:  # done when the coroutine returns (watchers.py)
+                        node.done(msg)
                 self._current = None
                 handled += 1
                 if handled % YIELD_EVERY == 0:

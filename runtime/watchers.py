@@ -217,9 +217,10 @@ def _reach(watcher: Node) -> frozenset[str]:
 
 
 def _wrap(node: Node, completed: Callable[[Node, Message], None]) -> None:
-    """Report ``node``'s completions: through ``done`` when its class calls it, else
-    when its ``on_input`` returns without raising (an exception is an error instead)."""
-    if node.calls_done:
+    """Report ``node``'s completions: through ``done`` when its class calls it (or its
+    async worker does, as each coroutine returns), else when its ``on_input`` returns
+    without raising (an exception is an error instead)."""
+    if node.calls_done or node.input_queue is not None:
         node.__dict__["done"] = lambda msg: completed(node, msg)
         return
     handle = node.on_input

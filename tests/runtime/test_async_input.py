@@ -13,6 +13,7 @@ from portless.runtime import FlowInvalid, Message, Node, Registry, check_flow
 from portless.testing import FlowHarness, run_node
 from tests.nodetypes import TEST_TYPES
 from tests.runtime.test_engine import flow, node
+from tests.runtime.test_watchers import watcher
 
 
 class Echo(Node):
@@ -150,6 +151,21 @@ async def test_an_exception_is_reported_like_a_sync_one_and_the_next_message_goe
         assert g.error_count == 1
         assert g.last_status == {"fill": "red", "shape": "ring",
                                  "text": "ValueError: cannot pass boom"}
+
+
+async def test_a_message_is_complete_when_its_coroutine_returns() -> None:
+    document = flow(gated(), watcher("done", kind="complete", scope="nodes", nodes=["g"]))
+    async with FlowHarness(document, node_types=TYPES) as h:
+        g = h.engine.nodes["g"]
+        assert isinstance(g, Gated)
+        h.inject("g", {"payload": "boom"})
+        h.inject("g", {"payload": 1})
+        await until(h, lambda: g.in_hand is not None)
+        assert h.received("done") == []  # queued and in hand is not done
+        g.gate.set()
+        (done,) = await h.wait_for("done")
+        assert done["payload"] == 1  # the one that raised is an error, not done
+        assert done["complete"]["source"]["id"] == "g"
 
 
 # --- a full queue ---------------------------------------------------------------------
