@@ -8,6 +8,7 @@ from typing import Any
 
 from .config import REF_KEYWORD
 from .node import Node, default_outputs, follows_config
+from .properties import PROPERTY_PATH_KEYWORD
 
 HEADER = """# Node reference
 
@@ -59,6 +60,8 @@ def _rows(schema: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, st
 def _type_of(field: Mapping[str, Any]) -> str:
     if REF_KEYWORD in field:
         return f"id of a `{field[REF_KEYWORD]}`"
+    if field.get(PROPERTY_PATH_KEYWORD) is True:
+        return "message property path"
     if "enum" in field:
         return " \\| ".join(f"`{json.dumps(value)}`" for value in field["enum"])
     if "const" in field:
