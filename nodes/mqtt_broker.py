@@ -393,26 +393,9 @@ class MqttBroker(Node):
     async def _send_outbox(self, client: gmqtt.Client, tracker: AckTracker) -> None:
         """Publish the outbox in order, keeping as many in flight as the broker's receive
         maximum allows (MQTT 5) or ``inflight_window`` says (3.1.1)."""
-        outbox, batcher = self.outbox, self._batcher
-        tracker.take_window(client, self.protocol == MQTTv50, self.config["inflight_window"])
-        cursor = 0
-        while True:
-            records = outbox.read(cursor, 500)
-            if not records:
-                outbox.ready.clear()
-                records = outbox.read(cursor, 500)
-                if not records:
-                    await outbox.ready.wait()
-                    continue
-            for record in records:
-                while tracker.full:
-                    await tracker.slot_freed()
-                size = len(record.payload) + len(record.topic)
-                if batcher is not None and not batcher.has_room(size):
-                    await batcher.wait_for_room(size)  # QoS 1/2 wait for it, not drop
-                cursor = record.seq
-                tracker.send(record)
-            await asyncio.sleep(0)
+        tracker.take_window(client, self.protocol == MQTTv50, self.config["inflight_window"],
+                            self._batcher)
+        await tracker.run()
 
     def _too_big(self, client: gmqtt.Client, maximum: int, packet: bytes) -> None:
         """A publish above the broker's maximum packet size, held back: sent, the broker

@@ -61,6 +61,12 @@ class WriteBatcher:
         if self._flush_handle is None:
             self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
 
+    def flush_now(self) -> None:
+        """Write what waits now, not at the end of this turn of the event loop."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+        self.flush()
+
     def flush(self) -> None:
         self._flush_handle = None
         if not self._chunks:
