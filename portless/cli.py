@@ -30,9 +30,9 @@ from portless.runtime import (
     FlowInvalid,
     Registry,
     RegistryError,
+    SubflowLibrary,
     canonical_text,
     load_flow,
-    load_subflows,
     read_flow,
     subflow_dirs,
 )
@@ -165,10 +165,12 @@ def _print_errors(errors: Sequence[FlowError]) -> None:
 def _registry(args: argparse.Namespace, flow_files: Sequence[str | Path] = ()) -> Registry:
     """Node types (built-ins, plugins, --nodes-dir), then the subflows: --subflows
     directories and the 'subflows' directory beside each flow file."""
-    registry = Registry.discover(args.nodes_dir)
-    for directory in subflow_dirs(flow_files, args.subflows):
-        load_subflows(registry, directory)
-    return registry
+    return _subflows(args, flow_files).registry
+
+
+def _subflows(args: argparse.Namespace, flow_files: Sequence[str | Path]) -> SubflowLibrary:
+    return SubflowLibrary(Registry.discover(args.nodes_dir),
+                          subflow_dirs(flow_files, args.subflows))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -254,11 +256,12 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    registry = _registry(args, [args.flow])
+    subflows = _subflows(args, [args.flow])  # read again when a file changes
+    registry = subflows.registry
     events = EventBus()
     engine = Engine(registry, events=events)
     deploys = DeployService(engine, registry, [Path(args.flow)],
-                            rollback=not args.no_rollback)
+                            rollback=not args.no_rollback, subflows=subflows)
     try:
         deploys.load()
     except FlowInvalid as exc:

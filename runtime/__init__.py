@@ -24,7 +24,7 @@ from .properties import (
 )
 from .registry import Registry
 from .subflow import SUBFLOW_PREFIX, SubflowDefinition, SubflowInstance, SubflowNode
-from .subflow_files import load_subflows, subflow_dirs
+from .subflow_files import SubflowLibrary, load_subflows, subflow_dirs
 from .watchers import Watch
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "RegistryError",
     "SubflowDefinition",
     "SubflowInstance",
+    "SubflowLibrary",
     "SubflowNode",
     "Watch",
     "WhenFull",

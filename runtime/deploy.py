@@ -25,6 +25,7 @@ from .errors import FlowError, FlowInvalid
 from .file_watch import Stamp, file_stamp, watch_files
 from .flow import Flow, check_flow, read_flow
 from .registry import Registry
+from .subflow_files import SubflowLibrary
 
 log = logging.getLogger("portless.deploy")
 T = TypeVar("T")
@@ -79,11 +80,15 @@ class DeployService:
     """Runs a set of flow files (tabs) on one engine and deploys changes to them."""
 
     def __init__(self, engine: Engine, registry: Registry, files: Sequence[str | Path], *,
-                 rollback: bool = True, check_seconds: float = CHECK_SECONDS) -> None:
+                 rollback: bool = True, check_seconds: float = CHECK_SECONDS,
+                 subflows: SubflowLibrary | None = None) -> None:
         """``rollback``: put back the flow that ran before when a deploy's nodes fail
-        to start (the default); False keeps them failed, as Node-RED does."""
+        to start (the default); False keeps them failed, as Node-RED does.
+        ``subflows``: the subflow files, read again before a check when they changed
+        (and watched by ``watch``)."""
         self.engine = engine
         self.registry = registry
+        self.subflows = subflows
         self.tabs = [Path(file) for file in files]
         self.rollback = rollback
         self.check_seconds = check_seconds
@@ -140,6 +145,8 @@ class DeployService:
 
     def _check_all(self, documents: Mapping[Path, dict[str, Any]],
                    resolve_env: bool = True) -> dict[Path, Flow]:
+        if self.subflows is not None:
+            self.subflows.refresh()
         errors: list[FlowError] = []
         flows: dict[Path, Flow] = {}
         for tab, document in documents.items():
@@ -196,9 +203,34 @@ class DeployService:
         """Deploy each valid change of a tab's file on disk until cancelled (``portless
         run --reload``, for a `git pull`); an invalid one is logged, each error naming
         the file, node and field, and what runs is left as it is."""
-        await watch_files(lambda: self.tabs, self._reload_logged, since=self.stamps)
+        subflows = self.subflows.files if self.subflows is not None else list
+        await watch_files(lambda: [*self.tabs, *subflows()], self._reload_logged,
+                          since=self.stamps)
+
+    async def redeploy_all(self) -> list[DeployOutcome]:
+        """Check every tab again as it runs (with the subflow files as they are now)
+        and deploy those that now differ: the instances of a changed subflow restart.
+        Raises FlowInvalid, with nothing changed."""
+        async with self.lock:
+            flows = await self._in_thread(lambda: self._check_all(
+                {tab: self.flows[tab].document for tab in self.tabs if tab in self.flows}))
+            return [await self._switch(tab, flow, None) for tab, flow in flows.items()
+                    if flow.nodes != self.flows[tab].nodes]
+
+    async def _subflow_changed(self, path: Path) -> None:
+        try:
+            await self.redeploy_all()
+        except FlowInvalid as exc:
+            log.error("subflow file %s changed on disk, but the flows using it are not "
+                      "valid with it, so what runs is unchanged (%d error(s) below)",
+                      path, len(exc.errors))
+            for error in exc.errors:
+                log.error("%s", error)
 
     async def _reload_logged(self, tab: Path) -> None:
+        if tab not in self.tabs:
+            await self._subflow_changed(tab)
+            return
         try:
             await self.reload(tab)
         except FlowInvalid as exc:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import FlowInvalid, RegistryError
+from .file_watch import Stamp, file_stamp
 from .flow import check_shape, read_flow
 from .registry import Registry
 from .subflow import SUBFLOW_PREFIX, definition_of, subflow_type
@@ -38,32 +39,69 @@ def subflow_dirs(flow_files: Iterable[str | Path], given: Iterable[str | Path] =
 
 
 def load_subflows(registry: Registry, directory: str | Path) -> None:
-    """Register every subflow in a directory; read again, a file replaces its type.
+    """Register every subflow in a directory (see ``load_subflow``)."""
+    SubflowLibrary(registry, [directory])
+
+
+def load_subflow(registry: Registry, path: Path) -> None:
+    """Register one subflow file; read again, it replaces its type.
 
     A file that cannot be read, does not declare a subflow or has a malformed
-    declaration is a load error (``registry.load_errors``), and flows using it are told
-    why; the rest still load. Two directories defining one name is an error naming both.
+    declaration is a load error (``registry.load_errors``, logged), and flows using it
+    are told why; a type it registered before stays. Two directories defining one name
+    is an error naming both.
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise RegistryError(f"--subflows {directory}: not a directory")
-    for path in sorted(directory.glob("*.json")):
-        source = f"subflow file {path}"
-        name = path.stem
-        if not _NAME.fullmatch(name):
-            registry.broken(f"{source}: the file name must start with a letter or digit "
-                            f"and hold only letters, digits and _ . - (it names the type)")
-            continue
-        try:
-            document = read_flow(path)
-            check_shape(document, str(path))
-            definition = definition_of(document, name, str(path))
-        except FlowInvalid as exc:
-            registry.broken(f"{source} failed to load: {exc.errors[0]}"
-                            + (f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1
-                               else ""), SUBFLOW_PREFIX + name)
-            continue
-        if definition is None:
-            registry.broken(f"{source}: not a subflow (it has no 'subflow' declaration)")
-            continue
-        registry.add_loaded(subflow_type(definition), source, reload=True)
+    source = f"subflow file {path}"
+    name = path.stem
+    if not _NAME.fullmatch(name):
+        registry.broken(f"{source}: the file name must start with a letter or digit "
+                        f"and hold only letters, digits and _ . - (it names the type)")
+        return
+    try:
+        document = read_flow(path)
+        check_shape(document, str(path))
+        definition = definition_of(document, name, str(path))
+    except FlowInvalid as exc:
+        more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
+        registry.broken(f"{source} failed to load: {exc.errors[0]}{more}",
+                        None if SUBFLOW_PREFIX + name in registry else SUBFLOW_PREFIX + name)
+        return
+    if definition is None:
+        registry.broken(f"{source}: not a subflow (it has no 'subflow' declaration)")
+        return
+    registry.add_loaded(subflow_type(definition), source, reload=True)
+
+
+class SubflowLibrary:
+    """The subflow directories of a running process: each file is read again when it
+    changes on disk, so a deploy (from the editor or ``--reload``) uses what it holds
+    now, and its instances restart."""
+
+    def __init__(self, registry: Registry, directories: Iterable[str | Path]) -> None:
+        """Reads every file at once; a directory that is none is an error."""
+        self.registry = registry
+        self.directories = [Path(directory) for directory in directories]
+        for directory in self.directories:
+            if not directory.is_dir():
+                raise RegistryError(f"--subflows {directory}: not a directory")
+        self._stamps: dict[Path, Stamp | None] = {}
+        self.refresh()
+
+    def files(self) -> list[Path]:
+        """The subflow files there now."""
+        return [path for directory in self.directories
+                for path in sorted(directory.glob("*.json"))]
+
+    def refresh(self) -> list[Path]:
+        """Read the files that are new or changed since the last call (all of them at
+        the first); returns them."""
+        stamps = {path: file_stamp(path) for path in self.files()}  # before reading
+        changed = [path for path, stamp in stamps.items()
+                   if stamp != self._stamps.get(path, _NEVER)]
+        for path in changed:
+            self._stamps[path] = stamps[path]
+            load_subflow(self.registry, path)
+        return changed
+
+
+_NEVER: Stamp = (-1, -1, -1)
