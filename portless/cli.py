@@ -36,6 +36,7 @@ from portless.runtime import (
     read_flow,
     subflow_dirs,
 )
+from portless.runtime.context_sqlite import FLUSH_INTERVAL
 from portless.runtime.events import LogSubscriber
 from portless.runtime.flow import check_shape
 from portless.runtime.reference import node_reference
@@ -101,6 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="when a deploy's nodes fail to start, keep the new flow with "
                           "those nodes failed (as Node-RED does) instead of putting back "
                           "the flow that ran before")
+    run.add_argument("--context-store", choices=["memory", "persistent"], default="memory",
+                     help="where global context is kept: memory (default; lost at a stop) "
+                          "or persistent (context.sqlite in the state directory); each "
+                          "flow file chooses for its own context with \"context\": "
+                          "{\"store\": ...}")
+    run.add_argument("--context-flush", type=_flush_seconds, default=FLUSH_INTERVAL,
+                     metavar="SECONDS",
+                     help=f"persistent context is committed at most SECONDS after a change "
+                          f"(0.01 to 3600; default {FLUSH_INTERVAL:g}): the most a crash or "
+                          f"power cut loses; longer writes the disk less often")
     add_log_arguments(run)
 
     validate = commands.add_parser(
@@ -255,11 +266,23 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flush_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0.01 <= seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0.01 "
+                                         f"to 3600")
+    return seconds
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     subflows = _subflows(args, [args.flow])  # read again when a file changes
     registry = subflows.registry
     events = EventBus()
-    engine = Engine(registry, events=events)
+    engine = Engine(registry, events=events, global_store=args.context_store,
+                    context_flush=args.context_flush)
     deploys = DeployService(engine, registry, [Path(args.flow)],
                             rollback=not args.no_rollback, subflows=subflows)
     try:

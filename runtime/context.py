@@ -25,11 +25,13 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .context_sqlite import DATABASE, FLUSH_INTERVAL, PersistentStore, encode
-from .flow import Flow
 from .message import MISSING, clone_message
+
+if TYPE_CHECKING:
+    from .flow import Flow
 
 StoreName = Literal["memory", "persistent"]
 ContextKind = Literal["node", "flow", "global"]
@@ -145,9 +147,10 @@ class Contexts:
         tabs and their stores, open the persistent store if one is used (or ``existing``,
         a state directory, holds one), delete the contexts of nodes and tabs it no longer
         has, and move contexts whose tab changed its store."""
-        store = flow_store(flow.document)
         tab_of = {spec.id: tab_key(spec.tab or flow.file) for spec in flow.nodes}
-        store_of = dict.fromkeys([tab_key(flow.file), *tab_of.values()], store)
+        store_of: dict[str, StoreName] = dict.fromkeys(tab_of.values(), "memory")
+        store_of.update({tab_key(tab): "persistent" if store == "persistent" else "memory"
+                         for tab, store in flow.context_stores.items()})
         if self.persistent is None and (
                 "persistent" in (self.global_store, *store_of.values())
                 or (existing is not None and (existing / DATABASE).exists())):
@@ -227,12 +230,6 @@ class Contexts:
             else:
                 scope.data[key] = json.loads(text)
         scope.persistent = store
-
-
-def flow_store(document: dict[str, Any]) -> StoreName:
-    """The store a checked flow document chose for its context (memory by default)."""
-    chosen = document.get("context", {}).get("store", "memory")
-    return "persistent" if chosen == "persistent" else "memory"
 
 
 def tab_key(tab: str) -> str:

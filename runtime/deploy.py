@@ -136,7 +136,9 @@ class DeployService:
                     {"version": 1, "nodes": [entry for flow in flows
                                              for entry in flow.document["nodes"]]},
                     tuple(spec for flow in flows for spec in flow.nodes),
-                    tuple(instance for flow in flows for instance in flow.instances))
+                    tuple(instance for flow in flows for instance in flow.instances),
+                    context_stores={tab: store for flow in flows
+                                    for tab, store in flow.context_stores.items()})
 
     # --- checking ------------------------------------------------------------------
     def check(self, tab: Path, document: dict[str, Any], resolve_env: bool = True) -> Flow:

@@ -10,7 +10,7 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,9 @@ class Flow:
     nodes: tuple[NodeSpec, ...]
     instances: tuple[SubflowInstance, ...] = ()
     """The subflow instances expanded into ``nodes`` (nested ones included)."""
+    context_stores: Mapping[str, str] = field(default_factory=dict)
+    """The context store each tab chose (its ``"context": {"store": ...}``), by file;
+    a tab not named here keeps its context in memory."""
 
     def spec(self, node_id: str) -> NodeSpec:
         return next(spec for spec in self.nodes if spec.id == node_id)
@@ -204,7 +207,9 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
     if errors:  # a sentence said once per field
         raise FlowInvalid(list(dict.fromkeys(expansion.without_derived(errors))))
     _memos.commit(registry, file, resolve_env, checked)
-    return Flow(file, document, *running_nodes(specs, expansion.instances))
+    context = document.get("context", {})
+    return Flow(file, document, *running_nodes(specs, expansion.instances),
+                context_stores={file: context.get("store", "memory")})
 
 
 _memos = CheckMemos()

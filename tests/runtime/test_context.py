@@ -4,6 +4,7 @@ deletes, the persistent store across restarts, and what it refuses."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -12,9 +13,9 @@ from typing import Any
 import pytest
 
 from portless.runtime import (
+    DeployService,
     Engine,
     EventBus,
-    Flow,
     FlowInvalid,
     Message,
     Node,
@@ -101,20 +102,29 @@ async def test_a_context_key_is_a_non_empty_string_and_the_error_names_the_node(
             context.get("")
 
 
-async def test_flow_context_belongs_to_the_tab_a_node_is_written_in(tmp_path: Path) -> None:
+async def test_flow_context_belongs_to_a_tab_which_chooses_its_store(tmp_path: Path) -> None:
+    """Two flow files run together: each has its own flow context, in its own store."""
     registry = Registry([Probe])
-    tab_1 = check_flow(flow("a", "b"), registry, str(tmp_path / "one.json"))
-    tab_2 = check_flow(flow("c"), registry, str(tmp_path / "two.json"))
-    engine = Engine(registry, events=EventBus())
-    await engine.start(Flow(tab_1.file, tab_1.document, tab_1.nodes + tab_2.nodes))
-    try:
+    (tmp_path / "kept.json").write_text(json.dumps(flow("a", "b", store="persistent")))
+    (tmp_path / "lost.json").write_text(json.dumps(flow("c")))
+    for run in range(2):
+        engine = Engine(registry, events=EventBus(), state_dir=tmp_path)
+        deploys = DeployService(engine, registry, [tmp_path / "kept.json",
+                                                   tmp_path / "lost.json"])
+        deploys.load()
+        await deploys.start()
         a, b, c = (engine.nodes[node_id] for node_id in "abc")
-        a.flow_context.set("mode", "auto")
-        c.global_context.set("site", "plant-1")
-        assert b.flow_context.get("mode") == "auto"
-        assert c.flow_context.get("mode") is None
-        assert a.global_context.get("site") == "plant-1"
-    finally:
+        if run == 0:
+            a.flow_context.set("mode", "auto")
+            c.flow_context.set("mode", "manual")
+            a.global_context.set("site", "plant-1")
+            assert b.flow_context.get("mode") == "auto"
+            assert c.flow_context.get("mode") == "manual"
+            assert c.global_context.get("site") == "plant-1"
+        else:
+            assert b.flow_context.get("mode") == "auto"
+            assert c.flow_context.get("mode") is None
+            assert c.global_context.get("site") is None  # global: memory by default
         await engine.stop()
 
 
