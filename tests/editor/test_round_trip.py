@@ -27,7 +27,7 @@ from tests.editor.browser import (
     start_server,
     stop_server,
 )
-from tests.editor.test_browser import deploy, ready
+from tests.editor.test_browser import demo_flow, deploy, ready
 from tests.mosquitto import free_port
 from tests.runtime.test_canonical import NUMBER_FORMS
 
@@ -129,3 +129,32 @@ async def test_the_page_and_python_write_every_number_alike(
     for index, (_, expected) in enumerate(NUMBER_FORMS):
         assert f'"id": "n{index}",\n      "type": "debug",\n      "config": {{\n' \
                f'        "v": {expected}\n' in written
+
+
+async def test_the_flows_context_store_survives_a_deploy_from_the_browser(
+        tmp_path: Path, page: Page) -> None:
+    """The page reads and writes the whole document: a flow-level field it has no form
+    for ("context") is kept through a rename and a move, in its place before the nodes."""
+    document = {"version": 1, "name": "Valve", "context": {"store": "persistent"},
+                "nodes": demo_flow()["nodes"]}
+    server = await start_server(tmp_path, document, text=canonical_text(document))
+    try:
+        await page.goto(server.url)
+        await ready(page)
+        await page.get_by_test_id("tab-info").click()
+        await page.get_by_test_id("flow-name").fill("Valve 2")
+        await page.get_by_test_id("flow-name").press("Enter")
+        drawn = await page.evaluate(
+            "document.querySelector('g[data-node-id]').dataset.nodeId")
+        x, y = await center(node(page, drawn))
+        await drag(page, (x, y), (x + 60, y + 40))
+        status, _ = await deploy(page)
+        assert status == 200
+        text = server.flow.read_text(encoding="utf-8")
+        written = json.loads(text)
+        assert written["name"] == "Valve 2"
+        assert written["context"] == {"store": "persistent"}
+        assert text == canonical_text(written)
+        assert list(written) == ["version", "name", "context", "nodes"]
+    finally:
+        await stop_server(server)
