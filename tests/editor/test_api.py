@@ -437,3 +437,16 @@ async def test_outputs_is_behind_the_same_host_token_and_origin_checks(
     assert no_origin.status_code == 403
     assert (await count_outputs(counting, entry, headers={
         "Host": HOST, "Cookie": cookie, "Origin": ORIGIN})).status_code == 200
+
+
+async def test_validate_names_a_node_whose_output_count_raises(counting: Editor) -> None:
+    document, _ = await get_flow(counting)
+    document["nodes"].append({"id": "odd", "type": "test-answers",
+                              "config": {"answer": "raise"}, "wires": [["show"]]})
+    response = await counting.client.post("/api/validate", headers=BEARER,
+                                          data=json.dumps(document))
+    assert response.status_code == 200
+    assert (await response.get_json())["details"] == [{
+        "node": "odd", "pointer": "/config",
+        "message": "cannot tell how many outputs this config gives: test-answers's "
+                   "output_count raised RuntimeError: no idea"}]

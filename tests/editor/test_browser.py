@@ -394,9 +394,13 @@ async def test_a_config_change_redraws_the_ports_drops_the_wire_and_undo_brings_
         {"id": "route", "type": "test-rules", "config": {"rules": [1, 2, 3]},
          "wires": [["low"], [], ["high"]], "x": 100, "y": 100},
         {"id": "low", "type": "debug", "x": 400, "y": 40},
-        {"id": "high", "type": "debug", "x": 400, "y": 200}]},
+        {"id": "high", "type": "debug", "x": 400, "y": 200},
+        {"id": "wide", "type": "test-rules", "config": {"rules": [1, 2, 3, 4]},
+         "x": 100, "y": 300}]},
         ("--nodes-dir", str(plugins)))
     page = session.page
+    # Four rules and no wires: only the server can tell the page it has four ports.
+    await expect(node(page, "wide").locator('[data-port^="out-"]')).to_have_count(4)
     ports = node(page, "route").locator('[data-port^="out-"]')
     await expect(ports).to_have_count(3)
     await expect(wire(page, "route", "high", 2)).to_have_count(1)
