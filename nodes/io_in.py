@@ -31,8 +31,10 @@ class IoIn(Node):
             "`source: sim` makes a signal (seeded runs are reproducible); `source: file` "
             "reads a number from a file, as sysfs GPIO, 1-wire and ADC channels look on "
             "Linux (its first 4 KiB, without waiting on a FIFO); text that is no finite "
-            "number (`on`, `nan`, `inf`) warns and shows a red status instead. A message "
-            "injected into the node (the editor's button) reads once now."),
+            "number (`on`, `nan`, `inf`) warns and shows a red status instead. While a node it "
+            "feeds has a full queue (an async node's, `when_full: block`) it skips its "
+            "readings and counts them in its status. A message injected into the node "
+            "(the editor's button) reads once now."),
         "type": "object",
         "additionalProperties": False,
         "properties": {
@@ -75,6 +77,10 @@ class IoIn(Node):
         self._walk = float(self.config["offset"])
         self._read_failing = False
         self._decimals: int | None = self.config["decimals"]
+        self.skipped = 0
+        """Readings skipped because what the node feeds was saturated."""
+        self._skip_shown = -1.0
+        """loop.time() the skip count was last shown, or -1 while not skipping."""
         self.spawn(self._run(), "read loop")
 
     def on_input(self, msg: Message) -> None:
@@ -86,13 +92,28 @@ class IoIn(Node):
         interval = self.config["interval"]
         due = loop.time()
         while True:
-            self._emit()
+            if self.downstream_saturated():
+                self._skip(loop.time())
+            else:
+                if self._skip_shown >= 0:
+                    self._skip_shown = -1.0
+                    self.status()
+                self._emit()
             due += interval
             delay = due - loop.time()
             if delay < -interval:  # fell far behind (a suspended device): re-anchor
                 due = loop.time()
                 delay = 0
             await asyncio.sleep(max(delay, 0))
+
+    def _skip(self, now: float) -> None:
+        """Hold off instead of growing a queue: count the reading, show the count (at
+        once when a streak starts, then at most once a second, as it can be 1,000/s)."""
+        self.skipped += 1
+        if self._skip_shown < 0 or now - self._skip_shown >= 1.0:
+            self._skip_shown = now
+            self.status("yellow", f"downstream busy: skipped {self.skipped:,} readings",
+                        "ring")
 
     def _emit(self) -> None:
         value = self._read_file() if self.config["source"] == "file" else self._simulate()

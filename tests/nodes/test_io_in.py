@@ -3,6 +3,7 @@ that warn instead of crashing."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 from pathlib import Path
@@ -10,7 +11,10 @@ from typing import Any
 
 import pytest
 
+from portless.nodes.io_in import IoIn
+from portless.runtime import Message, Node
 from portless.testing import FlowHarness
+from tests.runtime.test_async_input import until
 
 
 def io_flow(config: dict[str, Any]) -> dict[str, Any]:
@@ -147,3 +151,41 @@ async def test_decimals_round_a_file_channel_and_keep_whole_numbers_of_any_size(
     channel.write_text("9" * 400 + "\n")
     assert await readings({"source": "file", "path": str(channel), "decimals": 0}, 1) == [
         int("9" * 400)]
+
+
+class SlowSink(Node):
+    """Async, one queued message at most: takes each message only when the test lets it."""
+
+    type = "test-slow-sink"
+    outputs = 0
+    input_queue_size = 2
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.gate = asyncio.Event()
+        self.got: list[Any] = []
+
+    async def on_input(self, msg: Message) -> None:
+        await self.gate.wait()
+        self.got.append(msg["payload"])
+
+
+async def test_a_saturated_async_node_downstream_makes_it_skip_readings_not_queue_them(
+        ) -> None:
+    document = {"version": 1, "nodes": [
+        {"id": "in", "type": "io-in", "config": {"signal": "counter", "interval": 0.001},
+         "wires": [["slow"]]},
+        {"id": "slow", "type": "test-slow-sink", "config": {}}]}
+    async with FlowHarness(document, node_types=[SlowSink]) as h:
+        source, slow = h.engine.nodes["in"], h.engine.nodes["slow"]
+        assert isinstance(slow, SlowSink)
+        assert isinstance(source, IoIn)
+        status = await h.wait_event(lambda e: e.node_id == "in" and e.kind == "status")
+        assert status.data["text"].startswith("downstream busy: skipped 1 readings")
+        await until(h, lambda: source.skipped >= 20)
+        assert slow.input_queue is not None
+        assert slow.input_queue.dropped == 0  # held off at the source, nothing lost
+        slow.gate.set()
+        await h.wait_event(lambda e: e.node_id == "in" and e.data == {}, since=len(h.events))
+        await until(h, lambda: len(slow.got) >= 10)
+    assert slow.got[:10] == list(range(10))  # the readings it took, in order, no gaps
