@@ -11,6 +11,7 @@ from portless.testing import FlowHarness
     ({}, "21.5"),
     ({"property": "payload.unit"}, "undefined"),
     ({"whole_message": True}, '"payload": 21.5'),
+    ({"property": "topic.length"}, "1"),  # Node-RED's paths: a string's length
 ])
 async def test_debug_shows_what_it_is_told_to(config: dict[str, object], shown: str) -> None:
     document = {"version": 1, "nodes": [{"id": "dbg", "type": "debug", "config": config}]}

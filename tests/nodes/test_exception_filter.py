@@ -253,6 +253,24 @@ def test_nested_property_and_topic_paths() -> None:
     assert [m["payload"]["t"] for m in run_node(TYPE, config, inputs).outputs[0]] == [0, 1, 3]
 
 
+@pytest.mark.parametrize(("config", "inputs", "expected"), [
+    # what Node-RED's paths read, and a filter on them used to ignore as missing
+    ({"property": "payload.length"}, values("ab", "cd", "abc", [1, 2, 3], []),
+     ["ab", "abc", []]),
+    ({"property": "payload[0]"}, values({"0": 1}, {"0": 1}, {"0": 2}), [{"0": 1}, {"0": 2}]),
+    ({"property": 'payload["flow rate"]', "topic_property": "payload['dev.id']"},
+     values({"flow rate": 1, "dev.id": "a"}, {"flow rate": 1, "dev.id": "b"},
+            {"flow rate": 1, "dev.id": "a"}),
+     [{"flow rate": 1, "dev.id": "a"}, {"flow rate": 1, "dev.id": "b"}]),
+    ({"property": "payload[msg.topic]"},
+     on("a", {"a": 1, "b": 5}, {"a": 1, "b": 6}, {"a": 2, "b": 6}),
+     [{"a": 1, "b": 5}, {"a": 2, "b": 6}]),
+])
+def test_node_red_property_paths(config: dict[str, Any], inputs: list[Message],
+                                 expected: list[Any]) -> None:
+    assert sent(config, inputs) == expected
+
+
 @pytest.mark.parametrize(("mode", "expected"), [
     # the reference is gone, so a reset carrying a value lets it through ...
     ("changed", [5, 5]),
