@@ -25,7 +25,7 @@ from .properties import (
 from .registry import Registry
 from .subflow import SUBFLOW_PREFIX, SubflowDefinition, SubflowInstance, SubflowNode
 from .subflow_files import SubflowLibrary, load_subflows, subflow_dirs
-from .watchers import Watch
+from .watchers import Watch, WatchKind, WatchScope
 
 __all__ = [
     "MAX_OUTPUTS",
@@ -55,6 +55,8 @@ __all__ = [
     "SubflowLibrary",
     "SubflowNode",
     "Watch",
+    "WatchKind",
+    "WatchScope",
     "WhenFull",
     "atomic_write",
     "canonical_text",
