@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .context_sqlite import DATABASE, FLUSH_INTERVAL, PersistentStore, encode
 from .message import MISSING, clone_message
+from .properties import PropertyPath, compiled_path
 
 if TYPE_CHECKING:
     from .flow import Flow
@@ -54,7 +55,11 @@ class Scope:
 
 
 class Context:
-    """One context as one node sees it: errors name that node and the key."""
+    """One context as one node sees it: errors name that node and the key.
+
+    A key is a name (``count``) or a Node-RED property path into the context
+    (``totals.valves[2]``): ``set`` creates what is missing on the way, as for a
+    message property (properties.py)."""
 
     __slots__ = ("_kind", "_owner", "_scope")
 
@@ -70,10 +75,14 @@ class Context:
         """The value under ``key``, or ``default`` where there is none. From the memory
         store it is the stored object itself; from the persistent store a copy."""
         scope = self._scope
-        value = scope.data.get(key, MISSING)
+        try:
+            value = scope.data.get(key, MISSING)
+        except TypeError:  # unhashable: said below
+            value = MISSING
         if value is MISSING:
-            self._check(key)
-            return default
+            path = self._path(key)
+            if path is None or (value := path.get(scope.data)) is MISSING:
+                return default
         return value if scope.persistent is None else clone_message(value)
 
     def set(self, key: str, value: Any) -> None:
@@ -81,34 +90,83 @@ class Context:
 
         The persistent store raises ValueError for a value JSON cannot hold exactly (a
         set, NaN, a tuple, nesting past 32 levels, over 1 MiB), naming node and key."""
-        self._check(key)
+        path = self._path(key)
         scope = self._scope
         if scope.persistent is None:
-            scope.data[key] = value
+            if path is None:
+                scope.data[key] = value
+            elif not path.set(scope.data, value):
+                raise self._unreachable(key)
             return
-        try:
-            text = encode(value)
-            scope.persistent.put(scope.name, key, text)
-        except ValueError as exc:
-            raise ValueError(f"node {self._owner}: cannot keep {self._kind} context "
-                             f"key {key!r} in the persistent store: the value {exc}") from None
-        scope.data[key] = json.loads(text)
+        self._persist(key, path, value)
 
     def delete(self, key: str) -> None:
-        """Remove ``key`` (nothing happens where there is none)."""
-        self._check(key)
+        """Remove ``key`` (a list item named by a path is cut out); nothing happens
+        where there is none."""
+        path = self._path(key)
         scope = self._scope
-        if scope.data.pop(key, MISSING) is not MISSING and scope.persistent is not None:
-            scope.persistent.put(scope.name, key, None)
+        if scope.persistent is not None:
+            self._persist(key, path, MISSING)
+        elif path is None:
+            scope.data.pop(key, None)
+        else:
+            path.delete(scope.data)
 
     def keys(self) -> list[str]:
-        """The keys set in this context, in the order they were first set."""
+        """The top-level keys set in this context, in the order they were first set."""
         return list(self._scope.data)
 
-    def _check(self, key: Any) -> None:
+    # --- the parts -------------------------------------------------------------------
+    def _path(self, key: Any) -> PropertyPath | None:
+        """The parsed path of a key of several steps; None for a plain name."""
         if type(key) is not str or not key:
             raise TypeError(f"node {self._owner}: a {self._kind} context key is a "
                             f"non-empty string, not {key!r}")
+        if "." not in key and "[" not in key:
+            return None
+        try:  # compiled_path drops a leading "msg.", which a context key keeps
+            return compiled_path("msg." + key)
+        except ValueError as exc:
+            raise ValueError(f"node {self._owner}: the {self._kind} context key {key!r} "
+                             f"is not a property path: {exc}") from None
+
+    def _persist(self, key: str, path: PropertyPath | None, value: Any) -> None:
+        """Set (or, with MISSING, delete) in the persistent store: the top-level value
+        is changed in a copy and encoded whole, so a refused value changes nothing."""
+        scope, store = self._scope, self._scope.persistent
+        assert store is not None
+        top = key if path is None else path.parts[0]
+        if not isinstance(top, str | int):  # a reference ([msg.x]) names no one key
+            raise ValueError(f"node {self._owner}: a persistent {self._kind} context key "
+                             f"begins with a name, not {key!r}")
+        top = str(top)
+        old = scope.data.get(top, MISSING)
+        if path is None:
+            new = value
+        else:
+            work = {} if old is MISSING else {top: clone_message(old)}
+            if value is MISSING:
+                path.delete(work)
+            elif not path.set(work, value):
+                raise self._unreachable(key)
+            new = work.get(top, MISSING)
+        if new is MISSING:
+            if old is not MISSING:
+                del scope.data[top]
+                store.put(scope.name, top, None)
+            return
+        try:
+            text = encode(new)
+            store.put(scope.name, top, text)
+        except ValueError as exc:
+            raise ValueError(f"node {self._owner}: cannot keep {self._kind} context "
+                             f"key {key!r} in the persistent store: the value {exc}") from None
+        scope.data[top] = json.loads(text)
+
+    def _unreachable(self, key: str) -> ValueError:
+        return ValueError(f"node {self._owner}: cannot set {self._kind} context key "
+                          f"{key!r}: a step on the way holds a string, number, bool or "
+                          f"null, which has no properties")
 
 
 class Contexts:

@@ -102,6 +102,46 @@ async def test_a_context_key_is_a_non_empty_string_and_the_error_names_the_node(
             context.get("")
 
 
+@pytest.mark.parametrize("store", ["memory", "persistent"])
+async def test_a_key_may_be_a_property_path_into_the_context(
+        tmp_path: Path, store: str) -> None:
+    """As Node-RED's flow.set("totals.valves[2]", 5): what is missing on the way is
+    made, reads and deletes follow the path, keys() lists the top-level names."""
+    async with harness(flow("a", store=store), tmp_path) as h:
+        context = h.engine.nodes["a"].flow_context
+        context.set("totals.valves[2]", 5)
+        context.set('labels["valve 1"]', "inlet")
+        context.set("msg.topic", "kept")  # a leading msg. is a key like any other
+        assert context.get("totals") == {"valves": [None, None, 5]}
+        assert context.get("totals.valves[2]") == 5
+        assert context.get("totals.valves[7]", "absent") == "absent"
+        assert context.get("labels") == {"valve 1": "inlet"}
+        assert context.get("msg") == {"topic": "kept"}
+        context.delete("totals.valves[0]")  # a list item is cut out
+        assert context.get("totals.valves") == [None, 5]
+        assert context.keys() == ["totals", "labels", "msg"]
+        context.set("count", 1)
+        with pytest.raises(ValueError, match=r"node a: cannot set flow context key "
+                                             r"'count.x': a step on the way holds"):
+            context.set("count.x", 2)
+        with pytest.raises(ValueError, match=r"node a: the flow context key 'a..b' is "
+                                             r"not a property path"):
+            context.get("a..b")
+    if store == "persistent":
+        async with harness(flow("a", store=store), tmp_path) as h:
+            assert h.engine.nodes["a"].flow_context.get("totals.valves") == [None, 5]
+
+
+async def test_a_refused_value_under_a_path_changes_nothing(tmp_path: Path) -> None:
+    async with harness(flow("a", store="persistent"), tmp_path) as h:
+        context = h.engine.nodes["a"].node_context
+        context.set("settings", {"limit": 3})
+        with pytest.raises(ValueError, match=r"key 'settings.bad' in the persistent "
+                                             r"store: the value holds a set at bad"):
+            context.set("settings.bad", {1})
+        assert context.get("settings") == {"limit": 3}
+
+
 async def test_flow_context_belongs_to_a_tab_which_chooses_its_store(tmp_path: Path) -> None:
     """Two flow files run together: each has its own flow context, in its own store."""
     registry = Registry([Probe])
