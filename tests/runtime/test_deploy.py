@@ -4,6 +4,7 @@ when a deploy's nodes fail to start; deploy a file changed on disk (--reload).""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -37,18 +38,24 @@ def node(node_id: str, type_: str = "test-double", config: dict[str, Any] | None
 FIRST = flow(node("a", wires=[["b"]]), node("b"), node("dev", "test-device"))
 
 
-@pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[DeployService]:
-    path = tmp_path / "flow.json"
-    path.write_text(json.dumps(FIRST))
-    engine = Engine(REGISTRY, state_dir=tmp_path / "state")
-    deploys = DeployService(engine, REGISTRY, [path])
+@contextlib.asynccontextmanager
+async def running(deploys: DeployService) -> AsyncIterator[DeployService]:
+    """A deploy service with its tabs loaded and started; stopped at the end."""
     deploys.load()
     await deploys.start()
     try:
         yield deploys
     finally:
-        await engine.stop()
+        await deploys.engine.stop()
+
+
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[DeployService]:
+    path = tmp_path / "flow.json"
+    path.write_text(json.dumps(FIRST))
+    engine = Engine(REGISTRY, state_dir=tmp_path / "state")
+    async with running(DeployService(engine, REGISTRY, [path])) as deploys:
+        yield deploys
 
 
 def tab(service: DeployService) -> Path:

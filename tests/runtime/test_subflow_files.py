@@ -22,6 +22,7 @@ from portless.runtime import (
     subflow_dirs,
 )
 from tests.nodetypes import TEST_TYPES
+from tests.runtime.test_deploy import running
 
 
 def subflow(factor: Any = "${factor}") -> dict[str, Any]:
@@ -79,13 +80,9 @@ async def service(tmp_path: Path) -> AsyncIterator[DeployService]:
         {"id": "a", "type": "subflow:double"}, {"id": "b", "type": "test-double"}]})
     library = SubflowLibrary(Registry(TEST_TYPES), subflow_dirs([path]))
     engine = Engine(library.registry, state_dir=tmp_path / "state")
-    deploys = DeployService(engine, library.registry, [path], subflows=library)
-    deploys.load()
-    await deploys.start()
-    try:
+    async with running(DeployService(engine, library.registry, [path],
+                                     subflows=library)) as deploys:
         yield deploys
-    finally:
-        await engine.stop()
 
 
 async def test_a_changed_subflow_file_restarts_its_instances(
