@@ -11,6 +11,7 @@ from .deploy import DeployOutcome, DeployService, Gate
 from .engine import DeployReport, Engine
 from .errors import FlowError, FlowInvalid, RegistryError
 from .events import Event, EventBus
+from .expressions import Expression, ExpressionError
 from .flow import Flow, NodeSpec, check_flow, load_flow, read_flow, write_flow
 from .message import MISSING, Message, clone_message, make_message, new_msgid
 from .node import MAX_OUTPUTS, Node, OutputCountError, default_outputs, outputs_of
@@ -25,6 +26,7 @@ from .properties import (
 from .registry import Registry
 from .subflow import SUBFLOW_PREFIX, SubflowDefinition, SubflowInstance, SubflowNode
 from .subflow_files import SubflowLibrary, load_subflows, subflow_dirs
+from .typed_value import TypedValue, typed_value_schema
 from .watchers import Watch, WatchKind, WatchScope
 
 __all__ = [
@@ -39,6 +41,8 @@ __all__ = [
     "Engine",
     "Event",
     "EventBus",
+    "Expression",
+    "ExpressionError",
     "Flow",
     "FlowError",
     "FlowInvalid",
@@ -54,6 +58,7 @@ __all__ = [
     "SubflowInstance",
     "SubflowLibrary",
     "SubflowNode",
+    "TypedValue",
     "Watch",
     "WatchKind",
     "WatchScope",
@@ -75,5 +80,6 @@ __all__ = [
     "read_flow",
     "set_property",
     "subflow_dirs",
+    "typed_value_schema",
     "write_flow",
 ]

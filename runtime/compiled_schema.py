@@ -18,8 +18,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from .properties import PROPERTY_PATH_KEYWORD, property_path_error
-from .schema_dialect import SchemaValidator, ecma_regex
+from .schema_dialect import TEXT_KEYWORDS, SchemaValidator, ecma_regex
 
 Check = Callable[[Any], bool]
 
@@ -156,8 +155,9 @@ class _Compiler:
         if key == "pattern":
             search = ecma_regex(value).search  # '$' is the end, as in ECMA-262
             return lambda item: not isinstance(item, str) or search(item) is not None
-        if key == PROPERTY_PATH_KEYWORD and value is True:
-            return lambda item: not isinstance(item, str) or property_path_error(item) is None
+        if key in TEXT_KEYWORDS and value is True:
+            why_not = TEXT_KEYWORDS[key]
+            return lambda item: not isinstance(item, str) or why_not(item) is None
         if key == "required":
             return lambda item: not isinstance(item, dict) or all(k in item for k in value)
         if key == "properties":

@@ -3,22 +3,29 @@
 Draft 2020-12, except that ``pattern`` is read as the spec says, as an ECMA-262 regular
 expression, where ``$`` is the end of the text. Python's ``re`` also lets ``$`` match
 before a final newline, so ``^[a-z]+$`` took ``"valve\\n"`` as a valid id (it made a
-state directory with a newline in its name and split log lines). One keyword is added:
-``x-property-path``, a message property path as Node-RED reads it, which no regular
-expression can describe (``payload[msg.a[msg.b]]`` nests brackets).
+state directory with a newline in its name and split log lines). Two keywords are added
+for texts no regular expression can describe (``payload[msg.a[msg.b]]`` nests
+brackets): ``x-property-path``, a message property path as Node-RED reads it, and
+``x-jsonata``, a JSONata expression; both are in TEXT_KEYWORDS.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.protocols import Validator
 
+from .expressions import JSONATA_KEYWORD, expression_error
 from .properties import PROPERTY_PATH_KEYWORD, property_path_error
+
+TEXT_KEYWORDS: dict[str, Callable[[str], str | None]] = {
+    PROPERTY_PATH_KEYWORD: property_path_error, JSONATA_KEYWORD: expression_error}
+"""Schema keywords (``"x-...": true``) whose string must pass a check: keyword -> the
+function saying why a text fails it (None when it passes)."""
 
 
 @lru_cache(maxsize=1024)
@@ -48,14 +55,18 @@ def _pattern(validator: Validator, pattern: str, instance: Any,
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-def _property_path(validator: Validator, wanted: Any, instance: Any,
-                   schema: dict[str, Any]) -> Iterator[ValidationError]:
-    if wanted is True and validator.is_type(instance, "string"):
-        why = property_path_error(instance)
-        if why is not None:
-            yield ValidationError(why)
+def _text_keyword(why_not: Callable[[str], str | None]) -> Callable[..., Iterator[
+        ValidationError]]:
+    def check(validator: Validator, wanted: Any, instance: Any,
+              schema: dict[str, Any]) -> Iterator[ValidationError]:
+        if wanted is True and validator.is_type(instance, "string"):
+            why = why_not(instance)
+            if why is not None:
+                yield ValidationError(why)
+    return check
 
 
 SchemaValidator: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, {"pattern": _pattern, PROPERTY_PATH_KEYWORD: _property_path})
+    Draft202012Validator, {"pattern": _pattern, **{
+        keyword: _text_keyword(why_not) for keyword, why_not in TEXT_KEYWORDS.items()}})
 """Draft 2020-12 with ECMA-262 ``$``; compile one per schema and reuse it."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from jsonschema import ValidationError
 
+from .expressions import JSONATA_KEYWORD
 from .node import Node
 from .properties import PROPERTY_PATH_KEYWORD
 from .registry import Registry, closest_name
@@ -68,6 +69,9 @@ def describe(error: ValidationError, path: Sequence[Any]) -> Iterator[tuple[str,
     if keyword == PROPERTY_PATH_KEYWORD:
         yield pointer_of(path), (f"must be a message property path such as payload, "
                                  f"payload.values[2] or payload[\"a b\"]: {error.message}")
+        return
+    if keyword == JSONATA_KEYWORD:
+        yield pointer_of(path), f"must be a JSONata expression: {error.message}"
         return
     if keyword in ("oneOf", "anyOf"):
         yield from _describe_choice(error, path, schema[keyword])
