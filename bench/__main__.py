@@ -10,12 +10,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import bounds, editor, flowsize, link_bounds, mqtt, outbox, pipeline, startup
+from . import async_input, bounds, editor, flowsize, link_bounds, mqtt, outbox, pipeline, startup
 from .core import BenchError, Benchmark, Options, Row
 from .table import render
 
 BENCHMARKS: dict[str, Benchmark] = {
     "pipeline": pipeline.benchmark,
+    "async": async_input.benchmark,
     "startup": startup.benchmark,
     "mqtt": mqtt.benchmark,
     "outbox": outbox.benchmark,

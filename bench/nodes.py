@@ -7,10 +7,15 @@ never installed as a plugin, so they cannot show up in a real palette.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import tempfile
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
-from portless.runtime import Message, Node, make_message
+from portless.runtime import Engine, Message, Node, Registry, check_flow, make_message
+
+from .core import BenchError
 
 
 class TriggeredSource(Node):
@@ -20,6 +25,8 @@ class TriggeredSource(Node):
     inputs = 0
     outputs = 1
     category = "input"
+    first_sent = 0.0
+    """perf_counter() just before the first message was made (set by _emit)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,9 +68,6 @@ class BenchSource(TriggeredSource):
                             "description": "Yield to the event loop after this many."},
         },
     }
-
-    first_sent = 0.0
-    """perf_counter() just before the first message was made."""
 
     async def _emit(self) -> None:
         count: int = self.config["count"]
@@ -108,3 +112,21 @@ class BenchSink(Node):
         if self.received == self._expected:
             self.last_received = time.perf_counter()
             self.finished.set()
+
+
+@contextlib.asynccontextmanager
+async def running(registry: Registry, document: dict[str, Any], file: str
+                  ) -> AsyncIterator[tuple[Engine, TriggeredSource, BenchSink]]:
+    """A bench flow started by the real engine, with its nodes "source" and "sink";
+    stopped again on leaving."""
+    flow = check_flow(document, registry, file)
+    with tempfile.TemporaryDirectory(prefix="portless-bench-") as state_dir:
+        engine = Engine(registry, state_dir=state_dir)
+        await engine.start(flow)
+        try:
+            source, sink = engine.nodes["source"], engine.nodes["sink"]
+            if not (isinstance(source, TriggeredSource) and isinstance(sink, BenchSink)):
+                raise BenchError("the bench source or sink failed to start")
+            yield engine, source, sink
+        finally:
+            await engine.stop()

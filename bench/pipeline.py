@@ -13,16 +13,15 @@ import asyncio
 import json
 import math
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from portless.runtime import Engine, Registry, check_flow
+from portless.runtime import Registry
 
 from .core import BenchError, Options, Row, megabytes, run_json, run_profiled
 from .memory import own_peak_rss_kib
-from .nodes import BenchSink, BenchSource
+from .nodes import BenchSink, BenchSource, running
 
 TARGET_RATE = 200_000
 """Messages a second through source -> filter -> scale -> sink (DESIGN.md, hot path)."""
@@ -61,20 +60,14 @@ def bench_registry() -> Registry:
 async def measure(messages: int, repeat: int) -> dict[str, Any]:
     """Run one scenario in this process and return its figures."""
     registry = bench_registry()
-    flow = check_flow(flow_document(messages, repeat), registry, "<bench pipeline>")
-    with tempfile.TemporaryDirectory(prefix="portless-bench-") as state_dir:
-        engine = Engine(registry, state_dir=state_dir)
-        await engine.start(flow)
-        source, sink = engine.nodes["source"], engine.nodes["sink"]
-        if not (isinstance(source, BenchSource) and isinstance(sink, BenchSink)):
-            raise BenchError("the bench source or sink failed to start")
+    document = flow_document(messages, repeat)
+    async with running(registry, document, "<bench pipeline>") as (engine, source, sink):
         peak_before = own_peak_rss_kib()
         source.begin()
         await source.finished.wait()
         await engine.wait_idle()
         errors = {node.id: node.error_count for node in engine.nodes.values()
                   if node.error_count}
-        await engine.stop()
     expected = math.ceil(messages / repeat)
     if errors or sink.received != expected:
         why = ("exception-filter passed repeated values" if sink.received > expected
