@@ -45,6 +45,7 @@ from portless.nodes.outbox_rows import (
     Transaction,
     decode,
     quarantine,
+    runs,
 )
 
 __all__ = ["FLUSH_INTERVAL", "BrokerIdentity", "FullPolicy", "Outbox", "OutboxError", "Record"]
@@ -134,7 +135,8 @@ class Outbox:
         """The seq of the last message committed: any above it are pending."""
         self._acked_early: set[int] = set()
         """Pending messages the broker acknowledged already: their rows are never written."""
-        self._acked: list[tuple[int]] = []
+        self._acked: list[int] = []
+        """Seqs of committed messages the broker acknowledged, to be deleted."""
         self._acked_bytes = 0
         self._flush_handle: asyncio.Handle | None = None
         self._flush_at = 0.0
@@ -257,7 +259,7 @@ class Outbox:
             self._acked_early.add(record.seq)
             self._pending_bytes -= size
             return
-        self._acked.append((record.seq,))
+        self._acked.append(record.seq)
         self._acked_bytes += size
         if len(self._acked) >= FLUSH_MESSAGES:
             self._wake_at(0.0)
@@ -364,7 +366,8 @@ class Outbox:
         self._acked, self._acked_bytes = [], 0
         try:
             with self._transaction():
-                self._db.executemany("DELETE FROM outbox WHERE seq = ?", acked)
+                self._db.executemany("DELETE FROM outbox WHERE seq BETWEEN ? AND ?",
+                                     runs(acked))
         except sqlite3.Error as exc:
             # Kept and retried; until then a lost connection may send them again (QoS 1
             # allows a duplicate, never a loss).

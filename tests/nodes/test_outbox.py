@@ -93,6 +93,24 @@ async def test_read_pages_in_order_and_acked_messages_are_deleted(tmp_path: Path
     assert [p[0] for p in rows(tmp_path)] == list(range(4, 10))
 
 
+async def test_acks_out_of_order_and_with_gaps_delete_exactly_the_acked_rows(
+        tmp_path: Path) -> None:
+    """Acknowledged rows are deleted by runs of seqs: a row between two acknowledged
+    ones that is itself unacknowledged stays, and is sent again after a reconnect."""
+    box = outbox(tmp_path)
+    for value in range(12):
+        box.add("t", bytes([value]), 1, False, {})
+    await turn()
+    records = box.read(0, 12)
+    for record in records:
+        box.sending(record)
+    for index in (7, 0, 1, 2, 4, 8, 6, 11):
+        box.acked(records[index])
+    box.connection_lost()
+    assert [p[0] for p in rows(tmp_path)] == [3, 5, 9, 10]
+    assert read_all(box) == [3, 5, 9, 10]
+
+
 async def test_an_ack_after_the_connection_was_lost_is_ignored(tmp_path: Path) -> None:
     box = outbox(tmp_path)
     box.add("t", b"x", 1, False, {})
