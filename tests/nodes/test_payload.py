@@ -21,6 +21,11 @@ def test_encode_then_decode_gives_the_payload_back(payload: Any, fmt: str) -> No
     assert decode(encode(payload, fmt), fmt) == payload
 
 
+@pytest.mark.parametrize("number", [0, -7, 10**30, 12.5, -0.0, 1e-7, 1e300, True, None])
+def test_a_number_is_written_as_json_writes_it(number: Any) -> None:
+    assert encode(number, "json") == json.dumps(number).encode()
+
+
 @pytest.mark.parametrize(("data", "content_type", "expected"), [
     (b'{"a": 1}', None, {"a": 1}),
     (b"42", None, 42),
@@ -38,6 +43,7 @@ def test_auto_goes_by_content_type_then_json_then_text_then_bytes(
 
 @pytest.mark.parametrize(("payload", "fmt", "message"), [
     (float("inf"), "json", "cannot encode float as json"),
+    (float("nan"), "json", "cannot encode float as json"),
     (object(), "msgpack", "cannot encode object as msgpack"),
     (b"\xff", "text", "cannot encode bytes as text"),
     (3, "raw", "cannot send a int as raw bytes"),
