@@ -2,8 +2,9 @@
 
 gmqtt's ``Client.publish`` builds a Message object, runs a general packet builder and
 logs six debug lines for every publish: most of what a publish costs (bench/mqtt.py
---profile). A flow publishes the same properties again and again (one mqtt-out node's),
-so the encoder keeps the encoded properties of the last set it saw.
+--profile). A flow publishes to the same topic with the same properties again and again (one
+mqtt-out node's), so the encoder keeps the encoded topic and properties of the last
+ones it saw.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ class PublishEncoder:
         self._version = version
         self._properties: dict[str, Any] = {}
         self._properties_bytes = bytes(PackageFactory._build_properties_data({}, version))
+        self._topic = ""
+        self._topic_bytes = b"\0\0"
+        """The last topic, and its encoding with its length in front."""
 
     def encode(self, topic: str, payload: bytes, qos: int, retain: bool, packet_id: int,
                properties: dict[str, Any]) -> bytes | None:
@@ -33,15 +37,20 @@ class PublishEncoder:
             self._properties = properties
             self._properties_bytes = bytes(
                 PackageFactory._build_properties_data(properties, self._version))
-        encoded_topic = topic.encode()
+        if topic != self._topic:
+            encoded = topic.encode()
+            self._topic, self._topic_bytes = topic, len(encoded).to_bytes(2, "big") + encoded
         identifier = packet_id.to_bytes(2, "big") if qos else b""
-        length = (2 + len(encoded_topic) + len(identifier) + len(self._properties_bytes)
+        length = (len(self._topic_bytes) + len(identifier) + len(self._properties_bytes)
                   + len(payload))
-        if length > MAX_REMAINING_LENGTH:
+        if length < 0x80:
+            header = bytes((0x30 | qos << 1 | retain, length))
+        elif length <= MAX_REMAINING_LENGTH:
+            header = fixed_header(0x30 | qos << 1 | retain, length)
+        else:
             return None
-        return b"".join((fixed_header(0x30 | qos << 1 | retain, length),
-                         len(encoded_topic).to_bytes(2, "big"), encoded_topic, identifier,
-                         self._properties_bytes, payload))
+        return b"".join((header, self._topic_bytes, identifier, self._properties_bytes,
+                         payload))
 
 
 def fixed_header(first_byte: int, remaining_length: int) -> bytes:
