@@ -113,21 +113,18 @@ class TypedValue:
             self.get = self._path.get
         else:
             self._path = PropertyPath(value)
-            _first_key(self._path)  # a path into a context starts with its key
             self.get = self._context_get
 
     def set(self, msg: Message, value: Any) -> bool:
         """Write ``value`` where this typed value points (a message property, or a flow
-        or global context key); False where it cannot be written there."""
+        or global context key path). False where a message cannot hold it there; a
+        context that cannot (a name on a list, a value the persistent store refuses)
+        raises ValueError naming the node and key."""
         if self._path is None:
             raise TypeError(f"a typed value of kind {self.kind!r} names no place to write")
         if self.kind == "msg":
             return self._path.set(msg, value)
-        context, key = self._context_root()
-        holder = {} if self._path.key is not None else self._holder(context, key)
-        if not self._path.set(holder, value):
-            return False
-        context.set(key, holder[key])
+        self._context().set(self.value, value)
         return True
 
     def delete(self, msg: Message) -> bool:
@@ -136,37 +133,16 @@ class TypedValue:
             raise TypeError(f"a typed value of kind {self.kind!r} names no place to delete")
         if self.kind == "msg":
             return self._path.delete(msg)
-        context, key = self._context_root()
-        if self._path.key is not None:
-            had = context.get(key, MISSING) is not MISSING
-            context.delete(key)
-            return had
-        holder = self._holder(context, key)
-        if not self._path.delete(holder):
-            return False
-        context.set(key, holder[key])
-        return True
-
-    @staticmethod
-    def _holder(context: Context, key: str) -> dict[str, Any]:
-        """A copy of a context key's value under its key, for a path into it to edit:
-        the edit is kept with one ``set``, so a persistent store writes it whole."""
-        root = context.get(key, MISSING)
-        return {} if root is MISSING else {key: clone_message(root)}
+        context = self._context()
+        had = context.get(self.value, MISSING) is not MISSING
+        context.delete(self.value)
+        return had
 
     def _context_get(self, msg: Message) -> Any:
-        assert self._path is not None
-        context, key = self._context_root()
-        root = context.get(key, MISSING)
-        if self._path.key is not None or root is MISSING:
-            return root
-        return self._path.get({key: root})
+        return self._context().get(self.value, MISSING)
 
-    def _context_root(self) -> tuple[Context, str]:
-        """The context this value lives in and the key of its first step."""
-        assert self._path is not None
-        context = self._node.flow_context if self.kind == "flow" else self._node.global_context
-        return context, _first_key(self._path)
+    def _context(self) -> Context:
+        return self._node.flow_context if self.kind == "flow" else self._node.global_context
 
     def __repr__(self) -> str:
         return f"<TypedValue {self.kind} {self.value!r}>"
@@ -176,23 +152,9 @@ def _context_value(context: Context, path: str) -> Any:
     """``$flowContext(key)`` and ``$globalContext(key)``: a key path into a context
     (None where absent, which JSONata reads as nothing)."""
     try:
-        parsed = PropertyPath(path)
-    except ValueError:
+        return context.get(path)
+    except (TypeError, ValueError):  # not a key path: nothing there
         return None
-    key = _first_key(parsed)
-    root = context.get(key, MISSING)
-    if root is MISSING:
-        return None
-    value = root if parsed.key is not None else parsed.get({key: root})
-    return None if value is MISSING else value
-
-
-def _first_key(path: PropertyPath) -> str:
-    """The context key a path starts with (``level`` in ``level.max``)."""
-    first = path.parts[0]
-    if isinstance(first, PropertyPath):
-        raise ValueError(f"a context key path starts with a name, not {path.text!r}")
-    return str(first)
 
 
 def _milliseconds_now(msg: Message) -> int:
