@@ -10,7 +10,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import async_input, bounds, editor, flowsize, link_bounds, mqtt, outbox, pipeline, startup
+from . import (
+    async_input,
+    bounds,
+    context,
+    editor,
+    flowsize,
+    link_bounds,
+    mqtt,
+    outbox,
+    pipeline,
+    startup,
+)
 from .core import BenchError, Benchmark, Options, Row
 from .table import render
 
@@ -24,6 +35,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "bounds": bounds.benchmark,
     "link": link_bounds.benchmark,
     "flowsize": flowsize.benchmark,
+    "context": context.benchmark,
 }
 QUICK = Options(messages=20_000, startup_runs=1, idle_seconds=1.0, quick=True)
 

@@ -90,15 +90,18 @@ class Context:
 
         The persistent store raises ValueError for a value JSON cannot hold exactly (a
         set, NaN, a tuple, nesting past 32 levels, over 1 MiB), naming node and key."""
-        path = self._path(key)
         scope = self._scope
-        if scope.persistent is None:
-            if path is None:
-                scope.data[key] = value
-            elif not path.set(scope.data, value):
-                raise self._unreachable(key)
+        if (scope.persistent is None and type(key) is str and key and "." not in key
+                and "[" not in key):  # the common case, inline: a set per message
+            scope.data[key] = value
             return
-        self._persist(key, path, value)
+        path = self._path(key)
+        if scope.persistent is not None:
+            self._persist(key, path, value)
+        elif path is None:
+            scope.data[key] = value
+        elif not path.set(scope.data, value):
+            raise self._unreachable(key)
 
     def delete(self, key: str) -> None:
         """Remove ``key`` (a list item named by a path is cut out); nothing happens
