@@ -12,7 +12,7 @@ watcher covers, through an ``on_input`` wrapper installed on those node instance
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from .message import Message, clone_message, complete_message
@@ -77,7 +77,15 @@ class Watchers:
 
     # --- the table ------------------------------------------------------------------
     def add(self, watcher: Node, watch: Watch) -> None:
-        """Subscribe ``watcher`` (again: a second call replaces its first of that kind)."""
+        """Subscribe ``watcher`` (again: a second call replaces its first of that kind).
+
+        Inside a subflow, the ids a watcher names are those of the subflow's own nodes,
+        so they are read in its instance ("r" in instance "pump" is "pump/r"), as
+        Node-RED maps a catch node's scope when it copies a subflow."""
+        instance = self.place_of.get(watcher.id, ("", ""))[1]
+        if instance and watch.nodes:
+            watch = replace(watch, nodes=tuple(f"{instance}/{node_id}"
+                                               for node_id in watch.nodes))
         self._watches[watch.kind][watcher.id] = (watcher, watch)
         self.refresh()
 

@@ -171,11 +171,13 @@ async def test_the_nearest_catch_takes_an_error_first() -> None:
 
 
 async def test_a_catch_inside_a_subflow_takes_its_errors_first(tmp_path: Path) -> None:
-    """As in Node-RED: a catch in the subflow takes an error of its nodes; one the
-    subflow does not catch goes on out, where the instance stands for the node."""
+    """As in Node-RED: a catch in the subflow takes an error of its nodes (one naming
+    nodes names the subflow's own); one the subflow does not catch goes on out, where
+    the instance stands for the node."""
     write(tmp_path / "subflows" / "guarded.json", {"version": 1, "subflow": {
-        "input": ["r"], "outputs": [[{"node": "inner"}]]},  # what the inner catch took
-        "nodes": [reporter("r"), watcher("inner")]})
+        "input": ["r"], "outputs": [[{"node": "inner"}], [{"node": "inner-named"}]]},
+        "nodes": [reporter("r"), watcher("inner"),
+                  watcher("inner-named", scope="nodes", nodes=["r"])]})
     write(tmp_path / "subflows" / "bare.json", {"version": 1, "subflow": {
         "input": ["r"], "outputs": []}, "nodes": [reporter("r")]})
     path = write(tmp_path / "a.json", flow(
@@ -187,6 +189,8 @@ async def test_a_catch_inside_a_subflow_takes_its_errors_first(tmp_path: Path) -
             h.inject(f"{instance}/r", {"payload": {"error": f"in {instance}"}})
         await settle(h)
         assert caught(h, "g") == [("in g", "g/r", 1)]
+        inner_named = h.received("g", port=1)  # "r" inside the subflow is g/r
+        assert [m["error"]["source"]["id"] for m in inner_named] == ["g/r"]
         assert caught(h, "outer") == [("in b", "b/r", 1), ("in b2", "b2/r", 1)]
         assert caught(h, "named") == [("in b2", "b2/r", 1)]
 
