@@ -162,6 +162,11 @@ class AsyncInput:
         return self.blocks and len(self._queue) >= self.size
 
     @property
+    def waiting(self) -> int:
+        """How many messages wait behind the one being handled."""
+        return len(self._queue)
+
+    @property
     def busy(self) -> bool:
         """True while a message is queued or being handled."""
         return bool(self._queue) or self._current is not None
