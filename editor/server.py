@@ -70,7 +70,9 @@ async def run_editor(deploys: DeployService, *, listener: socket.socket, host: s
     port = listener.getsockname()[1]
     engine, registry = deploys.engine, deploys.registry
     token = secrets.token_urlsafe(24)
-    allowed = AllowedPaths.at_start([engine.state_dir, *allow_paths], engine.flow, registry)
+    allowed = AllowedPaths.at_start(
+        [engine.state_dir, *engine.tab_state_dirs.values(), *allow_paths], engine.flow,
+        registry)
     service = FlowService(deploys.tabs[0], engine, registry, allowed, deploys)
     hub = Hub(engine.events)
     hub.last_status.update(engine.statuses())  # what nodes showed before the editor began

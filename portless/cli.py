@@ -40,7 +40,8 @@ from portless.runtime.context_sqlite import FLUSH_INTERVAL
 from portless.runtime.events import LogSubscriber
 from portless.runtime.flow import check_shape
 from portless.runtime.reference import node_reference
-from portless.runtime.state import StateDirLock, StateLocked, flow_state_dir
+from portless.runtime.state import StateDirs, StateLocked
+from portless.runtime.tabs import flow_files
 
 log = logging.getLogger("portless")
 EditorStart = tuple[str, socket.socket, list[Path]]
@@ -74,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", parents=[nodes_dir], help="run a flow until SIGINT/SIGTERM",
         description="Run a flow until SIGINT or SIGTERM, then stop every node and exit 0.")
-    run.add_argument("flow", metavar="FLOW", help="the flow file to run")
+    run.add_argument("flow", metavar="FLOW", nargs="+",
+                     help="the flow file to run; several files, or a directory (every "
+                          "*.json in it), run together, each a tab")
     run.add_argument("--no-editor", action="store_true",
                      help="headless: open no socket at all")
     run.add_argument("--editor-host", default="127.0.0.1", metavar="HOST",
@@ -278,34 +281,45 @@ def _flush_seconds(text: str) -> float:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    subflows = _subflows(args, [args.flow])  # read again when a file changes
+    try:
+        files = flow_files(args.flow)
+    except FlowInvalid as exc:
+        _print_errors(exc.errors)
+        return 2
+    subflows = _subflows(args, files)  # read again when a file changes
     registry = subflows.registry
-    events = EventBus()
-    engine = Engine(registry, events=events, global_store=args.context_store,
+    engine = Engine(registry, events=EventBus(), global_store=args.context_store,
                     context_flush=args.context_flush)
-    deploys = DeployService(engine, registry, [Path(args.flow)],
-                            rollback=not args.no_rollback, subflows=subflows)
+    states = StateDirs(args.state_dir or default_state_dir(), args.flow[0])
+    deploys = DeployService(engine, registry, files, rollback=not args.no_rollback,
+                            subflows=subflows, states=states)
     try:
         deploys.load()
     except FlowInvalid as exc:
         _print_errors(exc.errors)
         return 1
     # Everything that can refuse the start is settled before any broker is reached or a
-    # token is printed: the flow's state (one process per flow), then the editor's port.
+    # token is printed: the flows' state (one process per flow), then the editor's port.
     for directory in args.allow_path:
         if not directory.is_dir():  # a typo would otherwise allow nothing, in silence
             print(f"portless: --allow-path {directory}: not a directory", file=sys.stderr)
             return 2
-    state_dir = flow_state_dir(args.state_dir or default_state_dir(), args.flow)
-    lock = StateDirLock(state_dir)
     try:
-        lock.acquire()
+        return _run_claimed(args, deploys)
+    finally:
+        states.release_all()
+
+
+def _run_claimed(args: argparse.Namespace, deploys: DeployService) -> int:
+    """Lock the state directories, bind the editor's port, run."""
+    try:
+        deploys.claim_state()
     except StateLocked as exc:
         print(f"portless: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"portless: cannot use {state_dir} as the flow's state directory: "
-              f"{exc.strerror or exc}; choose another base with --state-dir DIR",
+        print(f"portless: cannot use {exc.filename or args.state_dir} as a state "
+              f"directory: {exc.strerror or exc}; choose another base with --state-dir DIR",
               file=sys.stderr)
         return 1
     listener = None
@@ -318,14 +332,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"portless: {exc}", file=sys.stderr)
             return 1 if "cannot listen" in str(exc) else 2
     editor = None if listener is None else (args.editor_host, listener, args.allow_path)
-    engine.state_dir = state_dir
     try:
         return asyncio.run(_run(deploys, args.dev_broker, editor, args.reload))
     except (DevBrokerError, OSError) as exc:
         print(f"portless: {exc}", file=sys.stderr)
         return 1
-    finally:
-        lock.release()
 
 
 async def _run(deploys: DeployService, dev_broker: bool, editor: EditorStart | None,
@@ -343,7 +354,8 @@ async def _run_flow(deploys: DeployService, editor: EditorStart | None, reload: 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    log.info("state of %s in %s", flow.file, engine.state_dir)
+    for tab in deploys.tabs:
+        log.info("state of %s in %s", tab, engine.tab_state_dirs.get(str(tab), engine.state_dir))
     await deploys.start()
     watcher = loop.create_task(deploys.watch(), name="--reload: flow file watch") \
         if reload else None

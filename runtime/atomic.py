@@ -8,11 +8,12 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: str | Path, data: bytes) -> None:
+def atomic_write(path: str | Path, data: bytes, exclusive: bool = False) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync it, rename it over ``path``.
 
     The file keeps the mode of the one it replaces; the directory is fsynced so the
-    rename itself survives a power cut.
+    rename itself survives a power cut. ``exclusive``: raise FileExistsError rather
+    than replace a file (the temp file is linked, which fails if the name is taken).
     """
     target = Path(path)
     directory = target.parent
@@ -28,7 +29,11 @@ def atomic_write(path: str | Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         if mode is not None:
             os.chmod(temp_name, mode)
-        os.replace(temp_name, target)
+        if exclusive:
+            os.link(temp_name, target)
+            os.unlink(temp_name)
+        else:
+            os.replace(temp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +24,11 @@ from .canonical import canonical_text
 from .engine import DeployReport, Engine
 from .errors import FlowError, FlowInvalid
 from .file_watch import Stamp, file_stamp, watch_files
-from .flow import Flow, check_flow, read_flow
+from .flow import Flow, read_flow
 from .registry import Registry
+from .state import StateDirs
 from .subflow_files import SubflowLibrary
+from .tabs import check_tabs, referring_nodes, run_together
 
 log = logging.getLogger("portless.deploy")
 T = TypeVar("T")
@@ -81,12 +84,15 @@ class DeployService:
 
     def __init__(self, engine: Engine, registry: Registry, files: Sequence[str | Path], *,
                  rollback: bool = True, check_seconds: float = CHECK_SECONDS,
-                 subflows: SubflowLibrary | None = None) -> None:
+                 subflows: SubflowLibrary | None = None,
+                 states: StateDirs | None = None) -> None:
         """``rollback``: put back the flow that ran before when a deploy's nodes fail
         to start (the default); False keeps them failed, as Node-RED does.
         ``subflows``: the subflow files, read again before a check when they changed
-        (and watched by ``watch``)."""
+        (and watched by ``watch``). ``states``: the state directories to lock, one per
+        tab (None: the engine's own)."""
         self.engine = engine
+        self.states = states
         self.registry = registry
         self.subflows = subflows
         self.tabs = [Path(file) for file in files]
@@ -123,43 +129,34 @@ class DeployService:
         self.flows = flows
         return self.running()
 
+    def claim_state(self) -> None:
+        """Lock the process's state directory and each tab's (before anything starts:
+        a second process running any of these files is refused); raises StateLocked."""
+        if self.states is None:
+            return
+        self.engine.state_dir = self.states.acquire()
+        for tab in self.tabs:
+            self.engine.tab_state_dirs[str(tab)] = self.states.acquire(tab)
+
     async def start(self) -> DeployReport:
         """Start the loaded tabs on the engine."""
         return await self.engine.start(self.running())
 
     def running(self) -> Flow:
         """The flow of every tab together, as the engine runs it."""
-        flows = [self.flows[tab] for tab in self.tabs if tab in self.flows]
-        if len(flows) == 1:
-            return flows[0]
-        return Flow(", ".join(str(tab) for tab in self.tabs),
-                    {"version": 1, "nodes": [entry for flow in flows
-                                             for entry in flow.document["nodes"]]},
-                    tuple(spec for flow in flows for spec in flow.nodes),
-                    tuple(instance for flow in flows for instance in flow.instances),
-                    context_stores={tab: store for flow in flows
-                                    for tab, store in flow.context_stores.items()})
+        return run_together([self.flows[tab] for tab in self.tabs if tab in self.flows])
 
     # --- checking ------------------------------------------------------------------
     def check(self, tab: Path, document: dict[str, Any], resolve_env: bool = True) -> Flow:
-        """Check one tab's new document as a deploy would (blocking: call in a thread)."""
+        """Check one tab's new document as a deploy would, against the other tabs as
+        they run (blocking: call in a thread)."""
         return self._check_all({tab: document}, resolve_env)[tab]
 
     def _check_all(self, documents: Mapping[Path, dict[str, Any]],
                    resolve_env: bool = True) -> dict[Path, Flow]:
         if self.subflows is not None:
             self.subflows.refresh()
-        errors: list[FlowError] = []
-        flows: dict[Path, Flow] = {}
-        for tab, document in documents.items():
-            try:
-                flows[tab] = check_flow(document, self.registry, str(tab),
-                                        resolve_env=resolve_env)
-            except FlowInvalid as exc:
-                errors.extend(exc.errors)
-        if errors:
-            raise FlowInvalid(errors)
-        return flows
+        return check_tabs(documents, self.registry, resolve_env, others=self.flows)
 
     # --- deploying -----------------------------------------------------------------
     async def deploy(self, tab: Path, document: dict[str, Any], gate: Gate | None = None
@@ -200,6 +197,57 @@ class DeployService:
             self.stamps[tab] = stamp
             flow = await self._in_thread(lambda: self.check(tab, read_flow(tab)))
             return await self._switch(tab, flow, None)
+
+    # --- adding and deleting tabs ---------------------------------------------------
+    async def add_tab(self, tab: Path, name: str = "") -> DeployOutcome:
+        """A new, empty tab in a new file ``tab`` (refused if the file exists), written
+        atomically, run from now on. ``name``: its label (the document's "name")."""
+        async with self.lock:
+            if tab in self.tabs:
+                raise FileExistsError(f"{tab} exists already")
+            document: dict[str, Any] = {"version": 1, **({"name": name} if name else {}),
+                                        "nodes": []}
+            flow = await self._in_thread(self.check, tab, document)
+            await asyncio.to_thread(self._write, tab, document, Gate(), True)
+            if self.states is not None:
+                try:
+                    self.engine.tab_state_dirs[str(tab)] = self.states.acquire(tab)
+                except BaseException:
+                    await asyncio.to_thread(_unlink, tab)
+                    raise
+            self.tabs.append(tab)
+            return await self._switch(tab, flow, Gate())
+
+    async def delete_tab(self, tab: Path, gate: Gate | None = None) -> DeployOutcome:
+        """Stop a tab's nodes and delete its file; refused (FlowInvalid, nothing
+        changed) while a node in another tab refers to a connection in it, or if it is
+        the last tab. Its state directory stays (an outbox may hold messages)."""
+        tab = self._known_tab(tab)
+        async with self.lock:
+            (gate or Gate()).before_check(self.flows[tab].document)
+            self._refuse_delete(tab)
+            await asyncio.to_thread(_unlink, tab)
+            self.tabs.remove(tab)
+            del self.flows[tab]
+            self.stamps.pop(tab, None)
+            report = await self.engine.deploy(self.running())
+            self.engine.tab_state_dirs.pop(str(tab), None)
+            if self.states is not None:
+                self.states.release(tab)
+            outcome = DeployOutcome(tab, report, "written")
+            log.info("%s: deleted (%d stopped)", tab, len(report.stopped))
+            return outcome
+
+    def _refuse_delete(self, tab: Path) -> None:
+        if len(self.tabs) == 1:
+            raise FlowInvalid([FlowError(str(tab), "the only flow file of this process "
+                                                   "cannot be deleted")])
+        errors = [FlowError(str(other), f"refers to '{ref}' in {tab}: move the connection "
+                                        f"into another file, or change this node, before "
+                                        f"deleting {tab}", node_id)
+                  for other, node_id, ref in referring_nodes(tab, self.flows)]
+        if errors:
+            raise FlowInvalid(errors)
 
     async def watch(self) -> None:
         """Deploy each valid change of a tab's file on disk until cancelled (``portless
@@ -254,7 +302,7 @@ class DeployService:
         report = await self.engine.deploy(running)
         caused = {node_id: reason for node_id, reason in report.failed.items()
                   if not _failed_before(node_id, failing, previous, running)}
-        if not caused or not self.rollback or previous is None:
+        if not caused or not self.rollback or previous is None or tab not in before:
             outcome = DeployOutcome(tab, report, "read" if wrote is None else "written")
             log.info("%s", outcome.sentence())
             return outcome
@@ -267,11 +315,13 @@ class DeployService:
         log.error("%s", outcome.sentence())
         return outcome
 
-    def _write(self, tab: Path, document: dict[str, Any], gate: Gate) -> None:
-        """Write a checked flow atomically in canonical form (in a worker thread)."""
+    def _write(self, tab: Path, document: dict[str, Any], gate: Gate,
+               new: bool = False) -> None:
+        """Write a checked flow atomically in canonical form (in a worker thread);
+        ``new``: refuse (FileExistsError) to replace a file."""
         text = canonical_text(document)
         gate.before_write(text)
-        atomic_write(tab, text.encode("utf-8"))
+        atomic_write(tab, text.encode("utf-8"), exclusive=new)
         self.stamps[tab] = file_stamp(tab)
 
     def _known_tab(self, tab: Path) -> Path:
@@ -289,6 +339,16 @@ class DeployService:
             raise FlowInvalid([FlowError(
                 "<request>", f"checking this flow took longer than "
                              f"{self.check_seconds:g} s; nothing was written")]) from None
+
+
+def _unlink(path: Path) -> None:
+    """Delete a file so that a power cut cannot bring it back (the directory is synced)."""
+    path.unlink()
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def _failed_before(node_id: str, failing: Mapping[str, str], previous: Flow | None,

@@ -53,6 +53,8 @@ class Engine(RunQueue):
         self.registry = registry
         self.events = events or EventBus()
         self._state_dir = Path(state_dir) if state_dir else None
+        self.tab_state_dirs: dict[str, Path] = {}
+        """The state directory of each flow file (NodeSpec.tab) of a multi-file run."""
         self.stop_timeout = stop_timeout
         self.start_timeout = start_timeout
         """A node whose start() takes longer has failed to start: a deploy (and a stop
@@ -87,6 +89,16 @@ class Engine(RunQueue):
     @state_dir.setter
     def state_dir(self, path: Path) -> None:
         self._state_dir = path
+
+    def state_base(self, node_id: str) -> Path:
+        """Where a node's state directory goes: that of the flow file the node is
+        written in, when several run (``tab_state_dirs``), so an outbox stays with its
+        file whichever set it runs in; else ``state_dir``."""
+        if self.tab_state_dirs and self.flow is not None:
+            tab = next((spec.tab for spec in self.flow.nodes if spec.id == node_id), "")
+            if tab in self.tab_state_dirs:
+                return self.tab_state_dirs[tab]
+        return self.state_dir
 
     def publish(self, event: Event) -> None:
         self.events.publish(event)

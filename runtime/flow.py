@@ -23,9 +23,9 @@ from .canonical import canonical_text
 from .check_memo import CheckMemo, CheckMemos
 from .compiled_schema import CompiledSchema
 from .config import config_references, copy_json, fill_defaults, substitute_env
-from .dependencies import reference_cycles
 from .errors import FlowError, FlowInvalid
 from .node import Node, OutputCountError, follows_config, outputs_of
+from .references import reference_cycle_errors, reference_problem
 from .registry import Registry
 from .schema_errors import config_problems, describe, error_order, pointer_of
 from .subflow import SubflowInstance, definition_of, expand, readable_entry
@@ -167,8 +167,12 @@ def _shape_errors(document: dict[str, Any], file: str) -> list[FlowError]:
 
 
 def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>",
-               env: Mapping[str, str] | None = None, resolve_env: bool = True) -> Flow:
+               env: Mapping[str, str] | None = None, resolve_env: bool = True,
+               shared: Mapping[str, dict[str, Any]] | None = None) -> Flow:
     """Check a parsed flow against the file schema and each node type's schema.
+
+    ``shared``: the node entries, by id, of the other flow files the process runs, which
+    a connection field may name (wires stay in their file).
 
     Shape errors (an unknown key such as Node-RED's ``z``) do not hide config errors:
     every node whose id and type can be read is checked as far as its parts allow.
@@ -178,7 +182,8 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
     env = os.environ if env is None else env
     nodes = document.get("nodes")
     entries = [entry for entry in nodes if readable_entry(entry)] if isinstance(nodes, list) else []
-    checked = _memos.start(registry, file, resolve_env, entries)
+    others = shared or {}
+    checked = _memos.start(registry, file, resolve_env, [*entries, *others.values()])
     errors = _shape_errors(_unknown_part(document, checked), file)
     by_id: dict[str, dict[str, Any]] = {}
     for entry in entries:
@@ -190,7 +195,8 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
         else definition_of(document, Path(file).stem, file)
     expansion = expand(entries, registry, file, own)
     if expansion.used or own:  # the memo must know the subflows it was made with
-        checked = _memos.start(registry, file, resolve_env, expansion.entries,
+        checked = _memos.start(registry, file, resolve_env,
+                               [*expansion.entries, *others.values()],
                                tuple(definition.digest for definition in expansion.used))
     errors += expansion.errors
     for entry in [*expansion.entries, *expansion.stand_ins]:
@@ -199,11 +205,11 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
     specs = []
     for entry in expansion.entries:
         spec, node_errors = checked.check(entry, lambda entry: _check_node(
-            entry, by_id, registry, file, env, resolve_env))
+            entry, by_id, registry, file, env, resolve_env, others))
         errors.extend(map(expansion.placed, node_errors))
         if spec is not None:
             specs.append(spec)
-    errors.extend(map(expansion.placed, _reference_cycle_errors(specs, registry, file)))
+    errors.extend(map(expansion.placed, reference_cycle_errors(specs, registry)))
     if errors:  # a sentence said once per field
         raise FlowInvalid(list(dict.fromkeys(expansion.without_derived(errors))))
     _memos.commit(registry, file, resolve_env, checked)
@@ -235,7 +241,8 @@ def _wires_of(entry: dict[str, Any]) -> list[list[str]]:
 
 
 def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
-                registry: Registry, file: str, env: Mapping[str, str], resolve_env: bool
+                registry: Registry, file: str, env: Mapping[str, str], resolve_env: bool,
+                shared: Mapping[str, dict[str, Any]]
                 ) -> tuple[NodeSpec | None, list[FlowError]]:
     node_id = entry["id"]
 
@@ -281,13 +288,10 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
     refs = []
     for pointer, wanted, target in config_references(cls.schema, config):
         refs.append(target)
-        if target not in by_id:
-            errors.append(error(f"/config{pointer}",
-                                f"refers to missing {wanted} '{target}'"))
-        elif by_id[target]["type"] != wanted:
-            errors.append(error(f"/config{pointer}",
-                                f"refers to '{target}', {with_article(by_id[target]['type'])}, "
-                                f"but must refer to {with_article(wanted)}"))
+        found = by_id.get(target) or shared.get(target)
+        problem = reference_problem(wanted, target, found["type"] if found else None)
+        if problem:
+            errors.append(error(f"/config{pointer}", problem))
     name = entry.get("name", "")
     spec = NodeSpec(node_id, cls.type, name if isinstance(name, str) else "", config,
                     tuple(tuple(port) for port in wires), tuple(refs), file)
@@ -314,34 +318,6 @@ def _port_errors(cls: type[Node], config: dict[str, Any], wires: list[list[str]]
         return []
     return [error(f"/wires/{count}", f"output port {count} does not exist: {cls.type} has "
                                      f"{count} output(s){which}")]
-
-
-def with_article(noun: str) -> str:
-    """ "an io-in", "a debug", "an mqtt-broker": the indefinite article by the first
-    sound (a vowel letter, or an initialism said letter by letter, "em-queue-tee-tee")."""
-    vowel_sound = noun[:1].lower() in "aeiou" or noun.lower().startswith(_SPELT_OUT)
-    return f"{'an' if vowel_sound else 'a'} {noun}"
-
-
-_SPELT_OUT = ("mqtt",)
-"""Node type names that begin with an initialism starting with a vowel sound."""
-
-
-def _reference_cycle_errors(specs: list[NodeSpec], registry: Registry, file: str
-                            ) -> list[FlowError]:
-    """A connection that uses itself, directly or through others, can never start."""
-    by_id = {spec.id: spec for spec in specs}
-    errors = []
-    for cycle in reference_cycles({spec.id: spec.refs for spec in specs}):
-        spec, target = by_id[cycle[0]], cycle[1]
-        cls = registry.get(spec.type)
-        pointer = next((pointer for pointer, _, ref in config_references(
-            cls.schema if cls else {}, spec.config) if ref == target), "")
-        where = "itself" if len(cycle) == 2 else (
-            f"'{target}', which leads back to this node ({' -> '.join(cycle)})")
-        errors.append(FlowError(file, f"refers to {where}: a shared connection cannot "
-                                      f"depend on itself", spec.id, f"/config{pointer}"))
-    return errors
 
 
 def _shows_env_value(pointer: str, message: str, from_env: set[str],

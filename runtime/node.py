@@ -40,6 +40,8 @@ class NodeContext(Protocol):
 
     state_dir: Path
 
+    def state_base(self, node_id: str) -> Path: ...
+
     def deliver(self, target: Node, msg: Message) -> None: ...
 
     def publish(self, event: Event) -> None: ...
@@ -225,7 +227,7 @@ class Node:
     @property
     def state_dir(self) -> Path:
         """A directory this node may keep durable state in (created on first use)."""
-        path = self.context.state_dir / self.id
+        path = self.context.state_base(self.id) / self.id
         path.mkdir(parents=True, exist_ok=True)
         return path
 

@@ -72,3 +72,36 @@ class StateDirLock:
 
     def __exit__(self, *_: object) -> None:
         self.release()
+
+
+class StateDirs:
+    """The locked state directories of one process: its own (``main``: what is not a
+    node's, such as the persistent context) and each flow file's (its nodes' state, so
+    an outbox stays with the file that holds its broker, whichever set it runs in)."""
+
+    def __init__(self, base: str | Path, main: str | Path) -> None:
+        """``main``: the flow file or directory named first on the command line."""
+        self.base = Path(base)
+        self.main = flow_state_dir(base, main)
+        self._locks: dict[Path, StateDirLock] = {}
+
+    def acquire(self, flow_file: str | Path | None = None) -> Path:
+        """Lock the state directory of a flow file (None: the main one) and return it;
+        raises StateLocked (or OSError) as StateDirLock does."""
+        directory = self.main if flow_file is None else flow_state_dir(self.base, flow_file)
+        if directory not in self._locks:
+            lock = StateDirLock(directory)
+            lock.acquire()
+            self._locks[directory] = lock
+        return directory
+
+    def release(self, flow_file: str | Path) -> None:
+        """Give up a flow file's directory (its tab was deleted); the files stay."""
+        directory = flow_state_dir(self.base, flow_file)
+        if directory != self.main and directory in self._locks:
+            self._locks.pop(directory).release()
+
+    def release_all(self) -> None:
+        for lock in self._locks.values():
+            lock.release()
+        self._locks.clear()

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from portless.runtime import Registry
-from portless.runtime.flow import FLOW_SCHEMA, with_article
+from portless.runtime.flow import FLOW_SCHEMA
+from portless.runtime.references import with_article
 from tests.error_sentences import CASES
 from tests.runtime.test_schema_errors import sentences
 
