@@ -41,7 +41,7 @@ from portless.runtime.events import LogSubscriber
 from portless.runtime.flow import check_shape
 from portless.runtime.reference import node_reference
 from portless.runtime.state import StateDirs, StateLocked
-from portless.runtime.tabs import flow_files
+from portless.runtime.tabs import flow_files, load_tabs
 
 log = logging.getLogger("portless")
 EditorStart = tuple[str, socket.socket, list[Path]]
@@ -125,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--skip-env", action="store_true",
                           help="do not require the ${ENV} variables a flow uses to be set "
                                "(for CI and pre-commit, away from the device)")
+    validate.add_argument("--tabs", action="store_true",
+                          help="check the files (or every *.json of a directory) as the "
+                               "tabs of one process: ids unique across them, connections "
+                               "used from another file")
 
     fmt = commands.add_parser(
         "fmt", help="rewrite flow files in canonical form",
@@ -188,6 +192,15 @@ def _subflows(args: argparse.Namespace, flow_files: Sequence[str | Path]) -> Sub
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    if args.tabs:
+        try:
+            files = flow_files(args.files)
+            load_tabs(files, _registry(args, files), resolve_env=not args.skip_env)
+        except FlowInvalid as exc:
+            _print_errors(exc.errors)
+            return 1
+        print(f"{', '.join(map(str, files))}: valid together")
+        return 0
     registry = _registry(args, args.files)
     failed = False
     for file in args.files:

@@ -28,7 +28,7 @@ from .flow import Flow, read_flow
 from .registry import Registry
 from .state import StateDirs
 from .subflow_files import SubflowLibrary
-from .tabs import check_tabs, referring_nodes, run_together
+from .tabs import check_tabs, load_tabs, referring_nodes, run_together
 
 log = logging.getLogger("portless.deploy")
 T = TypeVar("T")
@@ -112,20 +112,9 @@ class DeployService:
     def load(self) -> Flow:
         """Read and check every tab (before anything starts); raises FlowInvalid with
         the errors of all files. Returns the flow the engine will run."""
-        documents: dict[Path, dict[str, Any]] = {}
-        errors: list[FlowError] = []
         for tab in self.tabs:
-            self.stamps[tab] = file_stamp(tab)
-            try:
-                documents[tab] = read_flow(tab)
-            except FlowInvalid as exc:
-                errors.extend(exc.errors)
-        try:
-            flows = self._check_all(documents)
-        except FlowInvalid as exc:
-            errors.extend(exc.errors)
-        if errors:
-            raise FlowInvalid(errors)
+            self.stamps[tab] = file_stamp(tab)  # before reading: a change is seen later
+        flows = load_tabs(self.tabs, self.registry)
         self.flows = flows
         return self.running()
 

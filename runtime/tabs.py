@@ -14,7 +14,7 @@ from typing import Any
 
 from .config import config_references
 from .errors import FlowError, FlowInvalid
-from .flow import Flow, check_flow
+from .flow import Flow, check_flow, read_flow
 from .references import reference_cycle_errors, reference_problem
 from .registry import Registry
 from .subflow import readable_entry
@@ -37,6 +37,26 @@ def flow_files(paths: Sequence[str | Path]) -> list[Path]:
     for file in files:
         resolved.setdefault(file.resolve(), file)
     return list(resolved.values())
+
+
+def load_tabs(files: Sequence[Path], registry: Registry, resolve_env: bool = True
+              ) -> dict[Path, Flow]:
+    """Read and check flow files as the tabs of one process; raises FlowInvalid with
+    the errors of every file."""
+    documents: dict[Path, dict[str, Any]] = {}
+    errors: list[FlowError] = []
+    for file in files:
+        try:
+            documents[file] = read_flow(file)
+        except FlowInvalid as exc:
+            errors.extend(exc.errors)
+    try:
+        flows = check_tabs(documents, registry, resolve_env)
+    except FlowInvalid as exc:
+        errors.extend(exc.errors)
+    if errors:
+        raise FlowInvalid(errors)
+    return flows
 
 
 def check_tabs(documents: Mapping[Path, dict[str, Any]], registry: Registry,

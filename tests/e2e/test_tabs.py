@@ -106,3 +106,17 @@ def test_a_node_id_in_two_files_stops_the_start_naming_both(flows: Path,
         f"{flows / 'valve.json'}: node deadband: /id: duplicate id: node 'deadband' is "
         f"also in {flows / 'copy.json'}; node ids are unique across the flow files of a "
         f"process")
+
+
+def test_validate_checks_the_files_of_a_directory_together_with_tabs(flows: Path) -> None:
+    def validate(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "portless", "validate", *args],
+                              capture_output=True, text=True, timeout=60)
+
+    together = validate("--tabs", str(flows))
+    assert together.returncode == 0, together.stderr
+    assert together.stdout.strip() == \
+        f"{flows / 'network.json'}, {flows / 'valve.json'}: valid together"
+    alone = validate(str(flows / "valve.json"))  # its broker is in the other file
+    assert alone.returncode == 1
+    assert "refers to missing mqtt-broker 'plant'" in alone.stderr
