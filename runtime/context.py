@@ -38,6 +38,8 @@ StoreName = Literal["memory", "persistent"]
 ContextKind = Literal["node", "flow", "global"]
 STORES: tuple[StoreName, ...] = ("memory", "persistent")
 GLOBAL = "global"
+PARENT = "$parent."
+"""A flow context key's prefix inside a subflow instance: the enclosing flow's context."""
 
 log = logging.getLogger("portless.context")
 
@@ -61,12 +63,15 @@ class Context:
     (``totals.valves[2]``): ``set`` creates what is missing on the way, as for a
     message property (properties.py)."""
 
-    __slots__ = ("_kind", "_owner", "_scope")
+    __slots__ = ("_kind", "_owner", "_parent", "_scope")
 
-    def __init__(self, scope: Scope, owner: str, kind: ContextKind) -> None:
+    def __init__(self, scope: Scope, owner: str, kind: ContextKind,
+                 parent: Context | None = None) -> None:
         self._scope = scope
         self._owner = owner
         self._kind = kind
+        self._parent = parent
+        """Inside a subflow instance, the flow context it is used in: ``$parent.key``."""
 
     def __repr__(self) -> str:
         return f"<Context {self._scope.name} of node {self._owner!r}>"
@@ -81,6 +86,9 @@ class Context:
             value = MISSING
         if value is MISSING:
             path = self._path(key)
+            if path is not None and key.startswith(PARENT):
+                parent = self._parent
+                return default if parent is None else parent.get(key[len(PARENT):], default)
             if path is None or (value := path.get(scope.data)) is MISSING:
                 return default
         return value if scope.persistent is None else clone_message(value)
@@ -96,7 +104,9 @@ class Context:
             scope.data[key] = value
             return
         path = self._path(key)
-        if scope.persistent is not None:
+        if path is not None and key.startswith(PARENT):
+            self._up(key).set(key[len(PARENT):], value)
+        elif scope.persistent is not None:
             self._persist(key, path, value)
         elif path is None:
             scope.data[key] = value
@@ -108,7 +118,9 @@ class Context:
         where there is none."""
         path = self._path(key)
         scope = self._scope
-        if scope.persistent is not None:
+        if path is not None and key.startswith(PARENT):
+            self._up(key).delete(key[len(PARENT):])
+        elif scope.persistent is not None:
             self._persist(key, path, MISSING)
         elif path is None:
             scope.data.pop(key, None)
@@ -166,6 +178,13 @@ class Context:
                              f"key {key!r} in the persistent store: the value {exc}") from None
         scope.data[top] = json.loads(text)
 
+    def _up(self, key: str) -> Context:
+        if self._parent is None:
+            raise ValueError(f"node {self._owner}: the {self._kind} context key {key!r} "
+                             f"names $parent, which only the flow context inside a "
+                             f"subflow instance has")
+        return self._parent
+
     def _unreachable(self, key: str) -> ValueError:
         return ValueError(f"node {self._owner}: cannot set {self._kind} context key "
                           f"{key!r}: a step on the way holds a string, number, bool or "
@@ -184,39 +203,37 @@ class Contexts:
         self.flush_interval = flush_interval
         self._scopes: dict[str, Scope] = {}
         self._tab_of: dict[str, str] = {}
-        """The tab of each node id in the running flow."""
+        """The tab owning each scope of the running flow (node, flow and subflow ones)."""
+        self._flow_of: dict[str, str] = {}
+        """The flow context scope of each node id: its tab's, or its subflow instance's."""
+        self._parent: dict[str, str] = {}
+        """A subflow instance's flow context scope -> the one it is used in ($parent)."""
         self._store_of: dict[str, StoreName] = {}
         """The store each tab of the running flow chose."""
         self.persistent: PersistentStore | None = None
 
     def view(self, node_id: str, kind: ContextKind) -> Context:
         """The context of kind ``kind`` as node ``node_id`` sees it."""
-        if kind == "node":
-            name = f"node:{node_id}"
-        elif kind == "flow":
-            name = f"flow:{self._tab_of.get(node_id, '')}"
-        else:
-            name = GLOBAL
-        scope = self._scopes.get(name)
-        if scope is None:
-            scope = self._scopes[name] = Scope(name, self._store(name))
-        return Context(scope, node_id, kind)
+        if kind == "flow":
+            return self._flow_view(self._flow_of.get(node_id, "flow:"), node_id)
+        return Context(self._scope(f"node:{node_id}" if kind == "node" else GLOBAL),
+                       node_id, kind)
 
     async def prepare(self, flow: Flow, state_dir: Callable[[], Path],
                       existing: Path | None) -> None:
         """Before the nodes of ``flow`` start (at start and at each deploy): learn its
         tabs and their stores, open the persistent store if one is used (or ``existing``,
-        a state directory, holds one), delete the contexts of nodes and tabs it no longer
-        has, and move contexts whose tab changed its store."""
-        tab_of = {spec.id: tab_key(spec.tab or flow.file) for spec in flow.nodes}
-        store_of: dict[str, StoreName] = dict.fromkeys(tab_of.values(), "memory")
-        store_of.update({tab_key(tab): "persistent" if store == "persistent" else "memory"
-                         for tab, store in flow.context_stores.items()})
+        a state directory, holds one), delete the contexts of nodes, tabs and subflow
+        instances it no longer has, and move contexts whose tab changed its store."""
+        store_of: dict[str, StoreName] = {
+            tab_key(tab): "persistent" if store == "persistent" else "memory"
+            for tab, store in flow.context_stores.items()}
         if self.persistent is None and (
                 "persistent" in (self.global_store, *store_of.values())
                 or (existing is not None and (existing / DATABASE).exists())):
             await self._open(state_dir() / DATABASE)
-        self._tab_of, self._store_of = tab_of, store_of
+        self._learn(flow)
+        self._store_of = store_of
         for name in [name for name in self._scopes if not self._known(name)]:
             scope = self._scopes.pop(name)
             if scope.persistent is not None:
@@ -256,19 +273,44 @@ class Contexts:
                     log.warning("context store %s: the value of %s key %r is not JSON; "
                                 "it is left out", path, name, key)
 
+    def _learn(self, flow: Flow) -> None:
+        """Which tab owns which scope, and the flow context of each node: a node inside
+        a subflow instance has the instance's (Node-RED's), whose $parent is the flow
+        context of what the instance is used in."""
+        instances = {instance.id for instance in flow.instances}
+        tab_of: dict[str, str] = {}
+        self._flow_of, self._parent = {}, {}
+        for spec in flow.nodes:
+            tab = tab_key(spec.tab or flow.file)
+            tab_of[f"node:{spec.id}"] = tab_of[f"flow:{tab}"] = tab
+            parent = f"flow:{tab}"
+            steps = spec.instance.split("/") if spec.instance else []
+            for depth in range(1, len(steps) + 1):
+                instance = "/".join(steps[:depth])
+                if instance in instances:
+                    name = f"subflow:{instance}"
+                    tab_of[name], self._parent[name], parent = tab, parent, name
+            self._flow_of[spec.id] = parent
+        self._tab_of = tab_of
+
+    def _flow_view(self, name: str, node_id: str) -> Context:
+        parent = self._parent.get(name)
+        return Context(self._scope(name), node_id, "flow",
+                       None if parent is None else self._flow_view(parent, node_id))
+
+    def _scope(self, name: str) -> Scope:
+        scope = self._scopes.get(name)
+        if scope is None:
+            scope = self._scopes[name] = Scope(name, self._store(name))
+        return scope
+
     def _store(self, name: str) -> PersistentStore | None:
-        if name == GLOBAL:
-            chosen = self.global_store
-        elif name.startswith("flow:"):
-            chosen = self._store_of.get(name[5:], "memory")
-        else:
-            chosen = self._store_of.get(self._tab_of.get(name[5:], ""), "memory")
+        chosen = self.global_store if name == GLOBAL else \
+            self._store_of.get(self._tab_of.get(name, ""), "memory")
         return self.persistent if chosen == "persistent" else None
 
     def _known(self, name: str) -> bool:
-        if name.startswith("flow:"):
-            return name[5:] in self._store_of
-        return name == GLOBAL or name[5:] in self._tab_of
+        return name == GLOBAL or name in self._tab_of
 
     def _move(self, scope: Scope, store: PersistentStore | None) -> None:
         """Keep a scope's values in another store (its tab chose another one)."""

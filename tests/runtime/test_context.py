@@ -168,6 +168,40 @@ async def test_flow_context_belongs_to_a_tab_which_chooses_its_store(tmp_path: P
         await engine.stop()
 
 
+async def test_a_subflow_instance_has_its_own_flow_context_and_reaches_its_parents(
+        tmp_path: Path) -> None:
+    """As in Node-RED: two instances of one subflow do not share their flow context;
+    $parent.key is the flow context of the tab the instance is used in."""
+    subflows = tmp_path / "subflows"
+    subflows.mkdir()
+    (subflows / "counter.json").write_text(json.dumps({
+        "version": 1, "nodes": [{"id": "inner", "type": Probe.type}],
+        "subflow": {"input": ["inner"], "outputs": [[{"node": "inner"}]]}}))
+    document = {"version": 1, "nodes": [
+        {"id": "top", "type": Probe.type},
+        {"id": "one", "type": "subflow:counter"}, {"id": "two", "type": "subflow:counter"}]}
+    async with FlowHarness(document, node_types=[Probe], subflows=[subflows]) as h:
+        top, one, two = (h.engine.nodes[node_id] for node_id in ("top", "one/inner",
+                                                                  "two/inner"))
+        one.flow_context.set("count", 1)
+        assert two.flow_context.get("count") is None
+        assert top.flow_context.get("count") is None
+        top.flow_context.set("mode", "auto")
+        assert one.flow_context.get("$parent.mode") == "auto"
+        two.flow_context.set("$parent.seen", True)
+        assert top.flow_context.get("seen") is True
+        assert top.flow_context.get("$parent.mode", "none") == "none"  # a tab has none
+        with pytest.raises(ValueError, match=r"node top: the flow context key "
+                                             r"'\$parent.x' names \$parent"):
+            top.flow_context.set("$parent.x", 1)
+        two.flow_context.set("mine", 2)
+        report = await h.deploy({**document, "nodes": document["nodes"][:2]})
+        assert "two/inner" in report.stopped
+        await h.deploy(document)  # an instance removed and added again starts empty
+        assert h.engine.nodes["two/inner"].flow_context.get("mine") is None
+        assert h.engine.nodes["one/inner"].flow_context.get("count") == 1
+
+
 async def test_a_deploy_keeps_the_context_of_kept_nodes_and_deletes_a_removed_nodes() -> None:
     """Unchanged and changed nodes keep their context (Node-RED does with a configured
     store); a node the deploy removes loses its own, so one added later with the same id
