@@ -14,8 +14,8 @@ SCOPE_PROPERTIES: dict[str, Any] = {
               "x-error": "must be \"tab\", \"all\" or \"nodes\""},
     "nodes": {"title": "Nodes", "type": "array", "default": [],
               "items": {"type": "string", "minLength": 1},
-              "description": "Ids of the nodes to watch, with scope `nodes` (an id that "
-                             "is in no flow is never heard from)."},
+              "description": "Ids of the nodes to watch, with scope `nodes` (one that "
+                             "names no node is warned about at start)."},
 }
 NODES_WHEN_SCOPED: dict[str, Any] = {
     "if": {"properties": {"scope": {"const": "nodes"}}},

@@ -86,6 +86,9 @@ class Watchers:
         if instance and watch.nodes:
             watch = replace(watch, nodes=tuple(f"{instance}/{node_id}"
                                                for node_id in watch.nodes))
+        if missing := [node_id for node_id in watch.nodes if node_id not in self.place_of]:
+            watcher.warn(f"watches {', '.join(repr(node_id) for node_id in missing)}, but "
+                         f"no node of the flow has that id: it is never heard from")
         self._watches[watch.kind][watcher.id] = (watcher, watch)
         self.refresh()
 

@@ -296,6 +296,14 @@ async def test_only_watched_nodes_wear_a_completion_wrapper() -> None:
         assert [m["payload"] for m in await h.wait_for("1")] == [1]
 
 
+async def test_a_watcher_naming_no_node_of_the_flow_says_so() -> None:
+    document = flow(reporter("1"), watcher("c", scope="nodes", nodes=["1", "typo"]))
+    async with FlowHarness(document, node_types=TEST_TYPES) as h:
+        pass
+    assert [e.data["text"] for e in h.events if e.kind == "warning"] == [
+        "watches 'typo', but no node of the flow has that id: it is never heard from"]
+
+
 def test_a_watch_says_what_is_wrong_with_it() -> None:
     with pytest.raises(ValueError, match="only an error watcher"):
         Watch("status", "all", uncaught=True)
