@@ -1,5 +1,5 @@
 """JSON values as JavaScript sees them, for nodes that must decide as Node-RED does:
-deep equality, ``parseFloat`` and ``String()``."""
+deep equality, ``parseFloat``, ``Number()`` and ``String()``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from typing import Any
 _JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 _LEADING_NUMBER = re.compile(
     f"[{_JS_SPACE}]*([+-]?(?:Infinity|(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?))")
+# JavaScript's Number() of a text: the whole text (white space trimmed) is the number.
+_WHOLE_NUMBER = re.compile(
+    f"[{_JS_SPACE}]*(?:([+-]?(?:Infinity|(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?))"
+    f"|(0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)))[{_JS_SPACE}]*")
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -48,6 +52,32 @@ def parse_float(value: Any) -> float:
     text = value if value.__class__ is str else js_string(value)
     match = _LEADING_NUMBER.match(text)
     return float(match.group(1)) if match else math.nan
+
+
+def to_number(value: Any) -> float | None:
+    """A number, a boolean (1 or 0) or a text that is a whole number literal as
+    JavaScript's ``Number()`` reads it (``" 12 "``, ``"1e3"``, ``"0x1A"``,
+    ``"-Infinity"``); None for anything else, including ``""``, null and lists, which
+    ``Number()`` would read as 0 or a list's one item."""
+    if value.__class__ is float:
+        return None if value != value else value
+    if isinstance(value, int):  # bool too: True is 1
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    if not isinstance(value, str):
+        return None
+    match = _WHOLE_NUMBER.fullmatch(value)
+    if match is None:
+        return None
+    decimal, radix = match.groups()
+    if decimal:
+        return float(decimal.replace("Infinity", "inf"))
+    try:
+        return float(int(radix, 0))
+    except OverflowError:  # more hex digits than a double holds: JavaScript's Infinity
+        return math.inf
 
 
 def js_string(value: Any) -> str:
