@@ -91,6 +91,10 @@ def _a(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
+class StoreError(Exception):
+    """A commit of the persistent store failed (a full disk, say)."""
+
+
 @dataclass
 class _Batch:
     writes: dict[tuple[str, str], str | None] = field(default_factory=dict)
@@ -132,15 +136,27 @@ class PersistentStore:
 
     # --- opening and closing ---------------------------------------------------------
     def open(self) -> Rows:
-        """Create or open the database and return its rows (blocking)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("CREATE TABLE IF NOT EXISTS context (scope TEXT NOT NULL, key TEXT NOT "
-                   "NULL, value TEXT NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID")
+        """Create or open the database and return its rows (blocking); an OSError
+        naming the file if it cannot be used (not a database, no permission)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
+                db.execute("CREATE TABLE IF NOT EXISTS context (scope TEXT NOT NULL, key "
+                           "TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, key)) "
+                           "WITHOUT ROWID")
+                found = db.execute("SELECT scope, key, value FROM context").fetchall()
+            except BaseException:
+                db.close()
+                raise
+        except (OSError, sqlite3.Error) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise OSError(f"cannot open the persistent context store {self.path}: "
+                          f"{reason}") from None
         rows: Rows = {}
-        for scope, key, text in db.execute("SELECT scope, key, value FROM context"):
+        for scope, key, text in found:
             rows.setdefault(scope, {})[key] = text
             self._sizes.setdefault(scope, {})[key] = len(text)
             self.total_bytes += len(text)
@@ -158,7 +174,13 @@ class PersistentStore:
         """Commit what is pending, stop the writer thread, close the database."""
         if self._thread is None:
             return
-        await asyncio.wait({asyncio.ensure_future(self.flush())}, timeout=CLOSE_TIMEOUT)
+        try:
+            await asyncio.wait_for(self.flush(), CLOSE_TIMEOUT)
+        except StoreError as exc:
+            log.error("%s; %d value(s) set since the last commit are lost",
+                      exc, len(self._pending.writes))
+        except TimeoutError:  # the writer is stuck in the disk: the join below says so
+            pass
         self._queue.put(None)
         thread, self._thread = self._thread, None
         await asyncio.to_thread(thread.join, CLOSE_TIMEOUT)
@@ -169,6 +191,10 @@ class PersistentStore:
         elif self._db is not None:
             self._db.close()
         self._db = None
+        if self._timer is not None:  # a retry after a failed commit: nothing writes now
+            self._timer.cancel()
+            self._timer = None
+        self._loop = None
 
     # --- in the event loop -------------------------------------------------------------
     def put(self, scope: str, key: str, text: str | None) -> None:
@@ -195,7 +221,8 @@ class PersistentStore:
         self._schedule()
 
     async def flush(self) -> None:
-        """Hand what is pending to the writer now and wait until it is committed."""
+        """Hand what is pending to the writer now and wait until it is committed;
+        StoreError if the commit failed (what it held is kept and retried)."""
         waiter = asyncio.get_running_loop().create_future()
         self._pending.waiters.append(waiter)
         self._hand_over()
@@ -225,6 +252,11 @@ class PersistentStore:
                 self._failed_at = now
                 log.error("context store %s: cannot write (%s); %d value(s) wait and "
                           "are retried", self.path, error, len(batch.writes))
+            for waiter in batch.waiters:
+                if not waiter.done():
+                    waiter.set_exception(StoreError(f"context store {self.path}: cannot "
+                                                    f"write: {error}"))
+            batch.waiters = []
             batch.merge(self._pending)
             self._pending = batch
             self._due = False
@@ -243,8 +275,9 @@ class PersistentStore:
             error = None
             try:
                 self._commit(batch)
-            except sqlite3.Error as exc:
-                error = str(exc)
+            except Exception as exc:  # the writer never dies: the batch is retried
+                error = str(exc) if isinstance(exc, sqlite3.Error) else \
+                    f"{type(exc).__name__}: {exc}"
             assert self._loop is not None
             try:
                 self._loop.call_soon_threadsafe(self._written, batch, error)
@@ -265,5 +298,6 @@ class PersistentStore:
                             if text is not None])
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLITE_FULL has rolled it back already
+                db.execute("ROLLBACK")
             raise

@@ -1,5 +1,6 @@
-"""The persistent context store (runtime/context_sqlite.py) in a real `portless run`:
-what was committed survives SIGKILL, for a flow's node context and global context."""
+"""The persistent context store (runtime/context_sqlite.py): a commit that fails is kept
+and retried, a file that is no database is an error naming it, and in a real `portless
+run` what was committed survives SIGKILL, for a flow's node context and global context."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from portless.runtime.context_sqlite import PersistentStore, StoreError
 from portless.runtime.state import flow_state_dir
+from portless.testing import FlowHarness
 from tests.e2e.test_mqtt_faults import ROOT, poll_until
-
-pytestmark = pytest.mark.slow  # runs portless as a child process
 
 COUNTER_NODE = '''
 """Counts its starts in node and global context."""
@@ -57,6 +58,39 @@ def run(flow: Path, state: Path, nodes_dir: Path, log: Path) -> subprocess.Popen
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
 
+async def test_a_failed_commit_is_kept_and_retried_and_the_writer_goes_on(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = PersistentStore(tmp_path / "context.sqlite", flush_interval=3600)
+    store.open()
+    store.start()
+    try:
+        assert store._db is not None
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count={pages}")  # the disk is full
+        store.put("node:a", "big", json.dumps("x" * 100_000))
+        with pytest.raises(StoreError, match="cannot write: database or disk is full"):
+            await store.flush()
+        assert "context store" in caplog.text
+        assert "1 value(s) wait and are retried" in caplog.text
+        store._db.execute("PRAGMA max_page_count=1000000")  # room again
+        store.put("node:a", "small", "1")
+        await store.flush()
+        assert set(committed(tmp_path)) == {("node:a", "big"), ("node:a", "small")}
+    finally:
+        await store.close()
+
+
+async def test_a_context_store_that_is_no_database_is_an_error_naming_it(
+        tmp_path: Path) -> None:
+    (tmp_path / "context.sqlite").write_bytes(b"not a database, only text" * 100)
+    harness = FlowHarness({"version": 1, "context": {"store": "persistent"}, "nodes": []},
+                          state_dir=tmp_path)
+    with pytest.raises(OSError, match=r"cannot open the persistent context store "
+                                      r".*context.sqlite: file is not a database"):
+        await harness.__aenter__()
+
+
+@pytest.mark.slow  # runs portless as a child process
 async def test_committed_context_survives_sigkill(tmp_path: Path) -> None:
     nodes_dir = tmp_path / "nodes"
     nodes_dir.mkdir()
