@@ -6,7 +6,7 @@ what they watch arrives as messages on their ``on_input``, through the run queue
 
 Nothing is paid where nobody watches: an error or a status change looks at one dict
 (empty unless someone watches), and completion is reported only by nodes a complete
-watcher covers, through an ``on_input`` wrapper installed on those node instances.
+watcher covers, through a wrapper of ``on_input`` (or ``done``) put on those instances.
 """
 
 from __future__ import annotations
@@ -93,11 +93,16 @@ class Watchers:
         self.refresh()
 
     def forget(self, node: Node) -> None:
-        """Drop what a stopping node watched."""
+        """Drop what a stopping node watched (and its own wrapper, if it wore one)."""
+        if self._wrapped.get(node.id) is node:
+            del self._wrapped[node.id]  # it is gone: nothing to take off
+        watched = False
         for table in self._watches.values():
             if (entry := table.get(node.id)) is not None and entry[0] is node:
                 del table[node.id]
-        self.refresh()
+                watched = True
+        if watched:  # not for every node a deploy stops: refresh looks at them all
+            self.refresh()
 
     def _covering(self, kind: WatchKind, node: Node) -> list[list[tuple[Node, Watch]]]:
         """The watchers of ``kind`` whose scope holds ``node``, nearest first: one list
