@@ -23,6 +23,7 @@ from .properties import (
     property_getter,
     set_property,
 )
+from .regex import compile_regex
 from .registry import Registry
 from .subflow import SUBFLOW_PREFIX, SubflowDefinition, SubflowInstance, SubflowNode
 from .subflow_files import SubflowLibrary, load_subflows, subflow_dirs
@@ -67,6 +68,7 @@ __all__ = [
     "canonical_text",
     "check_flow",
     "clone_message",
+    "compile_regex",
     "config_outputs",
     "default_outputs",
     "delete_property",

@@ -19,6 +19,7 @@ from jsonschema import ValidationError
 from .expressions import JSONATA_KEYWORD
 from .node import Node
 from .properties import PROPERTY_PATH_KEYWORD
+from .regex import REGEX_KEYWORD
 from .registry import Registry, closest_name
 
 ERROR_KEYWORD = "x-error"
@@ -72,6 +73,9 @@ def describe(error: ValidationError, path: Sequence[Any]) -> Iterator[tuple[str,
         return
     if keyword == JSONATA_KEYWORD:
         yield pointer_of(path), f"must be a JSONata expression: {error.message}"
+        return
+    if keyword == REGEX_KEYWORD:
+        yield pointer_of(path), f"must be a regular expression: {error.message}"
         return
     if keyword in ("oneOf", "anyOf"):
         yield from _describe_choice(error, path, schema[keyword])
