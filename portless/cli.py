@@ -301,7 +301,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     subflows = _subflows(args, files)  # read again when a file changes
     registry = subflows.registry
-    engine = Engine(registry, events=EventBus(), global_store=args.context_store,
+    engine = Engine(registry, events=EventBus(), global_context_store=args.context_store,
                     context_flush=args.context_flush)
     states = StateDirs(args.state_dir or default_state_dir(), args.flow[0])
     deploys = DeployService(engine, registry, files, rollback=not args.no_rollback,

@@ -1,11 +1,12 @@
 """Node, flow and global context: Node-RED's ``context``, ``flow`` and ``global``.
 
 A node reaches them as ``self.node_context`` (its own, by node id), ``self.flow_context``
-(shared by the nodes of its tab, the flow file it is written in) and
+(shared by the nodes of its tab, the flow file it is written in; inside a subflow
+instance the instance's own, with ``$parent.key`` for the one it is used in) and
 ``self.global_context`` (shared by the whole process), each with ``get``, ``set``,
 ``delete`` and ``keys``. A tab picks its store in its flow file (``"context": {"store":
 "persistent"}``, for its flow context and its nodes' contexts); global context takes the
-engine's ``global_store``.
+engine's ``global_context_store`` (``portless run --context-store``).
 
 The memory store keeps the objects themselves: ``get`` returns the very object ``set``
 was given, as in Node-RED, so a read per message costs a dict lookup. The persistent

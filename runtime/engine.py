@@ -47,7 +47,7 @@ class Engine(RunQueue):
                  state_dir: str | Path | None = None, stop_timeout: float = 5.0,
                  start_timeout: float = 10.0,
                  batch: int = 1000, drain_timeout: float = 1.0,
-                 loop_hops: int = LOOP_HOPS, global_store: StoreName = "memory",
+                 loop_hops: int = LOOP_HOPS, global_context_store: StoreName = "memory",
                  context_flush: float = FLUSH_INTERVAL) -> None:
         super().__init__(batch=batch, loop_hops=loop_hops)
         self.registry = registry
@@ -69,8 +69,8 @@ class Engine(RunQueue):
         self._lock = asyncio.Lock()
         """Held by start, deploy and stop: one at a time, never interleaved."""
         self._error_logged: dict[str, float] = {}
-        self.contexts = Contexts(global_store, context_flush)
-        """Node, flow and global context; the global one in ``global_store``, and
+        self.contexts = Contexts(global_context_store, context_flush)
+        """Node, flow and global context; the global one in ``global_context_store``, and
         persistent values committed ``context_flush`` seconds after they change."""
         self.watchers = Watchers(self.deliver, self.nodes)
         """Catch, status and complete nodes, and what they watch (watchers.py)."""
