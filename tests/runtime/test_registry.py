@@ -165,20 +165,20 @@ class Scale(Node):
     type = "scale"
 
 
-class Change(Node):
-    type = "change"
+class Telegram(Node):
+    type = "telegram"
 
 
 @pytest.mark.parametrize(("typed", "suggested"), [
     ("debgu", "debug"), ("exception-filtr", "exception-filter"), ("mqtt_in", "mqtt-in"),
-    ("change", None), ("inject", None), ("function", None)])
+    ("telegram", None), ("modbus-read", None), ("http-in", None)])
 def test_closest_suggests_only_a_close_name(typed: str, suggested: str | None) -> None:
     registry = Registry.discover()
     if "scale" not in registry:  # the example plugin, when it is installed
         registry.add(Scale, "test")
     assert registry.closest(typed) == suggested
-    registry.add(Change, "test")
-    assert registry.closest("chnage") == "change"
+    registry.add(Telegram, "test")
+    assert registry.closest("telegarm") == "telegram"
 
 
 def test_every_built_in_schema_passes_the_meta_schema() -> None:
