@@ -212,7 +212,8 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
                     stop = Stop.EMPTY
                     break
             record = records[0]
-            if batcher is not None and not batcher.has_room(record.size):
+            if batcher is not None \
+                    and not batcher.has_room(len(record.payload) + len(record.topic)):
                 stop = Stop.BUFFER
                 break
             records.popleft()

@@ -67,6 +67,8 @@ class MqttOut(Node):
         self._qos = config["qos"]
         self._retain = config["retain"]
         self._topic = config["topic"]
+        self._checked_topic: str | None = None
+        """The last topic found publishable (the same object is not checked again)."""
         properties: dict[str, Any] = {"content_type": CONTENT_TYPES[self._format]}
         if config["user_properties"]:
             properties["user_property"] = sorted(config["user_properties"].items())
@@ -82,9 +84,24 @@ class MqttOut(Node):
 
     def on_input(self, msg: Message) -> None:
         topic = self._topic or msg.get("topic")
+        if topic is not self._checked_topic and not self._publishable(topic):
+            return
+        try:
+            data = encode(msg.get("payload"), self._format)
+        except PayloadError as exc:
+            self.warn(f"{exc}; message dropped")
+            return
+        self._broker.publish(cast(str, topic), data, self._qos, self._retain,
+                             self._properties)
+        if not self._link.connected and self._status_timer is None:
+            self._status_timer = self.call_later(0.5, self._show_waiting)
+
+    def _publishable(self, topic: Any) -> bool:
+        """Whether ``topic`` can be published to (if not, warn); the last good one is
+        remembered, so the node's own topic, or a flow's, is checked once."""
         if not topic or not isinstance(topic, str):
             self.warn("no topic: set the node's topic or msg.topic; message dropped")
-            return
+            return False
         if "+" in topic or "#" in topic or "\0" in topic or not _is_utf8(topic):
             # A broker disconnects a client that publishes to a filter; kept in the outbox
             # it would be sent first on every reconnect and block all behind it. A topic
@@ -94,15 +111,9 @@ class MqttOut(Node):
                       else "+ and # are for subscriptions" if "+" in topic or "#" in topic
                       else "an MQTT topic is UTF-8 text, without lone surrogates")
             self.warn(f"cannot publish to {topic!r}: {reason}; message dropped")
-            return
-        try:
-            data = encode(msg.get("payload"), self._format)
-        except PayloadError as exc:
-            self.warn(f"{exc}; message dropped")
-            return
-        self._broker.publish(topic, data, self._qos, self._retain, self._properties)
-        if not self._link.connected and self._status_timer is None:
-            self._status_timer = self.call_later(0.5, self._show_waiting)
+            return False
+        self._checked_topic = topic
+        return True
 
     def _on_link(self, state: LinkState) -> None:
         self._link = state
