@@ -28,7 +28,7 @@ from typing import IO
 
 from portless.devbroker import die_with_parent
 
-from .core import BenchError
+from .core import BenchError, cpu_seconds
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_PUB = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
@@ -116,6 +116,10 @@ class Broker:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def cpu_seconds(self) -> float:
+        """CPU time mosquitto has used so far (user and system); 0 if not running."""
+        return cpu_seconds(self.process.pid if self.process is not None else None)
 
     def publish_retained(self, topic: str, payload: str) -> None:
         run([MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", str(self.port), "-V", "5", "-q", "1",

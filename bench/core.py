@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cProfile
 import json
+import os
 import pstats
 import subprocess
 import sys
@@ -16,6 +17,18 @@ T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 """The project root; benchmarks run their subprocesses from here."""
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time process ``pid`` has used so far (user and system), from /proc; 0 if gone."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1]
+    except OSError:
+        return 0.0
+    user, system = fields.split()[11:13]
+    return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)

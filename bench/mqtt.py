@@ -134,6 +134,10 @@ class Runs:
                if "cpu_us_per_message" in result]
         if cpu:  # a figure a busy shared machine disturbs less than the rate
             text += f", {statistics.median(cpu):.0f} us CPU a message"
+        broker = [float(result["broker_us_per_message"]) for result in self.results
+                  if "broker_us_per_message" in result]
+        if broker:  # the other half of the work, on the other core
+            text += f" (mosquitto {statistics.median(broker):.0f} us)"
         return text
 
     def arrived(self) -> str:

@@ -289,13 +289,14 @@ async def portless(workdir: Path, work: Work) -> RESULT:
                                  count, protocol=work.protocol, **window)
         async with Portless(document, workdir / "state") as device:
             await device.wait_connected()
-            cpu = time.process_time()
+            cpu, broker_cpu = time.process_time(), broker.cpu_seconds()
             published = await device.run_source()
             emitted_at = time.time()
             arrivals = await subscriber.finish(work.idle, work.timeout)
             if qos:
                 await device.outbox_empty(10.0)
             cpu = time.process_time() - cpu
+            broker_cpu = broker.cpu_seconds() - broker_cpu
             errors = device.errors()
             dropped = device.broker.qos0_dropped
     if errors:
@@ -304,6 +305,7 @@ async def portless(workdir: Path, work: Work) -> RESULT:
         check_all_arrived(count, arrivals)
     return result(count, arrivals, publish_loop_s=published,
                   cpu_us_per_message=cpu / count * 1e6,
+                  broker_us_per_message=broker_cpu / count * 1e6,
                   arrived_while_emitting=bisect.bisect_right(arrivals.times, emitted_at),
                   qos0_dropped_while_disconnected=dropped)
 
@@ -377,15 +379,18 @@ async def nodered(workdir: Path, work: Work) -> RESULT:
                       flow(broker.port, work.protocol, work.qos, work.count, TOPIC,
                            CONTENT_TYPE))
         try:
+            broker_cpu = broker.cpu_seconds()
             await red.start()
             cpu = red.cpu_seconds()
             arrivals = await subscriber.finish(work.idle, work.timeout)
             cpu = red.cpu_seconds() - cpu
+            broker_cpu = broker.cpu_seconds() - broker_cpu
         finally:
             await red.stop()
     if work.qos:
         check_all_arrived(work.count, arrivals)
     return result(work.count, arrivals, cpu_us_per_message=cpu / work.count * 1e6,
+                  broker_us_per_message=broker_cpu / work.count * 1e6,
                   node_red_problems=red.errors()[:5])
 
 

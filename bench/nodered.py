@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import signal
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from .core import BenchError
+from .core import BenchError, cpu_seconds
 
 CACHE = Path.home() / ".cache" / "portless-bench" / "node-red"
 INSTALL_LOCK = Path.home() / ".cache" / "portless-bench.lock"
@@ -137,15 +136,8 @@ class NodeRed:
             self.output.append(line.decode(errors="replace").rstrip())
 
     def cpu_seconds(self) -> float:
-        """CPU time Node-RED has used so far (user and system), from /proc; 0 if gone."""
-        if self.process is None:
-            return 0.0
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1]
-        except OSError:
-            return 0.0
-        user, system = fields.split()[11:13]
-        return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
+        """CPU time Node-RED has used so far (user and system); 0 if gone."""
+        return cpu_seconds(self.process.pid if self.process is not None else None)
 
     def errors(self) -> list[str]:
         """Lines Node-RED logged at error level."""
