@@ -141,7 +141,7 @@ class MqttBroker(Node):
                                     "type": "number", "exclusiveMinimum": 0, "default": 30,
                                     "description": "The doubling stops here."},
             "inflight_window": {"title": "In-flight window (MQTT 3.1.1)", "type": "integer",
-                                "minimum": 1, "maximum": 65535, "default": 500,
+                                "minimum": 1, "maximum": 65535, "default": 1000,
                                 "description": "Most QoS 1/2 messages sent and not yet "
                                                "acknowledged over MQTT 3.1.1, which has "
                                                "no receive maximum; also the most sent "
