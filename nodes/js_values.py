@@ -105,3 +105,45 @@ def js_string(value: Any) -> str:
     if isinstance(value, dict):
         return "[object Object]"
     return str(value)
+
+
+def loose_equals(a: Any, b: Any) -> bool:
+    """JavaScript's ``a == b`` for JSON values (None is null and undefined alike): a
+    text equals the number it reads as ("5" == 5), a boolean counts as 1 or 0, a list
+    as its joined text ([5] == "5"). Two objects or lists are compared deeply (in
+    JavaScript only the same object equals itself), and "" is no number (JavaScript:
+    "" == 0)."""
+    if a.__class__ is b.__class__ and a.__class__ in _PLAIN:
+        return bool(a == b)
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, _CONTAINERS) and isinstance(b, _CONTAINERS):
+        return same_value(a, b)
+    a, b = _primitive(a), _primitive(b)
+    if a.__class__ is str and b.__class__ is str:
+        return bool(a == b)
+    number_a, number_b = to_number(a), to_number(b)
+    return number_a is not None and number_a == number_b
+
+
+def js_order(a: Any, b: Any) -> int | None:
+    """How JavaScript's ``<`` and ``>`` order two JSON values: -1, 0 or 1, or None where
+    they have no order (either is no number and they are not both texts). Texts compare
+    as texts, anything else as numbers (null and "" are no numbers here; JavaScript
+    reads both as 0)."""
+    a, b = _primitive(a), _primitive(b)
+    if a.__class__ is str and b.__class__ is str:
+        return (a > b) - (a < b)
+    number_a, number_b = to_number(a), to_number(b)
+    if number_a is None or number_b is None:
+        return None
+    return (number_a > number_b) - (number_a < number_b)
+
+
+_PLAIN = (str, int, float, bool)
+_CONTAINERS = (dict, list, tuple, bytes, bytearray)
+
+
+def _primitive(value: Any) -> Any:
+    """JavaScript's ToPrimitive of a JSON value: an object or list becomes its text."""
+    return js_string(value) if isinstance(value, _CONTAINERS) else value

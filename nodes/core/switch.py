@@ -1,0 +1,171 @@
+"""switch: route a message by its value, one output per rule (Node-RED's switch)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from portless.nodes.core.switch_rules import (
+    OPERATORS,
+    TYPES,
+    VALUE_OPERATORS,
+    Previous,
+    Test,
+    compile_rule,
+)
+from portless.runtime import (
+    ExpressionError,
+    Message,
+    Node,
+    TypedValue,
+    clone_message,
+    typed_value_schema,
+)
+
+MAX_RULES = 100
+_VALUE_KINDS: Final = ("string", "number", "boolean", "msg", "flow", "global", "env", "jsonata")
+
+
+def _rule_value(title: str) -> dict[str, Any]:
+    """A rule's value: a typed value, or the property's previous value (``previous``)."""
+    schema = typed_value_schema(title, kinds=_VALUE_KINDS,
+                                default={"kind": "string", "value": ""})
+    schema["x-typed-value"] = [*_VALUE_KINDS, "previous"]
+    schema["properties"]["kind"]["enum"] = [*_VALUE_KINDS, "previous"]
+    return schema
+
+
+RULE_SCHEMA: dict[str, Any] = {
+    "title": "Rule",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["operator"],
+    "properties": {
+        "operator": {
+            "title": "Operator", "enum": list(OPERATORS),
+            "description": (
+                "`==` `!=` `<` `<=` `>` `>=`: compare with `value`; `between`: between "
+                "`value` and `value2` (either order, ends included); `contains`: the text "
+                "contains `value`; `regex`: the text matches the regular expression "
+                "`value`; `has-key`: an object with the key (a list or text with the "
+                "index) `value`; `true`, `false`, `null` (null or absent), `not-null`; "
+                "`is-type`: of `type`; `is-empty` / `not-empty`: a text, list, buffer or "
+                "object without / with content; `jsonata`: `expression` yields true; "
+                "`otherwise`: no rule before it matched (counting from an earlier "
+                "`otherwise` that did not match, as in Node-RED).")},
+        "value": _rule_value("Value"),
+        "value2": _rule_value("Second value"),
+        "ignore_case": {"title": "Ignore case", "type": "boolean", "default": False,
+                        "description": "`regex`: match upper and lower case alike."},
+        "type": {"title": "Type", "enum": list(TYPES), "default": "string",
+                 "description": ("`is-type`: `json` is a text JSON can read, `undefined` "
+                                 "an absent property, `number` excludes NaN.")},
+        "expression": {"title": "Expression", "type": "string", "x-jsonata": True,
+                       "description": "`jsonata`: a JSONata expression on the message."},
+    },
+    "allOf": [
+        {"if": {"properties": {"operator": {"enum": list(VALUE_OPERATORS)}}},
+         "then": {"required": ["value"]}},
+        {"if": {"properties": {"operator": {"const": "between"}}},
+         "then": {"required": ["value2"]}},
+        {"if": {"properties": {"operator": {"const": "is-type"}}},
+         "then": {"required": ["type"]}},
+        {"if": {"properties": {"operator": {"const": "jsonata"}}},
+         "then": {"required": ["expression"]}},
+    ],
+}
+
+
+class Switch(Node):
+    type = "switch"
+    category = "function"
+    color = "#e2d96e"
+    icon = "switch"
+    outputs_rule = "one per rule"
+    schema = {
+        "title": "Switch",
+        "description": (
+            "Routes each message by a value (`property`: a message property, flow or "
+            "global context, an environment variable or a JSONata expression) through "
+            "its rules, in order; output N gets the message when rule N matches. With "
+            "`check_all` every matching rule's output gets it (a copy after the first), "
+            "otherwise only the first's. A rule's value may be a literal, another message "
+            "property, context, env, JSONata, or `previous`: the property's value in the "
+            "message before (null at first).\n\n"
+            "Comparisons follow JavaScript's loose rules as Node-RED's do: `\"5\" == 5`, "
+            "`true == 1`, `[5] == 5`; `<` compares two texts as texts and anything else as "
+            "numbers (`\"10\" > 9`, `\"10\" < \"9\"`). Differences on purpose: two objects "
+            "or lists are equal when their contents are (Node-RED: only the same object); "
+            "an empty text and null are no numbers, so `\"\" == 0` and `null < 1` do not "
+            "match (JavaScript reads both as 0); an absent property contains and matches "
+            "nothing (Node-RED tests the text \"undefined\"); `regex` is Python's "
+            "regular expression syntax, searched anywhere in the text (as JavaScript's "
+            "match); `has-key` of a list or text is a valid index only (not `length`); a "
+            "failing JSONata expression or bad regular expression is an error with the "
+            "message, for a catch node (Node-RED only warns for the property's). "
+            "Node-RED's sequence rules (head, tail, index) and \"recreate message "
+            "sequences\" are not supported yet."),
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "property": typed_value_schema(
+                "Property", "The value the rules test.",
+                kinds=("msg", "flow", "global", "env", "jsonata"),
+                default={"kind": "msg", "value": "payload"}),
+            "rules": {"title": "Rules", "type": "array", "items": RULE_SCHEMA,
+                      "maxItems": MAX_RULES, "default": [],
+                      "description": "One output per rule, in this order."},
+            "check_all": {"title": "Check all rules", "type": "boolean", "default": True,
+                          "description": ("Send on every matching rule's output; false "
+                                          "stops at the first match.")},
+        },
+    }
+
+    _tests: list[Test | None]
+
+    @classmethod
+    def output_count(cls, config: Mapping[str, Any]) -> int:
+        return len(config["rules"])
+
+    async def start(self) -> None:
+        self._previous = Previous()
+        self._property = TypedValue(self.config["property"], self).get
+        # None stands for otherwise, which depends on the rules before it.
+        self._tests = [None if rule["operator"] == "otherwise" else
+                       compile_rule(rule, self, self._previous)
+                       for rule in self.config["rules"]]
+        self._check_all: bool = self.config["check_all"]
+
+    def on_input(self, msg: Message) -> None:
+        try:
+            value = self._property(msg)
+            matched = self._match(value, msg)
+        except (ExpressionError, ValueError) as exc:
+            self.error(str(exc), msg)
+            return
+        self._previous.value = value
+        if not matched:
+            return
+        if len(self._tests) == 1:
+            self.send(msg)
+            return
+        out: list[Message | None] = [None] * len(self._tests)
+        out[matched[0]] = msg
+        for port in matched[1:]:
+            out[port] = clone_message(msg)
+        self.send(out)
+
+    def _match(self, value: Any, msg: Message) -> list[int]:
+        """The ports of the rules that match, in order."""
+        matched = []
+        no_match_yet = True  # since the last otherwise
+        for port, test in enumerate(self._tests):
+            hit = no_match_yet if test is None else test(value, msg)
+            if hit:
+                matched.append(port)
+                if not self._check_all:
+                    break
+                no_match_yet = False
+            elif test is None:
+                no_match_yet = True
+        return matched
