@@ -14,7 +14,8 @@ class Catch(WatchingNode):
         "title": "Catch",
         "description": ("Sends on the errors of other nodes: a copy of the message that "
                         "failed with `msg.error = {message, source: {id, type, name, "
-                        "count}}`, or a new message for an error no message caused. A "
+                        "count}}` (and `stack`, the traceback, for an exception), or a "
+                        "new message for an error no message caused. A "
                         "caught error is not logged. The nearest catch takes an error "
                         "first: one inside the node's subflow, then one of its flow file, "
                         "then one watching all."),

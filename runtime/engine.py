@@ -125,7 +125,7 @@ class Engine(RunQueue):
         node.error_count += 1
         text = f"{type(exc).__name__}: {exc}"
         node.status("red", text[:80], "ring")
-        caught = self.watchers.error(node, text, msg)
+        caught = self.watchers.error(node, text, msg, exc)
         # Logged here, with its traceback, at most once a second per node.
         node.context.publish(Event("error", node.id, {
             "text": text, "count": node.error_count, "caught" if caught else "logged": True}))

@@ -11,6 +11,7 @@ watcher covers, through a wrapper of ``on_input`` (or ``done``) put on those ins
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
@@ -134,8 +135,10 @@ class Watchers:
         return covering
 
     # --- errors -----------------------------------------------------------------------
-    def error(self, node: Node, text: str, msg: Message | None) -> bool:
-        """Hand an error to the catch nodes in reach; True if one took it.
+    def error(self, node: Node, text: str, msg: Message | None,
+              exc: BaseException | None = None) -> bool:
+        """Hand an error to the catch nodes in reach; True if one took it. An exception
+        adds its traceback as ``msg.error.stack`` (as Node-RED adds the JavaScript one).
 
         The nearest take it first: those naming the node or in its subflow instance (or
         tab), then those of each instance around it, then those watching all nodes.
@@ -155,8 +158,12 @@ class Watchers:
                           f"after being caught: no longer caught (a catch wired back "
                           f"into the node it catches?)")
                 return False
-        error = {"message": text, "source": {**source_of(node), "count": count}}
-        for level in self._covering("error", node):
+        error: dict[str, Any] = {"message": text,
+                                 "source": {**source_of(node), "count": count}}
+        levels = self._covering("error", node)
+        if exc is not None and any(levels):  # formatted only for a catch node
+            error["stack"] = "".join(traceback.format_exception(exc)).rstrip()
+        for level in levels:
             caught = self._hand_out(level, error, msg, uncaught=False)
             caught = self._hand_out(level, error, msg, uncaught=True) if not caught else True
             if caught:

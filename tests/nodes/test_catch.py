@@ -22,8 +22,11 @@ async def test_catch_sends_on_the_error_with_its_message(config: dict[str, objec
         h.inject("r", {"payload": {"raise": "pump stuck"}, "topic": "valve"})
         [got] = await h.wait_for("c")
     assert got["topic"] == "valve"
+    stack = got["error"].pop("stack")
     assert got["error"] == {"message": "RuntimeError: pump stuck", "source": {
         "id": "r", "type": "test-reporter", "name": "pump", "count": 1}}
+    assert stack.startswith("Traceback (most recent call last):")
+    assert stack.endswith("RuntimeError: pump stuck")
 
 
 async def test_catch_of_listed_nodes_needs_at_least_one() -> None:
