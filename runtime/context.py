@@ -24,7 +24,7 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -193,7 +193,10 @@ class Context:
 
 
 class Contexts:
-    """Every context of an engine, by scope, and the persistent store once it is used."""
+    """Every context of an engine, by scope, and the persistent stores once used: one
+    ``context.sqlite`` in each flow file's state directory (its node and flow contexts
+    stay with the file, whichever set of files it runs in) and one in the process's
+    (global context). With one flow file the two directories are one."""
 
     def __init__(self, global_store: StoreName = "memory",
                  flush_interval: float = FLUSH_INTERVAL) -> None:
@@ -204,14 +207,16 @@ class Contexts:
         self.flush_interval = flush_interval
         self._scopes: dict[str, Scope] = {}
         self._tab_of: dict[str, str] = {}
-        """The tab owning each scope of the running flow (node, flow and subflow ones)."""
+        """The tab (flow file, as named) owning each scope of the running flow."""
         self._flow_of: dict[str, str] = {}
         """The flow context scope of each node id: its tab's, or its subflow instance's."""
         self._parent: dict[str, str] = {}
         """A subflow instance's flow context scope -> the one it is used in ($parent)."""
         self._store_of: dict[str, StoreName] = {}
         """The store each tab of the running flow chose."""
-        self.persistent: PersistentStore | None = None
+        self._directory: Callable[[str | None], Path] = lambda tab: Path()
+        self.stores: dict[Path, PersistentStore] = {}
+        """The open persistent stores, by the directory they are in."""
 
     def view(self, node_id: str, kind: ContextKind) -> Context:
         """The context of kind ``kind`` as node ``node_id`` sees it."""
@@ -220,21 +225,25 @@ class Contexts:
         return Context(self._scope(f"node:{node_id}" if kind == "node" else GLOBAL),
                        node_id, kind)
 
-    async def prepare(self, flow: Flow, state_dir: Callable[[], Path],
-                      existing: Path | None) -> None:
+    async def prepare(self, flow: Flow, directory: Callable[[str | None], Path],
+                      existing: Iterable[Path]) -> None:
         """Before the nodes of ``flow`` start (at start and at each deploy): learn its
-        tabs and their stores, open the persistent store if one is used (or ``existing``,
-        a state directory, holds one), delete the contexts of nodes, tabs and subflow
-        instances it no longer has, and move contexts whose tab changed its store."""
-        store_of: dict[str, StoreName] = {
-            tab_key(tab): "persistent" if store == "persistent" else "memory"
-            for tab, store in flow.context_stores.items()}
-        if self.persistent is None and (
-                "persistent" in (self.global_store, *store_of.values())
-                or (existing is not None and (existing / DATABASE).exists())):
-            await self._open(state_dir() / DATABASE)
+        tabs and their stores, open the persistent stores they use (and any in the
+        ``existing`` directories, so rows of a tab that went back to memory go too),
+        delete the contexts of nodes, tabs and subflow instances it no longer has, and
+        move contexts whose tab changed its store. ``directory(tab)`` is the state
+        directory of a flow file (None: the process's)."""
         self._learn(flow)
-        self._store_of = store_of
+        self._store_of = {tab: "persistent" if store == "persistent" else "memory"
+                          for tab, store in flow.context_stores.items()}
+        self._directory = directory
+        wanted = {directory(tab) for tab, store in self._store_of.items()
+                  if store == "persistent" and tab in self._tab_of.values()}
+        if self.global_store == "persistent":
+            wanted.add(directory(None))
+        wanted |= {path for path in existing if (path / DATABASE).exists()}
+        for path in sorted(wanted - set(self.stores)):
+            await self._open(path)
         for name in [name for name in self._scopes if not self._known(name)]:
             scope = self._scopes.pop(name)
             if scope.persistent is not None:
@@ -243,28 +252,28 @@ class Contexts:
             self._move(scope, self._store(scope.name))
 
     async def close(self) -> None:
-        """Commit and close the persistent store (its contexts are read again at the
+        """Commit and close the persistent stores (their contexts are read again at the
         next start); memory contexts stay with the engine."""
-        store, self.persistent = self.persistent, None
-        if store is None:
-            return
+        stores, self.stores = list(self.stores.values()), {}
         for name in [name for name, scope in self._scopes.items() if scope.persistent]:
             del self._scopes[name]
-        await store.close()
+        for store in stores:
+            await store.close()
 
     async def flush(self) -> None:
-        """Commit what the persistent store has pending now, and wait for it."""
-        if self.persistent is not None:
-            await self.persistent.flush()
+        """Commit what the persistent stores have pending now, and wait for it."""
+        for store in list(self.stores.values()):
+            await store.flush()
 
     # --- the parts -------------------------------------------------------------------
-    async def _open(self, path: Path) -> None:
-        store = PersistentStore(path, self.flush_interval)
+    async def _open(self, directory: Path) -> None:
+        store = PersistentStore(directory / DATABASE, self.flush_interval)
         rows = await asyncio.to_thread(store.open)
         store.start()
-        self.persistent = store
+        self.stores[directory] = store
         for name, texts in rows.items():
-            if name in self._scopes:  # live values (in memory until now) win over old rows
+            if name in self._scopes:  # live values (or another file's rows) win
+                store.drop(name)
                 continue
             scope = self._scopes[name] = Scope(name, store)
             for key, text in texts.items():
@@ -272,7 +281,7 @@ class Contexts:
                     scope.data[key] = json.loads(text)
                 except ValueError:
                     log.warning("context store %s: the value of %s key %r is not JSON; "
-                                "it is left out", path, name, key)
+                                "it is left out", store.path, name, key)
 
     def _learn(self, flow: Flow) -> None:
         """Which tab owns which scope, and the flow context of each node: a node inside
@@ -282,9 +291,9 @@ class Contexts:
         tab_of: dict[str, str] = {}
         self._flow_of, self._parent = {}, {}
         for spec in flow.nodes:
-            tab = tab_key(spec.tab or flow.file)
-            tab_of[f"node:{spec.id}"] = tab_of[f"flow:{tab}"] = tab
-            parent = f"flow:{tab}"
+            tab = spec.tab or flow.file
+            parent = f"flow:{tab_key(tab)}"
+            tab_of[f"node:{spec.id}"] = tab_of[parent] = tab
             steps = spec.instance.split("/") if spec.instance else []
             for depth in range(1, len(steps) + 1):
                 instance = "/".join(steps[:depth])
@@ -306,21 +315,28 @@ class Contexts:
         return scope
 
     def _store(self, name: str) -> PersistentStore | None:
-        chosen = self.global_store if name == GLOBAL else \
-            self._store_of.get(self._tab_of.get(name, ""), "memory")
-        return self.persistent if chosen == "persistent" else None
+        """The store a scope belongs in now (None: memory)."""
+        if name == GLOBAL:
+            tab = None
+            chosen = self.global_store
+        elif (tab := self._tab_of.get(name)) is not None:
+            chosen = self._store_of.get(tab, "memory")
+        else:
+            return None
+        return self.stores.get(self._directory(tab)) if chosen == "persistent" else None
 
     def _known(self, name: str) -> bool:
         return name == GLOBAL or name in self._tab_of
 
     def _move(self, scope: Scope, store: PersistentStore | None) -> None:
-        """Keep a scope's values in another store (its tab chose another one)."""
+        """Keep a scope's values in another store (its tab chose another one, or the
+        node moved to another file)."""
         if store is scope.persistent:
             return
-        if store is None:
-            assert scope.persistent is not None
+        if scope.persistent is not None:
             scope.persistent.drop(scope.name)
-            scope.persistent = None
+        scope.persistent = store
+        if store is None:
             return
         store.drop(scope.name)  # rows left from an earlier run must not come back
         for key, value in list(scope.data.items()):
@@ -333,7 +349,6 @@ class Contexts:
                 del scope.data[key]
             else:
                 scope.data[key] = json.loads(text)
-        scope.persistent = store
 
 
 def tab_key(tab: str) -> str:

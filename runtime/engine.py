@@ -228,7 +228,10 @@ class Engine(RunQueue):
 
     async def _prepare_contexts(self, flow: Flow) -> None:
         """Contexts as the flow's tabs chose, before any of its nodes starts."""
-        await self.contexts.prepare(flow, lambda: self.state_dir, self._state_dir)
+        await self.contexts.prepare(
+            flow, lambda tab: self.tab_state_dirs.get(tab, self.state_dir) if tab
+            else self.state_dir,
+            [path for path in (self._state_dir, *self.tab_state_dirs.values()) if path])
 
     async def _settle_all(self, nodes: Iterable[Node]) -> int:
         """Let queued messages go on for at most ``drain_timeout``: the run queue's, and

@@ -22,6 +22,7 @@ from portless.runtime import (
     Registry,
     check_flow,
 )
+from portless.runtime.state import StateDirs, flow_state_dir
 from portless.testing import FlowHarness
 
 
@@ -166,6 +167,45 @@ async def test_flow_context_belongs_to_a_tab_which_chooses_its_store(tmp_path: P
             assert c.flow_context.get("mode") is None
             assert c.global_context.get("site") is None  # global: memory by default
         await engine.stop()
+
+
+async def test_a_files_persistent_context_stays_with_the_file_whichever_set_it_runs_in(
+        tmp_path: Path) -> None:
+    """As an outbox: node and flow context are in the file's own state directory, global
+    context in the process's (that of the first path named)."""
+    registry = Registry([Probe])
+    one, two = tmp_path / "one.json", tmp_path / "two.json"
+    one.write_text(json.dumps(flow("a", store="persistent")))
+    two.write_text(json.dumps(flow("b", store="persistent")))
+    base = tmp_path / "state"
+
+    async def run(files: list[Path]) -> tuple[Engine, StateDirs]:
+        engine = Engine(registry, events=EventBus(), global_context_store="persistent")
+        states = StateDirs(base, files[0])
+        deploys = DeployService(engine, registry, files, states=states)
+        deploys.load()
+        deploys.claim_state()
+        await deploys.start()
+        return engine, states
+
+    engine, states = await run([one, two])
+    engine.nodes["b"].node_context.set("mine", "b's")
+    engine.nodes["b"].flow_context.set("shared", "two's")
+    engine.nodes["b"].global_context.set("site", "plant-1")
+    await engine.stop()
+    states.release_all()
+    assert rows(flow_state_dir(base, two)) == {
+        ("node:b", "mine"): '"b\'s"', (f"flow:{two.resolve()}", "shared"): '"two\'s"'}
+    assert rows(flow_state_dir(base, one)) == {("global", "site"): '"plant-1"'}
+
+    engine, states = await run([two])  # alone: its own directory is the process's too
+    try:
+        assert engine.nodes["b"].node_context.get("mine") == "b's"
+        assert engine.nodes["b"].flow_context.get("shared") == "two's"
+        assert engine.nodes["b"].global_context.get("site") is None
+    finally:
+        await engine.stop()
+        states.release_all()
 
 
 async def test_a_subflow_instance_has_its_own_flow_context_and_reaches_its_parents(
