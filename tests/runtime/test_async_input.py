@@ -276,6 +276,29 @@ async def test_a_deploy_keeps_the_queue_of_an_unchanged_async_node() -> None:
     assert [msg["payload"] for msg in got] == [0, 1, 2]
 
 
+async def test_a_deploy_that_changes_an_async_node_drains_it_then_drops_the_rest(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async with FlowHarness(flow(gated()), node_types=TYPES) as h:
+        h.engine.drain_timeout = 0.05
+        old = h.engine.nodes["g"]
+        assert isinstance(old, Gated)
+        for value in range(3):
+            h.inject("g", {"payload": value})
+        await until(h, lambda: old.in_hand is not None)
+        changed = flow(gated({"size": 5}))
+        report = await h.engine.deploy(check_flow(h._with_collectors(changed), h.registry))
+        assert report.stopped == ("g",)
+        assert "node g (test-gated): 3 queued message(s) not handled" in caplog.text
+        assert old.stopped_while_busy is False
+        new = h.engine.nodes["g"]
+        assert isinstance(new, Gated)
+        assert new.input_queue is not None
+        assert new.input_queue.size == 5
+        new.gate.set()
+        h.inject("g", {"payload": 9})
+        assert [msg["payload"] for msg in await h.wait_for("g", 1)] == [9]
+
+
 async def test_a_cancelled_worker_accounts_for_its_messages_and_a_new_one_takes_over(
         caplog: pytest.LogCaptureFixture) -> None:
     async with FlowHarness(flow(gated()), node_types=TYPES) as h:
