@@ -24,10 +24,10 @@ from .canonical import canonical_text
 from .engine import DeployReport, Engine
 from .errors import FlowError, FlowInvalid
 from .file_watch import Stamp, file_stamp, watch_files
-from .flow import Flow, read_flow
+from .flow import Flow, check_flow, parse_flow, read_flow
 from .registry import Registry
 from .state import StateDirs
-from .subflow_files import SubflowLibrary
+from .subflow_files import SubflowLibrary, with_subflow
 from .tabs import check_tabs, load_tabs, referring_nodes, run_together
 
 log = logging.getLogger("portless.deploy")
@@ -142,10 +142,14 @@ class DeployService:
         return self._check_all({tab: document}, resolve_env)[tab]
 
     def _check_all(self, documents: Mapping[Path, dict[str, Any]],
-                   resolve_env: bool = True) -> dict[Path, Flow]:
-        if self.subflows is not None:
+                   resolve_env: bool = True, registry: Registry | None = None
+                   ) -> dict[Path, Flow]:
+        """Check the documents with the node types (and subflow files) as they are now,
+        or with ``registry``."""
+        if registry is None and self.subflows is not None:
             self.subflows.refresh()
-        return check_tabs(documents, self.registry, resolve_env, others=self.flows)
+        return check_tabs(documents, self.registry if registry is None else registry,
+                          resolve_env, others=self.flows)
 
     # --- deploying -----------------------------------------------------------------
     async def deploy(self, tab: Path, document: dict[str, Any], gate: Gate | None = None
@@ -255,6 +259,43 @@ class DeployService:
                 {tab: self.flows[tab].document for tab in self.tabs if tab in self.flows}))
             return [await self._switch(tab, flow, None) for tab, flow in flows.items()
                     if flow.nodes != self.flows[tab].nodes]
+
+    async def deploy_subflow(self, path: Path, document: dict[str, Any]
+                             ) -> list[DeployOutcome]:
+        """Check a subflow file's new document (on its own, and every tab with it),
+        write it atomically in canonical form, and deploy the tabs that now differ: the
+        instances of it restart. Raises FlowInvalid, with nothing written or changed.
+        A tab whose new nodes fail to start rolls back as any deploy does; the subflow
+        file stays written."""
+        if self.subflows is None or path not in self.subflows.files():
+            raise KeyError(f"{path} is not a subflow file this process reads")
+        text = canonical_text(document)
+        document = parse_flow(text, str(path))  # as it will be read back
+        async with self.lock:
+            flows = await self._in_thread(self._check_with, path, document)
+            await asyncio.to_thread(atomic_write, path, text.encode("utf-8"))
+            self.subflows.refresh()
+            return [await self._switch(tab, flow, None) for tab, flow in flows.items()
+                    if tab in self.tabs and flow.nodes != self.flows[tab].nodes]
+
+    def _check_with(self, path: Path, document: dict[str, Any]) -> dict[Path, Flow]:
+        """Every tab checked as if ``path`` held ``document`` (and that subflow on its
+        own); raises FlowInvalid with the errors of all of them."""
+        trial = with_subflow(self.registry, path, document)
+        errors: list[FlowError] = []
+        flows: dict[Path, Flow] = {}
+        try:
+            check_flow(document, trial, str(path))
+        except FlowInvalid as exc:
+            errors.extend(exc.errors)
+        try:
+            flows = self._check_all({tab: self.flows[tab].document for tab in self.tabs
+                                     if tab in self.flows}, registry=trial)
+        except FlowInvalid as exc:
+            errors.extend(exc.errors)
+        if errors:
+            raise FlowInvalid(errors)
+        return flows
 
     async def _subflow_changed(self, path: Path) -> None:
         try:

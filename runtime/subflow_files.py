@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from .errors import FlowInvalid, RegistryError
+from .errors import FlowError, FlowInvalid, RegistryError
 from .file_watch import Stamp, file_stamp
 from .flow import check_shape, read_flow
 from .registry import Registry
-from .subflow import SUBFLOW_PREFIX, definition_of, subflow_type
+from .subflow import SUBFLOW_PREFIX, SubflowDefinition, definition_of, subflow_type
 
 SUBFLOW_DIR = "subflows"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -58,18 +59,34 @@ def load_subflow(registry: Registry, path: Path) -> None:
                         f"and hold only letters, digits and _ . - (it names the type)")
         return
     try:
-        document = read_flow(path)
-        check_shape(document, str(path))
-        definition = definition_of(document, name, str(path))
+        definition = _definition(path, read_flow(path))
     except FlowInvalid as exc:
         more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
         registry.broken(f"{source} failed to load: {exc.errors[0]}{more}",
                         None if SUBFLOW_PREFIX + name in registry else SUBFLOW_PREFIX + name)
         return
-    if definition is None:
-        registry.broken(f"{source}: not a subflow (it has no 'subflow' declaration)")
-        return
     registry.add_loaded(subflow_type(definition), source, reload=True)
+
+
+def with_subflow(registry: Registry, path: Path, document: dict[str, Any]) -> Registry:
+    """A copy of ``registry`` in which the subflow file ``path`` holds ``document``, to
+    check a change before it is written; raises FlowInvalid if it is no subflow."""
+    definition = _definition(path, document)
+    trial = registry.copy()
+    try:
+        trial.add(subflow_type(definition), f"subflow file {path}", reload=True)
+    except RegistryError as exc:  # its parameters are no valid JSON Schema, say
+        raise FlowInvalid([FlowError(str(path), str(exc))]) from None
+    return trial
+
+
+def _definition(path: Path, document: dict[str, Any]) -> SubflowDefinition:
+    check_shape(document, str(path))
+    definition = definition_of(document, path.stem, str(path))
+    if definition is None:
+        raise FlowInvalid([FlowError(str(path), "not a subflow: it has no 'subflow' "
+                                                "declaration")])
+    return definition
 
 
 class SubflowLibrary:

@@ -19,6 +19,7 @@ from portless.runtime import (
     Registry,
     RegistryError,
     SubflowLibrary,
+    canonical_text,
     subflow_dirs,
 )
 from tests.nodetypes import TEST_TYPES
@@ -105,3 +106,31 @@ async def test_a_subflow_file_made_invalid_changes_nothing_that_runs(
         "flow.json: node a (subflow:double, inner node double): /config/factor: "
         "must be a number"]
     assert service.engine.nodes["a/double"] is running
+
+
+async def test_a_subflow_deployed_like_a_tab_is_written_and_restarts_its_instances(
+        service: DeployService, tmp_path: Path) -> None:
+    """What the editor will call when a subflow is edited in it."""
+    path = tmp_path / "subflows" / "double.json"
+    (outcome,) = await service.deploy_subflow(path, subflow(7))
+    assert outcome.report.stopped == ("a/double",)
+    assert service.engine.nodes["a/double"].config == {"factor": 7}
+    assert path.read_text(encoding="utf-8") == canonical_text(subflow(7))
+    assert await service.redeploy_all() == []  # the file read back is what runs
+
+
+async def test_a_subflow_deploy_that_breaks_a_tab_writes_nothing(
+        service: DeployService, tmp_path: Path) -> None:
+    path = tmp_path / "subflows" / "double.json"
+    before = path.read_text(encoding="utf-8")
+    running = service.engine.nodes["a/double"]
+    with pytest.raises(FlowInvalid) as caught:
+        await service.deploy_subflow(path, subflow("many"))
+    assert [str(error).removeprefix(f"{tmp_path}/") for error in caught.value.errors] == [
+        "subflows/double.json: node double: /config/factor: must be a number",
+        "flow.json: node a (subflow:double, inner node double): /config/factor: "
+        "must be a number"]
+    assert path.read_text(encoding="utf-8") == before
+    assert service.engine.nodes["a/double"] is running
+    with pytest.raises(KeyError, match="not a subflow file this process reads"):
+        await service.deploy_subflow(tmp_path / "flow.json", subflow())
