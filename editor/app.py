@@ -21,19 +21,24 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 from quart import Quart, Response, request, send_from_directory, websocket
 from werkzeug.exceptions import HTTPException
 
+from portless.editor.answers import (
+    errors_answer,
+    json_answer,
+    read_answer,
+    read_body,
+    write_answer,
+)
 from portless.editor.connections import ConnectionBound
-from portless.editor.flows import UNREADABLE, Conflict, Deployed, FlowService
+from portless.editor.flows import FlowService
 from portless.editor.outputs import BadRequest, output_counts
 from portless.editor.security import Guard
 from portless.editor.stream import Hub, Page
-from portless.runtime import FlowInvalid, safe_json
+from portless.runtime import FlowInvalid
 from portless.runtime.deploy import CHECK_SECONDS
-from portless.runtime.flow import placed_problems
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -57,69 +62,48 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
 
     @app.get("/api/nodes")
     async def nodes() -> Response:
-        return _json([registry.describe(cls) for cls in registry])
+        return json_answer([registry.describe(cls) for cls in registry])
 
     @app.get("/api/flow")
     async def get_flow() -> Response:
-        try:
-            document, etag = await asyncio.to_thread(service.read)  # a big flow: off the loop
-        except FlowInvalid as exc:
-            response = _errors(exc, 409)
-            response.headers["ETag"] = f'"{UNREADABLE}"'
-            return response
-        response = _json(document)
-        response.headers["ETag"] = f'"{etag}"'
-        return response
+        return await read_answer(service)
 
     @app.put("/api/flow")
     async def put_flow() -> Response:
-        try:
-            document = await _body(service.path)
-            if isinstance(document, Response):
-                return document
-            deployed = await service.write(document, request.headers.get("If-Match"))
-        except FlowInvalid as exc:
-            return _errors(exc)
-        except Conflict as exc:
-            text = ("the flow file changed since this page read it" if exc.status == 412
-                    else "send the ETag of GET /api/flow in If-Match")
-            return _json({"error": text, "etag": f'"{exc.etag}"'}, exc.status)
-        response = _json(*_deploy_answer(deployed))
-        response.headers["ETag"] = f'"{deployed.etag}"'
-        return response
+        return await write_answer(service)
 
     @app.post("/api/validate")
     async def validate() -> Response:
         try:
-            document = await _body(service.path)
+            document = await read_body(service.path)
             if isinstance(document, Response):
                 return document
             await service.validate(document)
         except FlowInvalid as exc:
-            return _errors(exc, 200)
-        return _json({"errors": [], "details": []})
+            return errors_answer(exc, 200)
+        return json_answer({"errors": [], "details": []})
 
     @app.post("/api/outputs")
     async def outputs() -> Response:
         try:
-            body = await _body(service.path)
+            body = await read_body(service.path)
             if isinstance(body, Response):
                 return body
             # A plugin's output_count runs off the loop, and a slow one is cut short.
-            return _json(await asyncio.wait_for(asyncio.to_thread(
+            return json_answer(await asyncio.wait_for(asyncio.to_thread(
                 output_counts, registry, str(service.path), body), CHECK_SECONDS))
         except FlowInvalid as exc:
-            return _errors(exc)
+            return errors_answer(exc)
         except BadRequest as exc:
-            return _json({"error": str(exc)}, 400)
+            return json_answer({"error": str(exc)}, 400)
         except TimeoutError:
-            return _json({"error": f"counting the outputs took longer than "
-                                   f"{CHECK_SECONDS:g} s"}, 503)
+            return json_answer({"error": f"counting the outputs took longer than "
+                                         f"{CHECK_SECONDS:g} s"}, 503)
 
     @app.post("/api/nodes/<node_id>/inject")
     async def inject(node_id: str) -> Response:
         if node_id not in engine.nodes:
-            return _json({"error": f"no running node {node_id!r}"}, 404)
+            return json_answer({"error": f"no running node {node_id!r}"}, 404)
         engine.inject(node_id)
         return Response("", 204)
 
@@ -144,14 +128,14 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
 
     @app.errorhandler(HTTPException)
     async def http_error(exc: HTTPException) -> Response:
-        return _json({"error": _HTTP_ERRORS.get(exc.code or 500, exc.description)},
-                     exc.code or 500)
+        return json_answer({"error": _HTTP_ERRORS.get(exc.code or 500, exc.description)},
+                           exc.code or 500)
 
     @app.errorhandler(Exception)
     async def internal_error(exc: Exception) -> Response:
         log.exception("editor: %s %s failed", request.method, request.path)
-        return _json({"error": "the editor failed on this request; the log has the details"},
-                     500)
+        return json_answer(
+            {"error": "the editor failed on this request; the log has the details"}, 500)
 
     # Composed by wrapping, so the Quart test client goes through the guard as well.
     guard = Guard(app.asgi_app, port=port, token=token, connections=connections)
@@ -171,53 +155,3 @@ _HTTP_ERRORS = {
     405: "this endpoint does not take that method",
     413: f"the request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB",
 }
-
-
-async def _body(file: Path) -> dict[str, Any] | Response:
-    """The request's JSON object (a flow document), or the 400 answer saying why not.
-
-    Parsed as the flow file is (a duplicate key or a 5,000-digit integer is a flow
-    error naming node and field, raised as FlowInvalid), except that the checks of the
-    values are left to check_flow, which makes them anyway."""
-    data = await request.get_data()
-    try:  # parsing a few MB takes a while: off the event loop, so the flow keeps running
-        document = await asyncio.to_thread(safe_json.parse, data)
-    except safe_json.JsonProblems as exc:
-        raise placed_problems(exc, str(file)) from None
-    except ValueError as exc:
-        return _json({"error": f"the request body is not JSON: {exc}"}, 400)
-    if not isinstance(document, dict):
-        return _json({"error": f"the request body must be a flow document (a JSON object "
-                               f"with 'version' and 'nodes'), not a JSON "
-                               f"{_JSON_NAMES.get(type(document), 'value')}"}, 400)
-    return document
-
-
-def _deploy_answer(deployed: Deployed) -> tuple[dict[str, Any], int]:
-    """The PUT's JSON and status: 200 with the report, or 409 when the deploy rolled
-    back (the flow before runs again and its file is back; the page keeps its edit)."""
-    outcome = deployed.outcome
-    report = outcome.report
-    answer: dict[str, Any] = {
-        "etag": f'"{deployed.etag}"', "started": report.started, "stopped": report.stopped,
-        "unchanged": report.unchanged,
-        "failed": [{"node": node_id, "reason": reason}
-                   for node_id, reason in report.failed.items()]}
-    if outcome.rollback is None:
-        return answer, 200
-    return {**answer, "rolled_back": True, "error": outcome.sentence()}, 409
-
-
-_JSON_NAMES = {list: "array", str: "string", int: "number", float: "number",
-               bool: "boolean", type(None): "null"}
-
-
-def _errors(exc: FlowInvalid, status: int = 400) -> Response:
-    return _json({"errors": [str(error) for error in exc.errors],
-                  "details": [{"node": e.node_id, "pointer": e.pointer, "message": e.message}
-                              for e in exc.errors]}, status)
-
-
-def _json(value: Any, status: int = 200) -> Response:
-    return Response(json.dumps(value), status, content_type="application/json")
-
