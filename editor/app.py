@@ -9,7 +9,10 @@
     POST /api/outputs              {"nodes": [{id, type, config}]}: each node's output count
                                    for that config, or why it cannot be told (outputs.py)
     POST /api/nodes/<id>/inject    trigger a node (an io-in reads now)
-    WS   /api/ws                   node status, warnings, errors, debug, flow-changed
+    GET  /api/tabs ...             the flow files (tabs): list, add, read, deploy, delete
+                                   (editor/tabs.py)
+    WS   /api/ws                   node status, warnings, errors, debug, flow-changed,
+                                   tab-changed
 
 Every refusal is JSON ``{"error": sentence}`` (or the flow errors), never an HTML page
 or a traceback. A request body may be at most MAX_BODY_BYTES (413 above it).
@@ -37,6 +40,7 @@ from portless.editor.flows import FlowService
 from portless.editor.outputs import BadRequest, output_counts
 from portless.editor.security import Guard
 from portless.editor.stream import Hub, Page
+from portless.editor.tabs import EditorTabs, add_tab_routes
 from portless.runtime import FlowInvalid
 from portless.runtime.deploy import CHECK_SECONDS
 
@@ -47,9 +51,11 @@ log = logging.getLogger("portless.editor")
 
 
 def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
-               connections: ConnectionBound | None = None) -> Quart:
-    """The editor app for one running flow; ``token`` is this start's secret;
-    ``connections`` is the server's connection bound, told which connections spoke."""
+               connections: ConnectionBound | None = None,
+               tabs: EditorTabs | None = None) -> Quart:
+    """The editor app for a running flow (``service``: its first file, /api/flow);
+    ``token`` is this start's secret; ``connections`` is the server's connection bound,
+    told which connections spoke; ``tabs``: every file (None: made from ``service``)."""
     app = Quart(__name__, static_folder=str(STATIC), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     registry, engine = service.registry, service.engine
@@ -136,6 +142,8 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
         log.exception("editor: %s %s failed", request.method, request.path)
         return json_answer(
             {"error": "the editor failed on this request; the log has the details"}, 500)
+
+    add_tab_routes(app, tabs or EditorTabs(service.deploys, service.allowed_paths, service))
 
     # Composed by wrapping, so the Quart test client goes through the guard as well.
     guard = Guard(app.asgi_app, port=port, token=token, connections=connections)

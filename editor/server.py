@@ -21,7 +21,8 @@ from portless.editor.connections import BoundedConfig, ConnectionBound
 from portless.editor.flows import FlowService
 from portless.editor.paths import AllowedPaths
 from portless.editor.stream import Hub
-from portless.editor.watch import watch_file
+from portless.editor.tabs import EditorTabs
+from portless.editor.watch import watch_tabs
 from portless.runtime import DeployService
 
 log = logging.getLogger("portless.editor")
@@ -77,7 +78,9 @@ async def run_editor(deploys: DeployService, *, listener: socket.socket, host: s
     hub = Hub(engine.events)
     hub.last_status.update(engine.statuses())  # what nodes showed before the editor began
     connections = ConnectionBound()
-    app = create_app(service, hub, port=port, token=token, connections=connections)
+    tabs = EditorTabs(deploys, allowed, service)
+    app = create_app(service, hub, port=port, token=token, connections=connections,
+                     tabs=tabs)
     config = BoundedConfig(connections)
     config.bind = [f"fd://{listener.detach()}"]  # Hypercorn owns (and closes) it now
     config.accesslog = None
@@ -85,7 +88,7 @@ async def run_editor(deploys: DeployService, *, listener: socket.socket, host: s
     config.graceful_timeout = 1.0
     shown = "[::1]" if host == "::1" else host
     watcher = asyncio.get_running_loop().create_task(
-        watch_file(service, hub), name="editor: flow file watcher")
+        watch_tabs(tabs, hub), name="editor: flow file watcher")
     print(f"portless editor: http://{shown}:{port}/?token={token}", flush=True)
     try:
         await serve(app, config, shutdown_trigger=stop.wait)

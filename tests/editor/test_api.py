@@ -18,7 +18,8 @@ from quart.testing.connections import WebsocketDisconnectError
 from portless.cli import main
 from portless.editor import stream
 from portless.editor.stream import DEBUG_PER_NODE, Hub, Page
-from portless.editor.watch import watch_file
+from portless.editor.tabs import EditorTabs
+from portless.editor.watch import watch_tabs
 from portless.runtime import Event, EventBus, Node, Registry, canonical_text
 from tests.editor.conftest import BEARER, FLOW, HOST, ORIGIN, Editor, running_editor
 from tests.editor.test_security import signed_in
@@ -206,7 +207,8 @@ async def watched(editor: Editor) -> AsyncIterator[Page]:
     """A page that hears the flow file watcher, which runs meanwhile."""
     page = editor.hub.open()
     page.take()
-    watcher = asyncio.create_task(watch_file(editor.service, editor.hub))
+    tabs = EditorTabs(editor.service.deploys, None, editor.service)
+    watcher = asyncio.create_task(watch_tabs(tabs, editor.hub))
     try:
         await asyncio.sleep(0)  # let the watcher take its first look
         yield page
