@@ -26,8 +26,9 @@ const settings = {
 fs.writeFileSync(`${job.userDir}/flows.json`, JSON.stringify(job.flows));
 
 function finish(code, extra) {
-  process.stdout.write(JSON.stringify({ received: globalThis.portlessCollected, ...extra }));
-  RED.stop().finally(() => process.exit(code));
+  // Exit once the answer is written: a pipe takes it in 64 KiB pieces, asynchronously.
+  process.stdout.write(JSON.stringify({ received: globalThis.portlessCollected, ...extra }),
+    () => RED.stop().finally(() => process.exit(code)));
 }
 
 RED.init(http.createServer(), settings);
