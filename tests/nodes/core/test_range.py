@@ -121,3 +121,9 @@ async def test_an_input_range_of_no_width_is_refused_at_start() -> None:
     async with FlowHarness(flow) as harness:
         failed = dict(harness.engine.failed)
     assert "from_min and from_max are both 3" in failed["scale"]
+
+
+def test_node_red_defaults_scale_payload_unrounded() -> None:
+    # Node-RED: "should load some defaults" (round is false); portless's default ranges
+    # are 0..100 both, so a default range node passes numbers through.
+    assert payloads({}, 42.5, "50") == [42.5, 50]
