@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portless.nodes.watching import NODES_WHEN_SCOPED, SCOPE_PROPERTIES, WatchingNode
+from portless.nodes.core.watching import NODES_WHEN_SCOPED, SCOPE_PROPERTIES, WatchingNode
 
 
 class Complete(WatchingNode):
