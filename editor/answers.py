@@ -44,6 +44,18 @@ async def write_answer(service: FlowService) -> Response:
     return response
 
 
+async def validate_answer(service: FlowService) -> Response:
+    """POST: the errors a deploy of the body would get (200 either way), nothing written."""
+    try:
+        document = await read_body(service.path)
+        if isinstance(document, Response):
+            return document
+        await service.validate(document)
+    except FlowInvalid as exc:
+        return errors_answer(exc, 200)
+    return json_answer({"errors": [], "details": []})
+
+
 def conflict_answer(exc: Conflict) -> Response:
     text = ("the flow file changed since this page read it" if exc.status == 412
             else "send the ETag of the file's GET in If-Match")

@@ -33,6 +33,7 @@ from portless.editor.answers import (
     json_answer,
     read_answer,
     read_body,
+    validate_answer,
     write_answer,
 )
 from portless.editor.connections import ConnectionBound
@@ -80,14 +81,7 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
 
     @app.post("/api/validate")
     async def validate() -> Response:
-        try:
-            document = await read_body(service.path)
-            if isinstance(document, Response):
-                return document
-            await service.validate(document)
-        except FlowInvalid as exc:
-            return errors_answer(exc, 200)
-        return json_answer({"errors": [], "details": []})
+        return await validate_answer(service)
 
     @app.post("/api/outputs")
     async def outputs() -> Response:

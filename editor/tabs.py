@@ -8,6 +8,8 @@ directory, its git history and the other files' references to it stay.
     POST   /api/tabs               {"name", "label"}: a new empty tab (201; 409 if taken)
     GET    /api/tabs/<name>        the tab's flow (secrets masked), with its ETag
     PUT    /api/tabs/<name>        If-Match: ETAG; validate -> write -> deploy, as /api/flow
+    POST   /api/tabs/<name>/validate  the errors a deploy of that tab would get, as
+                                   /api/validate does for the first
     DELETE /api/tabs/<name>        If-Match: ETAG; stop its nodes, delete the file (409
                                    while another tab uses a connection in it)
 """
@@ -26,6 +28,7 @@ from portless.editor.answers import (
     errors_answer,
     json_answer,
     read_answer,
+    validate_answer,
     write_answer,
 )
 from portless.editor.flows import UNREADABLE, Conflict, FlowService
@@ -134,6 +137,11 @@ def add_tab_routes(app: Quart, tabs: EditorTabs) -> None:
     async def put_tab(name: str) -> Response:
         service = tabs.named(name)
         return missing(name) if service is None else await write_answer(service)
+
+    @app.post("/api/tabs/<name>/validate")
+    async def validate_tab(name: str) -> Response:
+        service = tabs.named(name)
+        return missing(name) if service is None else await validate_answer(service)
 
     @app.delete("/api/tabs/<name>")
     async def delete_tab(name: str) -> Response:

@@ -65,11 +65,13 @@ def check_tabs(documents: Mapping[Path, dict[str, Any]], registry: Registry,
     """Check each document as a tab of one process; ``others`` are the tabs that run
     and are not being changed. Raises FlowInvalid with every error of every file."""
     others = {tab: flow for tab, flow in (others or {}).items() if tab not in documents}
+    # The running tabs first, so that a duplicate id is the changed file's error.
     entries: dict[Path, list[dict[str, Any]]] = {
+        tab: flow.document["nodes"] for tab, flow in others.items()}
+    entries.update({
         tab: [entry for entry in document.get("nodes", []) if readable_entry(entry)]
         if isinstance(document.get("nodes"), list) else []
-        for tab, document in documents.items()}
-    entries.update({tab: flow.document["nodes"] for tab, flow in others.items()})
+        for tab, document in documents.items()})
     errors = _duplicate_ids(entries)
     flows: dict[Path, Flow] = {}
     for tab, document in documents.items():

@@ -173,3 +173,14 @@ async def test_the_tabs_api_is_behind_the_guard(tabs: Tabs) -> None:
     same = await tabs.client.post("/api/tabs", json={"name": "x"}, headers={
         "Host": HOST, "Cookie": cookie, "Origin": ORIGIN})
     assert same.status_code == 201
+
+
+async def test_a_tab_is_validated_against_the_others(tabs: Tabs) -> None:
+    clash = {"version": 1, "nodes": [{"id": "rate", "type": "debug"}]}
+    response = await tabs.client.post("/api/tabs/spare/validate", json=clash, headers=BEARER)
+    assert (await response.get_json())["errors"] == [
+        f"{tabs.directory / 'spare.json'}: node rate: /id: duplicate id: node 'rate' is also "
+        f"in {tabs.directory / 'valve.json'}; node ids are unique across the flow files of "
+        f"a process"]
+    fine = await tabs.client.post("/api/tabs/spare/validate", json=SPARE, headers=BEARER)
+    assert (await fine.get_json())["errors"] == []
