@@ -25,6 +25,7 @@ from .properties import (
 )
 from .regex import compile_regex
 from .registry import Registry
+from .schedule import CronSchedule, time_zone
 from .subflow import SUBFLOW_PREFIX, SubflowDefinition, SubflowInstance, SubflowNode
 from .subflow_files import SubflowLibrary, load_subflows, subflow_dirs
 from .typed_value import TypedValue, typed_value_schema
@@ -36,6 +37,7 @@ __all__ = [
     "SUBFLOW_PREFIX",
     "AsyncInput",
     "Context",
+    "CronSchedule",
     "DeployOutcome",
     "DeployReport",
     "DeployService",
@@ -82,6 +84,7 @@ __all__ = [
     "read_flow",
     "set_property",
     "subflow_dirs",
+    "time_zone",
     "typed_value_schema",
     "write_flow",
 ]

@@ -21,6 +21,7 @@ from .node import Node
 from .properties import PROPERTY_PATH_KEYWORD
 from .regex import REGEX_KEYWORD
 from .registry import Registry, closest_name
+from .schedule import CRON_KEYWORD, TIME_ZONE_KEYWORD
 
 ERROR_KEYWORD = "x-error"
 """Schema keyword: the sentence to say when a value fails this schema's own keywords."""
@@ -76,6 +77,12 @@ def describe(error: ValidationError, path: Sequence[Any]) -> Iterator[tuple[str,
         return
     if keyword == REGEX_KEYWORD:
         yield pointer_of(path), f"must be a regular expression: {error.message}"
+        return
+    if keyword == CRON_KEYWORD:
+        yield pointer_of(path), f"must be a cron expression: {error.message}"
+        return
+    if keyword == TIME_ZONE_KEYWORD:
+        yield pointer_of(path), f"must be a time zone: {error.message}"
         return
     if keyword in ("oneOf", "anyOf"):
         yield from _describe_choice(error, path, schema[keyword])
