@@ -17,8 +17,6 @@ from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cronsim import CronSim, CronSimError
-
 CRON_KEYWORD = "x-cron"
 """Schema keyword (``"x-cron": true``) on a string field holding a cron expression."""
 TIME_ZONE_KEYWORD = "x-time-zone"
@@ -40,6 +38,8 @@ class CronSchedule:
         """The first time after ``moment`` (an aware datetime) the schedule fires, in its
         zone: a time skipped by a spring-forward fires when the clock resumes, a time
         that happens twice in autumn fires once."""
+        from cronsim import CronSim
+
         return next(CronSim(self.expression, moment.astimezone(self.zone)))
 
     def __repr__(self) -> str:
@@ -48,6 +48,9 @@ class CronSchedule:
 
 def cron_error(expression: str) -> str | None:
     """Why ``expression`` is no cron expression (None when it is one)."""
+    # imported on first use: only flows with a schedule need cronsim loaded
+    from cronsim import CronSim, CronSimError
+
     try:
         CronSim(expression, datetime(2000, 1, 1, tzinfo=UTC))
     except CronSimError as exc:
