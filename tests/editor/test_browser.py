@@ -462,6 +462,27 @@ async def test_the_inject_button_reads_now_and_the_message_reaches_debug(
     assert session.console.unexpected() == []
 
 
+async def test_the_inject_button_of_an_inject_node_sends_its_properties(
+        open_editor: OpenEditor) -> None:
+    session = await open_editor({"version": 1, "nodes": [
+        {"id": "start", "type": "inject", "name": "Start",
+         "config": {"properties": [
+             {"property": "payload", "value": {"kind": "string", "value": "hello"}},
+             {"property": "topic", "value": {"kind": "string", "value": "t4"}}]},
+         "wires": [["show"]], "x": 120, "y": 100},
+        {"id": "show", "type": "debug", "config": {}, "x": 340, "y": 100},
+    ]})
+    page = session.page
+    items = page.locator('[data-testid="debug-item"][data-node="show"]')
+    await expect(items).to_have_count(0)  # no repeat, not once: nothing until the button
+
+    await page.get_by_test_id("inject-start").click()  # Node-RED: "post: should inject"
+    await expect(items).to_have_count(1)
+    await expect(items.last.locator(".debug-topic")).to_have_text("t4")
+    await expect(items.last.locator(".debug-text")).to_have_text("hello")
+    assert session.console.unexpected() == []
+
+
 # --- a normal session has a clean console --------------------------------------------------
 async def test_a_normal_session_logs_no_console_errors(open_editor: OpenEditor) -> None:
     session = await open_editor(demo_flow())
