@@ -97,7 +97,7 @@ class Inject(Node):
                    "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
                    "x-error": "must be a time of day such as 07:30",
                    "description": "The time of day of a `daily` repeat, 24-hour."},
-            "days": {"title": "On days", "type": "array", "uniqueItems": True,
+            "days": {"title": "On days", "type": "array",
                      "minItems": 1, "items": {"enum": list(DAYS)}, "default": list(DAYS),
                      "description": "The weekdays of a `daily` repeat."},
             "time_zone": {"title": "Time zone", "type": "string", "x-time-zone": True,
