@@ -247,7 +247,7 @@ function onFrame(events) {
       canvas.setStatus(e.node, e);
       if (!canvas.views.has(e.node)) sharedStatus = true;
     } else if (e.kind === 'flow-changed') deployer.flowChanged(e.etag);
-    else messages.push(e);
+    else if (e.kind !== 'tab-changed') messages.push(e); // the page edits the first tab: flow-changed says it
   }
   if (messages.length) debugPanel.add(messages);
   if (sharedStatus) refreshSidebar();

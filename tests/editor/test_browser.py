@@ -302,6 +302,8 @@ async def test_a_change_on_disk_is_announced_and_a_deploy_over_it_is_refused(
     text = json.dumps(pulled, indent=4)
     server.flow.write_text(text, encoding="utf-8")
     await expect(page.get_by_test_id("banner-flow-changed")).to_be_visible()
+    # The file's tab-changed event (for every tab, editor/tabs.py) is no debug message.
+    await expect(page.locator('[data-kind="tab-changed"]')).to_have_count(0)
 
     # A change in the page, then Deploy: refused (412), the conflict dialog offers choices.
     start = await center(node(page, "valve-position").locator(".body"))
