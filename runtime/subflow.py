@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -20,7 +21,7 @@ from .config import PLACEHOLDER_PATTERN, REF_KEYWORD, config_references, copy_js
 from .errors import FlowError, FlowInvalid
 from .node import MAX_OUTPUTS, Node, follows_config
 from .outputs import config_outputs
-from .registry import Registry
+from .registry import Registry, closest_name
 
 SUBFLOW_PREFIX = "subflow:"
 """Node types named ``subflow:NAME`` are subflows; NAME is the file's name."""
@@ -111,6 +112,8 @@ class Place:
     instance: str
     type: str
     inner: str
+    parameters: tuple[str, ...] = ()
+    """The parameter names its config may use (its instance's and those around it)."""
 
     def describe(self) -> str:
         return f"{self.type}, inner node {self.inner}"
@@ -163,7 +166,12 @@ class Expansion:
         place = self.places.get(error.node_id or "")
         if place is None:
             return error
-        return FlowError(error.file, error.message, place.instance, error.pointer,
+        message = error.message
+        unset = _UNSET_VARIABLE.fullmatch(message)
+        hint = closest_name(unset.group(1), place.parameters) if unset else None
+        if hint is not None:  # a misspelt parameter reads as a variable
+            message += f", and no parameter is named so; did you mean '{hint}'?"
+        return FlowError(error.file, message, place.instance, error.pointer,
                          place.describe())
 
 
@@ -224,7 +232,8 @@ def _expand(expansion: Expansion, entry: dict[str, Any], registry: Registry, fil
         copy["id"] = prefix + inner["id"]
         _namespace(copy, prefix, inner_ids, registry)
         inner_place = Place(where.instance, where.type,
-                            f"{where.inner}/{inner['id']}" if where.inner else inner["id"])
+                            f"{where.inner}/{inner['id']}" if where.inner else inner["id"],
+                            tuple(name for names in scope for name in names))
         expansion.entries.append(copy)
         expansion.places[copy["id"]] = inner_place
         _expand(expansion, copy, registry, file, scope, (*chain, definition.name), revision,
@@ -280,6 +289,8 @@ def substitute_parameters(value: Any, scope: Sequence[Mapping[str, Any]]) -> Any
 
 
 _UNSET = object()
+_UNSET_VARIABLE = re.compile(r"environment variable (\S+) is not set")
+"""The check's sentence for a ${NAME} that nothing filled in (flow.py)."""
 
 
 def _lookup(scope: Sequence[Mapping[str, Any]], name: str) -> Any:

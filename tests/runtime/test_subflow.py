@@ -145,6 +145,15 @@ def test_errors_name_the_instance_and_the_inner_node(tmp_path: Path,
         "a.json: node g (subflow:loose, inner node double): /config/factor: must be a number"]
 
 
+def test_a_misspelt_parameter_gets_a_hint(tmp_path: Path, registry: Registry) -> None:
+    write(tmp_path / "subflows" / "typo.json", {**DOUBLE, "nodes": [
+        {"id": "double", "type": "test-double", "config": {"factor": "${factr}"}}]})
+    load_subflows(registry, tmp_path / "subflows")
+    assert errors_of(tmp_path, flow({"id": "t", "type": "subflow:typo"}), registry)[0] == (
+        "a.json: node t (subflow:typo, inner node double): /config/factor: environment "
+        "variable factr is not set, and no parameter is named so; did you mean 'factor'?")
+
+
 def test_a_nested_error_names_the_path_inside(tmp_path: Path, registry: Registry) -> None:
     write(tmp_path / "subflows" / "outer.json", {"version": 1, "subflow": {
         "input": ["inner"], "parameters": {"properties": {
