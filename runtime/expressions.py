@@ -55,11 +55,12 @@ class Expression:
         if global_context is not None:
             self._compiled.register_lambda("globalContext", global_context)
 
-    def evaluate(self, msg: Any) -> Any:
+    def evaluate(self, msg: Any, bindings: Mapping[str, Any] | None = None) -> Any:
         """The expression's value with ``msg`` as its input (None where it yields
-        nothing); raises ExpressionError naming the position where it failed."""
+        nothing) and ``bindings`` as variables (``{"I": 2}`` is ``$I``); raises
+        ExpressionError naming the position where it failed."""
         try:
-            return self._compiled.evaluate(msg)
+            return self._compiled.evaluate(msg, bindings)
         except jsonata.JException as exc:
             raise ExpressionError(_sentence(exc)) from None
         except RecursionError:

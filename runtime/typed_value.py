@@ -91,6 +91,8 @@ class TypedValue:
         self.value = spec.get("value", _DEFAULT_VALUES[self.kind])
         self._node = node
         self._path: PropertyPath | None = None
+        self.expression: Expression | None = None
+        """The compiled expression of a ``jsonata`` value, to evaluate with bindings."""
         kind, value = self.kind, self.value
         if kind in ("string", "number", "boolean"):
             self.get = lambda msg: value
@@ -103,11 +105,11 @@ class TypedValue:
             found = (os.environ if env is None else env).get(value, "")
             self.get = lambda msg: found
         elif kind == "jsonata":
-            expression = Expression(
+            self.expression = Expression(
                 value, env=env,
                 flow_context=lambda key: _context_value(node.flow_context, key),
                 global_context=lambda key: _context_value(node.global_context, key))
-            self.get = expression.evaluate
+            self.get = self.expression.evaluate
         elif kind == "msg":
             self._path = PropertyPath(value)
             self.get = self._path.get

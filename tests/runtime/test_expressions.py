@@ -17,6 +17,12 @@ def test_an_expression_reads_the_message_as_its_input() -> None:
     assert expression.evaluate({"payload": {"values": [{"v": 1}, {"v": 2}, {"v": 3}]}}) == 5
 
 
+def test_bindings_are_variables_of_one_evaluation() -> None:
+    expression = Expression("$I % 2 = 1 and payload >= $N - 2")
+    assert expression.evaluate({"payload": 4}, {"I": 3, "N": 5}) is True
+    assert expression.evaluate({"payload": 4}) is False  # unbound: nothing
+
+
 def test_node_red_extras_read_context_and_environment() -> None:
     flow = {"count": 3}
     expression = Expression('$flowContext("count") + $globalContext("missing") * 0 & $env("SITE")',
