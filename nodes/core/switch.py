@@ -7,12 +7,14 @@ from typing import Any, Final
 
 from portless.nodes.core.switch_rules import (
     OPERATORS,
+    SEQUENCE_OPERATORS,
     TYPES,
     VALUE_OPERATORS,
     Previous,
     Test,
     compile_rule,
 )
+from portless.nodes.core.switch_sequences import Sequences
 from portless.runtime import (
     ExpressionError,
     Message,
@@ -50,7 +52,11 @@ RULE_SCHEMA: dict[str, Any] = {
                 "`value`; `has-key`: an object with the key (a list or text with the "
                 "index) `value`; `true`, `false`, `null` (null or absent), `not-null`; "
                 "`is-type`: of `type`; `is-empty` / `not-empty`: a text, list, buffer or "
-                "object without / with content; `jsonata`: `expression` yields true; "
+                "object without / with content; for a message of a sequence (`msg.parts`): "
+                "`head`: among the first `value`, `tail`: among the last `value` (the "
+                "sequence is held until complete), `index`: its index from `value` to "
+                "`value2`; `jsonata`: `expression` yields true (`$I` and `$N` are the "
+                "index in the sequence and its length); "
                 "`otherwise`: no rule before it matched (counting from an earlier "
                 "`otherwise` that did not match, as in Node-RED).")},
         "value": _rule_value("Value"),
@@ -64,9 +70,10 @@ RULE_SCHEMA: dict[str, Any] = {
                        "description": "`jsonata`: a JSONata expression on the message."},
     },
     "allOf": [
-        {"if": {"properties": {"operator": {"enum": list(VALUE_OPERATORS)}}},
+        {"if": {"properties": {"operator": {"enum": [*VALUE_OPERATORS,
+                                                     *SEQUENCE_OPERATORS]}}},
          "then": {"required": ["value"]}},
-        {"if": {"properties": {"operator": {"const": "between"}}},
+        {"if": {"properties": {"operator": {"enum": ["between", "index"]}}},
          "then": {"required": ["value2"]}},
         {"if": {"properties": {"operator": {"const": "is-type"}}},
          "then": {"required": ["type"]}},
@@ -103,8 +110,7 @@ class Switch(Node):
             "match); `has-key` of a list or text is a valid index only (not `length`); a "
             "failing JSONata expression or bad regular expression is an error with the "
             "message, for a catch node (Node-RED only warns for the property's). "
-            "Node-RED's sequence rules (head, tail, index) and \"recreate message "
-            "sequences\" are not supported yet."),
+            "A sequence rule never matches a message of no sequence (Node-RED errors)."),
         "type": "object",
         "additionalProperties": False,
         "properties": {
@@ -118,6 +124,21 @@ class Switch(Node):
             "check_all": {"title": "Check all rules", "type": "boolean", "default": True,
                           "description": ("Send on every matching rule's output; false "
                                           "stops at the first match.")},
+            "recreate_sequences": {
+                "title": "Recreate message sequences", "type": "boolean", "default": False,
+                "description": (
+                    "For messages of a sequence (`msg.parts`, as from split): hold each "
+                    "sequence until all of it arrived, route it, and give what each output "
+                    "sends a `parts` of its own (a new id, index 0.., count), so a join "
+                    "after an output sees a whole sequence.")},
+            "max_held": {
+                "title": "Most messages held", "type": "integer", "minimum": 1,
+                "default": 10000,
+                "description": (
+                    "With `tail` rules or recreated sequences: the most messages held for "
+                    "sequences to complete; past it all are dropped with an error (Node-RED's "
+                    "nodeMessageBufferMaxLength), so an incomplete sequence cannot exhaust "
+                    "memory.")},
         },
     }
 
@@ -135,15 +156,14 @@ class Switch(Node):
                        compile_rule(rule, self, self._previous)
                        for rule in self.config["rules"]]
         self._check_all: bool = self.config["check_all"]
+        recreate = self.config["recreate_sequences"]
+        if recreate or any(rule["operator"] == "tail" for rule in self.config["rules"]):
+            self._sequences = Sequences(self._route, self.send, self.error,
+                                        len(self._tests), recreate, self.config["max_held"])
+            self.on_input = self._held_input  # type: ignore[method-assign]
 
     def on_input(self, msg: Message) -> None:
-        try:
-            value = self._property(msg)
-            matched = self._match(value, msg)
-        except (ExpressionError, ValueError) as exc:
-            self.error(str(exc), msg)
-            return
-        self._previous.value = value
+        matched = self._route(msg)
         if not matched:
             return
         if len(self._tests) == 1:
@@ -154,6 +174,22 @@ class Switch(Node):
         for port in matched[1:]:
             out[port] = clone_message(msg)
         self.send(out)
+
+    def _held_input(self, msg: Message) -> None:
+        """on_input of a switch that holds sequences (tail rules, recreate)."""
+        if not self._sequences.hold(msg):
+            Switch.on_input(self, msg)
+
+    def _route(self, msg: Message) -> list[int]:
+        """The ports ``msg`` goes to; an error (with the message) matches none."""
+        try:
+            value = self._property(msg)
+            matched = self._match(value, msg)
+        except (ExpressionError, ValueError) as exc:
+            self.error(str(exc), msg)
+            return []
+        self._previous.value = value
+        return matched
 
     def _match(self, value: Any, msg: Message) -> list[int]:
         """The ports of the rules that match, in order."""

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from portless.nodes.js_values import js_order, js_string, loose_equals
+from portless.nodes.js_values import js_order, js_string, loose_equals, to_number
 from portless.runtime import MISSING, Message, TypedValue
 
 if TYPE_CHECKING:
@@ -23,8 +23,10 @@ Getter = Callable[[Message], Any]
 VALUE_OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "between", "contains", "regex",
                    "has-key")
 """The operators that compare with a value (``between`` with ``value2`` too)."""
+SEQUENCE_OPERATORS = ("head", "tail", "index")
+"""The operators on a message's place in its sequence (msg.parts), with a count or range."""
 OPERATORS = (*VALUE_OPERATORS, "true", "false", "null", "not-null", "is-type",
-             "is-empty", "not-empty", "jsonata", "otherwise")
+             "is-empty", "not-empty", *SEQUENCE_OPERATORS, "jsonata", "otherwise")
 TYPES = ("string", "number", "boolean", "array", "buffer", "object", "json", "null",
          "undefined")
 _NUMBERS = (int, float)
@@ -56,12 +58,26 @@ def compile_rule(rule: Mapping[str, Any], node: Node, previous: Previous) -> Tes
         if constant is not MISSING:
             return lambda a, msg: compare(a, constant)
         return lambda a, msg: compare(a, value(msg))
+    if operator in SEQUENCE_OPERATORS:
+        value = _getter(rule.get("value", {"kind": "number", "value": 0}), node, previous)
+        value2 = _getter(rule.get("value2", {"kind": "number", "value": 0}), node, previous)
+        return _sequence_test(operator, value, value2)
     if operator == "is-type":
         return _TYPE_TESTS[rule.get("type", "string")]
     if operator == "jsonata":
         return _expression_test(TypedValue({"kind": "jsonata",
                                             "value": rule.get("expression", "")}, node))
     return _PREDICATES[operator]
+
+
+def sequence_place(msg: Message) -> tuple[float, float | None] | None:
+    """A message's (index, count or None) in its sequence (Node-RED's msg.parts with an
+    id and an index), or None for a message of no sequence."""
+    parts = msg.get("parts")
+    if not isinstance(parts, dict) or "id" not in parts:
+        return None
+    index, count = to_number(parts.get("index")), to_number(parts.get("count"))
+    return None if index is None else (index, count)
 
 
 def _getter(spec: Mapping[str, Any], node: Node, previous: Previous) -> Getter:
@@ -214,6 +230,38 @@ _TYPE_TESTS: dict[str, Test] = {
 }
 
 
-def _expression_test(expression: TypedValue) -> Test:
-    evaluate = expression.get
-    return lambda a, msg: evaluate(msg) is True
+def _sequence_test(operator: str, value: Getter, value2: Getter) -> Test:
+    """head: the first ``value`` messages; tail: the last ``value``; index: those from
+    index ``value`` to ``value2``. A message of no sequence matches none of them."""
+    def test(a: Any, msg: Message) -> bool:
+        place, wanted = sequence_place(msg), to_number(value(msg))
+        if place is None or wanted is None:
+            return False
+        index, count = place
+        if operator == "head":
+            return index < wanted
+        if operator == "tail":
+            return count is not None and count - wanted <= index
+        last = to_number(value2(msg))
+        return last is not None and wanted <= index <= last
+    return test
+
+
+def _expression_test(value: TypedValue) -> Test:
+    """True where the expression yields true; $I and $N are the message's index in its
+    sequence and the sequence's length (unbound for a message of no sequence)."""
+    assert value.expression is not None
+    evaluate = value.expression.evaluate
+
+    def test(a: Any, msg: Message) -> bool:
+        place = sequence_place(msg)
+        if place is None:
+            return evaluate(msg) is True
+        index, count = place
+        return evaluate(msg, {"I": _js_number(index), "N": _js_number(count)}) is True
+    return test
+
+
+def _js_number(number: float | None) -> Any:
+    """A whole number as an int, as JSONata (and JSON) show it."""
+    return int(number) if number is not None and number.is_integer() else number

@@ -320,3 +320,4 @@ def test_a_rule_missing_what_its_operator_needs_is_refused_at_load(
         bad_rule: dict[str, Any], pointer: str) -> None:
     with pytest.raises(FlowInvalid, match=f"node {'node-under-test'}: {pointer}"):
         run_node(TYPE, {"rules": [bad_rule]})
+

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from portless.runtime import Message
+from portless.testing import run_node
 from tests.node_red import NodeRedCase, run_in_node_red
 from tests.nodes.core.test_switch import (
     LOOSE,
@@ -22,6 +23,7 @@ from tests.nodes.core.test_switch import (
     routed,
     rule,
 )
+from tests.nodes.core.test_switch_sequences import NODE_RED_SEQUENCES, sequence
 
 pytestmark = pytest.mark.slow  # runs Node-RED in Node.js, a subprocess
 
@@ -29,7 +31,8 @@ _OPERATORS = {"==": "eq", "!=": "neq", "<": "lt", "<=": "lte", ">": "gt", ">=": 
               "between": "btwn", "contains": "cont", "regex": "regex", "has-key": "hask",
               "true": "true", "false": "false", "null": "null", "not-null": "nnull",
               "is-type": "istype", "is-empty": "empty", "not-empty": "nempty",
-              "jsonata": "jsonata_exp", "otherwise": "else"}
+              "head": "head", "tail": "tail", "index": "index", "jsonata": "jsonata_exp",
+              "otherwise": "else"}
 _KINDS = {"string": "str", "number": "num", "boolean": "bool", "previous": "prev"}
 
 # (operator, value, payload) of the rows where portless differs on purpose.
@@ -58,10 +61,10 @@ def node_red_rule(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def node_red_switch(rules: list[dict[str, Any]], property_: dict[str, Any],
-                    check_all: bool) -> dict[str, Any]:
+                    check_all: bool, recreate: bool = False) -> dict[str, Any]:
     return {"type": "switch", "property": property_["value"],
             "propertyType": property_["kind"], "rules": [node_red_rule(r) for r in rules],
-            "checkall": "true" if check_all else "false", "repair": False,
+            "checkall": "true" if check_all else "false", "repair": recreate,
             "outputs": len(rules)}
 
 
@@ -141,3 +144,21 @@ def test_the_first_value_against_previous_is_where_node_red_reads_null_as_0() ->
                         {"kind": "msg", "value": "payload"}, True), [{"payload": 1}])])
     assert [m["payload"] for m in port] == [1]
     assert routed([rule(">", {"kind": "previous"})], [{"payload": 1}]) == [[]]
+
+
+def test_sequence_rules_and_recreated_sequences_agree_with_node_red() -> None:
+    cases = [(p.values[0], p.values[1]) for p in NODE_RED_SEQUENCES
+             if "global" not in str(p.values[0])]  # run_node has no context to seed
+    cases += [(rule("tail", 2), False), (rule("head", 4), True),
+              (rule("index", 3, 1), True)]
+    payload = {"kind": "msg", "value": "payload"}
+    msgs = sequence(5, 6, 7, 8, 9)
+    theirs = run_in_node_red([
+        NodeRedCase(node_red_switch([one], payload, True, recreate), msgs)
+        for one, recreate in cases])
+    for (one, recreate), [port] in zip(cases, theirs, strict=True):
+        run = run_node("switch", {"rules": [one], "recreate_sequences": recreate}, msgs)
+        ours = [(m["payload"], m["parts"]["index"], m["parts"]["count"])
+                for m in run.outputs[0]]
+        assert ours == [(m["payload"], m["parts"]["index"], m["parts"]["count"])
+                        for m in port], one
