@@ -84,6 +84,9 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
         """The seq of the last record read from the outbox."""
         self._pumping = False
         """The sender runs (``run``): acknowledgements pump."""
+        self._stopped = Stop.EMPTY
+        """Why the last ``pump`` stopped: only a full window is a reason for an
+        acknowledgement to pump (new messages wake the sender task)."""
 
     # --- hooked into gmqtt -----------------------------------------------------------
     def attach(self, client: gmqtt.Client) -> None:
@@ -207,6 +210,8 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
         sent = False
         while len(in_flight) + len(untracked) < window:
             if not records:
+                if sent and batcher is not None:
+                    batcher.flush_now()  # what is sent goes before the read (a SELECT)
                 records.extend(self.outbox.read(self._cursor, READ_BATCH))
                 if not records:
                     stop = Stop.EMPTY
@@ -223,6 +228,7 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
             self._connection._last_data_out = time.monotonic()  # gmqtt's keepalive reads it
             if batcher is not None:
                 batcher.flush_now()
+        self._stopped = stop
         return stop
 
     def _send(self, record: Record) -> bool:
@@ -288,7 +294,8 @@ class AckTracker(PersistentStorage):  # type: ignore[misc]
             at = body + length
         if acks:
             connection._last_data_in = time.monotonic()
-            if not self._pumping or self._reserved or self.pump() is not Stop.WINDOW:
+            if not self._pumping or self._reserved or self._stopped is not Stop.WINDOW \
+                    or self.pump() is not Stop.WINDOW:
                 self._freed.set()  # for the sender task, or reserve_slot
         return at
 
