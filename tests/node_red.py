@@ -102,7 +102,8 @@ def run_in_node_red(cases: list[NodeRedCase], *, quiet_ms: int = 150,
     if done.returncode != 0:
         raise RuntimeError(f"Node-RED run failed ({done.returncode}): "
                            f"{done.stdout[-2000:]} {done.stderr[-2000:]}")
-    answer = json.loads(done.stdout)
+    # the answer is the last line: Node-RED logs a node's errors to stdout before it
+    answer = json.loads(done.stdout.rstrip().rpartition("\n")[2])
     results: list[list[list[dict[str, Any]]]] = [
         [[] for _ in range(case.outputs)] for case in cases]
     for item in answer["received"]:
