@@ -15,6 +15,7 @@ import pytest
 
 from portless.runtime import atomic_write
 from tests.e2e.lines import Lines
+from tests.e2e.test_editor_server import Running, request, wait_listening
 from tests.mosquitto import free_port
 
 pytestmark = pytest.mark.slow  # runs portless as a subprocess
@@ -120,3 +121,40 @@ def test_validate_checks_the_files_of_a_directory_together_with_tabs(flows: Path
     alone = validate(str(flows / "valve.json"))  # its broker is in the other file
     assert alone.returncode == 1
     assert "refers to missing mqtt-broker 'plant'" in alone.stderr
+
+
+def test_the_editor_of_a_directory_run_lists_and_deploys_each_tab(
+        flows: Path, tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portless", "run", str(flows), "--editor-port", str(port),
+         "--state-dir", str(tmp_path / "state")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert process.stderr is not None
+    lines = Lines(process.stderr)
+    try:
+        token = process.stdout.readline().strip().rsplit("?token=", 1)[1]
+        lines.wait("editor on 127.0.0.1")
+        wait_listening(Running(process, port, token))
+        headers = {"Host": f"127.0.0.1:{port}", "Authorization": f"Bearer {token}"}
+        listed = json.loads(request(port, "/api/tabs", headers).body)["tabs"]
+        assert [tab["name"] for tab in listed] == ["network", "valve"]
+        body = json.dumps(valve(4.0)).encode()
+        answer = request(port, "/api/tabs/valve", {**headers, "If-Match": listed[1]["etag"],
+                                                   "Content-Type": "application/json"},
+                         method="PUT", body=body)
+        assert answer.status == 200, answer.body
+        assert json.loads(answer.body)["started"] == ["deadband"]
+        assert lines.wait("deployed").endswith(
+            f"{flows / 'valve.json'}: deployed (1 stopped, 1 started, 0 failed, 3 unchanged)")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        lines.close()
+
