@@ -279,3 +279,11 @@ def test_the_shipped_subflow_checks_on_its_own_taking_its_connection_from_the_us
     assert used.spec("valve-1-flow").wires == (("valve-1-report/deadband",),)
     assert used.spec("valve-1-report/deadband").wires == (
         ("valve-1-report/publish", "reported"),)
+
+
+async def test_a_subflow_file_runs_on_its_own_with_its_defaults(tmp_path: Path) -> None:
+    """What a subflow's author tests first: the file itself, as a flow."""
+    path = write(tmp_path / "subflows" / "double.json", DOUBLE)
+    async with FlowHarness(path, node_types=TEST_TYPES) as h:
+        h.inject("double", {"payload": 4})
+        assert [m["payload"] for m in await h.wait_for("double")] == [8]
