@@ -99,7 +99,10 @@ class PropertyPath:
             self.get = _two_step_getter(first, fixed[1])
         else:
             self.get = _deep_getter(fixed)
-        self.set = lambda msg, value: _write(msg, keys, value)
+        if self.key is not None and fixed[0][1] is None:  # msg[name]: 0.1 us, not 0.5
+            self.set = lambda msg, value: _set_top(msg, first, value)
+        else:
+            self.set = lambda msg, value: _write(msg, keys, value)
         self.delete = lambda msg: _write(msg, keys, MISSING)
 
     def _dynamic(self) -> tuple[Callable[[Message], Any], Callable[[Message, Any], bool],
@@ -251,6 +254,14 @@ def _write(msg: Message, keys: list[Key], value: Any) -> bool:
     if deleting:
         return _remove(container, name, index, isinstance(keys[-1], int))
     return _store(container, name, index, value)
+
+
+def _set_top(msg: Message, name: str, value: Any) -> bool:
+    """``_write`` of a value at a top-level name that is no list index."""
+    if value is MISSING:
+        return _write(msg, [name], value)
+    msg[name] = value
+    return True
 
 
 def _own(container: Any, name: str, index: int | None) -> Any:
