@@ -15,7 +15,8 @@ returns a copy, so what a node reads now is what it reads after a restart.
 
 Contexts outlive deploys that keep their node or tab (changed nodes too); a deploy that
 removes a node deletes its context, and one that removes a tab its flow context, in
-both stores, as Node-RED's ``context.clean`` does.
+both stores, as Node-RED's ``context.clean`` does; a rollback of that deploy (when its
+new nodes fail to start) gives them back.
 """
 
 from __future__ import annotations
@@ -215,6 +216,8 @@ class Contexts:
         self._store_of: dict[str, StoreName] = {}
         """The store each tab of the running flow chose."""
         self._directory: Callable[[str | None], Path] = lambda tab: Path()
+        self._removed: dict[str, Scope] = {}
+        """The scopes the last deploy deleted, kept for a rollback of it."""
         self.stores: dict[Path, PersistentStore] = {}
         """The open persistent stores, by the directory they are in."""
 
@@ -226,14 +229,16 @@ class Contexts:
                        node_id, kind)
 
     async def prepare(self, flow: Flow, directory: Callable[[str | None], Path],
-                      existing: Iterable[Path]) -> None:
+                      existing: Iterable[Path], restore: bool = False) -> None:
         """Before the nodes of ``flow`` start (at start and at each deploy): learn its
         tabs and their stores, open the persistent stores they use (and any in the
         ``existing`` directories, so rows of a tab that went back to memory go too),
         delete the contexts of nodes, tabs and subflow instances it no longer has, and
         move contexts whose tab changed its store. ``directory(tab)`` is the state
-        directory of a flow file (None: the process's)."""
+        directory of a flow file (None: the process's); ``restore``: a rollback, which
+        gives back what the deploy before deleted."""
         self._learn(flow)
+        restored = self._removed if restore else {}
         self._store_of = {tab: "persistent" if store == "persistent" else "memory"
                           for tab, store in flow.context_stores.items()}
         self._directory = directory
@@ -244,10 +249,15 @@ class Contexts:
         wanted |= {path for path in existing if (path / DATABASE).exists()}
         for path in sorted(wanted - set(self.stores)):
             await self._open(path)
+        self._removed = {}
         for name in [name for name in self._scopes if not self._known(name)]:
-            scope = self._scopes.pop(name)
+            scope = self._removed[name] = self._scopes.pop(name)
             if scope.persistent is not None:
                 scope.persistent.drop(name)
+                scope.persistent = None  # held in memory only, for a rollback
+        for name, scope in restored.items():
+            if self._known(name):
+                self._scopes.setdefault(name, scope)
         for scope in self._scopes.values():
             self._move(scope, self._store(scope.name))
 

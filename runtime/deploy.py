@@ -337,7 +337,7 @@ class DeployService:
             log.info("%s", outcome.sentence())
             return outcome
         self.flows = before
-        rollback = await self.engine.deploy(previous)
+        rollback = await self.engine.deploy(previous, rollback=True)
         if wrote is not None:
             await asyncio.to_thread(self._write, tab, before[tab].document, wrote)
         outcome = DeployOutcome(tab, report, "kept" if wrote is None else "restored",

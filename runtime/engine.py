@@ -181,14 +181,16 @@ class Engine(RunQueue):
             self.failed = {}
             self._follow_instances()
 
-    async def deploy(self, flow: Flow) -> DeployReport:
+    async def deploy(self, flow: Flow, *, rollback: bool = False) -> DeployReport:
         """Switch to a new checked flow, restarting only nodes that were added, removed
         or changed (config, name, type, wires, or a shared connection they use, however
-        deep), and those that failed to start last time. One deploy at a time."""
+        deep), and those that failed to start last time. One deploy at a time.
+        ``rollback``: this puts back the flow that ran before the last deploy, so the
+        nodes that deploy removed get their context back."""
         async with self._lock:
-            return await self._deploy(flow)
+            return await self._deploy(flow, rollback)
 
-    async def _deploy(self, flow: Flow) -> DeployReport:
+    async def _deploy(self, flow: Flow, rollback: bool = False) -> DeployReport:
         old = {spec.id: spec for spec in self.flow.nodes} if self.flow else {}
         new = {spec.id: spec for spec in flow.nodes}
         changed = {node_id for node_id, spec in new.items()
@@ -213,7 +215,7 @@ class Engine(RunQueue):
             self.flow = flow
             self.failed = {}  # each failed node is retried now (it is in changed) or removed
             self._follow_instances()
-            await self._prepare_contexts(flow)
+            await self._prepare_contexts(flow, rollback)
             failed = await self._start_nodes([spec for spec in flow.nodes
                                               if spec.id in changed])
             self._link()
@@ -226,12 +228,13 @@ class Engine(RunQueue):
                   flow.file, len(to_stop), len(started), len(failed), len(unchanged))
         return DeployReport(tuple(to_stop), started, unchanged, failed)
 
-    async def _prepare_contexts(self, flow: Flow) -> None:
+    async def _prepare_contexts(self, flow: Flow, rollback: bool = False) -> None:
         """Contexts as the flow's tabs chose, before any of its nodes starts."""
         await self.contexts.prepare(
             flow, lambda tab: self.tab_state_dirs.get(tab, self.state_dir) if tab
             else self.state_dir,
-            [path for path in (self._state_dir, *self.tab_state_dirs.values()) if path])
+            [path for path in (self._state_dir, *self.tab_state_dirs.values()) if path],
+            restore=rollback)
 
     async def _settle_all(self, nodes: Iterable[Node]) -> int:
         """Let queued messages go on for at most ``drain_timeout``: the run queue's, and

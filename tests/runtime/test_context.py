@@ -261,6 +261,37 @@ async def test_a_deploy_keeps_the_context_of_kept_nodes_and_deletes_a_removed_no
         assert h.engine.nodes["removed"].flow_context.get("shared") == 1
 
 
+class FailsToStart(Node):
+    type = "test-fails-to-start"
+
+    async def start(self) -> None:
+        raise RuntimeError("no device")
+
+
+@pytest.mark.parametrize("store", ["memory", "persistent"])
+async def test_a_rolled_back_deploy_gives_removed_nodes_their_context_back(
+        tmp_path: Path, store: str) -> None:
+    registry = Registry([Probe, FailsToStart])
+    tab = tmp_path / "flow.json"
+    tab.write_text(json.dumps(flow("kept", "removed", store=store)))
+    engine = Engine(registry, events=EventBus(), state_dir=tmp_path / "state")
+    deploys = DeployService(engine, registry, [tab])
+    deploys.load()
+    await deploys.start()
+    try:
+        engine.nodes["removed"].node_context.set("count", 7)
+        broken = flow("kept", store=store)
+        broken["nodes"].append({"id": "new", "type": FailsToStart.type})
+        outcome = await deploys.deploy(tab, broken)
+        assert outcome.rollback is not None  # "new" failed to start: the flow ran before
+        assert engine.nodes["removed"].node_context.get("count") == 7
+        await engine.contexts.flush()
+        if store == "persistent":
+            assert rows(tmp_path / "state") == {("node:removed", "count"): "7"}
+    finally:
+        await engine.stop()
+
+
 async def test_persistent_context_survives_a_restart_and_reads_are_copies(
         tmp_path: Path) -> None:
     async with harness(flow("a", store="persistent"), tmp_path) as h:
