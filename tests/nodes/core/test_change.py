@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from portless.runtime import FlowInvalid, Message
+from portless.runtime import FlowInvalid, Message, clone_message
 from portless.testing import FlowHarness, run_node
 from tests.nodes.core.change_cases import CASES, Case, change, set_, string
 
@@ -30,25 +32,33 @@ def context_of(h: FlowHarness) -> dict[str, dict[str, Any]]:
     return found
 
 
-@pytest.mark.parametrize("case", CASES, ids=[
-    case.node_red or f"portless-{number}" for number, case in enumerate(CASES)])
-async def test_a_change_case(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PORTLESS_TEST_A", "foo")
-    async with FlowHarness(flow(case.rules)) as h:
+@contextlib.asynccontextmanager
+async def case_run(case: Case, rules: list[dict[str, Any]] | None = None
+                   ) -> AsyncIterator[FlowHarness]:
+    """A flow of one change node with the case's rules (or ``rules``) and context, after
+    the case's message went through it (or was dropped with an error)."""
+    async with FlowHarness(flow(case.rules if rules is None else rules)) as h:
         for kind, values in case.context.items():
             for key, value in values.items():
                 h.engine.context_of("c", kind).set(key, value)  # type: ignore[arg-type]
-        before = context_of(h)
-        h.inject("c", dict(case.msg))
+        h.inject("c", clone_message(case.msg))
         if case.out is None:
             await h.wait_event(lambda event: event.kind == "error")
         else:
             await h.wait_for("c")
         await h.engine.wait_idle()
+        yield h
+
+
+@pytest.mark.parametrize("case", CASES, ids=[
+    case.node_red or f"portless-{number}" for number, case in enumerate(CASES)])
+async def test_a_change_case(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTLESS_TEST_A", "foo")
+    async with case_run(case) as h:
         sent = [shown(msg) for msg in h.received("c")]
         assert sent == ([] if case.out is None else [case.out])
-        assert context_of(h) == (before if case.context_after is None else
-                                 {"flow": {}, "global": {}, **case.context_after})
+        assert context_of(h) == {"flow": {}, "global": {}, **(
+            case.context if case.context_after is None else case.context_after)}
         kinds = [event.kind for event in h.events if event.node_id == "c"]
         assert (kinds.count("warning"), kinds.count("error")) == (case.warnings, case.errors)
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from portless.testing import FlowHarness
 from tests.node_red import NodeRedCase, run_in_node_red
 from tests.nodes.core.change_cases import CASES, Case, set_
+from tests.nodes.core.test_change import case_run, shown
 
 pytestmark = pytest.mark.slow  # runs Node-RED in Node.js, a subprocess
 
@@ -54,25 +54,9 @@ def with_context_read_back(case: Case) -> list[dict[str, Any]]:
                          for kind, key in sorted(keys)]
 
 
-def comparable(msg: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in msg.items()
-            if key not in ("_msgid", "ts") and not (key == "topic" and value == "")}
-
-
 async def ours(case: Case, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    document = {"version": 1, "nodes": [{"id": "c", "type": "change",
-                                         "config": {"rules": rules}}]}
-    async with FlowHarness(document) as h:
-        for kind, values in case.context.items():
-            for key, value in values.items():
-                h.engine.context_of("c", kind).set(key, value)  # type: ignore[arg-type]
-        h.inject("c", json.loads(json.dumps(case.msg)))
-        if case.out is None:
-            await h.wait_event(lambda event: event.kind == "error")
-        else:
-            await h.wait_for("c")
-        await h.engine.wait_idle()
-        return [comparable(msg) for msg in h.received("c")]
+    async with case_run(case, rules) as h:
+        return [shown(msg) for msg in h.received("c")]
 
 
 def global_keys(case: Case) -> set[str]:
@@ -111,7 +95,7 @@ async def test_the_table_agrees_with_node_red(monkeypatch: pytest.MonkeyPatch) -
         theirs.update(zip(run, answers, strict=True))
     differing = []
     for index, case in enumerate(CASES):
-        node_red = [comparable(msg) for msg in theirs[index][0]]
+        node_red = [shown(msg) for msg in theirs[index][0]]
         if (await ours(case, rules[index]) != node_red) != bool(case.node_red_differs):
             differing.append((case.node_red or case.rules, node_red))
     assert differing == [], "\n".join(map(repr, differing))
