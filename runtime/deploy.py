@@ -35,11 +35,11 @@ T = TypeVar("T")
 CHECK_SECONDS = 30.0
 """The longest a deploy may spend checking a flow before it is refused."""
 
-FileState = Literal["written", "read", "restored", "kept"]
+FileState = Literal["written", "read", "restored", "kept", "deleted"]
 """What became of the tab's file: the new text written (``written``) or read from disk
 (``read``), and both running; or the deploy rolled back and the file was put back as it
 runs (``restored``), or left as someone else changed it (``kept``: it is not what runs
-until its next change)."""
+until its next change); or the tab and its file are gone (``deleted``)."""
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,7 @@ class DeployService:
             self.engine.tab_state_dirs.pop(str(tab), None)
             if self.states is not None:
                 self.states.release(tab)
-            outcome = DeployOutcome(tab, report, "written")
+            outcome = DeployOutcome(tab, report, "deleted")
             log.info("%s: deleted (%d stopped)", tab, len(report.stopped))
             return outcome
 

@@ -173,6 +173,7 @@ async def test_a_tab_is_not_deleted_while_another_uses_its_connection(
 
     main = tab(tabs, "main")
     outcome = await tabs.delete_tab(main)
+    assert outcome.file == "deleted"
     assert set(outcome.report.stopped) == {"user", "out"}
     assert not main.exists()
     assert set(tabs.engine.nodes) == {"link"}
