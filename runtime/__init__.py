@@ -23,6 +23,13 @@ from .properties import (
     property_getter,
     set_property,
 )
+from .python_code import (
+    PYTHON_KEYWORD,
+    PYTHON_SCRIPT_KEYWORD,
+    code_failure,
+    compile_body,
+    compile_script,
+)
 from .regex import compile_regex
 from .registry import Registry
 from .schedule import CronSchedule, time_zone
@@ -34,6 +41,8 @@ from .watchers import Watch, WatchKind, WatchScope
 __all__ = [
     "MAX_OUTPUTS",
     "MISSING",
+    "PYTHON_KEYWORD",
+    "PYTHON_SCRIPT_KEYWORD",
     "SUBFLOW_PREFIX",
     "AsyncInput",
     "Context",
@@ -70,7 +79,10 @@ __all__ = [
     "canonical_text",
     "check_flow",
     "clone_message",
+    "code_failure",
+    "compile_body",
     "compile_regex",
+    "compile_script",
     "config_outputs",
     "default_outputs",
     "delete_property",

@@ -7,7 +7,8 @@ state directory with a newline in its name and split log lines). Two keywords ar
 for texts no regular expression can describe (``payload[msg.a[msg.b]]`` nests
 brackets): ``x-property-path``, a message property path as Node-RED reads it,
 ``x-jsonata``, a JSONata expression, ``x-regex``, a regular expression, ``x-cron`` and
-``x-time-zone`` (schedule.py); all are in TEXT_KEYWORDS.
+``x-time-zone`` (schedule.py), and ``x-python``/``x-python-script``, Python code; all
+are in TEXT_KEYWORDS.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from jsonschema.protocols import Validator
 
 from .expressions import JSONATA_KEYWORD, expression_error
 from .properties import PROPERTY_PATH_KEYWORD, property_path_error
+from .python_code import PYTHON_KEYWORD, PYTHON_SCRIPT_KEYWORD, body_error, script_error
 from .regex import REGEX_KEYWORD, regex_error
 from .schedule import CRON_KEYWORD, TIME_ZONE_KEYWORD, cron_error, time_zone_error
 
 TEXT_KEYWORDS: dict[str, Callable[[str], str | None]] = {
     PROPERTY_PATH_KEYWORD: property_path_error, JSONATA_KEYWORD: expression_error,
-    REGEX_KEYWORD: regex_error, CRON_KEYWORD: cron_error, TIME_ZONE_KEYWORD: time_zone_error}
+    REGEX_KEYWORD: regex_error, CRON_KEYWORD: cron_error, TIME_ZONE_KEYWORD: time_zone_error,
+    PYTHON_KEYWORD: body_error, PYTHON_SCRIPT_KEYWORD: script_error}
 """Schema keywords (``"x-...": true``) whose string must pass a check: keyword -> the
 function saying why a text fails it (None when it passes)."""
 

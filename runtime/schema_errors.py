@@ -19,6 +19,7 @@ from jsonschema import ValidationError
 from .expressions import JSONATA_KEYWORD
 from .node import Node
 from .properties import PROPERTY_PATH_KEYWORD
+from .python_code import PYTHON_KEYWORD, PYTHON_SCRIPT_KEYWORD
 from .regex import REGEX_KEYWORD
 from .registry import Registry, closest_name
 from .schedule import CRON_KEYWORD, TIME_ZONE_KEYWORD
@@ -83,6 +84,9 @@ def describe(error: ValidationError, path: Sequence[Any]) -> Iterator[tuple[str,
         return
     if keyword == TIME_ZONE_KEYWORD:
         yield pointer_of(path), f"must be a time zone: {error.message}"
+        return
+    if keyword in (PYTHON_KEYWORD, PYTHON_SCRIPT_KEYWORD):
+        yield pointer_of(path), f"must be Python code: {error.message}"
         return
     if keyword in ("oneOf", "anyOf"):
         yield from _describe_choice(error, path, schema[keyword])
