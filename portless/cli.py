@@ -72,8 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
                                 "directory next to each flow file (may be given more "
                                 "than once)")
 
+    locked = argparse.ArgumentParser(add_help=False)
+    locked.add_argument("--no-function-nodes", action="store_true",
+                        help="refuse flows with function nodes (or any node type that "
+                             "runs code from the flow file), for locked-down devices")
+
     run = commands.add_parser(
-        "run", parents=[nodes_dir], help="run a flow until SIGINT/SIGTERM",
+        "run", parents=[nodes_dir, locked], help="run a flow until SIGINT/SIGTERM",
         description="Run a flow until SIGINT or SIGTERM, then stop every node and exit 0.")
     run.add_argument("flow", metavar="FLOW", nargs="+",
                      help="the flow file to run; several files, or a directory (every "
@@ -118,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_log_arguments(run)
 
     validate = commands.add_parser(
-        "validate", parents=[nodes_dir], help="check flow files",
+        "validate", parents=[nodes_dir, locked], help="check flow files",
         description="Check flow files; print every error as FILE: node ID: /field: "
                     "sentence and exit 1 if there is any.")
     validate.add_argument("files", nargs="+", metavar="FILE")
@@ -187,8 +192,9 @@ def _registry(args: argparse.Namespace, flow_files: Sequence[str | Path] = ()) -
 
 
 def _subflows(args: argparse.Namespace, flow_files: Sequence[str | Path]) -> SubflowLibrary:
-    return SubflowLibrary(Registry.discover(args.nodes_dir),
-                          subflow_dirs(flow_files, args.subflows))
+    registry = Registry.discover(args.nodes_dir)
+    registry.allow_code = not getattr(args, "no_function_nodes", False)  # run, validate
+    return SubflowLibrary(registry, subflow_dirs(flow_files, args.subflows))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

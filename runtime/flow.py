@@ -256,6 +256,10 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
         return None, [error("/type", f"unknown node type '{entry['type']}'"
                             + (f" (it did not load: {broken})" if broken else
                                f"; did you mean '{hint}'?" if hint else ""))]
+    if cls.runs_code and not registry.allow_code:
+        return None, [error("/type", f"{cls.type} nodes run code with the runtime's "
+                                     f"rights, which this device refuses "
+                                     f"(--no-function-nodes)")]
     errors: list[FlowError] = []
     config = entry.get("config", {})
     if not isinstance(config, dict):  # the shape error says so; nothing more to check

@@ -90,6 +90,9 @@ class Node:
     """Async input only: the most a flow may set ``input_queue.size`` to."""
     input_queue_when_full: ClassVar[WhenFull] = "block"
     """Async input only: the default policy for a full queue (async_input.py)."""
+    runs_code: ClassVar[bool] = False
+    """True for a type whose config is code it runs with the runtime's rights (the
+    function node): a registry with ``allow_code = False`` refuses flows that use it."""
     async_input: ClassVar[bool] = False
     """True when ``on_input`` is ``async def``; worked out once per class."""
 

@@ -43,6 +43,9 @@ class Registry:
         """Plugins that failed to load, each as one readable line; the rest still loaded."""
         self._broken: dict[str, str] = {}
         """Type name -> why it did not load, for types a plugin defined malformed."""
+        self.allow_code = True
+        """False on a locked-down device (``--no-function-nodes``): a flow using a type
+        that ``runs_code`` is refused, as an unknown type is."""
         for cls in types:
             self.add(cls, source)
 
@@ -67,6 +70,7 @@ class Registry:
         twin._validators = dict(self._validators)
         twin.load_errors = list(self.load_errors)
         twin._broken = dict(self._broken)
+        twin.allow_code = self.allow_code
         return twin
 
     def add(self, cls: type[Node], source: str, *, reload: bool = False) -> None:

@@ -482,3 +482,18 @@ def test_a_taken_editor_port_stops_the_start_before_the_broker_and_the_token(
     finally:
         first.terminate()
         first.communicate(timeout=20)
+
+
+def test_validate_with_no_function_nodes_names_each_function_node(
+        write_flow: Callable[..., Path]) -> None:
+    path = write_flow({"version": 1, "nodes": [
+        {"id": "double", "type": "function", "config": {"code": "return msg"}},
+        {"id": "pass", "type": "change"},
+        {"id": "triple", "type": "function"}]})
+    assert portless("validate", str(path)).returncode == 0
+    result = portless("validate", "--no-function-nodes", str(path))
+    assert result.returncode == 1
+    refused = ("/type: function nodes run code with the runtime's rights, which this "
+               "device refuses (--no-function-nodes)")
+    assert result.stderr.splitlines() == [f"{path}: node double: {refused}",
+                                          f"{path}: node triple: {refused}"]
