@@ -104,8 +104,8 @@ _JSON_NAMES = {list: "array", str: "string", int: "number", float: "number",
 def errors_answer(exc: FlowInvalid, status: int = 400) -> Response:
     """Flow errors: each as `portless validate` prints it, and placed (node, pointer)."""
     return json_answer({"errors": [str(error) for error in exc.errors],
-                  "details": [{"node": e.node_id, "pointer": e.pointer, "message": e.message}
-                              for e in exc.errors]}, status)
+                  "details": [{"node": e.node_id, "inner": e.inner, "pointer": e.pointer,
+                               "message": e.message} for e in exc.errors]}, status)
 
 
 def json_answer(value: Any, status: int = 200) -> Response:

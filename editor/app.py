@@ -11,8 +11,8 @@
     POST /api/nodes/<id>/inject    trigger a node (an io-in reads now)
     GET  /api/tabs ...             the flow files (tabs): list, add, read, deploy, delete
                                    (editor/tabs.py)
-    GET  /api/subflows/<name>      a subflow's file (secrets masked) and its running
-                                   instances (editor/subflows.py)
+    GET  /api/subflows/<name>      a subflow's file (secrets masked, ETag) and its running
+                                   instances; PUT deploys an edit (editor/subflows.py)
     WS   /api/ws                   node status, warnings, errors, debug, flow-changed,
                                    tab-changed
 
@@ -141,7 +141,7 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
             {"error": "the editor failed on this request; the log has the details"}, 500)
 
     add_tab_routes(app, tabs or EditorTabs(service.deploys, service.allowed_paths, service))
-    add_subflow_routes(app, registry, engine)
+    add_subflow_routes(app, service)
 
     # Composed by wrapping, so the Quart test client goes through the guard as well.
     guard = Guard(app.asgi_app, port=port, token=token, connections=connections)

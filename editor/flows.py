@@ -122,6 +122,21 @@ class FlowService:
         """Validate, write atomically in canonical form, deploy. Raises FlowInvalid
         (nothing written) or Conflict. Takes ``document`` over (a parsed request body):
         masked secrets are put back into it."""
+        checked: list[Flow] = []
+        etags: list[str] = []
+        outcome = await self.deploys.deploy(self.path, document, self.gate(
+            if_match, checked, etags))
+        stamp = self.deploys.stamps.get(self.path)
+        if outcome.file == "written" and stamp is not None:  # a big flow is not read back
+            self._known = (stamp, checked[0].document, etags[0])
+        return Deployed(self.etag(), outcome)
+
+    def gate(self, if_match: str | None, checked: list[Flow] | None = None,
+             etags: list[str] | None = None) -> Gate:
+        """The editor's checks around a deploy of this file: refuse unless the file is
+        as the client read it (Conflict), put the masked secrets back, check the paths
+        (each checked flow into ``checked``), and record the written text's ETag (into
+        ``etags`` and ``written``, before the file changes: the watcher never logs it)."""
         def before_check(document: dict[str, Any]) -> None:
             etag = self._current()[1]
             if if_match is None:
@@ -131,23 +146,18 @@ class FlowService:
             self._refuse_too_big(document)
             self._restore_secrets(document)
 
-        checked: list[Flow] = []
-        etags: list[str] = []
-
         def after_check(flow: Flow) -> None:
             self._check_paths(flow)
-            checked.append(flow)
+            if checked is not None:
+                checked.append(flow)
 
         def before_write(text: str) -> None:
-            etags.append(self._etag(text))
-            self.written.add(etags[-1])  # before the file changes: the watcher never logs it
+            etag = self._etag(text)
+            self.written.add(etag)
+            if etags is not None:
+                etags.append(etag)
 
-        outcome = await self.deploys.deploy(self.path, document, Gate(
-            before_check, after_check, before_write))
-        stamp = self.deploys.stamps.get(self.path)
-        if outcome.file == "written" and stamp is not None:  # a big flow is not read back
-            self._known = (stamp, checked[0].document, etags[0])
-        return Deployed(self.etag(), outcome)
+        return Gate(before_check, after_check, before_write)
 
     def _restore_secrets(self, document: dict[str, Any]) -> None:
         restore_secrets(document, self._current()[0], self.registry, str(self.path))

@@ -260,23 +260,35 @@ class DeployService:
             return [await self._switch(tab, flow, None) for tab, flow in flows.items()
                     if flow.nodes != self.flows[tab].nodes]
 
-    async def deploy_subflow(self, path: Path, document: dict[str, Any]
-                             ) -> list[DeployOutcome]:
+    async def deploy_subflow(self, path: Path, document: dict[str, Any],
+                             gate: Gate | None = None) -> list[DeployOutcome]:
         """Check a subflow file's new document (on its own, and every tab with it),
         write it atomically in canonical form, and deploy the tabs that now differ: the
-        instances of it restart. Raises FlowInvalid, with nothing written or changed.
+        instances of it restart. Raises FlowInvalid (or what ``gate`` raises; its
+        ``after_check`` sees each tab's new flow), with nothing written or changed.
         A tab whose new nodes fail to start rolls back as any deploy does; the subflow
         file stays written."""
         if self.subflows is None or path not in self.subflows.files():
             raise KeyError(f"{path} is not a subflow file this process reads")
-        text = canonical_text(document)
-        document = parse_flow(text, str(path))  # as it will be read back
+        gate = gate or Gate()
         async with self.lock:
-            flows = await self._in_thread(self._check_with, path, document)
+            flows, text = await self._in_thread(self._gated_subflow_check, path, document,
+                                                gate)
+            gate.before_write(text)
             await asyncio.to_thread(atomic_write, path, text.encode("utf-8"))
             self.subflows.refresh()
             return [await self._switch(tab, flow, None) for tab, flow in flows.items()
                     if tab in self.tabs and flow.nodes != self.flows[tab].nodes]
+
+    def _gated_subflow_check(self, path: Path, document: dict[str, Any], gate: Gate
+                             ) -> tuple[dict[Path, Flow], str]:
+        """Each tab's flow with the new subflow, and the subflow's canonical text."""
+        gate.before_check(document)
+        text = canonical_text(document)
+        flows = self._check_with(path, parse_flow(text, str(path)))  # as it will be read
+        for flow in flows.values():
+            gate.after_check(flow)
+        return flows, text
 
     def _check_with(self, path: Path, document: dict[str, Any]) -> dict[Path, Flow]:
         """Every tab checked as if ``path`` held ``document`` (and that subflow on its

@@ -17,7 +17,15 @@ from quart.typing import TestClientProtocol
 from portless.editor.app import create_app
 from portless.editor.flows import FlowService
 from portless.editor.stream import Hub
-from portless.runtime import Engine, EventBus, Registry, load_flow
+from portless.runtime import (
+    DeployService,
+    Engine,
+    EventBus,
+    Registry,
+    SubflowLibrary,
+    load_flow,
+    subflow_dirs,
+)
 from tests.conftest import require_program
 from tests.editor.browser import CHROMIUM, TIMEOUT_MS, launch_options
 
@@ -56,12 +64,15 @@ async def editor(tmp_path: Path) -> AsyncIterator[Editor]:
 @contextlib.asynccontextmanager
 async def running_editor(tmp_path: Path, flow: dict[str, Any], registry: Registry
                          ) -> AsyncIterator[Editor]:
-    """``flow`` written to tmp_path/flow.json, running, with an editor app around it."""
+    """``flow`` written to tmp_path/flow.json, running, with an editor app around it
+    (the subflows in tmp_path/subflows, if there are any, editable)."""
     path = tmp_path / "flow.json"
     path.write_text(json.dumps(flow, indent=2))
+    subflows = SubflowLibrary(registry, subflow_dirs([path]))
     engine = Engine(registry, events=EventBus(), state_dir=tmp_path / "state")
     await engine.start(load_flow(path, registry))
-    service = FlowService(path, engine, registry)
+    deploys = DeployService(engine, registry, [path], subflows=subflows)
+    service = FlowService(path, engine, registry, deploys=deploys)
     hub = Hub(engine.events)
     app = create_app(service, hub, port=PORT, token=TOKEN)
     try:

@@ -144,7 +144,7 @@ async def test_validate_reports_without_writing(editor: Editor) -> None:
     response = await editor.client.post("/api/validate", headers=BEARER,
                                         data=json.dumps(document))
     body = await response.get_json()
-    assert body["details"] == [{"node": "show", "pointer": "/type",
+    assert body["details"] == [{"node": "show", "inner": "", "pointer": "/type",
                                 "message": "unknown node type 'debgu'; did you mean 'debug'?"}]
     assert editor.path.read_text() == before
 
@@ -162,7 +162,7 @@ async def test_validate_says_where_a_property_path_goes_wrong(editor: Editor) ->
     response = await editor.client.post("/api/validate", headers=BEARER,
                                         data=json.dumps(document))
     assert (await response.get_json())["details"] == [{
-        "node": "show", "pointer": "/config/property",
+        "node": "show", "inner": "", "pointer": "/config/property",
         "message": 'must be a message property path such as payload, payload.values[2] '
                    'or payload["a b"]: unexpected \'x\' at position 8'}]
 
@@ -449,6 +449,6 @@ async def test_validate_names_a_node_whose_output_count_raises(counting: Editor)
                                           data=json.dumps(document))
     assert response.status_code == 200
     assert (await response.get_json())["details"] == [{
-        "node": "odd", "pointer": "/config",
+        "node": "odd", "inner": "", "pointer": "/config",
         "message": "cannot tell how many outputs this config gives: test-answers's "
                    "output_count raised RuntimeError: no idea"}]
