@@ -10,6 +10,7 @@ purpose, is listed in docs/plugins.md ("Message properties").
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -121,6 +122,16 @@ class PropertyPath:
             return set_(msg, MISSING)
 
         return get, set_, delete
+
+    def resolved(self, msg: Message) -> str | None:
+        """The path with each nested reference replaced by its value in ``msg``
+        (``lookup[msg.topic]`` -> ``lookup["b"]``), as Node-RED reads a context key
+        that names message properties; None where a reference is missing."""
+        keys = _resolve(self.parts, msg)
+        if keys is None or not isinstance(keys[0], str):
+            return None
+        return keys[0] + "".join(f"[{key}]" if isinstance(key, int) else
+                                 f"[{json.dumps(key)}]" for key in keys[1:])
 
     def __repr__(self) -> str:
         return f"PropertyPath({self.text!r})"

@@ -115,6 +115,8 @@ class TypedValue:
             self.get = self._path.get
         else:
             self._path = PropertyPath(value)
+            self._nested = any(isinstance(part, PropertyPath) for part in self._path.parts)
+            """A key like ``lookup[msg.topic]``: its references are read from the message."""
             self.get = self._context_get
 
     def set(self, msg: Message, value: Any) -> bool:
@@ -126,7 +128,11 @@ class TypedValue:
             raise TypeError(f"a typed value of kind {self.kind!r} names no place to write")
         if self.kind == "msg":
             return self._path.set(msg, value)
-        self._context().set(self.value, value)
+        key = self._key(msg)
+        if key is None:
+            raise ValueError(f"node {self._node.id}: the {self.kind} context key "
+                             f"{self.value!r} names a message property the message lacks")
+        self._context().set(key, value)
         return True
 
     def delete(self, msg: Message) -> bool:
@@ -135,13 +141,20 @@ class TypedValue:
             raise TypeError(f"a typed value of kind {self.kind!r} names no place to delete")
         if self.kind == "msg":
             return self._path.delete(msg)
-        context = self._context()
-        had = context.get(self.value, MISSING) is not MISSING
-        context.delete(self.value)
+        context, key = self._context(), self._key(msg)
+        if key is None:
+            return False
+        had = context.get(key, MISSING) is not MISSING
+        context.delete(key)
         return had
 
     def _context_get(self, msg: Message) -> Any:
-        return self._context().get(self.value, MISSING)
+        key = self._key(msg)
+        return MISSING if key is None else self._context().get(key, MISSING)
+
+    def _key(self, msg: Message) -> str | None:
+        """The context key for this message (None: a property it names is missing)."""
+        return self._path.resolved(msg) if self._nested and self._path else self.value
 
     def _context(self) -> Context:
         return self._node.flow_context if self.kind == "flow" else self._node.global_context
