@@ -91,8 +91,9 @@ class Change(Node):
             "searches for an environment variable's name, not its value); regular "
             "expressions are Python's; a `change` to `true`/`false` makes a boolean in "
             "context as it does in a message; a search that is no string, number or "
-            "boolean (null, an object, an absent property) and a context key path "
-            "through a non-object drop the message with an error (Node-RED sends it on "
+            "boolean (null, an object, an absent property), a context key path "
+            "through a non-object and one naming an absent message property "
+            "(`lookup[msg.line]`) drop the message with an error (Node-RED sends it on "
             "unchanged); the per-key context store prefix `#:(store)::` is not read (a "
             "flow file picks its store)."),
         "type": "object",

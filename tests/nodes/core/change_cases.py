@@ -5,10 +5,10 @@ A case is rules, a message in, the context before, and what comes out: the messa
 None for one dropped with an error), the context after, warnings and errors. The
 ``node_red`` column names the Node-RED test a row re-expresses ("" for portless's own).
 
-Of Node-RED's 93 cases, 66 are here; the 27 left out test what portless does not have:
+Of Node-RED's 93 cases, 69 are here; the 24 left out test what portless does not have:
 legacy configs (3: the pre-rules ``action``/``property`` fields, which the importer
-maps), the per-key context store prefix ``#:(store)::`` (18), Buffers (1), environment
-variables of tabs and groups (3) and flow context keys with ``[msg.topic]`` in them (2).
+maps), the per-key context store prefix ``#:(store)::`` (17), Buffers (1) and
+environment variables of tabs and groups (3).
 """
 
 from __future__ import annotations
@@ -156,6 +156,22 @@ CASES = [
          [set_("lookup[msg.topic]", "payload")],
          {"payload": "newValue", "lookup": {"a": 1, "b": 2}, "topic": "b"},
          {"payload": "newValue", "lookup": {"a": 1, "b": "newValue"}, "topic": "b"}),
+    Case(NR + "sets the value of a message property using a nested property in flow context",
+         [set_("payload", "flow:lookup[msg.topic]")], {"payload": "", "topic": "b"},
+         {"payload": 2, "topic": "b"}, {"flow": {"lookup": {"a": 1, "b": 2}}}),
+    Case(NR + "sets the value of a message property using a nested property in flow context "
+              "(its second case of that name)",
+         [set_("payload", "flow:lookup[msg.topic]")], {"payload": "", "topic": "a"},
+         {"payload": 1, "topic": "a"}, {"flow": {"lookup": {"a": 1, "b": 2}}}),
+    Case(NR + "sets the value of a nested flow context property using a message property",
+         [set_("flow:lookup[msg.topic]", "payload")], {"payload": "newValue", "topic": "b"},
+         {"payload": "newValue", "topic": "b"}, {"flow": {"lookup": {"a": 1, "b": 2}}},
+         {"flow": {"lookup": {"a": 1, "b": "newValue"}}}),
+    Case("", [set_("flow:lookup[msg.line]", "payload")], {"payload": 1}, None,
+         errors=1, node_red_differs="it ignores a context key it cannot resolve"),
+    Case("", [delete("global:lookup[msg.topic].x")], {"payload": 1, "topic": "b"},
+         {"payload": 1, "topic": "b"}, {"global": {"lookup": {"b": {"x": 1, "y": 2}}}},
+         {"global": {"lookup": {"b": {"y": 2}}}}),
     # Node-RED changes the source object after the node ran; a second rule does it here.
     Case(NR + "deep copies the property if selected",
          [set_("payload", "source", deep_copy=True), set_("source.a.c", number(3))],
