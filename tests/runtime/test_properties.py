@@ -99,3 +99,16 @@ def test_number_keys_of_a_msgpack_map() -> None:
 def test_key_of_a_one_name_path(path: str, key: str | None) -> None:
     """``key`` lets a hot path write ``msg[key]`` itself."""
     assert PropertyPath(path).key == key
+
+
+@pytest.mark.parametrize(("path", "msg", "text"), [
+    ("lookup[msg.topic]", {"topic": "b"}, 'lookup["b"]'),
+    ("lookup[msg.topic].x", {"topic": "a b"}, 'lookup["a b"]["x"]'),
+    ("rows[msg.n]", {"n": 2}, "rows[2]"),
+    ("lookup[msg.topic]", {}, None),
+    ("plain.path", {}, 'plain["path"]'),
+])
+def test_a_path_resolved_for_a_message_names_its_keys(path: str, msg: dict[str, object],
+                                                      text: str | None) -> None:
+    # how a flow or global context key such as lookup[msg.topic] is read (typed_value.py)
+    assert PropertyPath(path).resolved(msg) == text
