@@ -16,6 +16,7 @@ from . import (
     context,
     editor,
     flowsize,
+    function,
     link_bounds,
     mqtt,
     outbox,
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "link": link_bounds.benchmark,
     "flowsize": flowsize.benchmark,
     "context": context.benchmark,
+    "function": function.benchmark,
 }
 QUICK = Options(messages=20_000, startup_runs=1, idle_seconds=1.0, quick=True)
 

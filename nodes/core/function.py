@@ -48,7 +48,8 @@ DESCRIPTION = (
     "`node.done(msg)` names its message; returning more entries than outputs, or a "
     "value that is no message, is an error on the message (Node-RED drops it silently "
     "or logs it); there is no `node.on`, no per-call timeout and no `libs` list (the "
-    "setup code imports what it needs).")
+    "setup code imports what it needs). A trivial body (`return msg`) costs about 0.6 µs "
+    "a message, delivery included (`python -m bench --only function`).")
 
 
 class Function(Node):
