@@ -11,7 +11,7 @@ from .deploy import DeployOutcome, DeployService, Gate
 from .engine import DeployReport, Engine
 from .errors import FlowError, FlowInvalid, RegistryError
 from .events import Event, EventBus
-from .expressions import Expression, ExpressionError
+from .expressions import JSONATA_KEYWORD, Expression, ExpressionError
 from .flow import Flow, NodeSpec, check_flow, load_flow, read_flow, write_flow
 from .message import MISSING, Message, clone_message, make_message, new_msgid
 from .node import MAX_OUTPUTS, Node, OutputCountError, default_outputs, outputs_of
@@ -39,6 +39,7 @@ from .typed_value import TypedValue, typed_value_schema
 from .watchers import Watch, WatchKind, WatchScope
 
 __all__ = [
+    "JSONATA_KEYWORD",
     "MAX_OUTPUTS",
     "MISSING",
     "PYTHON_KEYWORD",
