@@ -4,7 +4,7 @@ new file beside the first, deleted with its file. Renaming a tab is a deploy of 
 document with a new ``name`` (its label); the file keeps its name, so its state
 directory, its git history and the other files' references to it stay.
 
-    GET    /api/tabs               [{name, file, label, etag}] in order
+    GET    /api/tabs               [{name, file, label, etag, connections}] in order
     POST   /api/tabs               {"name", "label"}: a new empty tab (201; 409 if taken)
     GET    /api/tabs/<name>        the tab's flow (secrets masked), with its ETag
     PUT    /api/tabs/<name>        If-Match: ETAG; validate -> write -> deploy, as /api/flow
@@ -64,7 +64,9 @@ class EditorTabs:
         return None if tab is None else self.service(tab)
 
     def listing(self) -> list[dict[str, Any]]:
-        """Each tab's name, file, label and ETag (blocking: reads changed files)."""
+        """Each tab's name, file, label, ETag and shared connections (blocking: reads
+        changed files). The connections let the page accept a reference into another
+        tab without knowing the cross-file rules, which stay the server's."""
         listed = []
         for tab in list(self.deploys.tabs):
             service = self.service(tab)
@@ -72,10 +74,20 @@ class EditorTabs:
                 document, etag = service.read()
                 label = document.get("name", "")
             except FlowInvalid:
-                label, etag = "", UNREADABLE
+                document, label, etag = {}, "", UNREADABLE
             listed.append({"name": tab.stem, "file": str(tab), "label": label,
-                           "etag": f'"{etag}"'})
+                           "etag": f'"{etag}"',
+                           "connections": self._connections(document)})
         return listed
+
+    def _connections(self, document: dict[str, Any]) -> list[dict[str, str]]:
+        """The shared connections (config nodes) written in a tab's document."""
+        found = []
+        for entry in document.get("nodes", []):
+            cls = self.deploys.registry.get(entry.get("type", ""))
+            if cls is not None and cls.shared:
+                found.append({"id": entry["id"], "type": entry["type"]})
+        return found
 
     async def add(self, name: str, label: str) -> FlowService:
         """A new empty tab in ``<first tab's directory>/<name>.json``."""

@@ -42,17 +42,32 @@ function expect(result) {
  * shared, color, icon, source, schema}]; `outputs` is the count with the defaults. */
 export const getNodes = async () => expect(await call('GET', '/api/nodes')).data;
 
+// The tab the page edits (tabs.js): null for the first, which /api/flow serves.
+let tab = null;
+/** Point getFlow, putFlow and validate at the tab `name` (null: the first tab). */
+export const setTab = (name) => { tab = name; };
+const flowUrl = () => (tab === null ? '/api/flow' : `/api/tabs/${encodeURIComponent(tab)}`);
+
 /** The flow document (secrets masked) and its ETag. */
 export async function getFlow() {
-  const r = expect(await call('GET', '/api/flow'));
+  const r = expect(await call('GET', flowUrl()));
   return { doc: r.data, etag: r.etag };
 }
 
 /** Deploy: {status: 200|400|412|..., data, etag}. The caller handles 400 and 412. */
-export const putFlow = (doc, etag) => call('PUT', '/api/flow', { body: doc, headers: { 'If-Match': `"${etag}"` } });
+export const putFlow = (doc, etag) => call('PUT', flowUrl(), { body: doc, headers: { 'If-Match': `"${etag}"` } });
 
 /** {errors: [lines], details: [{node, pointer, message}]}; writes nothing. */
-export const validate = async (doc) => expect(await call('POST', '/api/validate', { body: doc })).data;
+export const validate = async (doc) => expect(await call('POST', tab === null ? '/api/validate' : `${flowUrl()}/validate`, { body: doc })).data;
+
+/** The flow files the process runs: [{name, file, label, etag, connections: [{id, type}]}]. */
+export const listTabs = async () => expect(await call('GET', '/api/tabs')).data.tabs;
+
+/** A new empty tab file: {status, data}; the caller shows a 400/409's error. */
+export const addTab = (name, label) => call('POST', '/api/tabs', { body: { name, label } });
+
+/** Delete a tab's file: {status, data}; 409 says (in `errors` or `error`) why not. */
+export const deleteTab = (name, etag) => call('DELETE', `/api/tabs/${encodeURIComponent(name)}`, { headers: { 'If-Match': `"${etag}"` } });
 
 /** Output counts for [{id, type, config}]: {outputs: {id: count}, errors: {id: sentence}, details}. */
 export const countOutputs = async (nodes) => expect(await call('POST', '/api/outputs', { body: { nodes } })).data;

@@ -308,6 +308,7 @@ export function openForm(ctx, node, { isNew = false } = {}) {
         const options = [h('option', { value: '' }, required ? `\u2014 choose a ${wanted} \u2014` : '\u2014 none \u2014')];
         const shared = model.sharedOfType(wanted);
         for (const n of shared) options.push(h('option', { value: n.id }, n.name ? `${n.name} (${n.id})` : n.id));
+        for (const c of model.elsewhere.values()) if (c.type === wanted) { shared.push(c); options.push(h('option', { value: c.id }, `${c.id} (tab ${c.tab})`)); }
         if (current && !shared.some((n) => n.id === current)) options.push(h('option', { value: current }, `${current} (missing)`));
         options.push(h('option', { value: NEW }, `add new ${wanted}\u2026`));
         select.replaceChildren(...options);

@@ -3,7 +3,7 @@
 // websocket's events, map buttons and keys to actions.
 //
 // Test hooks (data-testid unless said otherwise), stable for browser tests:
-//   app shell            body[data-ready="true"] once the flow is drawn; window.portless = {model, canvas, debug, problems, deploy}
+//   app shell            body[data-ready="true"] once the flow is drawn; window.portless = {model, canvas, debug, problems, tabs, deploy}
 //   palette              palette-<type> (entries), palette-category-<category>, palette-filter
 //   canvas               canvas (the <svg>); nodes g[data-node-id="<id>"] (also node-<id>),
 //                        their ports [data-port="in"], [data-port="out-0"]..., inject button inject-<id>,
@@ -25,6 +25,9 @@
 //                        export-all, export-copy, export-download)
 //   banner               banner-flow-changed (banner-review, banner-reload, banner-overwrite, banner-dismiss)
 //   find                 find-input, find-count
+//   tabs                 tab-bar, tab-<name> (aria-selected on the shown one; double-click renames), tab-delete-<name>,
+//                        tab-add, tab-add-dialog(-name, -label, -ok), tab-rename-dialog(-label, -ok), tab-delete-confirm,
+//                        tab-switch-drop, tab-switch-cancel
 //   other                toast, signed-out
 
 import * as api from './api.js';
@@ -40,6 +43,7 @@ import { Problems } from './problems.js';
 import { Deployer } from './deploy.js';
 import { Transfer } from './transfer.js';
 import { Finder } from './find.js';
+import { TabBar } from './tabs.js';
 import { references, refFields } from './schema.js';
 import { h, clone, debounce, toast } from './util.js';
 
@@ -52,6 +56,7 @@ let debugPanel;
 let deployer;
 let transfer;
 let finder;
+let tabBar;
 let socketOpened = false;
 
 // --- start ---------------------------------------------------------------------------
@@ -79,6 +84,7 @@ async function start() {
   deployer = new Deployer({ model, problems, revealNode });
   transfer = new Transfer(model, canvas);
   finder = new Finder(model, canvas, $('#workspace-wrap'));
+  tabBar = new TabBar($('#tabbar'), { model, deployer, canvas });
   model.addEventListener('change', (e) => onModelChange(e.detail));
   model.counts.addEventListener('change', (e) => canvas.applyChange(e.detail));
   canvas.addEventListener('selection', (e) => { sidebar.setSelection(e.detail); debugPanel.selectionChanged(); });
@@ -87,11 +93,12 @@ async function start() {
   canvas.addEventListener('zoom', (e) => { $('[data-testid="zoom-reset"]').textContent = `${Math.round(e.detail * 100)}%`; });
   bindHeader();
   bindKeys(actions);
+  await tabBar.refresh(); // before the load, so references into other tabs check out
   model.load(flow.doc, flow.etag);
   api.connect(onFrame, onSocketState);
   document.body.dataset.ready = 'true';
   performance.mark('portless:ready');
-  window.portless = { model, canvas, debug: debugPanel, problems, deploy: () => deployer.deploy() };
+  window.portless = { model, canvas, debug: debugPanel, problems, tabs: tabBar, deploy: () => deployer.deploy() };
 }
 
 function signedOut() {
@@ -246,8 +253,8 @@ function onFrame(events) {
     if (e.kind === 'status') {
       canvas.setStatus(e.node, e);
       if (!canvas.views.has(e.node)) sharedStatus = true;
-    } else if (e.kind === 'flow-changed') deployer.flowChanged(e.etag);
-    else if (e.kind !== 'tab-changed') messages.push(e); // the page edits the first tab: flow-changed says it
+    } else if (e.kind === 'flow-changed' || e.kind === 'tab-changed') tabBar.changed(e);
+    else messages.push(e);
   }
   if (messages.length) debugPanel.add(messages);
   if (sharedStatus) refreshSidebar();

@@ -34,6 +34,7 @@ export class Model extends EventTarget {
     this.redoStack = [];
     this.tx = null;
     this.counts = new OutputCounts(this); // each node's output ports (outputs.js)
+    this.elsewhere = new Map(); // id -> {id, type, tab}: the other tabs' connections (tabs.js)
   }
 
   setTypes(list) { this.types = new Map(list.map((t) => [t.type, t])); }
@@ -43,6 +44,8 @@ export class Model extends EventTarget {
   /** Shared connections (config nodes) are not drawn on the canvas. */
   isShared(node) { const t = node && this.types.get(node.type); return !!(t && t.shared); }
   sharedOfType(type) { return [...this.nodes.values()].filter((n) => n.type === type); }
+  /** A connection a reference may name: this tab's node, else another tab's {id, type, tab}. */
+  connection(id) { return this.nodes.get(id) || this.elsewhere.get(id); }
 
   // --- load, serialise, deploy state -----------------------------------------------
   load(doc, etag) {

@@ -218,7 +218,7 @@ export function checkNode(node, model) {
   const config = fillDefaults(type.schema, clone(isObject(node.config) ? node.config : {}));
   const errors = check(type.schema, config, '/config');
   for (const ref of references(type.schema, config, '/config')) {
-    const target = model.get(ref.id);
+    const target = model.connection(ref.id);
     if (!target) errors.push({ pointer: ref.pointer, message: `refers to missing ${ref.type} '${ref.id}'` });
     else if (target.type !== ref.type) errors.push({ pointer: ref.pointer, message: `refers to '${ref.id}', ${withArticle(target.type)}, but must refer to ${withArticle(ref.type)}` });
   }

@@ -65,15 +65,17 @@ class Server:
 
 async def start_server(directory: Path, document: dict[str, Any],
                        name: str = "flow.json", text: str | None = None,
-                       args: Iterable[str] = ()) -> Server:
+                       args: Iterable[str] = (), more: Iterable[Path] = ()) -> Server:
     """Write ``document`` (indented, not canonical, as a person might; or exactly
-    ``text``) and run it, with more ``args`` for `portless run` (``--nodes-dir``)."""
+    ``text``) and run it, with more ``args`` for `portless run` (``--nodes-dir``) and
+    ``more`` flow files after it (the other tabs)."""
     flow = write_document(directory / name, document, text)
     port = free_port()
     log = directory / f"{flow.stem}.log"
     with log.open("wb") as stderr:  # the child keeps its own copy of the descriptor
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "portless", "run", str(flow), "--editor-port", str(port),
+            sys.executable, "-m", "portless", "run", str(flow), *map(str, more),
+            "--editor-port", str(port),
             "--state-dir", str(directory / "state"), *args, cwd=ROOT,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=stderr)
     server = Server(flow, port, "", "", log, process)

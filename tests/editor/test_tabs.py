@@ -71,6 +71,13 @@ async def test_the_tabs_are_listed_in_order_with_their_labels_and_etags(tabs: Ta
     assert listed[2]["etag"] == await etag_of(tabs, "valve")
 
 
+async def test_the_listing_names_each_tabs_connections(tabs: Tabs) -> None:
+    """What the page needs to accept a reference into another tab (valve -> plant)."""
+    listed = (await (await tabs.client.get("/api/tabs", headers=BEARER)).get_json())["tabs"]
+    assert [tab["connections"] for tab in listed] == [
+        [{"id": "plant", "type": "mqtt-broker"}], [], []]
+
+
 async def test_a_tab_is_read_masked_and_deployed_alone(tabs: Tabs) -> None:
     response = await tabs.client.get("/api/tabs/network", headers=BEARER)
     assert "s3cret-pw" not in await response.get_data(as_text=True)

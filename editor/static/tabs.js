@@ -1,0 +1,157 @@
+// tabs.js: the tab bar. Each flow file the process runs is a tab (GET /api/tabs); the
+// page edits one at a time: switching loads that file's document with its own ETag and
+// points deploy and validation at it (api.setTab). Add, rename and delete go through
+// the server, which keeps every cross-file rule: the page learns only which connections
+// the other tabs hold, so a reference into another tab is not flagged as missing.
+
+import * as api from './api.js';
+import { choose, dialog } from './dialogs.js';
+import { h, debounce, toast } from './util.js';
+
+export class TabBar {
+  /** app: {model, deployer, canvas}; host: the element the bar is drawn in. */
+  constructor(host, app) {
+    this.host = host;
+    this.app = app;
+    this.tabs = []; // the last listing
+    this.current = null; // name of the tab on the canvas (null until the first listing)
+    this.refreshSoon = debounce(() => this.refresh(), 200);
+  }
+
+
+  get isFirst() { return !this.tabs.length || this.current === this.tabs[0].name; }
+
+  async refresh() {
+    try { this.tabs = await api.listTabs(); } catch { return; }
+    if (this.current === null && this.tabs.length) this.current = this.tabs[0].name; // the page loaded it through /api/flow
+    this.app.model.elsewhere = new Map(this.tabs.filter((t) => t.name !== this.current)
+      .flatMap((t) => t.connections.map((c) => [c.id, { ...c, tab: t.name }])));
+    this.render();
+  }
+
+  render() {
+    const items = this.tabs.map((tab, i) => {
+      const label = tab.label || tab.name;
+      const button = h('button', {
+        type: 'button', role: 'tab', class: 'tab', 'data-testid': `tab-${tab.name}`, 'aria-selected': String(tab.name === this.current),
+        title: `${tab.file} (double-click to rename)`,
+      }, label);
+      button.addEventListener('click', () => this.switchTo(tab.name));
+      button.addEventListener('dblclick', () => this.rename(tab.name));
+      const remove = i === 0 ? null : h('button', {
+        type: 'button', class: 'tab-delete', 'data-testid': `tab-delete-${tab.name}`, title: `Delete the tab ${label} and its file`, 'aria-label': `delete tab ${label}`,
+      }, '\u00d7');
+      if (remove) remove.addEventListener('click', () => this.remove(tab.name));
+      return h('span', { class: `tab-item${tab.name === this.current ? ' current' : ''}` }, button, remove);
+    });
+    const add = h('button', { type: 'button', class: 'tab-add', 'data-testid': 'tab-add', title: 'Add a tab (a new flow file)', 'aria-label': 'add tab' }, '+');
+    add.addEventListener('click', () => this.add());
+    this.host.replaceChildren(h('div', { role: 'tablist', class: 'tabs' }, items), add);
+  }
+
+  /** Show tab `name` on the canvas; asks first if undeployed changes would be lost. */
+  async switchTo(name, { force = false } = {}) {
+    if (name === this.current && !force) return true;
+    const { model, deployer, canvas } = this.app;
+    if (document.querySelector('.tray')) { toast('Close the edit tray first.', 'info'); return false; }
+    if (model.changeCount && !force) {
+      const n = model.changeCount;
+      const go = await choose('Undeployed changes', `This tab has ${n} undeployed change${n === 1 ? '' : 's'}; switching drops ${n === 1 ? 'it' : 'them'}.`,
+        [{ label: 'Drop and switch', value: true, danger: true, testid: 'tab-switch-drop' }, { label: 'Cancel', value: false, testid: 'tab-switch-cancel' }]);
+      if (!go) return false;
+    }
+    const before = this.current;
+    this.current = name;
+    api.setTab(this.isFirst ? null : name);
+    let flow;
+    try { flow = await api.getFlow(); } catch (error) {
+      this.current = before;
+      api.setTab(this.isFirst ? null : before);
+      toast(`Could not open the tab ${name}: ${error.message}`, 'error', 8000);
+      return false;
+    }
+    await this.refresh(); // the other tabs' connections, before the load checks references
+    canvas.setSelection([]);
+    deployer.hideBanner();
+    model.load(flow.doc, flow.etag);
+    return true;
+  }
+
+  /** A websocket flow-changed (first tab) or tab-changed (any tab) event. */
+  changed(event) {
+    if (event.kind === 'tab-changed') {
+      this.refreshSoon();
+      if (!this.isFirst && event.tab === this.current) this.app.deployer.flowChanged(event.etag);
+    } else if (this.isFirst) this.app.deployer.flowChanged(event.etag);
+  }
+
+  async add() {
+    const values = await ask('Add a tab', 'tab-add-dialog', [
+      { key: 'name', label: 'File name (NAME.json, beside the other flow files)', pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}' },
+      { key: 'label', label: 'Label (the flow\u2019s name, shown on the tab)' }]);
+    if (!values) return;
+    const r = await api.addTab(values.name, values.label);
+    if (r.status !== 201) {
+      if (r.status !== 401) toast(`Not added: ${reason(r)}`, 'error', 8000);
+      return;
+    }
+    await this.refresh();
+    toast(`Added the tab ${values.label || values.name}`, 'ok');
+    await this.switchTo(values.name);
+  }
+
+  /** A new label for the tab on the canvas: its document's `name`, deployed at once
+   * unless other undeployed changes would go with it (then it waits for Deploy). */
+  async rename(name) {
+    if (!(await this.switchTo(name))) return;
+    const { model, deployer } = this.app;
+    const values = await ask('Rename the tab', 'tab-rename-dialog', [{ key: 'label', label: 'Label', value: model.head.name || '' }]);
+    if (!values) return;
+    const alone = model.changeCount === 0;
+    model.transaction('rename flow', () => model.setFlowName(values.label.trim()));
+    if (!alone) { toast('Renamed: deploy to save it with your other changes.', 'info'); return; }
+    await deployer.deploy();
+    await this.refresh();
+  }
+
+  async remove(name) {
+    const tab = this.tabs.find((t) => t.name === name);
+    if (!tab) return;
+    const current = name === this.current;
+    const lost = current && this.app.model.changeCount ? ' and this page\u2019s undeployed changes to it' : '';
+    const go = await choose('Delete the tab', `Stop the nodes of ${tab.label || name} and delete ${tab.file}${lost}?`,
+      [{ label: 'Delete', value: true, danger: true, testid: 'tab-delete-confirm' }, { label: 'Cancel', value: false, testid: 'tab-delete-cancel' }]);
+    if (!go) return;
+    const r = await api.deleteTab(name, current ? this.app.model.etag : api.normEtag(tab.etag));
+    if (r.status !== 200) {
+      if (r.status !== 401) toast(`Not deleted: ${reason(r)}`, 'error', 10000);
+      return;
+    }
+    toast(`Deleted the tab ${tab.label || name}: ${r.data.stopped.length} node${r.data.stopped.length === 1 ? '' : 's'} stopped`, 'ok');
+    if (current) await this.switchTo(this.tabs[0].name, { force: true });
+    await this.refresh();
+  }
+}
+
+/** An answer's reason in words: its flow errors, else its error sentence. */
+const reason = (r) => (r.data && Array.isArray(r.data.errors) && r.data.errors.length ? r.data.errors.join('; ')
+  : (r.data && r.data.error) || `HTTP ${r.status}`);
+
+/** A dialog of text fields; resolves to {key: value} on OK, null on Cancel or Escape. */
+function ask(title, testid, fields) {
+  return new Promise((resolve) => {
+    let result = null;
+    const inputs = fields.map((f) => h('input', { type: 'text', value: f.value || '', 'data-testid': `${testid}-${f.key}`, 'aria-label': f.label, ...(f.pattern ? { pattern: f.pattern, required: true } : {}) }));
+    const ok = (close) => {
+      if (inputs.some((input) => !input.reportValidity())) return;
+      result = Object.fromEntries(fields.map((f, i) => [f.key, inputs[i].value]));
+      close();
+    };
+    const { body, close } = dialog({
+      title, testid, onClose: () => resolve(result),
+      body: fields.map((f, i) => h('label', { class: 'field' }, h('span', null, f.label), inputs[i])),
+      buttons: [{ label: 'OK', testid: `${testid}-ok`, primary: true, onClick: ok }, { label: 'Cancel', testid: `${testid}-cancel` }],
+    });
+    body.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); ok(close); } });
+  });
+}
