@@ -79,6 +79,11 @@ RULE_SCHEMA: dict[str, Any] = {
          "then": {"required": ["type"]}},
         {"if": {"properties": {"operator": {"const": "jsonata"}}},
          "then": {"required": ["expression"]}},
+        {"if": {"properties": {"operator": {"const": "regex"},
+                               "value": {"properties": {"kind": {"const": "string"}}}},
+                "required": ["value"]},  # a literal pattern is checked at load
+         "then": {"properties": {"value": {"properties": {
+             "value": {"type": "string", "x-regex": True}}}}}},
     ],
 }
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from portless.nodes.js_values import js_order, js_string, loose_equals, to_number
-from portless.runtime import MISSING, Message, TypedValue
+from portless.runtime import MISSING, Message, TypedValue, compile_regex
 
 if TYPE_CHECKING:
     from portless.runtime import Node
@@ -162,23 +161,22 @@ _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
 
 # --- regex ------------------------------------------------------------------------------
 def _regex_test(rule: Mapping[str, Any], pattern: Getter) -> Test:
-    flags = re.IGNORECASE if rule.get("ignore_case", False) else 0
+    prefix = "(?i)" if rule.get("ignore_case", False) else ""
     constant = getattr(pattern, "constant", MISSING)
     if constant is not MISSING:
-        search = _compiled(js_string(constant), flags).search  # a bad pattern fails start
+        search = _compiled(prefix + js_string(constant)).search
         return lambda a, msg: a is not MISSING and search(js_string(a)) is not None
 
     def test(a: Any, msg: Message) -> bool:
         wanted = pattern(msg)
         return a is not MISSING and wanted is not MISSING and \
-            _compiled(js_string(wanted), flags).search(js_string(a)) is not None
+            _compiled(prefix + js_string(wanted)).search(js_string(a)) is not None
     return test
 
 
-@lru_cache(maxsize=256)
-def _compiled(pattern: str, flags: int) -> re.Pattern[str]:
+def _compiled(pattern: str) -> re.Pattern[str]:
     try:
-        return re.compile(pattern, flags)
+        return compile_regex(pattern)  # cached: a pattern from the message compiles once
     except re.error as exc:
         raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
 
