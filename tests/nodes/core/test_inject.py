@@ -73,6 +73,18 @@ VALUES = [  # (Node-RED case, properties, context before, what is sent)
 ]
 
 
+async def pressed(properties: list[dict[str, Any]],
+                  context: dict[str, dict[str, Any]]) -> Message:
+    """What an inject node with these properties sends when its button is pressed."""
+    async with FlowHarness(document({"properties": properties})) as h:
+        for kind, values in context.items():
+            for key, value in values.items():
+                h.engine.context_of("n", kind).set(key, value)  # type: ignore[arg-type]
+        h.inject("n")  # what the editor's button does
+        [msg] = await h.wait_for("n")
+    return msg
+
+
 @pytest.mark.parametrize(("properties", "context", "expected"),
                          [row[1:] for row in VALUES],
                          ids=[row[0] or f"portless-{n}" for n, row in enumerate(VALUES)])
@@ -81,12 +93,7 @@ async def test_the_button_sends_the_properties(properties: list[dict[str, Any]],
                                                expected: dict[str, Any] | None,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORTLESS_NR_TEST", "foo")
-    async with FlowHarness(document({"properties": properties})) as h:
-        for kind, values in context.items():
-            for key, value in values.items():
-                h.engine.context_of("n", kind).set(key, value)  # type: ignore[arg-type]
-        h.inject("n")  # what the editor's button does
-        [msg] = await h.wait_for("n")
+    msg = await pressed(properties, context)
     if expected is None:  # an ISO time in UTC
         assert datetime.fromisoformat(msg["payload"]).tzinfo is not None
     else:
