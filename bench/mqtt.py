@@ -245,7 +245,7 @@ def latency_row(options: Options) -> Row:
     seconds = 2.0 if options.quick else 10.0
     measurement = (f"mqtt QoS 1 latency via the outbox, {LATENCY_RATE:.0f} msgs/s "
                    f"for {seconds:.0f} s")
-    # A connected sender sends a message before its batch commits (nodes/outbox.py).
+    # A connected sender sends a message before its batch commits (nodes/mqtt/outbox.py).
     limit_ms = TARGET_P99_MS
     target = f"p99 <= {limit_ms:g} ms"
     runs: dict[str, Runs] = {}

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from portless.nodes.outbox import CHECKPOINT_DELAY, FLUSH_INTERVAL
+from portless.nodes.mqtt.outbox import CHECKPOINT_DELAY, FLUSH_INTERVAL
 
 from .broker import Broker, Subscriber
 from .core import BenchError, Options, Row, megabytes, print_result, run_json

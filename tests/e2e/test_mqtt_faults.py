@@ -31,8 +31,8 @@ from typing import Any, cast
 
 import pytest
 
-from portless.nodes.mqtt_broker import MqttBroker
-from portless.nodes.mqtt_status import LinkState
+from portless.nodes.mqtt.mqtt_broker import MqttBroker
+from portless.nodes.mqtt.mqtt_status import LinkState
 from portless.runtime import Event, check_flow
 from portless.runtime.state import flow_state_dir
 from portless.testing import FlowHarness
@@ -368,7 +368,7 @@ async def test_sigkill_with_10000_in_the_outbox_loses_nothing(
 
 # --- (3) a full outbox --------------------------------------------------------------------
 # outbox_messages 100 and 150 messages while down. drop-oldest frees 1% of the bound more
-# than needed (nodes/outbox.py _make_room): on the 101st message it drops the 2 oldest, so
+# than needed (nodes/mqtt/outbox.py _make_room): on the 101st message it drops the 2 oldest, so
 # every second message drops 2 and the 50 overflowing messages drop exactly 0..49.
 FULL_CASES = {
     "drop-oldest": (list(range(50, 150)), "dropped", 50),

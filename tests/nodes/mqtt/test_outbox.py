@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from portless.nodes.outbox import FLUSH_MESSAGES, BrokerIdentity, Outbox, OutboxError
+from portless.nodes.mqtt.outbox import FLUSH_MESSAGES, BrokerIdentity, Outbox, OutboxError
 from portless.testing import FlowHarness
 from tests.conftest import require_program
 from tests.mosquitto import Mosquitto, free_port

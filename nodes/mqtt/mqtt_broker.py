@@ -21,22 +21,22 @@ from typing import Any
 import gmqtt
 from gmqtt.mqtt.constants import MQTTCommands, MQTTv50, MQTTv311
 
-from portless.nodes.mqtt_inflight import AckTracker
-from portless.nodes.mqtt_link import LinkEnding, connect, disconnect, gmqtt_log
-from portless.nodes.mqtt_packet_size import SMALLEST_MAXIMUM, limit_inbound, publish_head
-from portless.nodes.mqtt_publish import PublishEncoder
-from portless.nodes.mqtt_reasons import (
+from portless.nodes.mqtt.mqtt_inflight import AckTracker
+from portless.nodes.mqtt.mqtt_link import LinkEnding, connect, disconnect, gmqtt_log
+from portless.nodes.mqtt.mqtt_packet_size import SMALLEST_MAXIMUM, limit_inbound, publish_head
+from portless.nodes.mqtt.mqtt_publish import PublishEncoder
+from portless.nodes.mqtt.mqtt_reasons import (
     SESSION_TAKEN_OVER,
     closed_quickly,
     describe_ending,
     describe_failure,
 )
-from portless.nodes.mqtt_status import LinkState, LinkStatus, StateListener
-from portless.nodes.mqtt_subscription import MessageHandler, Subscription, Subscriptions
-from portless.nodes.mqtt_tls import make_ssl_context
-from portless.nodes.mqtt_transport import WriteBatcher, batch_writes, watch_keepalive
-from portless.nodes.outbox import Outbox
-from portless.nodes.outbox_identity import BrokerIdentity
+from portless.nodes.mqtt.mqtt_status import LinkState, LinkStatus, StateListener
+from portless.nodes.mqtt.mqtt_subscription import MessageHandler, Subscription, Subscriptions
+from portless.nodes.mqtt.mqtt_tls import make_ssl_context
+from portless.nodes.mqtt.mqtt_transport import WriteBatcher, batch_writes, watch_keepalive
+from portless.nodes.mqtt.outbox import Outbox
+from portless.nodes.mqtt.outbox_identity import BrokerIdentity
 from portless.runtime import Node
 
 log = logging.getLogger("portless.mqtt")

@@ -1,4 +1,4 @@
-"""The QoS 1 window (nodes/mqtt_inflight.py) against a real mosquitto, observed on the
+"""The QoS 1 window (nodes/mqtt/mqtt_inflight.py) against a real mosquitto, observed on the
 wire: over MQTT 5 exactly the broker's receive maximum (the birth message included,
 SUBSCRIBE not counted), over 3.1.1 the configured ``inflight_window``; never one more."""
 
@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 import pytest
 
-from portless.nodes.mqtt_broker import MqttBroker
+from portless.nodes.mqtt.mqtt_broker import MqttBroker
 from portless.testing import FlowHarness
 from tests.mosquitto import Mosquitto
 from tests.mqtt_proxy import InFlightProxy
-from tests.nodes.test_mqtt_broker import connected, flow, mqtt_in, out, until
+from tests.nodes.mqtt.test_mqtt_broker import connected, flow, mqtt_in, out, until
 
 pytestmark = pytest.mark.broker
 

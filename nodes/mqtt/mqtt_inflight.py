@@ -36,10 +36,10 @@ from gmqtt.mqtt.constants import MQTTCommands, MQTTv50, MQTTv311
 from gmqtt.mqtt.package import Package
 from gmqtt.storage import PersistentStorage
 
-from portless.nodes.mqtt_packet_size import fixed_header
-from portless.nodes.mqtt_publish import PublishEncoder
-from portless.nodes.mqtt_transport import WriteBatcher
-from portless.nodes.outbox import Outbox, Record
+from portless.nodes.mqtt.mqtt_packet_size import fixed_header
+from portless.nodes.mqtt.mqtt_publish import PublishEncoder
+from portless.nodes.mqtt.mqtt_transport import WriteBatcher
+from portless.nodes.mqtt.outbox import Outbox, Record
 
 MAX_PACKET_ID = 65535
 """Packet ids are 1..65535; also MQTT 5's receive maximum when CONNACK names none."""

@@ -11,7 +11,7 @@ import ssl
 
 from gmqtt.mqtt.handler import MQTTConnectError
 
-from portless.nodes.mqtt_link import ClosedBeforeAccepting, LinkEnding
+from portless.nodes.mqtt.mqtt_link import ClosedBeforeAccepting, LinkEnding
 
 _REFUSALS = {
     1: "refused: protocol version not supported", 132: "refused: protocol version not "

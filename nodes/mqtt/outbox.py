@@ -34,11 +34,11 @@ from typing import Any, Literal
 
 import msgpack
 
-from portless.nodes.outbox_checkpoint import Checkpointer
-from portless.nodes.outbox_disk import DISK_RESERVE, DiskSpace, fitting
-from portless.nodes.outbox_full import ThrottledReport, oldest_victims
-from portless.nodes.outbox_identity import BrokerIdentity, claim, record_identity
-from portless.nodes.outbox_rows import (
+from portless.nodes.mqtt.outbox_checkpoint import Checkpointer
+from portless.nodes.mqtt.outbox_disk import DISK_RESERVE, DiskSpace, fitting
+from portless.nodes.mqtt.outbox_full import ThrottledReport, oldest_victims
+from portless.nodes.mqtt.outbox_identity import BrokerIdentity, claim, record_identity
+from portless.nodes.mqtt.outbox_rows import (
     SCHEMA,
     Record,
     SharedProperties,
