@@ -17,10 +17,9 @@ import pytest
 
 from portless.runtime import Message
 from portless.testing import FlowHarness
+from tests.nodes.core.timing import Step, play
 
 NR = "89-delay_spec: "
-Step = Message | float
-"""A message to send, or seconds to wait (on the loop's clock, through an event)."""
 
 
 def flow(config: dict[str, Any], complete: bool = False) -> dict[str, Any]:
@@ -31,28 +30,10 @@ def flow(config: dict[str, Any], complete: bool = False) -> dict[str, Any]:
     return {"version": 1, "nodes": nodes}
 
 
-async def pause(seconds: float) -> None:
-    """Wait on the loop's clock (an event set by a timer, as the node's own are)."""
-    arrived = asyncio.Event()
-    asyncio.get_running_loop().call_later(seconds, arrived.set)
-    await asyncio.wait_for(arrived.wait(), seconds + 5)
-
-
-async def play(h: FlowHarness, steps: list[Step], *, settle: bool = True
-               ) -> list[tuple[str, Any]]:
-    """Send the steps and wait until the node has no timer left (with ``settle``; else
-    until the flow is idle); the (topic, payload) of what it sent, in order."""
-    for step in steps:
-        if isinstance(step, dict):
-            h.inject("d", step)
-        else:
-            await pause(step)
-    node = h.engine.nodes["d"]
-    async with asyncio.timeout(10):
-        await h.engine.wait_idle()
-        while settle and node.pending:
-            await h.changed()
-        await h.engine.wait_idle()
+async def sent_after(h: FlowHarness, steps: list[Step], *, settle: bool = True
+                     ) -> list[tuple[str, Any]]:
+    """Play the steps; the (topic, payload) of what the delay node sent, in order."""
+    await play(h, "d", steps, settle=settle)
     return [(m.get("topic"), m.get("payload")) for m in h.received("d")]
 
 
@@ -137,7 +118,7 @@ ORDER = [  # (Node-RED case, config, steps, (topic, payload) sent in order)
 async def test_what_is_sent_and_in_which_order(config: dict[str, Any], steps: list[Step],
                                                expected: list[tuple[str, Any]]) -> None:
     async with FlowHarness(flow(config)) as h:
-        assert await play(h, steps) == expected
+        assert await sent_after(h, steps) == expected
 
 
 SPACING = [  # (Node-RED case, config, messages, least seconds between first and last)
@@ -168,7 +149,7 @@ async def test_how_long_it_holds(config: dict[str, Any], count: int, least: floa
 async def test_drop_with_a_second_output_sends_the_dropped_there() -> None:
     # Node-RED: "limits the message rate to 2 per second, 5 seconds, with drop, 2nd output"
     async with FlowHarness(flow({**RATE, "interval": 5, "limited": "second-output"})) as h:
-        await play(h, [m(1), m(2), m(3)])
+        await sent_after(h, [m(1), m(2), m(3)])
         assert [x["payload"] for x in h.received("d")] == [1]
         assert [x["payload"] for x in h.received("d", 1)] == [2, 3]
 
@@ -176,7 +157,7 @@ async def test_drop_with_a_second_output_sends_the_dropped_there() -> None:
 async def test_a_replaced_topic_goes_to_the_second_output() -> None:
     async with FlowHarness(flow({"mode": "per-topic", "interval": 0.02,
                                  "limited": "second-output"})) as h:
-        await play(h, [m(1, "a"), m(2, "a")])
+        await sent_after(h, [m(1, "a"), m(2, "a")])
         assert [x["payload"] for x in h.received("d", 1)] == [1]
         assert [x["payload"] for x in h.received("d")] == [2]
 
@@ -223,14 +204,14 @@ DONE = [  # (Node-RED case, config, steps, payloads complete sees, in order)
 async def test_a_message_is_done_when_it_is_let_go(config: dict[str, Any], steps: list[Step],
                                                     completed: list[Any]) -> None:
     async with FlowHarness(flow(config, complete=True)) as h:
-        await play(h, steps)
+        await sent_after(h, steps)
         got = await h.wait_for("c", len(completed))
         assert [x.get("payload") for x in got] == completed
 
 
 async def test_the_status_counts_what_is_held_and_dropped() -> None:
     async with FlowHarness(flow({"delay": 5, "max_queue": 2})) as h:
-        await play(h, [m(1), m(2), m(3), m(4)], settle=False)
+        await sent_after(h, [m(1), m(2), m(3), m(4)], settle=False)
         texts = [e.data.get("text") for e in h.events if e.kind == "status"]
         warnings = [e.data["text"] for e in h.events if e.kind == "warning"]
         assert texts == ["1", "2", "2 (1 dropped)", "2 (2 dropped)"]
@@ -242,7 +223,7 @@ async def test_the_status_counts_what_is_held_and_dropped() -> None:
 
 async def test_stopping_drops_what_is_held_with_a_count() -> None:
     async with FlowHarness(flow({"delay": 5})) as h:
-        await play(h, [m(1), m(2)], settle=False)
+        await sent_after(h, [m(1), m(2)], settle=False)
         sent = h.received("d")
     assert sent == []
     assert [e.data["text"] for e in h.events if e.kind == "warning"] == [
