@@ -1,14 +1,14 @@
 """function: Node-RED's 10-function_spec.js case by case (in Python), then what a user
 relies on beyond it (config errors at load naming the line, the lock-down option).
 
-Of the spec's 112 cases, 52 are re-expressed here; 60 are not applicable: the named
-context stores and callbacks of context.get/set/keys (24: a flow file picks its store),
-link calls from code (14: link call is a node), setInterval and the sandbox's Date (2),
+Of the spec's 111 cases, 49 are re-expressed here and 62 are not applicable: named
+context stores and the callback forms of context get/set/keys (29: a flow file picks
+its store, and Python's calls return), link calls from code (13: link call is a node),
 per-call timeouts (4), the `libs` list of external modules (4: setup imports), debug
 and trace log levels (4), throwing values that are no Error (3: Python raises
-exceptions), node.on('close') (1: the close code), and the duplicated flow-context and
-global-context getters through `context.flow` / `context.global` (2), and one loading
-case the shared suite covers (1, "should be loaded" is `test_default_config`).
+exceptions), the flow and global context reached as `context.flow`/`context.global`
+(2: `flow` and `global_`), setInterval (1), the sandbox's Date (1) and node.on('close')
+(1: the close code). test_function_node_red.py runs ten bodies through Node-RED too.
 """
 
 from __future__ import annotations
@@ -145,12 +145,17 @@ async def test_an_exception_in_the_code_is_caught_by_a_catch_node() -> None:
     assert caught["error"]["message"] == "ValueError: no valve (line 3)"
 
 
-def test_log_warn_and_error_from_the_code_and_from_setup() -> None:
-    result = run("node.warn('low')\nnode.error('bad')\nnode.log('fine')\nreturn msg",
-                 {"payload": 1}, setup="node.warn('starting')")
+def test_log_warn_and_error_from_the_code_and_from_setup(
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("INFO", logger="portless.function"):
+        result = run("node.warn('low')\nnode.error('bad')\nnode.log('fine')\nreturn msg",
+                     {"payload": 1}, setup="node.warn('starting')\nnode.error('early')\n"
+                                           "node.log('setting up')")
     assert result.warnings == ["starting", "low"]
-    assert result.errors == ["bad"]
+    assert result.errors == ["early", "bad"]
     assert payloads(result.outputs[0]) == [1]
+    assert [r.getMessage() for r in caplog.records if r.name == "portless.function"] == [
+        "node node-under-test: setting up", "node node-under-test: fine"]
 
 
 def test_status_as_arguments_or_as_node_reds_object() -> None:
