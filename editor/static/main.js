@@ -25,7 +25,8 @@
 //                        export-all, export-copy, export-download)
 //   banner               banner-flow-changed (banner-review, banner-reload, banner-overwrite, banner-dismiss)
 //   find                 find-input, find-count
-//   tabs                 tab-bar, tab-<name> (aria-selected on the shown one; double-click renames), tab-delete-<name>,
+//   tabs                 tab-bar, tab-<name> (aria-selected on the shown one; double-click renames; dragged onto
+//                        another, or Alt+Left/Right, moves it), tab-delete-<name>,
 //                        tab-add, tab-add-dialog(-name, -label, -ok), tab-rename-dialog(-label, -ok), tab-delete-confirm,
 //                        tab-switch-drop, tab-switch-cancel
 //   other                toast, signed-out

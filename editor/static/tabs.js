@@ -3,6 +3,7 @@
 // points deploy and validation at it (api.setTab). Add, rename and delete go through
 // the server, which keeps every cross-file rule: the page learns only which connections
 // the other tabs hold, so a reference into another tab is not flagged as missing.
+// Reordering is the page's alone (local storage, see saveOrder).
 
 import * as api from './api.js';
 import { choose, dialog } from './dialogs.js';
@@ -22,7 +23,7 @@ export class TabBar {
   get isFirst() { return !this.tabs.length || this.current === this.tabs[0].name; }
 
   async refresh() {
-    try { this.tabs = await api.listTabs(); } catch { return; }
+    try { this.tabs = inSavedOrder(await api.listTabs()); } catch { return; }
     if (this.current === null && this.tabs.length) this.current = this.tabs[0].name; // the page loaded it through /api/flow
     this.app.model.elsewhere = new Map(this.tabs.filter((t) => t.name !== this.current)
       .flatMap((t) => t.connections.map((c) => [c.id, { ...c, tab: t.name }])));
@@ -42,11 +43,42 @@ export class TabBar {
         type: 'button', class: 'tab-delete', 'data-testid': `tab-delete-${tab.name}`, title: `Delete the tab ${label} and its file`, 'aria-label': `delete tab ${label}`,
       }, '\u00d7');
       if (remove) remove.addEventListener('click', () => this.remove(tab.name));
-      return h('span', { class: `tab-item${tab.name === this.current ? ' current' : ''}` }, button, remove);
+      const item = h('span', { class: `tab-item${tab.name === this.current ? ' current' : ''}`, 'data-tab': tab.name }, button, remove);
+      if (i > 0) this.movable(item, button, tab.name);
+      return item;
     });
     const add = h('button', { type: 'button', class: 'tab-add', 'data-testid': 'tab-add', title: 'Add a tab (a new flow file)', 'aria-label': 'add tab' }, '+');
     add.addEventListener('click', () => this.add());
     this.host.replaceChildren(h('div', { role: 'tablist', class: 'tabs' }, items), add);
+  }
+
+  /** Drag a tab onto another (or Alt+Left/Right on it) to move it there. */
+  movable(item, button, name) {
+    item.draggable = true;
+    item.addEventListener('dragstart', (e) => { e.dataTransfer.setData('text/x-portless-tab', name); e.dataTransfer.effectAllowed = 'move'; });
+    item.addEventListener('dragover', (e) => { if (e.dataTransfer.types.includes('text/x-portless-tab')) e.preventDefault(); });
+    item.addEventListener('drop', (e) => {
+      const moved = e.dataTransfer.getData('text/x-portless-tab');
+      if (!moved) return;
+      e.preventDefault();
+      this.move(moved, this.tabs.findIndex((t) => t.name === name));
+    });
+    button.addEventListener('keydown', (e) => {
+      if (!e.altKey || (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight')) return;
+      e.preventDefault();
+      this.move(name, this.tabs.findIndex((t) => t.name === name) + (e.key === 'ArrowLeft' ? -1 : 1));
+      this.host.querySelector(`[data-testid="tab-${CSS.escape(name)}"]`).focus();
+    });
+  }
+
+  /** Put tab `name` at position `to` (never before the first tab) and remember it. */
+  move(name, to) {
+    const from = this.tabs.findIndex((t) => t.name === name);
+    if (from < 1 || to < 1 || to >= this.tabs.length || to === from) return;
+    const [tab] = this.tabs.splice(from, 1);
+    this.tabs.splice(to, 0, tab);
+    saveOrder(this.tabs);
+    this.render();
   }
 
   /** Show tab `name` on the canvas; asks first if undeployed changes would be lost. */
@@ -131,6 +163,25 @@ export class TabBar {
     if (current) await this.switchTo(this.tabs[0].name, { force: true });
     await this.refresh();
   }
+}
+
+// The order of the tabs after the first is this browser's, in its local storage (per
+// process, keyed by the first tab's file): it changes nothing the runtime does, so it
+// needs no write on the device. The first tab stays first: it is /api/flow's.
+const orderKey = (tabs) => `portless.tab-order:${tabs[0].file}`;
+
+function saveOrder(tabs) {
+  try { localStorage.setItem(orderKey(tabs), JSON.stringify(tabs.map((t) => t.name))); } catch { /* storage off: the order lasts this page */ }
+}
+
+/** The server's listing with the tabs after the first in the saved order; new ones last. */
+function inSavedOrder(tabs) {
+  if (!tabs.length) return tabs;
+  let saved = [];
+  try { saved = JSON.parse(localStorage.getItem(orderKey(tabs)) || '[]'); } catch { /* none kept */ }
+  if (!Array.isArray(saved)) return tabs;
+  const rank = (t) => { const i = saved.indexOf(t.name); return i < 0 ? saved.length : i; };
+  return [tabs[0], ...tabs.slice(1).map((t, i) => ({ t, i })).sort((a, b) => rank(a.t) - rank(b.t) || a.i - b.i).map((x) => x.t)];
 }
 
 /** An answer's reason in words: its flow errors, else its error sentence. */

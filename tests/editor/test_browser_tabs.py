@@ -134,3 +134,31 @@ async def test_switch_deploy_add_and_delete_tabs(
     await node(page, "show").wait_for()
     assert not (flows / "spare.json").exists()
     assert console.unexpected(provoked=[409]) == []
+
+
+async def tab_order(page: Page) -> list[str]:
+    order: list[str] = await page.evaluate(
+        "[...document.querySelectorAll('[data-testid=tab-bar] [role=tab]')]"
+        ".map((t) => t.dataset.testid.slice(4))")
+    return order
+
+
+async def test_tabs_are_reordered_by_drag_or_keys_and_keep_their_order(
+        tabs_page: tuple[Page, Path, Console]) -> None:
+    page, _, console = tabs_page
+    tab = page.get_by_test_id
+    await expect(tab("tab-valve")).to_be_visible()
+    assert await tab_order(page) == ["main", "network", "valve"]
+    await tab("tab-valve").drag_to(tab("tab-network"))
+    assert await tab_order(page) == ["main", "valve", "network"]
+    await tab("tab-valve").drag_to(tab("tab-main"))  # the first tab stays first
+    assert await tab_order(page) == ["main", "valve", "network"]
+
+    await page.reload()
+    await expect(tab("tab-valve")).to_be_visible()
+    assert await tab_order(page) == ["main", "valve", "network"]  # this browser kept it
+    await tab("tab-network").focus()
+    await page.keyboard.press("Alt+ArrowLeft")
+    assert await tab_order(page) == ["main", "network", "valve"]
+    await expect(tab("tab-network")).to_be_focused()
+    assert console.unexpected() == []
