@@ -39,7 +39,9 @@ class Range(Node):
             "(Node-RED writes a log line and drops it); an empty text, null and lists are "
             "no numbers (Node-RED's `Number()` reads `\"\"` and null as 0 and `[5]` as 5); "
             "an input range of no width (`from_min` equal to `from_max`) is refused at "
-            "start (Node-RED sends NaN or Infinity, which JSON cannot carry)."),
+            "start, and a result that is no finite number (`\"Infinity\"` scaled or "
+            "wrapped) is an error (Node-RED sends NaN or Infinity, which JSON cannot "
+            "carry)."),
         "type": "object",
         "additionalProperties": False,
         "properties": {

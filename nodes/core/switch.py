@@ -105,17 +105,21 @@ class Switch(Node):
             "property, context, env, JSONata, or `previous`: the property's value in the "
             "message before (null at first).\n\n"
             "Comparisons follow JavaScript's loose rules as Node-RED's do: `\"5\" == 5`, "
-            "`true == 1`, `[5] == 5`; `<` compares two texts as texts and anything else as "
-            "numbers (`\"10\" > 9`, `\"10\" < \"9\"`). Differences on purpose: two objects "
+            "`true == 1`, `[5] == 5`; `<` compares two texts as texts (by code point; "
+            "JavaScript by UTF-16 unit, which differs only beyond U+FFFF) and anything "
+            "else as numbers (`\"10\" > 9`, `\"10\" < \"9\"`). Differences on purpose: two objects "
             "or lists are equal when their contents are (Node-RED: only the same object); "
             "an empty text and null are no numbers, so `\"\" == 0` and `null < 1` do not "
-            "match (JavaScript reads both as 0); an absent property contains and matches "
+            "match (JavaScript reads both as 0), nor does the first message against "
+            "`previous` (null then); an absent property contains and matches "
             "nothing (Node-RED tests the text \"undefined\"); `regex` is Python's "
             "regular expression syntax, searched anywhere in the text (as JavaScript's "
             "match); `has-key` of a list or text is a valid index only (not `length`); a "
             "failing JSONata expression or bad regular expression is an error with the "
             "message, for a catch node (Node-RED only warns for the property's). "
-            "A sequence rule never matches a message of no sequence (Node-RED errors)."),
+            "A sequence rule never matches a message of no sequence (Node-RED errors), "
+            "and at most `max_held` messages wait for their sequences (Node-RED: no "
+            "bound unless set)."),
         "type": "object",
         "additionalProperties": False,
         "properties": {
