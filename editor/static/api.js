@@ -57,7 +57,7 @@ export async function getFlow() {
 /** Deploy: {status: 200|400|412|..., data, etag}. The caller handles 400 and 412. */
 export const putFlow = (doc, etag) => call('PUT', flowUrl(), { body: doc, headers: { 'If-Match': `"${etag}"` } });
 
-/** {errors: [lines], details: [{node, pointer, message}]}; writes nothing. */
+/** {errors: [lines], details: [{node, inner, pointer, message}]}; writes nothing. */
 export const validate = async (doc) => expect(await call('POST', tab === null ? '/api/validate' : `${flowUrl()}/validate`, { body: doc })).data;
 
 /** The flow files the process runs: [{name, file, label, etag, connections: [{id, type}]}]. */
@@ -68,6 +68,12 @@ export const addTab = (name, label) => call('POST', '/api/tabs', { body: { name,
 
 /** Delete a tab's file: {status, data}; 409 says (in `errors` or `error`) why not. */
 export const deleteTab = (name, etag) => call('DELETE', `/api/tabs/${encodeURIComponent(name)}`, { headers: { 'If-Match': `"${etag}"` } });
+
+/** A subflow: {status, data: {type, file, document (secrets masked), instances}, etag}. */
+export const getSubflow = async (name) => expect(await call('GET', `/api/subflows/${encodeURIComponent(name)}`));
+
+/** Deploy a subflow: as putFlow, the report per tab in data.tabs. */
+export const putSubflow = (name, doc, etag) => call('PUT', `/api/subflows/${encodeURIComponent(name)}`, { body: doc, headers: { 'If-Match': `"${etag}"` } });
 
 /** Output counts for [{id, type, config}]: {outputs: {id: count}, errors: {id: sentence}, details}. */
 export const countOutputs = async (nodes) => expect(await call('POST', '/api/outputs', { body: { nodes } })).data;

@@ -6,8 +6,16 @@ import * as api from './api.js';
 import { dialog } from './dialogs.js';
 import { h, clone, equal, stable, toast } from './util.js';
 
+/** A subflow's deploy reports per tab (data.tabs): their lists joined, as one tab's. */
+function summed(data) {
+  if (!Array.isArray(data.tabs)) return data;
+  const all = (key) => data.tabs.flatMap((tab) => tab[key] || []);
+  return { started: all('started'), stopped: all('stopped'), unchanged: [], failed: all('failed') };
+}
+
 export class Deployer {
-  /** app: {model, problems, revealNode(id)}. */
+  /** app: {model, problems, revealNode(id), put(doc, etag): the deploy's request,
+   * subflowOpen(): whether a subflow, not the flow, is on the canvas}. */
   constructor(app) {
     this.app = app;
     this.model = app.model;
@@ -23,11 +31,11 @@ export class Deployer {
     this.button.classList.add('busy');
     const sent = clone(this.model.toDocument());
     try {
-      const r = await api.putFlow(sent, this.model.etag);
+      const r = await this.app.put(sent, this.model.etag);
       if (r.status === 200) {
         this.model.markDeployed(r.data.etag || r.etag, sent);
         this.app.problems.applyServer([]);
-        const d = r.data;
+        const d = summed(r.data);
         const count = (list) => (Array.isArray(list) ? list.length : 0);
         const summary = `${count(d.started)} started, ${count(d.stopped)} stopped, ${count(d.unchanged)} unchanged`;
         const failed = Array.isArray(d.failed) ? d.failed : [];
@@ -41,6 +49,9 @@ export class Deployer {
       } else if (r.status === 400 && r.data && r.data.errors) {
         this.app.problems.applyServer(r.data.details || [], r.data.errors);
         this.showErrors(r.data.errors, r.data.details || []);
+      } else if ((r.status === 412 || r.status === 428) && this.app.subflowOpen()) {
+        // The review, reload and overwrite below are the flow file's.
+        toast('The subflow file changed since this page opened it: go back to the flow and open it again', 'error', 10000);
       } else if (r.status === 412 || r.status === 428) {
         this.conflict(r.data && r.data.etag);
       } else if (r.status !== 401) {

@@ -29,6 +29,8 @@
 //                        another, or Alt+Left/Right, moves it), tab-delete-<name>,
 //                        tab-add, tab-add-dialog(-name, -label, -ok), tab-rename-dialog(-label, -ok), tab-delete-confirm,
 //                        tab-switch-drop, tab-switch-cancel
+//   subflows             palette-edit-<type> (a subflow entry's edit), subflow-bar (data-subflow=<name>),
+//                        subflow-back, dialog-subflow-discard (subflow-discard, subflow-stay)
 //   other                toast, signed-out
 
 import * as api from './api.js';
@@ -45,6 +47,7 @@ import { Deployer } from './deploy.js';
 import { Transfer } from './transfer.js';
 import { Finder } from './find.js';
 import { TabBar } from './tabs.js';
+import { SubflowMode } from './subflow.js';
 import { references, refFields } from './schema.js';
 import { h, clone, debounce, toast } from './util.js';
 
@@ -58,6 +61,7 @@ let deployer;
 let transfer;
 let finder;
 let tabBar;
+let subflows;
 let socketOpened = false;
 
 // --- start ---------------------------------------------------------------------------
@@ -73,7 +77,8 @@ async function start() {
   }
   model.setTypes(types);
   canvas = new Canvas($('#workspace'), model);
-  buildPalette($('#palette'), types, addNodeAt, (x, y) => canvas.containsClient(x, y) && !overlayOpen());
+  buildPalette($('#palette'), types, addNodeAt, (x, y) => canvas.containsClient(x, y) && !overlayOpen(),
+    (type) => subflows.open(type));
   sidebar = new Sidebar($('#sidebar'), {
     model, edit: editNode, addShared: (type) => formCtx.editShared(type, null), reveal: revealNode,
     statusOf: (id) => canvas.statuses.get(id), problemsOf: (id) => problems.of(id), usersOf, flowProblems: () => problems.flow,
@@ -82,14 +87,17 @@ async function start() {
   debugPanel = new DebugPanel(sidebar.panel('debug'), {
     nodeName: (id) => (model.get(id) && model.get(id).name) || id, selection: () => [...canvas.selection], reveal: revealNode,
   });
-  deployer = new Deployer({ model, problems, revealNode });
+  subflows = new SubflowMode(model, $('#banners'), (held) => { for (const [id, status] of held) canvas.setStatus(id, status); }, $('#tabbar'));
+  // The server checks a flow file; a subflow is checked when it is deployed.
+  problems.check = (doc) => (subflows.active ? Promise.reject(new Error('a subflow')) : api.validate(doc));
+  deployer = new Deployer({ model, problems, revealNode, put: (doc, etag) => subflows.put(doc, etag), subflowOpen: () => subflows.active });
   transfer = new Transfer(model, canvas);
   finder = new Finder(model, canvas, $('#workspace-wrap'));
   tabBar = new TabBar($('#tabbar'), { model, deployer, canvas });
   model.addEventListener('change', (e) => onModelChange(e.detail));
   model.counts.addEventListener('change', (e) => canvas.applyChange(e.detail));
   canvas.addEventListener('selection', (e) => { sidebar.setSelection(e.detail); debugPanel.selectionChanged(); });
-  canvas.addEventListener('edit', (e) => editNode(e.detail));
+  canvas.addEventListener('edit', (e) => openNode(e.detail));
   canvas.addEventListener('inject', (e) => injectNode(e.detail));
   canvas.addEventListener('zoom', (e) => { $('[data-testid="zoom-reset"]').textContent = `${Math.round(e.detail * 100)}%`; });
   bindHeader();
@@ -99,7 +107,7 @@ async function start() {
   api.connect(onFrame, onSocketState);
   document.body.dataset.ready = 'true';
   performance.mark('portless:ready');
-  window.portless = { model, canvas, debug: debugPanel, problems, tabs: tabBar, deploy: () => deployer.deploy() };
+  window.portless = { model, canvas, debug: debugPanel, problems, tabs: tabBar, subflows, deploy: () => deployer.deploy() };
 }
 
 function signedOut() {
@@ -229,6 +237,14 @@ async function editNode(id) {
   if (!overlayOpen()) canvas.host.focus({ preventScroll: true });
 }
 
+/** A double-click: a subflow instance opens its subflow's definition, any other node its form
+ * (an instance's own form, for its parameters, opens with Enter). */
+function openNode(id) {
+  const node = model.get(id);
+  if (node && node.type.startsWith('subflow:')) subflows.open(node.type);
+  else editNode(id);
+}
+
 async function injectNode(id) {
   if (model.isChanged(id)) toast(`${id} has undeployed changes: the running version reads.`, 'info');
   try {
@@ -252,9 +268,11 @@ function onFrame(events) {
   let sharedStatus = false;
   for (const e of events) {
     if (e.kind === 'status') {
-      canvas.setStatus(e.node, e);
-      if (!canvas.views.has(e.node)) sharedStatus = true;
-    } else if (e.kind === 'flow-changed' || e.kind === 'tab-changed') tabBar.changed(e);
+      const id = subflows.statusTarget(e);
+      if (id === null) continue;
+      canvas.setStatus(id, e);
+      if (!canvas.views.has(id)) sharedStatus = true;
+    } else if (e.kind === 'flow-changed' || e.kind === 'tab-changed') { if (!subflows.active) tabBar.changed(e); } // a subflow's file is not a tab
     else messages.push(e);
   }
   if (messages.length) debugPanel.add(messages);
@@ -267,7 +285,7 @@ function onSocketState(s) {
   el.title = s === 'open' ? 'Live: connected to the runtime' : 'Not connected to the runtime; retrying';
   el.setAttribute('aria-label', el.title);
   // After a gap, a flow-changed may have been missed; a restarted runtime (new token) answers 401.
-  if (socketOpened) api.getFlow().then(({ etag }) => deployer.flowChanged(etag)).catch(() => {});
+  if (socketOpened && !subflows.active) api.getFlow().then(({ etag }) => deployer.flowChanged(etag)).catch(() => {});
   if (s === 'open') socketOpened = true;
 }
 

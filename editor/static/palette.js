@@ -9,7 +9,7 @@ const icon = (name) => s('svg', { class: 'palette-icon', 'aria-hidden': 'true' }
 
 const ORDER = ['common', 'input', 'function', 'output', 'network'];
 
-export function buildPalette(host, types, onDrop, canDrop) {
+export function buildPalette(host, types, onDrop, canDrop, onEdit) {
   const placeable = types.filter((t) => !t.shared);
   const groups = new Map();
   for (const t of placeable) {
@@ -54,10 +54,20 @@ export function buildPalette(host, types, onDrop, canDrop) {
     t.inputs ? h('span', { class: 'pport in' }) : null,
     icon(t.icon),
     h('span', { class: 'palette-label' }, t.type),
+    t.type.startsWith('subflow:') ? editButton(t) : null,
     t.outputs ? h('span', { class: 'pport out' }) : null);
     el.addEventListener('pointerdown', (e) => startDrag(e, t, el));
     el.addEventListener('keydown', (e) => { if (e.key === 'Enter') onDrop(t.type, null, null); });
     return el;
+  }
+
+  /** A subflow's entry opens its definition for editing. */
+  function editButton(t) {
+    const button = h('button', { type: 'button', class: 'palette-edit', 'data-testid': `palette-edit-${t.type}`,
+      title: `Edit the subflow ${t.type}`, 'aria-label': `edit ${t.type}` }, 'edit');
+    button.addEventListener('pointerdown', (e) => e.stopPropagation()); // a click, not a drag
+    button.addEventListener('click', () => onEdit(t.type));
+    return button;
   }
 
   function startDrag(e, t, el) {

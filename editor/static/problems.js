@@ -15,6 +15,7 @@ export class Problems {
     this.flow = []; // lines that name no node
     this.version = 0; // bumped at every model change, so a late answer is ignored
     this.schedule = debounce(() => this.validate(), 400);
+    this.check = api.validate; // the server's check of the document (replaced while a subflow is open)
   }
 
   recheck(id) {
@@ -49,7 +50,7 @@ export class Problems {
   async validate() {
     const version = this.version;
     let result;
-    try { result = await api.validate(this.model.toDocument()); } catch { return; }
+    try { result = await this.check(this.model.toDocument()); } catch { return; }
     if (version !== this.version) return; // the flow changed meanwhile; another run is due
     this.applyServer(result.details || [], result.errors || []);
   }
