@@ -93,6 +93,7 @@ async def test_a_subflow_instance_is_opened_edited_and_deployed(
         await node(page, "scale").wait_for()
         await node(page, "level").wait_for()
         await expect(node(page, "meter")).to_have_count(0)
+        await expect(page.get_by_test_id("tab-bar")).to_have_attribute("inert", "")
 
         tray = await open_form(page, "scale")
         await tray.locator('[data-field="/config/factor"]').fill("10")
@@ -124,6 +125,7 @@ async def test_a_subflow_instance_is_opened_edited_and_deployed(
         await page.get_by_test_id("subflow-discard").click()
         await expect(page.get_by_test_id("subflow-bar")).to_have_count(0)
         await node(page, "meter").wait_for()
+        await expect(page.get_by_test_id("tab-bar")).not_to_have_attribute("inert", "")
         seen = await items.count()
         await page.get_by_test_id("inject-meter").click()
         await expect(items).to_have_count(seen + 1)
