@@ -74,14 +74,21 @@ def fill_defaults(schema: Mapping[str, Any], value: Any) -> None:
 
 def config_references(schema: Mapping[str, Any], config: Any, pointer: str = ""
                 ) -> Iterator[tuple[str, str, str]]:
-    """(pointer, wanted type, referenced id) for every shared-connection field set."""
+    """(pointer, wanted type, referenced id) for every reference field set: a string
+    with ``x-ref``, or each string of an array whose ``items`` have it (a link-out's
+    link-ins)."""
     if not isinstance(config, dict) or not _mentions_references(schema):
         return
     for key, subschema in schema.get("properties", {}).items():
         if key not in config:
             continue
-        if REF_KEYWORD in subschema and isinstance(config[key], str) and config[key]:
-            yield f"{pointer}/{key}", subschema[REF_KEYWORD], config[key]
+        value, items = config[key], subschema.get("items", {})
+        if REF_KEYWORD in subschema and isinstance(value, str) and value:
+            yield f"{pointer}/{key}", subschema[REF_KEYWORD], value
+        elif isinstance(value, list) and isinstance(items, dict) and REF_KEYWORD in items:
+            yield from ((f"{pointer}/{key}/{index}", items[REF_KEYWORD], target)
+                        for index, target in enumerate(value)
+                        if isinstance(target, str) and target)
         else:
             yield from config_references(subschema, config[key], f"{pointer}/{key}")
 

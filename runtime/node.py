@@ -177,6 +177,11 @@ class Node:
             which = " with its config" if follows_config(type(self)) else ""
             raise ValueError(f"node {self.id}: send on port {port}, but {self.type} has "
                              f"{self.outputs} output(s){which}") from None
+        self.send_to(targets, msg)
+
+    def send_to(self, targets: Sequence[Node], msg: Message) -> None:
+        """Deliver ``msg`` to these nodes as a port's wires would: the first gets the
+        message itself, every further one a copy (a link-out's link-ins)."""
         if len(targets) == 1:
             self.context.deliver(targets[0], msg)
         elif targets:
