@@ -28,8 +28,11 @@ class SubflowService(FlowService):
                              ) -> tuple[str, list[DeployOutcome]]:
         """Validate, write, restart the instances; the new ETag and each tab's outcome.
         Raises FlowInvalid (nothing written) or Conflict."""
-        outcomes = await self.deploys.deploy_subflow(self.path, document, self.gate(
-            if_match))
+        try:
+            outcomes = await self.deploys.deploy_subflow(self.path, document, self.gate(
+                if_match))
+        finally:
+            self.written.clear()  # no watcher of the page's reads it for a subflow file
         return self.etag(), outcomes
 
 
