@@ -69,6 +69,8 @@ def script_error(text: str) -> str | None:
 def _syntax_error(compile_it: Callable[[], Any]) -> str | None:
     try:
         compile_it()
-    except (SyntaxError, ValueError) as exc:  # ValueError: a NUL character in the text
+    except (SyntaxError, ValueError) as exc:
+        if "null bytes" in str(exc):  # SyntaxError or ValueError, by Python release
+            return "source code string cannot contain null bytes"
         return code_failure(exc, "<code>")
     return None
