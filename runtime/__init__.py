@@ -32,6 +32,8 @@ from .python_code import (
 )
 from .regex import compile_regex
 from .registry import Registry
+from .safe_json import JsonProblems
+from .safe_json import loads as safe_json_loads
 from .schedule import CronSchedule, time_zone
 from .subflow import SUBFLOW_PREFIX, SubflowDefinition, SubflowInstance, SubflowNode
 from .subflow_files import SubflowLibrary, load_subflows, subflow_dirs
@@ -60,6 +62,7 @@ __all__ = [
     "FlowError",
     "FlowInvalid",
     "Gate",
+    "JsonProblems",
     "Message",
     "Node",
     "NodeSpec",
@@ -95,6 +98,7 @@ __all__ = [
     "outputs_of",
     "property_getter",
     "read_flow",
+    "safe_json_loads",
     "set_property",
     "subflow_dirs",
     "time_zone",

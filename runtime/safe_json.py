@@ -114,6 +114,11 @@ def problems(document: Any) -> Iterator[tuple[Path, str]]:
 
     Iterative, so a document nested thousands deep is measured, not recursed into; only
     objects and lists carry a path (the walk runs on every load and check)."""
+    if not isinstance(document, dict | list):  # a document may be one lone value
+        sentence = _other_problem(document)
+        if sentence:
+            yield (), sentence
+        return
     stack: list[tuple[Any, Path]] = [(document, ())]
     while stack:
         container, path = stack.pop()
