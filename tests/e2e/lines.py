@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import signal
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from typing import IO
 
 
@@ -45,3 +49,31 @@ class Lines:
             self.seen.append(line)
             if text in line:
                 return line
+
+
+def stop(process: subprocess.Popen[str], timeout: float = 20.0) -> None:
+    """SIGTERM, as systemd stops the service; SIGKILL only if it did not exit in time."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def running_lines(process: subprocess.Popen[str]) -> Iterator[Lines]:
+    """The stderr lines of a ``portless run`` once it says "running"; afterwards it is
+    stopped, must say "stopped", and must have logged no traceback."""
+    assert process.stderr is not None
+    lines = Lines(process.stderr)
+    try:
+        lines.wait("running")
+        yield lines
+    finally:
+        stop(process)
+        try:
+            lines.wait("stopped")
+        finally:
+            lines.close()
+    assert not any("Traceback" in line for line in lines.seen)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.lines import stop
 from tests.e2e.test_cli import listening_sockets, start_headless
 from tests.mosquitto import free_port
 
@@ -66,12 +67,7 @@ def run_demo(tmp_path: Path, file_limit: int | None = None, log: Path | None = N
         assert match, line
         yield Running(process, port, match.group(1))
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         if process.stdout is not None:
             process.stdout.close()
         if stderr is not None:

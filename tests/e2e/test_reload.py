@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.lines import Lines
+from tests.e2e.lines import Lines, running_lines
 
 pytestmark = pytest.mark.slow  # runs portless and git as subprocesses
 
@@ -58,23 +57,8 @@ def device(tmp_path: Path, upstream: Path) -> Iterator[tuple[Path, Lines]]:
         [sys.executable, "-m", "portless", "run", str(clone / "flow.json"), "--no-editor",
          "--reload", "--state-dir", str(tmp_path / "state")],
         stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    lines = Lines(process.stderr)
-    try:
-        lines.wait("running")
+    with running_lines(process) as lines:
         yield clone, lines
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        try:
-            lines.wait("stopped")
-        finally:
-            lines.close()
-    assert not any("Traceback" in line for line in lines.seen)
 
 
 def test_a_git_pull_that_changes_the_flow_is_deployed(

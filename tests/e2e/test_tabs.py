@@ -4,7 +4,6 @@ a connection in one file is used from another; each file is deployed on its own.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from portless.runtime import atomic_write
-from tests.e2e.lines import Lines
+from tests.e2e.lines import Lines, running_lines, stop
 from tests.e2e.test_editor_server import Running, request, wait_listening
 from tests.mosquitto import free_port
 
@@ -58,23 +57,8 @@ def flows(tmp_path: Path) -> Path:
 @pytest.fixture
 def running(flows: Path, tmp_path: Path) -> Iterator[Lines]:
     process = portless(str(flows), "--reload", "--state-dir", str(tmp_path / "state"))
-    assert process.stderr is not None
-    lines = Lines(process.stderr)
-    try:
-        lines.wait("running")
+    with running_lines(process) as lines:
         yield lines
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        try:
-            lines.wait("stopped")
-        finally:
-            lines.close()
-    assert not any("Traceback" in line for line in lines.seen)
 
 
 def test_every_file_runs_with_its_own_state_and_deploys_on_its_own(
@@ -149,12 +133,7 @@ def test_the_editor_of_a_directory_run_lists_and_deploys_each_tab(
         assert lines.wait("deployed").endswith(
             f"{flows / 'valve.json'}: deployed (1 stopped, 1 started, 0 failed, 3 unchanged)")
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         process.stdout.close()
         lines.close()
 
