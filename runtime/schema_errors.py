@@ -26,6 +26,17 @@ from .schedule import CRON_KEYWORD, TIME_ZONE_KEYWORD
 
 ERROR_KEYWORD = "x-error"
 """Schema keyword: the sentence to say when a value fails this schema's own keywords."""
+_TEXT_SENTENCES = {
+    PROPERTY_PATH_KEYWORD: "must be a message property path such as payload, "
+                           "payload.values[2] or payload[\"a b\"]",
+    JSONATA_KEYWORD: "must be a JSONata expression",
+    REGEX_KEYWORD: "must be a regular expression",
+    CRON_KEYWORD: "must be a cron expression",
+    TIME_ZONE_KEYWORD: "must be a time zone",
+    PYTHON_KEYWORD: "must be Python code",
+    PYTHON_SCRIPT_KEYWORD: "must be Python code",
+}
+"""What a field with each text keyword must be; the check's own reason follows it."""
 
 TYPE_WORDS = {"string": "text", "number": "a number", "integer": "a whole number",
               "boolean": "true or false", "null": "null", "object": "an object",
@@ -69,24 +80,8 @@ def describe(error: ValidationError, path: Sequence[Any]) -> Iterator[tuple[str,
     if isinstance(schema.get(ERROR_KEYWORD), str) and keyword not in _ABOUT_FIELDS:
         yield pointer_of(path), schema[ERROR_KEYWORD]
         return
-    if keyword == PROPERTY_PATH_KEYWORD:
-        yield pointer_of(path), (f"must be a message property path such as payload, "
-                                 f"payload.values[2] or payload[\"a b\"]: {error.message}")
-        return
-    if keyword == JSONATA_KEYWORD:
-        yield pointer_of(path), f"must be a JSONata expression: {error.message}"
-        return
-    if keyword == REGEX_KEYWORD:
-        yield pointer_of(path), f"must be a regular expression: {error.message}"
-        return
-    if keyword == CRON_KEYWORD:
-        yield pointer_of(path), f"must be a cron expression: {error.message}"
-        return
-    if keyword == TIME_ZONE_KEYWORD:
-        yield pointer_of(path), f"must be a time zone: {error.message}"
-        return
-    if keyword in (PYTHON_KEYWORD, PYTHON_SCRIPT_KEYWORD):
-        yield pointer_of(path), f"must be Python code: {error.message}"
+    if keyword in _TEXT_SENTENCES:
+        yield pointer_of(path), f"{_TEXT_SENTENCES[keyword]}: {error.message}"
         return
     if keyword in ("oneOf", "anyOf"):
         yield from _describe_choice(error, path, schema[keyword])
