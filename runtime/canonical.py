@@ -1,7 +1,7 @@
 """The canonical text of a flow file, written so that ``git diff`` reads well.
 
 2-space indent, the flow's own fields (version, name, context) before its nodes,
-a fixed key order inside each node (id, type, name, config, wires,
+a fixed key order inside each node (id, type, name, disabled, config, wires,
 then x/y), config keys sorted, integer positions, short lists on one line, a final
 newline. Numbers are written as JavaScript writes them (``JSON.stringify``): the
 browser cannot tell 1.0 from 1, so an integral float is written ``1``, and a deploy
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-NODE_KEY_ORDER = ("id", "type", "name", "config", "wires", "x", "y")
+NODE_KEY_ORDER = ("id", "type", "name", "disabled", "config", "wires", "x", "y")
 _HEAD_KEYS = ("version", "name", "context")
 _NODE_INDENT = "    "
 _encode_string = json.encoder.encode_basestring

@@ -10,7 +10,7 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -214,8 +214,21 @@ def check_flow(document: dict[str, Any], registry: Registry, file: str = "<flow>
         raise FlowInvalid(list(dict.fromkeys(expansion.without_derived(errors))))
     _memos.commit(registry, file, resolve_env, checked)
     context = document.get("context", {})
-    return Flow(file, document, *running_nodes(specs, expansion.instances),
+    nodes, instances = running_nodes(specs, expansion.instances)
+    disabled = {entry["id"] for entry in expansion.entries if entry.get("disabled") is True}
+    return Flow(file, document, _enabled(nodes, disabled), instances,
                 context_stores={file: context.get("store", "memory")})
+
+
+def _enabled(nodes: tuple[NodeSpec, ...], disabled: set[str]) -> tuple[NodeSpec, ...]:
+    """The nodes to run: disabled ones left out, and the wires into them, so a message
+    sent there goes nowhere (Node-RED's disabled node, ``d: true``)."""
+    if not disabled:
+        return nodes
+    return tuple(replace(spec, wires=tuple(tuple(target for target in port
+                                                 if target not in disabled)
+                                           for port in spec.wires))
+                 for spec in nodes if spec.id not in disabled)
 
 
 _memos = CheckMemos()
@@ -294,6 +307,10 @@ def _check_node(entry: dict[str, Any], by_id: Mapping[str, dict[str, Any]],
         refs.append(target)
         found = by_id.get(target) or shared.get(target)
         problem = reference_problem(wanted, target, found["type"] if found else None)
+        if not problem and found is not None and found.get("disabled") is True \
+                and entry.get("disabled") is not True:
+            problem = (f"refers to {found['type']} '{target}', which is disabled; enable "
+                       f"it, or disable this node too")
         if problem:
             errors.append(error(f"/config{pointer}", problem))
     name = entry.get("name", "")

@@ -230,6 +230,8 @@ def _expand(expansion: Expansion, entry: dict[str, Any], registry: Registry, fil
     for inner in definition.nodes:
         copy = _filled(inner, scope)
         copy["id"] = prefix + inner["id"]
+        if entry.get("disabled") is True:  # a disabled instance runs none of its nodes
+            copy["disabled"] = True
         _namespace(copy, prefix, inner_ids, registry)
         inner_place = Place(where.instance, where.type,
                             f"{where.inner}/{inner['id']}" if where.inner else inner["id"],

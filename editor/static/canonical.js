@@ -1,10 +1,10 @@
 // canonical.js: a flow file's canonical text, byte for byte what runtime/canonical.py
 // writes (tests/editor/test_round_trip.py runs both over every shipped flow): 2-space
-// indent, node keys in the order id, type, name, config, wires, x, y, config keys
+// indent, node keys in the order id, type, name, disabled, config, wires, x, y, config keys
 // sorted, integer positions, short lists on one line, a final newline. Numbers are
 // JSON.stringify's; the Python side writes them the same way, so 1.0 is 1 in both.
 
-const NODE_KEY_ORDER = ['id', 'type', 'name', 'config', 'wires', 'x', 'y'];
+const NODE_KEY_ORDER = ['id', 'type', 'name', 'disabled', 'config', 'wires', 'x', 'y'];
 const HEAD_KEYS = ['version', 'name', 'context'];
 
 /** The canonical text of a flow document (or of {version, nodes} for an export). */

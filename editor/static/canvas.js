@@ -79,7 +79,7 @@ export class Canvas extends EventTarget {
 
   signature(node) {
     const t = this.model.type(node.type);
-    return [node.type, this.label(node), t ? t.inputs : 1, this.outputCount(node), !!t].join('\u0001');
+    return [node.type, this.label(node), t ? t.inputs : 1, this.outputCount(node), !!t, !!node.disabled].join('\u0001');
   }
 
   outputCount(node) { return this.model.counts.count(node); }
@@ -113,11 +113,11 @@ export class Canvas extends EventTarget {
     const x = Math.round(node.x || 0);
     const y = Math.round(node.y || 0);
     const g = s('g', {
-      class: `node${m.type ? '' : ' unknown'}${this.selection.has(id) ? ' selected' : ''}`,
+      class: `node${m.type ? '' : ' unknown'}${node.disabled ? ' disabled' : ''}${this.selection.has(id) ? ' selected' : ''}`,
       'data-node-id': id, 'data-testid': `node-${id}`, transform: `translate(${x},${y})`,
     });
     g.append(
-      s('title', { text: `${m.label}\n${node.type} \u00b7 ${id}` }),
+      s('title', { text: `${m.label}\n${node.type} \u00b7 ${id}${node.disabled ? ' \u00b7 disabled: not run' : ''}` }),
       s('rect', { class: 'bg', width: m.w, height: m.h, rx: 5, fill: m.type ? m.type.color : '#e0e0e0' }),
       s('path', { class: 'icon-bg', d: `M5 0H30V${m.h}H5A5 5 0 0 1 0 ${m.h - 5}V5A5 5 0 0 1 5 0Z` }),
       s('use', { class: 'icon', href: this.iconId(m.type ? m.type.icon : 'node'), x: 7, y: m.h / 2 - 8, width: 16, height: 16 }),

@@ -9,9 +9,9 @@ import { OutputCounts } from './outputs.js';
 
 export const HEAD = '\u0000flow'; // pseudo id of the flow's own fields (its name)
 const HISTORY = 300;
-const NODE_KEYS = ['id', 'type', 'name', 'config', 'wires', 'x', 'y'];
+const NODE_KEYS = ['id', 'type', 'name', 'disabled', 'config', 'wires', 'x', 'y'];
 
-/** A node object with the canonical key order (id, type, name, config, wires, x, y). */
+/** A node object with the canonical key order (id, type, name, disabled, config, wires, x, y). */
 export function ordered(node) {
   const out = {};
   for (const key of NODE_KEYS) if (node[key] !== undefined) out[key] = node[key];

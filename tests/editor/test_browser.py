@@ -546,3 +546,24 @@ async def test_a_deploy_with_a_node_that_fails_to_start_says_so_in_the_toast_and
     await expect(toast).to_have_class(re.compile(r"\berror\b"))
     await expect(page.get_by_test_id("status-plant")).to_contain_text("failed to start")
     assert session.console.unexpected() == []
+
+
+# --- disabled nodes ----------------------------------------------------------------------
+async def test_a_disabled_node_is_drawn_dimmed_and_a_deploy_keeps_it_disabled(
+        open_editor: OpenEditor) -> None:
+    session = await open_editor({"version": 1, "nodes": [
+        {"id": "meter", "type": "io-in", "config": {"interval": 3600}, "wires": [["off"]],
+         "x": 120, "y": 100},
+        {"id": "off", "type": "debug", "disabled": True, "config": {}, "x": 340, "y": 100},
+    ]})
+    page = session.page
+    await expect(node(page, "off")).to_have_class(re.compile(r"\bdisabled\b"))
+    await expect(node(page, "meter")).not_to_have_class(re.compile(r"\bdisabled\b"))
+    await expect(node(page, "off").locator("title")).to_contain_text("disabled: not run")
+    await drag(page, await center(node(page, "meter")), (200, 300))  # a change to deploy
+    status, _ = await deploy(page)
+    assert status == 200
+    written = json.loads(session.server.flow.read_text(encoding="utf-8"))
+    assert [n.get("disabled") for n in written["nodes"]] == [None, True]
+    assert list(written["nodes"][1]) == ["id", "type", "disabled", "config", "x", "y"]
+    assert session.console.unexpected() == []

@@ -599,3 +599,22 @@ async def test_a_node_whose_start_hangs_fails_after_the_start_timeout_and_the_re
     assert report.started == ("good",)
     assert sorted(engine.nodes) == ["good"]
     await asyncio.wait_for(engine.stop(), 5)
+
+
+async def test_a_disabled_node_is_not_started_and_what_is_wired_to_it_goes_nowhere() -> None:
+    document = flow(node("a", "test-double", wires=[["off", "on"]]),
+                    {**node("off", "test-double", wires=[["after"]]), "disabled": True},
+                    node("on", "test-double"), node("after", "test-double"))
+    async with FlowHarness(document, node_types=TEST_TYPES) as h:
+        assert "off" not in h.engine.nodes
+        h.inject("a", {"payload": 1})
+        assert [m["payload"] for m in await h.wait_for("on")] == [4]
+        assert h.received("off") == []
+        assert h.received("after") == []
+        # enabling it is an ordinary deploy: it starts, and the wire into it carries again
+        report = await h.deploy(flow(node("a", "test-double", wires=[["off", "on"]]),
+                                     node("off", "test-double", wires=[["after"]]),
+                                     node("on", "test-double"), node("after", "test-double")))
+        assert "off" in report.started
+        h.inject("a", {"payload": 1})
+        assert [m["payload"] for m in await h.wait_for("after")] == [8]

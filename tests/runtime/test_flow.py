@@ -597,3 +597,43 @@ def test_a_shape_error_is_reported_at_every_check_not_only_the_first(
     assert [error.split(": ", 2)[1:] for error in errors_of(document, registry)] == [
         ["node b", "/config/factor: must be a finite number: NaN, Infinity and numbers "
                    "beyond 1.8e308 (such as 1e309) are not allowed"]]
+
+
+def disabled(entry: dict[str, Any]) -> dict[str, Any]:
+    return {**entry, "disabled": True}
+
+
+def test_a_disabled_node_is_checked_but_not_run(registry: Registry) -> None:
+    checked = check_flow({"version": 1, "nodes": [
+        node("a", "test-double", wires=[["b", "c"]]),
+        disabled(node("b", "test-double", wires=[["c"]])), node("c", "test-double")]},
+        registry)
+    assert [spec.id for spec in checked.nodes] == ["a", "c"]
+    assert checked.spec("a").wires == (("c",),)  # the wire into b carries nothing
+    with pytest.raises(FlowInvalid, match="node b: /config/factor: must be a number"):
+        check_flow({"version": 1, "nodes": [
+            disabled(node("b", "test-double", {"factor": "x"}))]}, registry)
+
+
+def test_disabled_must_be_true_or_false(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        {**node("a", "test-double"), "disabled": "yes"}]}, registry)
+    assert errors == ["flows/x.json: node a: /disabled: must be true or false"]
+
+
+def test_a_node_using_a_disabled_connection_is_an_error(registry: Registry) -> None:
+    errors = errors_of({"version": 1, "nodes": [
+        node("c", "test-client", {"connection": "conn"}),
+        disabled(node("conn", "test-connection"))]}, registry)
+    assert errors == ["flows/x.json: node c: /config/connection: refers to test-connection "
+                      "'conn', which is disabled; enable it, or disable this node too"]
+    both = check_flow({"version": 1, "nodes": [
+        disabled(node("c", "test-client", {"connection": "conn"})),
+        disabled(node("conn", "test-connection"))]}, registry)
+    assert both.nodes == ()
+
+
+def test_disabled_is_written_after_the_name() -> None:
+    text = canonical_text({"version": 1, "nodes": [
+        {"config": {}, "disabled": True, "name": "n", "type": "debug", "id": "d"}]})
+    assert list(json.loads(text)["nodes"][0]) == ["id", "type", "name", "disabled", "config"]

@@ -287,3 +287,19 @@ async def test_a_subflow_file_runs_on_its_own_with_its_defaults(tmp_path: Path) 
     async with FlowHarness(path, node_types=TEST_TYPES) as h:
         h.inject("double", {"payload": 4})
         assert [m["payload"] for m in await h.wait_for("double")] == [8]
+
+
+async def test_a_disabled_instance_runs_none_of_its_nodes(tmp_path: Path) -> None:
+    write(tmp_path / "subflows" / "double.json", DOUBLE)
+    path = write(tmp_path / "a.json", flow(
+        {"id": "src", "type": "test-double", "config": {"factor": 1},
+         "wires": [["off", "on"]]},
+        {"id": "off", "type": "subflow:double", "disabled": True, "wires": [["after"]]},
+        {"id": "on", "type": "subflow:double"},
+        {"id": "after", "type": "test-double"}))
+    async with FlowHarness(path, node_types=TEST_TYPES) as h:
+        assert "off/double" not in h.engine.nodes
+        assert "on/double" in h.engine.nodes
+        h.inject("src", {"payload": 3})
+        assert [m["payload"] for m in await h.wait_for("on")] == [6]
+        assert h.received("after") == []
