@@ -7,7 +7,10 @@ import { h, s, richText } from './util.js';
 const icon = (name) => s('svg', { class: 'palette-icon', 'aria-hidden': 'true' },
   s('use', { href: document.getElementById(`icon-${name}`) ? `#icon-${name}` : '#icon-node' }));
 
-const ORDER = ['common', 'input', 'function', 'output', 'network'];
+// Node-RED's palette groups in its order (editor-client palette.js, coreCategories);
+// any other category (a plugin's) comes after them, alphabetically.
+const ORDER = ['subflows', 'common', 'function', 'network', 'input', 'output', 'sequence', 'parser', 'storage',
+  'analysis', 'social', 'advanced'];
 
 export function buildPalette(host, types, onDrop, canDrop, onEdit) {
   const placeable = types.filter((t) => !t.shared);
@@ -17,8 +20,8 @@ export function buildPalette(host, types, onDrop, canDrop, onEdit) {
     groups.get(t.category).push(t);
   }
   const names = [...groups.keys()].sort((a, b) => {
-    const ia = ORDER.indexOf(a) < 0 ? 99 : ORDER.indexOf(a);
-    const ib = ORDER.indexOf(b) < 0 ? 99 : ORDER.indexOf(b);
+    const ia = ORDER.includes(a) ? ORDER.indexOf(a) : ORDER.length;
+    const ib = ORDER.includes(b) ? ORDER.indexOf(b) : ORDER.length;
     return ia - ib || a.localeCompare(b);
   });
   const filter = h('input', { type: 'search', class: 'palette-filter', placeholder: 'filter nodes', 'aria-label': 'filter nodes', 'data-testid': 'palette-filter' });

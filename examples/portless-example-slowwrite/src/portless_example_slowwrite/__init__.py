@@ -22,7 +22,7 @@ __all__ = ["AppendFile"]
 
 class AppendFile(Node):
     type = "append-file"
-    category = "output"
+    category = "storage"  # Node-RED's group for its file node
     color = "#e2d96e"
     icon = "file"
     inputs = 1
