@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 import referencing.exceptions
 
+from portless.nodes.core.parser_fields import converted_property
 from portless.runtime import MISSING, JsonProblems, Message, Node, PropertyPath, safe_json_loads
 
 ACTIONS = ("both", "string", "object")
@@ -63,9 +64,7 @@ class Json(Node):
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "property": {"title": "Property", "type": "string", "default": "payload",
-                         "x-property-path": True,
-                         "description": "The message property converted, in place."},
+            "property": converted_property(),
             "action": {
                 "title": "Action", "enum": list(ACTIONS), "default": "both",
                 "description": (

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from portless.testing import FlowHarness, run_node
+from tests.nodes.core.parser_table import Table, shown
 
 TYPE = "json"
 EMPLOYEES = {"employees": [{"firstName": "John", "lastName": "Smith"}]}
@@ -20,16 +21,9 @@ INVALID = {"number": "foo", "string": 3}
 INVALID_TEXT = '{"number":"foo","string":3}'
 
 
-PORTLESS_ONLY: set[str] = set()
-
-
-def row(name: str, config: dict[str, Any], msg: dict[str, Any], sent: list[Any] | None,
-        error: str | None = None, *, node_red: bool = True) -> Any:
-    """(config, input message, messages sent, start of the error text or None); rows
-    with node_red run through Node-RED 4 too (test_json_node_red.py)."""
-    if not node_red:  # bytes, or portless refuses on purpose what Node-RED accepts
-        PORTLESS_ONLY.add(name)
-    return pytest.param(config, msg, sent, error, id=name)
+TABLE = Table()
+PORTLESS_ONLY = TABLE.portless_only
+row = TABLE.row
 
 
 # --- Node-RED's 70-JSON_spec.js ---------------------------------------------------------
@@ -119,12 +113,6 @@ BEYOND = [
 ]
 
 CASES = NODE_RED_CASES + BEYOND
-
-
-def shown(msg: dict[str, Any]) -> dict[str, Any]:
-    """The message without what every portless message carries (id, time, topic)."""
-    return {key: value for key, value in msg.items()
-            if key not in ("_msgid", "ts") and not (key == "topic" and value == "")}
 
 
 @pytest.mark.parametrize(("cfg", "msg", "sent", "error"), CASES)

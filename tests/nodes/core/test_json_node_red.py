@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.node_red import NodeRedCase, run_in_node_red
-from tests.nodes.core.test_json import CASES, PORTLESS_ONLY, shown
+from tests.nodes.core.parser_table import shown
+from tests.nodes.core.test_json import CASES, PORTLESS_ONLY
 
 pytestmark = pytest.mark.slow  # runs Node-RED in Node.js, a subprocess
 
