@@ -5,9 +5,9 @@ sent as a sequence of its own). Installed only on a switch that needs it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import Any
+from collections.abc import Callable
 
+from portless.nodes.core.sequence_groups import PendingGroups
 from portless.nodes.core.switch_rules import sequence_place
 from portless.runtime import Message, clone_message, new_msgid
 
@@ -22,32 +22,20 @@ class Sequences:
                  error: Callable[[str, Message], None], outputs: int, recreate: bool,
                  max_held: int) -> None:
         self._route, self._send, self._error = route, send, error
-        self._outputs, self._recreate, self._max_held = outputs, recreate, max_held
-        self._groups: dict[Hashable, list[Message]] = {}
-        self._counts: dict[Hashable, int] = {}
-        self._held = 0
+        self._outputs, self._recreate = outputs, recreate
+        self._pending = PendingGroups(max_held)
 
     def hold(self, msg: Message) -> bool:
         """Take a message of a sequence (True), or leave one of none to the caller."""
         place = sequence_place(msg)
         if place is None:
             return False
-        key = _key(msg["parts"]["id"])
-        group = self._groups.setdefault(key, [])
-        group.append(msg)
-        self._held += 1
-        if place[1] is not None:
-            self._counts[key] = int(place[1])
-        if self._held > self._max_held:
-            self._groups.clear()
-            self._counts.clear()
-            self._held = 0
-            self._error(f"more than {self._max_held} messages held for their sequences "
-                        "to complete: all dropped", msg)
-            return True
-        if self._counts.get(key) == len(group):
-            del self._groups[key], self._counts[key]
-            self._held -= len(group)
+        group = self._pending.add(msg, msg["parts"]["id"], place[1])
+        if self._pending.over:
+            self._pending.drop_all()
+            self._error(f"more than {self._pending.max_held} messages held for their "
+                        "sequences to complete: all dropped", msg)
+        elif group is not None:
             self._release(group)
         return True
 
@@ -90,8 +78,3 @@ def _onward(msg: Message, ports: list[int], outputs: int) -> list[Message | None
         onward[port] = clone_message(msg)
     return onward
 
-
-def _key(sequence_id: Any) -> Hashable:
-    """A sequence id as a dict key (an id may be any JSON value)."""
-    return (type(sequence_id).__name__, sequence_id if isinstance(sequence_id, Hashable)
-            else repr(sequence_id))
