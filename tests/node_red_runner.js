@@ -25,6 +25,18 @@ const settings = {
 };
 fs.writeFileSync(`${job.userDir}/flows.json`, JSON.stringify(job.flows));
 
+// A Node.js Buffer's JSON ({type: 'Buffer', data: [...]}) in an input is a Buffer again,
+// so bytes can be fed to a node as a flow would.
+function revive(value) {
+  if (Array.isArray(value)) return value.map(revive);
+  if (value === null || typeof value !== 'object') return value;
+  const keys = Object.keys(value);
+  if (value.type === 'Buffer' && Array.isArray(value.data) && keys.length === 2) {
+    return Buffer.from(value.data);
+  }
+  return Object.fromEntries(keys.map((key) => [key, revive(value[key])]));
+}
+
 function finish(code, extra) {
   // Exit once the answer is written: a pipe takes it in 64 KiB pieces, asynchronously.
   process.stdout.write(JSON.stringify({ received: globalThis.portlessCollected, ...extra }),
@@ -50,7 +62,7 @@ RED.events.once('flows:started', () => {
       if (input.afterMs) await new Promise((resolve) => setTimeout(resolve, input.afterMs));
       const node = RED.nodes.getNode(input.node);
       if (!node) return finish(2, { error: `no node ${input.node}` });
-      node.receive(input.msg);
+      node.receive(revive(input.msg));
     }
     lastArrival = Date.now();
     const timer = setInterval(() => {

@@ -26,6 +26,8 @@ from portless.runtime import (
 
 BUILDS = ("string", "buffer", "array", "object", "merged")
 _EMPTY = (None, MISSING)
+_ENVELOPE = ("_msgid", "ts")
+"""Message keys a merge leaves out: the id, and the time portless stamps on messages."""
 MANUAL = "_"
 """The one group of manual mode (unless `use_parts` groups by msg.parts.id)."""
 
@@ -277,7 +279,7 @@ class Join(Node):
             return False
         if build == "merged":
             if isinstance(value, dict):
-                group.items.update((k, v) for k, v in value.items() if k != "_msgid")
+                group.items.update((k, v) for k, v in value.items() if k not in _ENVELOPE)
             elif "complete" not in msg:
                 self.warn("cannot merge a value that is not an object")
             group.filled = len(group.items)

@@ -105,8 +105,8 @@ class Split(Node):
             else config["delimiter"]
         self._stream: bool = config["stream"]
         self._index = 0  # a stream's next index: runs on across messages
-        self._text_rest = ""
-        self._bytes_rest = b""
+        self._rests: dict[str, Any] = {"string": "", "buffer": b""}
+        """What a stream holds back for the next message, for texts and for bytes."""
 
     def on_input(self, msg: Message) -> None:
         value = self._path.get(msg)
@@ -119,46 +119,32 @@ class Split(Node):
         parts["id"] = new_msgid()
         if self.config["property"] != "payload":
             parts["property"] = self.config["property"]
-        if isinstance(value, str):
-            self._split_text(msg, parts, value)
-        elif isinstance(value, bytes | bytearray):
-            self._split_bytes(msg, parts, bytes(value))
+        if isinstance(value, str | bytes | bytearray):
+            self._split_run(msg, parts, value if isinstance(value, str) else bytes(value))
         elif isinstance(value, list):
             self._split_list(msg, parts, value)
         elif isinstance(value, dict):
             self._split_object(msg, parts, value)
 
     # --- each kind of value --------------------------------------------------------
-    def _split_text(self, msg: Message, parts: dict[str, Any], value: str) -> None:
-        parts["type"] = "string"
-        text = self._text_rest + value
+    def _split_run(self, msg: Message, parts: dict[str, Any], value: str | bytes) -> None:
+        """A text or bytes (after what a stream held back), by delimiter or length."""
+        kind = "string" if isinstance(value, str) else "buffer"
+        parts["type"] = kind
+        data = self._rests[kind] + value
+        pieces: list[Any] | None
         if self._by == "length":
-            parts.update(ch="", len=self.config["length"])
-            pieces = self._chunks(msg, text)
-        else:
-            parts["ch"] = self._ch
-            if not self._room(msg, text.count(self._text_delimiter) + 1):
-                return
-            pieces = text.split(self._text_delimiter)
-        if pieces is None:
-            return
-        self._text_rest = self._carry(msg, pieces, "") if self._stream else ""
-        self._emit(msg, parts, pieces)
-
-    def _split_bytes(self, msg: Message, parts: dict[str, Any], value: bytes) -> None:
-        parts["type"] = "buffer"
-        data = self._bytes_rest + value
-        if self._by == "length":
-            parts["len"] = self.config["length"]
+            parts.update({"ch": "", "len": self.config["length"]} if kind == "string"
+                         else {"len": self.config["length"]})
             pieces = self._chunks(msg, data)
         else:
             parts["ch"] = self._ch
-            if not self._room(msg, data.count(self._bytes_delimiter) + 1):
-                return
-            pieces = data.split(self._bytes_delimiter)
+            delimiter = self._text_delimiter if kind == "string" else self._bytes_delimiter
+            pieces = data.split(delimiter) if self._room(msg, data.count(delimiter) + 1) \
+                else None
         if pieces is None:
             return
-        self._bytes_rest = self._carry(msg, pieces, b"") if self._stream else b""
+        self._rests[kind] = self._carry(msg, pieces, data[:0]) if self._stream else data[:0]
         self._emit(msg, parts, pieces)
 
     def _split_list(self, msg: Message, parts: dict[str, Any], value: list[Any]) -> None:
