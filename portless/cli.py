@@ -39,7 +39,7 @@ from portless.runtime import (
 from portless.runtime.context_sqlite import FLUSH_INTERVAL
 from portless.runtime.events import LogSubscriber
 from portless.runtime.flow import check_shape
-from portless.runtime.reference import node_reference
+from portless.runtime.reference import NO_LISTENERS, node_reference
 from portless.runtime.state import StateDirs, StateLocked
 from portless.runtime.tabs import flow_files, load_tabs
 
@@ -256,6 +256,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
         for row in rows:
             print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
                   + "  " + row[4])
+        print(f"\n{NO_LISTENERS}")
     for line in registry.load_errors:
         print(f"portless: {line}", file=sys.stderr)
     return 1 if registry.load_errors else 0

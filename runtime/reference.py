@@ -10,10 +10,16 @@ from .config import REF_KEYWORD
 from .node import Node, default_outputs, follows_config
 from .properties import PROPERTY_PATH_KEYWORD
 
-HEADER = """# Node reference
+NO_LISTENERS = ("There is no http-in, websocket-in, tcp-in or udp-in node: those would "
+                "open a port, and portless opens none (http-request is outbound only).")
+"""Said by `portless nodes` and the reference, so nobody looks for them."""
+
+HEADER = f"""# Node reference
 
 Generated from the node schemas by `portless docs -o docs/nodes.md`; do not edit by hand.
 A test fails when this file no longer matches the schemas.
+
+{NO_LISTENERS}
 """
 
 

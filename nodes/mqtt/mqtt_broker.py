@@ -2,7 +2,7 @@
 
 The node owns the connection loop (connect, birth, subscriptions, the outbox sender,
 backoff with jitter after a failure or a lost link) and the link state that nodes show.
-How it works around gmqtt, and why, is in mqtt_link.py; TLS is in mqtt_tls.py;
+How it works around gmqtt, and why, is in mqtt_link.py; TLS is in ../tls.py;
 failures in words in mqtt_reasons.py; subscriptions and topic matching in
 mqtt_subscription.py; the transport (send buffer, keepalive) in mqtt_transport.py.
 """
@@ -33,10 +33,10 @@ from portless.nodes.mqtt.mqtt_reasons import (
 )
 from portless.nodes.mqtt.mqtt_status import LinkState, LinkStatus, StateListener
 from portless.nodes.mqtt.mqtt_subscription import MessageHandler, Subscription, Subscriptions
-from portless.nodes.mqtt.mqtt_tls import make_ssl_context
 from portless.nodes.mqtt.mqtt_transport import WriteBatcher, batch_writes, watch_keepalive
 from portless.nodes.mqtt.outbox import Outbox
 from portless.nodes.mqtt.outbox_identity import BrokerIdentity
+from portless.nodes.tls import make_ssl_context, tls_schema
 from portless.runtime import Node
 
 log = logging.getLogger("portless.mqtt")
@@ -80,34 +80,7 @@ class MqttBroker(Node):
             "password": {"title": "Password", "type": "string", "default": "",
                          "writeOnly": True,
                          "description": "Use ${ENV}; never logged, never shown back."},
-            "tls": {
-                "title": "TLS", "default": False, "x-destination": True,
-                "description": "false for plain TCP, or the TLS settings. Certificates are "
-                               "verified by default.",
-                "oneOf": [
-                    {"const": False},
-                    {"type": "object", "additionalProperties": False, "properties": {
-                        "ca_file": {"title": "CA file", "type": "string", "default": "",
-                                    "description": "PEM file of the CA that signed the "
-                                                   "broker's certificate; empty: the "
-                                                   "system's CAs."},
-                        "cert_file": {"title": "Client certificate", "type": "string",
-                                      "default": "",
-                                      "description": "PEM client certificate, if the "
-                                                     "broker asks for one."},
-                        "key_file": {"title": "Client key", "type": "string",
-                                     "default": "", "description": "Its private key."},
-                        "verify": {"title": "Verify certificate", "type": "boolean",
-                                   "default": True,
-                                   "description": "Turning this off is for tests only; "
-                                                  "it logs a loud warning."},
-                        "server_name": {"title": "Server name", "type": "string",
-                                        "default": "",
-                                        "description": "Name to expect in the broker's "
-                                                       "certificate; empty: the host."},
-                    }},
-                ],
-            },
+            "tls": tls_schema("broker", "plain TCP"),
             "keepalive": {"title": "Keepalive (s)", "type": "integer", "minimum": 0,
                           "maximum": 65535, "default": 60,
                           "description": "PINGREQ interval when idle (the 2-byte "

@@ -122,6 +122,7 @@ def test_nodes_lists_types_and_json_has_schemas(tmp_path: Path) -> None:
     assert any(line.split()[:4] == ["exception-filter", "function", "1", "1"]
                for line in table.stdout.splitlines())
     assert "gain" in table.stdout
+    assert "no http-in, websocket-in, tcp-in or udp-in" in table.stdout  # no listeners
     types = {t["type"]: t for t in json.loads(portless("nodes", "--json").stdout)}
     assert types["io-in"]["inputs"] == 0
     assert types["io-in"]["schema"]["properties"]["signal"]["enum"][-1] == "counter"
