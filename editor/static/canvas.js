@@ -29,6 +29,7 @@ export class Canvas extends EventTarget {
     this.invalid = new Map();
     this.changed = new Set();
     this.icons = new Map();
+    this.previews = new Map(); // id -> {count, wires}: a node drawn as its open form has it
     this.perf = []; // ms spent per drag move, for the benchmark
     this.spaceHeld = false;
     this.lastPoint = null;
@@ -82,7 +83,23 @@ export class Canvas extends EventTarget {
     return [node.type, this.label(node), t ? t.inputs : 1, this.outputCount(node), !!t, !!node.disabled].join('\u0001');
   }
 
-  outputCount(node) { return this.model.counts.count(node); }
+  outputCount(node) {
+    const preview = this.previews.get(node.id);
+    return preview ? preview.count : this.model.counts.count(node);
+  }
+
+  wiresOfNode(node) {
+    const preview = this.previews.get(node.id);
+    return (preview ? preview.wires : node.wires) || [];
+  }
+
+  /** Draw a node with the ports and wires its open form would give it (null: as the
+   * model has them again). */
+  preview(id, outputs) {
+    if (outputs) this.previews.set(id, outputs);
+    else if (!this.previews.delete(id)) return;
+    if (this.views.has(id)) this.applyChange([id]);
+  }
 
   portY(view, port) { return view.h / 2 + (port - (view.outputs - 1) / 2) * PORT_GAP; }
 
@@ -180,7 +197,7 @@ export class Canvas extends EventTarget {
     const next = new Map();
     const node = this.model.get(id);
     if (node && this.views.has(id)) {
-      (node.wires || []).forEach((targets, port) => (targets || []).forEach((dst) => {
+      this.wiresOfNode(node).forEach((targets, port) => (targets || []).forEach((dst) => {
         if (!this.views.has(dst)) return;
         const key = `${id}\u0001${port}\u0001${dst}`;
         let wire = old.get(key);
@@ -233,7 +250,7 @@ export class Canvas extends EventTarget {
   syncOutInto(id, fragment) {
     const node = this.model.get(id);
     const next = new Map();
-    (node.wires || []).forEach((targets, port) => (targets || []).forEach((dst) => {
+    this.wiresOfNode(node).forEach((targets, port) => (targets || []).forEach((dst) => {
       if (!this.views.has(dst)) return;
       const wire = this.makeWire(id, port, dst);
       fragment.append(wire.g);

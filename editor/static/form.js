@@ -6,6 +6,9 @@
 
 import { h, clone, debounce, equal, richText, toast, MASK } from './util.js';
 import { kindOf, objectBranch, fillDefaults, check, typesOf, isObject } from './schema.js';
+import { typedField, pathField } from './typed.js';
+import { codeField } from './code.js';
+import { listField } from './list.js';
 import { pushOverlay } from './dialogs.js';
 import { ID_SENTENCE } from './sentences.js';
 
@@ -27,6 +30,8 @@ export function openForm(ctx, node, { isNew = false } = {}) {
     const schema = type ? type.schema : { type: 'object' };
     const dirty = new Set(); // pointers edited since the tray opened (their server errors are stale)
     const badInputs = new Map();
+    const env = { uid, bad: badInputs }; // what the widget modules need of the form
+    let ports = null; // {list, before}: the rule list whose rows are the output ports
     const serverErrors = isNew ? [] : (ctx.serverErrors(node.id) || []);
 
     const nameInput = h('input', { type: 'text', id: uid(), value: node.name || '', 'data-field': '/name', autocomplete: 'off' });
@@ -66,6 +71,7 @@ export function openForm(ctx, node, { isNew = false } = {}) {
       if (finished) return;
       finished = true;
       askOutputs.cancel();
+      ctx.preview(node.id, null);
       unregister();
       tray.remove();
       resolve(how === 'done' ? result : null);
@@ -171,27 +177,33 @@ export function openForm(ctx, node, { isNew = false } = {}) {
         if ('count' in answer) outputs = answer.count;
         else toast(`The ports of ${id} stay as they were: ${answer.error}`, 'error', 8000);
       }
-      ctx.done(node, edited, isNew, outputs);
+      ctx.done(node, edited, isNew, outputs, portMap());
       finish(id, 'done');
     }
 
-    /** The output count the form's config gives, as the server tells it, shown in the
-     * footer while the form changes (the ports change at Done). */
+    /** Where each output port's wires go: {origins (per row, the port it was), before
+     * (the rows there were)}, or null for a node whose ports are no list's rows. */
+    function portMap() { return ports ? { origins: ports.list.origins(), before: ports.before } : null; }
+
+    /** The output count the form's config gives, as the server tells it: shown in the
+     * footer, and on the canvas as the node's ports while the form is open (the wires
+     * of a moved rule go with it, those of a removed one are gone); Done makes it so. */
     async function showOutputs() {
       const question = ++asked;
       const answer = await ctx.countOutputs({ id: node.id, type: node.type, config: collect() });
       if (question !== asked || finished) return;
       const count = answer.count;
+      if ('count' in answer && !isNew) ctx.preview(node.id, { count, ports: portMap() });
       outputsLine.textContent = 'count' in answer ? ` \u00b7 ${count} output${count === 1 ? '' : 's'}` : ` \u00b7 outputs: ${answer.error}`;
       outputsLine.classList.toggle('bad', !('count' in answer));
     }
 
     // --- field controllers ---------------------------------------------------------
-    function row(label, control, pointer, help, { required = false, inline = false } = {}) {
+    function row(label, control, pointer, help, { required = false, inline = false, wide = false } = {}) {
       const target = /^(INPUT|SELECT|TEXTAREA)$/.test(control.tagName) ? control : control.querySelector('input, select, textarea');
       const id = target && target.id;
       const labelEl = h('label', { for: id || null }, label, required ? h('span', { class: 'req', title: 'required' }, ' *') : null);
-      return h('div', { class: `form-row${inline ? ' inline' : ''}`, 'data-row': pointer },
+      return h('div', { class: `form-row${inline ? ' inline' : ''}${wide ? ' wide' : ''}`, 'data-row': pointer },
         inline ? null : labelEl,
         h('div', { class: 'form-control' },
           inline ? h('div', { class: 'check-line' }, control, labelEl) : control,
@@ -199,10 +211,12 @@ export function openForm(ctx, node, { isNew = false } = {}) {
           help ? h('div', { class: 'help' }, richText(help)) : null));
     }
 
-    /** Wrap a controller so that an untouched, absent field stays absent. */
+    /** Wrap a controller so that an untouched, absent field stays absent (`raw` still
+     * reads what it shows). */
     function keep(controller, present) {
       const initial = controller.read();
       const read = controller.read;
+      controller.raw = read;
       controller.read = () => {
         const r = read();
         if (r.value === undefined || (!present && equal(r.value, initial.value))) return { value: undefined };
@@ -214,13 +228,16 @@ export function openForm(ctx, node, { isNew = false } = {}) {
     function field(sub, key, pointer, value, present, required) {
       const kind = kindOf(sub);
       const builders = { ref: refField, enum: enumField, toggle: toggleField, multi: multiField, string: stringField,
-        number: numberField, boolean: booleanField, object: (a, b, c) => objectField(a, b, c, false), map: mapField, json: jsonField };
+        number: numberField, boolean: booleanField, object: (a, b, c) => objectField(a, b, c, false), map: mapField, json: jsonField,
+        typed: (a, b, c) => typedField(a, b, c, env), path: (a, b, c) => pathField(a, b, c, env),
+        code: (a, b, c) => codeField(a, b, c, env), list: listOf };
       const shown = present ? value : ('default' in sub ? clone(sub.default) : undefined);
       const controller = builders[kind](sub, pointer, shown, required, key);
       if (kind === 'object' || kind === 'toggle') {
         controller.el = h('div', { class: 'form-row', 'data-row': pointer }, controller.el);
       } else {
-        controller.el = row(sub.title || key, controller.el, pointer, sub.description, { required, inline: kind === 'boolean' });
+        controller.el = row(sub.title || key, controller.el, pointer, sub.description,
+          { required, inline: kind === 'boolean', wide: kind === 'list' || kind === 'code' });
       }
       return keep(controller, present);
     }
@@ -248,6 +265,81 @@ export function openForm(ctx, node, { isNew = false } = {}) {
         read() {
           const out = {};
           for (const [key, c] of children) { const r = c.read(); if (r.value !== undefined) out[key] = r.value; }
+          return { value: out };
+        },
+      };
+    }
+
+    /** A list of objects (rules): each row's fields are the item schema's. */
+    function listOf(sub, pointer, value) {
+      const list = listField(sub, pointer, value, {
+        buildRow: (item, where, memory) => itemField(sub.items, where, item, memory),
+        newItem: () => newItem(sub.items),
+        changed: () => markDirty(list.el),
+      });
+      if (sub['x-port-per-item'] === true && !ports && pointer.split('/').length === 3) {
+        ports = { list, before: Array.isArray(value) ? value.length : 0 };
+      }
+      return list;
+    }
+
+    /** A row added to a list: the first choice of each required choice (an operator). */
+    function newItem(sub) {
+      const item = {};
+      for (const key of sub.required || []) {
+        const p = (sub.properties || {})[key];
+        if (p && Array.isArray(p.enum)) item[key] = clone(p.enum[0]);
+      }
+      return item;
+    }
+
+    /**
+     * One row of a list: the item schema's fields, each shown while the row fits its
+     * `x-show-if` (a rule's value for `==`, not for `true`). A shown field the row
+     * requires is written even if untouched (the runtime fills no defaults inside a
+     * list); a hidden one is left out, unless it was hidden and set when the form opened.
+     */
+    function itemField(sub, pointer, value, memory) {
+      const obj = isObject(value) ? value : {};
+      const initial = isObject(memory.initial) ? memory.initial : {};
+      const props = sub.properties || {};
+      const shownIn = (key, v) => !isObject(props[key]) || !props[key]['x-show-if'] || !check(props[key]['x-show-if'], v).length;
+      if (!memory.hidden) memory.hidden = new Set(Object.keys(props).filter((key) => !shownIn(key, initial)));
+      const requiredIn = (key, v) => (sub.required || []).includes(key) || (sub.allOf || []).some((part) =>
+        isObject(part.if) && isObject(part.then) && (part.then.required || []).includes(key) && !check(part.if, v).length);
+      const children = Object.entries(props).map(([key, p]) =>
+        [key, field(p, key, `${pointer}/${key}`, obj[key], key in obj, (sub.required || []).includes(key))]);
+      for (const key of Object.keys(obj)) {
+        if (key in props) continue;
+        const c = jsonField({}, `${pointer}/${key}`, obj[key]);
+        c.raw = c.read;
+        c.el = row(`${key} (unknown field)`, c.el, `${pointer}/${key}`, 'Not in the schema of this type; clear the text to remove it.');
+        children.push([key, c]);
+      }
+      const el = h('div', { class: 'list-item' }, children.map(([, c]) => c.el),
+        h('div', { class: 'field-error', 'data-error-for': pointer, role: 'alert', hidden: true }));
+      const shows = () => {
+        const all = {};
+        for (const [key, c] of children) { const r = c.raw(); if (r.value !== undefined) all[key] = r.value; }
+        return all;
+      };
+      const update = () => { const all = shows(); for (const [key, c] of children) c.el.hidden = !shownIn(key, all); };
+      el.addEventListener('input', update);
+      el.addEventListener('change', update);
+      update();
+      return {
+        el,
+        read() {
+          const all = shows();
+          const out = {};
+          for (const [key, c] of children) {
+            if (!shownIn(key, all)) {
+              if (memory.hidden.has(key) && key in initial) out[key] = clone(initial[key]);
+              continue;
+            }
+            const r = requiredIn(key, all) ? c.raw() : c.read();
+            if (r.value !== undefined) out[key] = r.value;
+          }
           return { value: out };
         },
       };

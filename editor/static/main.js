@@ -34,7 +34,7 @@
 //   other                toast, signed-out
 
 import * as api from './api.js';
-import { Model, HEAD } from './model.js';
+import { Model, HEAD, remapWires } from './model.js';
 import { Canvas } from './canvas.js';
 import { buildPalette } from './palette.js';
 import { openForm } from './form.js';
@@ -208,14 +208,20 @@ const formCtx = {
   refErrors: (node) => problems.refErrors(node),
   usersOf,
   countOutputs: (node) => model.counts.of(node),
+  /** Draw a node being edited with the ports its form's config gives (null: as the model has it). */
+  preview(id, outputs) {
+    const node = model.get(id);
+    canvas.preview(id, node && outputs ? { count: outputs.count, wires: remapWires(node.wires || [], outputs.ports, outputs.count) } : null);
+  },
   async editShared(type, id) {
     if (id) { await editNode(id); return model.has(id) ? id : null; }
     const t = model.type(type);
     return t ? openForm(formCtx, newNode(t), { isNew: true }) : null;
   },
   /** `outputs`: the edited config's output count, when the server told it; the wires
-   * from ports past it go in the same undoable step as the config. */
-  done(original, edited, isNew, outputs) {
+   * from ports past it go in the same undoable step as the config, and so does moving
+   * each port's wires with its rule (`ports`, see form.js portMap). */
+  done(original, edited, isNew, outputs, ports) {
     model.transaction(isNew ? `add ${edited.type}` : `edit ${original.id}`, () => {
       if (isNew) { model.add(edited); return; }
       if (edited.id !== original.id) model.rename(original.id, edited.id);
@@ -223,6 +229,7 @@ const formCtx = {
         if (edited.name) n.name = edited.name; else delete n.name;
         n.config = edited.config;
       });
+      if (ports) model.remapPorts(edited.id, ports);
       if (outputs !== undefined) model.trimWires(edited.id, outputs);
     });
     if (!isNew && edited.id !== original.id && canvas.views.has(edited.id)) canvas.setSelection([edited.id]);

@@ -19,6 +19,21 @@ export function ordered(node) {
   return out;
 }
 
+/**
+ * The wires of a node whose output ports are a list's rows, after the rows were added,
+ * removed or moved: port i takes the wires of the row's port when the form opened
+ * (`origins[i]`, null for a new row: none); ports after the rows move with them. With
+ * `count`, no more ports than that. A new empty port at the end is left out, so an
+ * unchanged list gives the same wires.
+ */
+export function remapWires(wires, ports, count = Infinity) {
+  let next = ports ? [...ports.origins.map((o) => (o === null ? [] : [...(wires[o] || [])])), ...wires.slice(ports.before)]
+    : wires.map((targets) => [...targets]);
+  next = next.slice(0, count);
+  while (next.length > wires.length && !next[next.length - 1].length) next.pop();
+  return next;
+}
+
 export class Model extends EventTarget {
   constructor() {
     super();
@@ -225,6 +240,16 @@ export class Model extends EventTarget {
     if (!node || !node.wires || node.wires.length <= count) return;
     this.touch(id);
     node.wires = node.wires.slice(0, count);
+  }
+
+  /** Move each output port's wires with its list row (see remapWires). */
+  remapPorts(id, ports) {
+    const node = this.nodes.get(id);
+    if (!node) return;
+    const next = remapWires(node.wires || [], ports);
+    if (equal(next, node.wires || [])) return;
+    this.touch(id);
+    node.wires = next;
   }
 
   move(id, x, y) {

@@ -12,11 +12,15 @@ export const typesOf = (schema) =>
 
 export const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** The form control for a field: ref, enum, toggle, multi, string, number, boolean,
- * object, map or json (a JSON text area for anything else). */
+const CODE_KEYWORDS = ['x-python', 'x-python-script', 'x-jsonata'];
+
+/** The form control for a field: ref, typed (a typed value's picker), enum, toggle,
+ * multi, string, path (a message property), code, number, boolean, object, list (of
+ * objects), map or json (a JSON text area for anything else). */
 export function kindOf(schema) {
   if (!isObject(schema)) return 'json';
   if (schema['x-ref']) return 'ref';
+  if (Array.isArray(schema['x-typed-value'])) return 'typed';
   if (Array.isArray(schema.enum)) return 'enum';
   const branches = schema.oneOf || schema.anyOf;
   if (Array.isArray(branches)) {
@@ -29,7 +33,12 @@ export function kindOf(schema) {
   const solid = types.filter((t) => t !== 'null');
   if (solid.length === 1) {
     const t = solid[0];
-    if (t === 'string') return 'string';
+    if (t === 'string') {
+      if (schema['x-property-path'] === true) return 'path';
+      if (schema['x-widget'] === 'code' || CODE_KEYWORDS.some((k) => schema[k] === true)) return 'code';
+      return 'string';
+    }
+    if (t === 'array' && isObject(schema.items) && typesOf(schema.items).includes('object') && schema.items.properties) return 'list';
     if (t === 'number' || t === 'integer') return 'number';
     if (t === 'boolean') return 'boolean';
     if (t === 'object') {

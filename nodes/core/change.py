@@ -26,6 +26,14 @@ PLACE_KINDS: tuple[Literal["msg", "flow", "global"], ...] = ("msg", "flow", "glo
 SEARCH_KINDS: tuple[Literal["string", "number", "boolean", "msg", "flow", "global", "env"],
                     ...] = ("string", "number", "boolean", "msg", "flow", "global", "env")
 
+def _action_is(action: str) -> dict[str, Any]:
+    """A rule of this action: the condition a field is required under and, for the
+    editor's rule list (``x-show-if``), shown under."""
+    return {"properties": {"action": {"const": action}}}
+
+
+_SET, _CHANGE, _MOVE = _action_is("set"), _action_is("change"), _action_is("move")
+
 RULE_SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False, "required": ["action", "property"],
     "properties": {
@@ -36,33 +44,33 @@ RULE_SCHEMA: dict[str, Any] = {
             "Property", "The message property, or flow or global context key, the rule "
                         "works on.",
             kinds=PLACE_KINDS, default={"kind": "msg", "value": "payload"}),
-        "value": typed_value_schema(
+        "value": {**typed_value_schema(
             "Value", "`set`: the value to set (a `msg`, `flow` or `global` value that "
-                     "is absent deletes the property, as in Node-RED)."),
+                     "is absent deletes the property, as in Node-RED)."), "x-show-if": _SET},
         "deep_copy": {"title": "Deep copy value", "type": "boolean", "default": False,
+                      "x-show-if": _SET,
                       "description": "`set` from a property or context: set a copy, so "
                                      "later changes to either do not show in the other."},
-        "search": typed_value_schema(
+        "search": {**typed_value_schema(
             "Search for", "`change`: what to find; a number or boolean also matches a "
                           "number or boolean property equal to it.", kinds=SEARCH_KINDS),
+                   "x-show-if": _CHANGE},
         "regex": {"title": "Search is a regular expression", "type": "boolean",
-                  "default": False,
+                  "default": False, "x-show-if": _CHANGE,
                   "description": "`change` with a string search: read it as a regular "
                                  "expression (Python syntax; the replacement may use "
                                  "`$1`, `$<name>`, `$&` as in JavaScript)."},
-        "replace": typed_value_schema(
+        "replace": {**typed_value_schema(
             "Replace with", "`change`: the replacement; a whole match (the property "
                             "equals the search) takes its type, a partial one its text."),
-        "to": typed_value_schema("Move to", "`move`: where the value goes.",
-                                 kinds=PLACE_KINDS),
+                    "x-show-if": _CHANGE},
+        "to": {**typed_value_schema("Move to", "`move`: where the value goes.",
+                                    kinds=PLACE_KINDS), "x-show-if": _MOVE},
     },
     "allOf": [
-        {"if": {"properties": {"action": {"const": "set"}}},
-         "then": {"required": ["value"]}},
-        {"if": {"properties": {"action": {"const": "change"}}},
-         "then": {"required": ["search", "replace"]}},
-        {"if": {"properties": {"action": {"const": "move"}}},
-         "then": {"required": ["to"]}},
+        {"if": _SET, "then": {"required": ["value"]}},
+        {"if": _CHANGE, "then": {"required": ["search", "replace"]}},
+        {"if": _MOVE, "then": {"required": ["to"]}},
         {"if": {"properties": {"regex": {"const": True}}, "required": ["regex"]},
          "then": {"properties": {"search": {"properties": {
              "kind": {"const": "string", "x-error": "must be string for a regular "

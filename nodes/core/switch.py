@@ -37,6 +37,17 @@ def _rule_value(title: str) -> dict[str, Any]:
     return schema
 
 
+def _operator_in(*operators: str) -> dict[str, Any]:
+    """A rule whose operator is one of these: the condition a field is required under
+    and, for the editor's rule list (``x-show-if``), shown under."""
+    return {"properties": {"operator": {"enum": list(operators)}}}
+
+
+_TAKES_VALUE: Final = _operator_in(*VALUE_OPERATORS, *SEQUENCE_OPERATORS)
+_TAKES_VALUE2: Final = _operator_in("between", "index")
+_TAKES_TYPE: Final = _operator_in("is-type")
+_TAKES_EXPRESSION: Final = _operator_in("jsonata")
+
 RULE_SCHEMA: dict[str, Any] = {
     "title": "Rule",
     "type": "object",
@@ -59,26 +70,24 @@ RULE_SCHEMA: dict[str, Any] = {
                 "index in the sequence and its length); "
                 "`otherwise`: no rule before it matched (counting from an earlier "
                 "`otherwise` that did not match, as in Node-RED).")},
-        "value": _rule_value("Value"),
-        "value2": _rule_value("Second value"),
+        "value": {**_rule_value("Value"), "x-show-if": _TAKES_VALUE},
+        "value2": {**_rule_value("Second value"), "x-show-if": _TAKES_VALUE2},
         "ignore_case": {"title": "Ignore case", "type": "boolean", "default": False,
+                        "x-show-if": _operator_in("regex"),
                         "description": "`regex`: match upper and lower case alike."},
         "type": {"title": "Type", "enum": list(TYPES), "default": "string",
+                 "x-show-if": _TAKES_TYPE,
                  "description": ("`is-type`: `json` is a text JSON can read, `undefined` "
                                  "an absent property, `number` excludes NaN.")},
         "expression": {"title": "Expression", "type": "string", "x-jsonata": True,
+                       "x-show-if": _TAKES_EXPRESSION,
                        "description": "`jsonata`: a JSONata expression on the message."},
     },
     "allOf": [
-        {"if": {"properties": {"operator": {"enum": [*VALUE_OPERATORS,
-                                                     *SEQUENCE_OPERATORS]}}},
-         "then": {"required": ["value"]}},
-        {"if": {"properties": {"operator": {"enum": ["between", "index"]}}},
-         "then": {"required": ["value2"]}},
-        {"if": {"properties": {"operator": {"const": "is-type"}}},
-         "then": {"required": ["type"]}},
-        {"if": {"properties": {"operator": {"const": "jsonata"}}},
-         "then": {"required": ["expression"]}},
+        {"if": _TAKES_VALUE, "then": {"required": ["value"]}},
+        {"if": _TAKES_VALUE2, "then": {"required": ["value2"]}},
+        {"if": _TAKES_TYPE, "then": {"required": ["type"]}},
+        {"if": _TAKES_EXPRESSION, "then": {"required": ["expression"]}},
         {"if": {"properties": {"operator": {"const": "regex"},
                                "value": {"properties": {"kind": {"const": "string"}}}},
                 "required": ["value"]},  # a literal pattern is checked at load
@@ -128,7 +137,7 @@ class Switch(Node):
                 kinds=("msg", "flow", "global", "env", "jsonata"),
                 default={"kind": "msg", "value": "payload"}),
             "rules": {"title": "Rules", "type": "array", "items": RULE_SCHEMA,
-                      "maxItems": MAX_RULES, "default": [],
+                      "maxItems": MAX_RULES, "default": [], "x-port-per-item": True,
                       "description": "One output per rule, in this order."},
             "check_all": {"title": "Check all rules", "type": "boolean", "default": True,
                           "description": ("Send on every matching rule's output; false "
