@@ -44,7 +44,7 @@ export function codeField(schema, pointer, value, env) {
     numbers.scrollTop = text.scrollTop;
   }
   function showMode() {
-    mode.textContent = tabMoves ? 'Tab moves the focus (Ctrl+M: Tab indents)' : 'Tab indents, Shift+Tab outdents (Ctrl+M: Tab moves the focus)';
+    mode.textContent = tabMoves ? 'Tab moves the focus (Ctrl+M: Tab indents)' : 'Tab indents (Ctrl+M: Tab moves the focus)';
   }
   renumber();
   showMode();

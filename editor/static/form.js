@@ -8,7 +8,7 @@ import { h, clone, debounce, equal, richText, toast, MASK } from './util.js';
 import { kindOf, objectBranch, fillDefaults, check, typesOf, isObject } from './schema.js';
 import { typedField, pathField } from './typed.js';
 import { codeField } from './code.js';
-import { listField } from './list.js';
+import { listField, itemField } from './list.js';
 import { pushOverlay } from './dialogs.js';
 import { ID_SENTENCE } from './sentences.js';
 
@@ -226,7 +226,9 @@ export function openForm(ctx, node, { isNew = false } = {}) {
     }
 
     function field(sub, key, pointer, value, present, required) {
-      const kind = kindOf(sub);
+      // A value the widget cannot show (a rule list that is no list of objects) is shown
+      // as written, in JSON, with the check's error: never silently replaced.
+      const kind = present && !fits(kindOf(sub), value) ? 'json' : kindOf(sub);
       const builders = { ref: refField, enum: enumField, toggle: toggleField, multi: multiField, string: stringField,
         number: numberField, boolean: booleanField, object: (a, b, c) => objectField(a, b, c, false), map: mapField, json: jsonField,
         typed: (a, b, c) => typedField(a, b, c, env), path: (a, b, c) => pathField(a, b, c, env),
@@ -242,19 +244,24 @@ export function openForm(ctx, node, { isNew = false } = {}) {
       return keep(controller, present);
     }
 
-    function objectField(sub, pointer, value, isRoot = false) {
-      const obj = isObject(value) ? value : {};
+    /** The fields of an object schema: [key, controller] for each property, then for
+     * each key of `obj` the schema does not know (kept as JSON, to edit or clear). */
+    function fieldsOf(sub, pointer, obj) {
       const required = sub.required || [];
       const children = Object.entries(sub.properties || {}).map(([key, p]) =>
         [key, field(p, key, `${pointer}/${key}`, obj[key], key in obj, required.includes(key))]);
       for (const key of Object.keys(obj)) {
-        if (!(sub.properties && key in sub.properties)) {
-          const c = jsonField({}, `${pointer}/${key}`, obj[key], false, key);
-          const wrapper = row(`${key} (unknown field)`, c.el, `${pointer}/${key}`, 'Not in the schema of this type; clear the text to remove it.');
-          c.el = wrapper;
-          children.push([key, c]);
-        }
+        if (sub.properties && key in sub.properties) continue;
+        const c = jsonField({}, `${pointer}/${key}`, obj[key]);
+        c.raw = c.read;
+        c.el = row(`${key} (unknown field)`, c.el, `${pointer}/${key}`, 'Not in the schema of this type; clear the text to remove it.');
+        children.push([key, c]);
       }
+      return children;
+    }
+
+    function objectField(sub, pointer, value, isRoot = false) {
+      const children = fieldsOf(sub, pointer, isObject(value) ? value : {});
       const body = children.map(([, c]) => c.el);
       const el = isRoot ? h('div', { class: 'fieldset-root' }, body)
         : h('fieldset', { class: 'group' }, h('legend', null, sub.title || pointer.split('/').pop()),
@@ -273,76 +280,13 @@ export function openForm(ctx, node, { isNew = false } = {}) {
     /** A list of objects (rules): each row's fields are the item schema's. */
     function listOf(sub, pointer, value) {
       const list = listField(sub, pointer, value, {
-        buildRow: (item, where, memory) => itemField(sub.items, where, item, memory),
-        newItem: () => newItem(sub.items),
+        buildRow: (item, where, memory) => itemField(sub.items, where, item, memory, fieldsOf),
         changed: () => markDirty(list.el),
       });
       if (sub['x-port-per-item'] === true && !ports && pointer.split('/').length === 3) {
         ports = { list, before: Array.isArray(value) ? value.length : 0 };
       }
       return list;
-    }
-
-    /** A row added to a list: the first choice of each required choice (an operator). */
-    function newItem(sub) {
-      const item = {};
-      for (const key of sub.required || []) {
-        const p = (sub.properties || {})[key];
-        if (p && Array.isArray(p.enum)) item[key] = clone(p.enum[0]);
-      }
-      return item;
-    }
-
-    /**
-     * One row of a list: the item schema's fields, each shown while the row fits its
-     * `x-show-if` (a rule's value for `==`, not for `true`). A shown field the row
-     * requires is written even if untouched (the runtime fills no defaults inside a
-     * list); a hidden one is left out, unless it was hidden and set when the form opened.
-     */
-    function itemField(sub, pointer, value, memory) {
-      const obj = isObject(value) ? value : {};
-      const initial = isObject(memory.initial) ? memory.initial : {};
-      const props = sub.properties || {};
-      const shownIn = (key, v) => !isObject(props[key]) || !props[key]['x-show-if'] || !check(props[key]['x-show-if'], v).length;
-      if (!memory.hidden) memory.hidden = new Set(Object.keys(props).filter((key) => !shownIn(key, initial)));
-      const requiredIn = (key, v) => (sub.required || []).includes(key) || (sub.allOf || []).some((part) =>
-        isObject(part.if) && isObject(part.then) && (part.then.required || []).includes(key) && !check(part.if, v).length);
-      const children = Object.entries(props).map(([key, p]) =>
-        [key, field(p, key, `${pointer}/${key}`, obj[key], key in obj, (sub.required || []).includes(key))]);
-      for (const key of Object.keys(obj)) {
-        if (key in props) continue;
-        const c = jsonField({}, `${pointer}/${key}`, obj[key]);
-        c.raw = c.read;
-        c.el = row(`${key} (unknown field)`, c.el, `${pointer}/${key}`, 'Not in the schema of this type; clear the text to remove it.');
-        children.push([key, c]);
-      }
-      const el = h('div', { class: 'list-item' }, children.map(([, c]) => c.el),
-        h('div', { class: 'field-error', 'data-error-for': pointer, role: 'alert', hidden: true }));
-      const shows = () => {
-        const all = {};
-        for (const [key, c] of children) { const r = c.raw(); if (r.value !== undefined) all[key] = r.value; }
-        return all;
-      };
-      const update = () => { const all = shows(); for (const [key, c] of children) c.el.hidden = !shownIn(key, all); };
-      el.addEventListener('input', update);
-      el.addEventListener('change', update);
-      update();
-      return {
-        el,
-        read() {
-          const all = shows();
-          const out = {};
-          for (const [key, c] of children) {
-            if (!shownIn(key, all)) {
-              if (memory.hidden.has(key) && key in initial) out[key] = clone(initial[key]);
-              continue;
-            }
-            const r = requiredIn(key, all) ? c.raw() : c.read();
-            if (r.value !== undefined) out[key] = r.value;
-          }
-          return { value: out };
-        },
-      };
     }
 
     function stringField(sub, pointer, value) {
@@ -501,5 +445,11 @@ export function openForm(ctx, node, { isNew = false } = {}) {
     }
   });
 }
+
+const FITS = {
+  typed: isObject, list: (v) => Array.isArray(v) && v.every(isObject),
+  path: (v) => typeof v === 'string', code: (v) => typeof v === 'string',
+};
+const fits = (kind, value) => !FITS[kind] || FITS[kind](value);
 
 function cssEscape(text) { return window.CSS && CSS.escape ? CSS.escape(text) : text.replace(/"/g, '\\"'); }

@@ -4,15 +4,15 @@
 // the form opened, so a list whose items are the node's output ports (`x-port-per-item`)
 // can take each port's wires along.
 
-import { h } from './util.js';
+import { h, clone } from './util.js';
+import { check, isObject } from './schema.js';
 
 /**
- * A list field {el, read(), origins()} at `pointer`. buildRow(value, pointer, row) makes
- * a row's body {el, read()}; `row` is the row's own memory ({initial}, kept across
- * moves). newItem() is the value of an added row. changed() is called after every
- * add, remove or move.
+ * A list field {el, read(), origins()} at `pointer`. buildRow(value, pointer, memory)
+ * makes a row's body {el, read()}; `memory` is the row's own ({initial}, kept across
+ * moves). changed() is called after every add, remove or move.
  */
-export function listField(schema, pointer, value, { buildRow, newItem, changed }) {
+export function listField(schema, pointer, value, { buildRow, changed }) {
   const perPort = schema['x-port-per-item'] === true;
   const max = schema.maxItems ?? Infinity;
   const rows = h('ol', { class: 'list-rows' });
@@ -89,8 +89,7 @@ export function listField(schema, pointer, value, { buildRow, newItem, changed }
 
   add.addEventListener('click', () => {
     snapshot();
-    const value = newItem();
-    items.push({ value, origin: null, memory: { initial: undefined } });
+    items.push({ value: newItem(schema.items), origin: null, memory: { initial: undefined } });
     render(items.length - 1, '');
     changed();
   });
@@ -102,5 +101,59 @@ export function listField(schema, pointer, value, { buildRow, newItem, changed }
     /** For each row, the index it had when the form opened (null: added since). */
     origins() { return items.map((item) => item.origin); },
     perPort,
+  };
+}
+
+/** A row added to a list: the first choice of each required choice (an operator). */
+function newItem(sub) {
+  const item = {};
+  for (const key of sub.required || []) {
+    const p = (sub.properties || {})[key];
+    if (p && Array.isArray(p.enum)) item[key] = clone(p.enum[0]);
+  }
+  return item;
+}
+
+/**
+ * One row of a list {el, read()}: the item schema's fields (fieldsOf(sub, pointer, obj),
+ * the form's), each shown while the row fits its `x-show-if` (a rule's value for `==`,
+ * not for `true`). A shown field the row requires is written even if untouched (the
+ * runtime fills no defaults inside a list); a hidden one is left out, unless it was
+ * hidden and set already when the form opened.
+ */
+export function itemField(sub, pointer, value, memory, fieldsOf) {
+  const initial = isObject(memory.initial) ? memory.initial : {};
+  const props = sub.properties || {};
+  const shownIn = (key, v) => !isObject(props[key]) || !props[key]['x-show-if'] || !check(props[key]['x-show-if'], v).length;
+  if (!memory.hidden) memory.hidden = new Set(Object.keys(props).filter((key) => !shownIn(key, initial)));
+  const requiredIn = (key, v) => (sub.required || []).includes(key) || (sub.allOf || []).some((part) =>
+    isObject(part.if) && isObject(part.then) && (part.then.required || []).includes(key) && !check(part.if, v).length);
+  const children = fieldsOf(sub, pointer, isObject(value) ? value : {});
+  const el = h('div', { class: 'list-item' }, children.map(([, c]) => c.el),
+    h('div', { class: 'field-error', 'data-error-for': pointer, role: 'alert', hidden: true }));
+  const shown = () => {
+    const all = {};
+    for (const [key, c] of children) { const r = c.raw(); if (r.value !== undefined) all[key] = r.value; }
+    return all;
+  };
+  const update = () => { const all = shown(); for (const [key, c] of children) c.el.hidden = !shownIn(key, all); };
+  el.addEventListener('input', update);
+  el.addEventListener('change', update);
+  update();
+  return {
+    el,
+    read() {
+      const all = shown();
+      const out = {};
+      for (const [key, c] of children) {
+        if (!shownIn(key, all)) {
+          if (memory.hidden.has(key) && key in initial) out[key] = clone(initial[key]);
+          continue;
+        }
+        const r = requiredIn(key, all) ? c.raw() : c.read();
+        if (r.value !== undefined) out[key] = r.value;
+      }
+      return { value: out };
+    },
   };
 }

@@ -5,14 +5,14 @@ node's ports, and code fields; each edit is deployed and read back from the flow
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from playwright.async_api import Locator, Page, expect
 
-from tests.editor.browser import node, open_form, wire
+from tests.editor.browser import center, drag, node, open_form, wire
 from tests.editor.test_browser import (  # noqa: F401 (open_editor is a fixture)
     OpenEditor,
     deploy,
@@ -167,4 +167,112 @@ async def test_a_typed_value_picks_flow_context_and_a_number_and_deploys(
          "value": {"kind": "number", "value": 42}},
         {"action": "set", "property": {"kind": "msg", "value": "payload"},
          "value": {"kind": "boolean", "value": False}}]
+    assert session.console.unexpected() == []
+
+
+async def test_change_rules_reorder_by_drag_and_buttons_and_keep_what_each_takes(
+        open_editor: OpenEditor) -> None:  # noqa: F811
+    def rule(action: str, key: str) -> dict[str, Any]:
+        found: dict[str, Any] = {"action": action, "property": {"kind": "msg", "value": key}}
+        if action == "set":
+            found["value"] = {"kind": "string", "value": key.upper()}
+        return found
+
+    session = await open_editor({"version": 1, "nodes": [
+        {"id": "edit", "type": "change", "x": 100, "y": 100,
+         "config": {"rules": [rule("set", "a"), rule("set", "b"), rule("delete", "c")]}}]})
+    page = session.page
+    tray = await open_form(page, "edit")
+    await expect(rows(tray)).to_have_count(3)
+    # A delete takes no value: its row does not offer one.
+    await expect(rows(tray).nth(2).locator('[data-field="/config/rules/2/value/kind"]')
+                 ).to_be_hidden()
+    # Drag the third row's handle above the first.
+    # (the first row's handle is above its middle: the dragged row lands before it)
+    await drag(page, await center(rows(tray).nth(2).get_by_test_id("list-handle")),
+               await center(rows(tray).nth(0).get_by_test_id("list-handle")))
+    await expect(rows(tray).nth(0).locator('[data-field="/config/rules/0/property/value"]')
+                 ).to_have_value("c")
+    # Then the first down one place with its button, and the last up with Alt+Up.
+    await rows(tray).nth(0).get_by_test_id("list-down").click()
+    await rows(tray).nth(2).locator('[data-field="/config/rules/2/action"]').focus()
+    await page.keyboard.press("Alt+ArrowUp")
+    # A rule turned from set into delete loses its value.
+    await rows(tray).nth(0).locator('[data-field="/config/rules/0/action"]').select_option(
+        "delete")
+    await tray.get_by_test_id("form-done").click()
+    status, _ = await deploy(page)
+    assert status == 200
+    assert saved(session.server.flow)["edit"]["config"]["rules"] == [
+        rule("delete", "a"), rule("set", "b"), rule("delete", "c")]
+    assert session.console.unexpected() == []
+
+
+async def test_a_code_field_keeps_indentation_and_numbers_its_lines(
+        open_editor: OpenEditor) -> None:  # noqa: F811
+    session = await open_editor({"version": 1, "nodes": [
+        {"id": "code", "type": "function", "x": 100, "y": 100, "config": {}}]})
+    page = session.page
+    tray = await open_form(page, "code")
+    area = tray.locator('textarea[data-field="/config/code"]')
+    await expect(area).to_have_class(re.compile(r"\bcode\b"))
+    await area.press("Control+a")
+    await area.press("Delete")
+    # Enter keeps the indentation and adds a level after a line ending in ":";
+    # Shift+Tab takes one off, Tab puts one on. (text typed, or a key pressed)
+    for step in ("if msg['payload'] > 1:", "Enter", "msg['big'] = True", "Enter",
+                 "return msg", "Enter", "Shift+Tab", "msg['big'] = False", "Enter", "Tab",
+                 "Shift+Tab", "return msg"):
+        if step in ("Enter", "Tab", "Shift+Tab"):
+            await page.keyboard.press(step)
+        else:
+            await page.keyboard.type(step)
+    code = ("if msg['payload'] > 1:\n    msg['big'] = True\n    return msg\n"
+            "msg['big'] = False\nreturn msg")
+    await expect(area).to_have_value(code)
+    lines = tray.locator('[data-row="/config/code"] .code-lines > div')
+    await expect(lines).to_have_count(5)
+    # The focus stays in the field: Tab indented, it did not move on.
+    assert await area.evaluate("el => el === document.activeElement")
+    # Selected lines indent and outdent together.
+    await area.evaluate("el => el.setSelectionRange(0, el.value.indexOf('return msg'))")
+    await page.keyboard.press("Tab")
+    await expect(area).to_have_value("\n".join(
+        f"    {line}" for line in code.splitlines()[:3]) + "\n" + "\n".join(
+        code.splitlines()[3:]))
+    await page.keyboard.press("Shift+Tab")
+    await expect(area).to_have_value(code)
+    await tray.get_by_test_id("form-done").click()
+    status, _ = await deploy(page)
+    assert status == 200
+    assert saved(session.server.flow)["code"]["config"]["code"] == code
+    assert session.console.unexpected() == []
+
+
+async def test_a_config_the_widgets_cannot_show_is_shown_as_written_with_its_error(
+        open_editor: OpenEditor) -> None:  # noqa: F811
+    many = [{"operator": "==", "value": {"kind": "number", "value": i}} for i in range(100)]
+    session = await open_editor({"version": 1, "nodes": [
+        {"id": "wide", "type": "switch", "x": 100, "y": 300, "config": {"rules": many}}]})
+    page = session.page
+    # A file with it does not run; a pasted node can be anything.
+    await page.evaluate("""portless.model.transaction('paste', () => portless.model.add(
+        {id: 'odd', type: 'switch', x: 100, y: 100,
+         config: {property: 'payload', rules: [1, 'two']}}))""")
+    tray = await open_form(page, "odd")
+    # Not a typed value, not a list of rules: JSON text, as in the file, and why.
+    await expect(tray.locator('textarea[data-field="/config/property"]')).to_have_value(
+        '"payload"')
+    await expect(tray.locator('textarea[data-field="/config/rules"]')).to_have_value(
+        '[\n  1,\n  "two"\n]')
+    await expect(tray.locator('[data-error-for="/config/property"]')).to_have_text(
+        "must be an object")
+    await expect(tray.locator('[data-error-for="/config/rules"]')).to_contain_text(
+        "must be an object")
+    await tray.get_by_test_id("form-cancel").click()
+    # The most rules a switch may have: a row and a port each; no more can be added.
+    tray = await open_form(page, "wide")
+    await expect(rows(tray)).to_have_count(100)
+    await expect(tray.get_by_test_id("list-add-/config/rules")).to_be_disabled()
+    await expect(node(page, "wide").locator('[data-port^="out-"]')).to_have_count(100)
     assert session.console.unexpected() == []
