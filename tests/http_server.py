@@ -284,6 +284,7 @@ def _app(server_ref: list[Server]) -> web.Application:
         return web.Response(status=303, headers={"Location": "/text"})
 
     app.add_routes(routes)
+    app.router.add_route("TRACE", "/traceInspect", _inspect)
     return app
 
 

@@ -8,7 +8,8 @@ import ssl
 
 import aiohttp
 
-from portless.nodes.http.http_response import TooLarge
+from portless.nodes.http.http_response import BadHeader, TooLarge
+from portless.nodes.http.http_url import UrlError
 
 
 class TooManyRedirects(Exception):
@@ -21,6 +22,10 @@ def describe(exc: BaseException, timeout: float) -> tuple[str, str]:
         return "ETIMEDOUT", f"no response within {timeout:g} s"
     if isinstance(exc, TooLarge):
         return "ETOOLARGE", str(exc)
+    if isinstance(exc, UrlError):  # where a redirect points
+        return "EREDIRECT", str(exc)
+    if isinstance(exc, BadHeader):
+        return "HPE_INVALID", str(exc)
     if isinstance(exc, TooManyRedirects):
         return "ERR_TOO_MANY_REDIRECTS", str(exc)
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):

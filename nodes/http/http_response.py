@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 from urllib.parse import unquote
 
@@ -14,6 +15,7 @@ from multidict import CIMultiDictProxy
 from portless.runtime import safe_json_loads
 
 RETURN_AS = ("text", "bytes", "json")
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 HEADERS_MARK = "x-node-red-request-node"
 """Put on msg.headers with a hash of the response headers, so a message sent on to
 another request does not send them back as request headers (unless changed)."""
@@ -21,6 +23,11 @@ another request does not send them back as request headers (unless changed)."""
 
 class TooLarge(Exception):
     """The response body is bigger than the node takes."""
+
+
+class BadHeader(Exception):
+    """A response header with a control character in it (RFC 9110 5.5), refused as
+    Node.js's parser refuses it, rather than put on the message."""
 
 
 async def read_body(response: aiohttp.ClientResponse, limit: int) -> bytes:
@@ -63,6 +70,8 @@ def message_headers(headers: CIMultiDictProxy[str]) -> dict[str, Any]:
     for name, raw in headers.items():
         key = name.lower()
         value = _text(raw)
+        if _CONTROL.search(value):
+            raise BadHeader(f"the answer's header {name} has a control character in it")
         if key == "set-cookie":
             result.setdefault(key, []).append(value)
         elif key in result:

@@ -40,7 +40,6 @@ def fill_placeholders(template: str, msg: Message) -> str:
 def target(text: str, tls: bool) -> Target:
     """Parse the URL text to request: ``host/path`` gets ``https://`` with a TLS config,
     else ``http://``; a scheme other than http(s) is refused."""
-    text = text.strip()
     if "://" not in text:
         text = ("https://" if tls else "http://") + text
     scheme = text.partition("://")[0].lower()
