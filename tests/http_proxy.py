@@ -35,6 +35,7 @@ class Proxy:
             await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_writer: asyncio.StreamWriter | None = None
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             line, *lines = head.decode("latin-1").split("\r\n")
@@ -66,7 +67,11 @@ class Proxy:
         except (ConnectionError, asyncio.IncompleteReadError, ValueError, OSError):
             pass
         finally:
-            writer.close()
+            for each in (up_writer, writer):
+                if each is not None:
+                    each.close()
+                    with contextlib.suppress(OSError):
+                        await each.wait_closed()
 
     def _authorised(self, headers: list[str]) -> bool:
         expected = "Basic " + base64.b64encode((self.credentials or "").encode()).decode()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import re
@@ -326,6 +327,8 @@ async def start_raw(answer: bytes) -> RawServer:
             pass
         finally:
             writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     return RawServer(server, server.sockets[0].getsockname()[1])
 

@@ -60,18 +60,18 @@ class HttpRequest(Node):
     async def start(self) -> None:
         config = self.config
         self._ssl = make_ssl_context(config["tls"], self)
-        connector = aiohttp.TCPConnector(force_close=not config["keep_alive"])
-        self._session = aiohttp.ClientSession(
-            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
-            timeout=aiohttp.ClientTimeout(total=None))
         self._middlewares: tuple[Any, ...] = ()
         if config["auth_type"] == "digest":
             self._middlewares = (aiohttp.DigestAuthMiddleware(
                 config["username"], config["password"], preemptive=False),)
-        self._proxy_auth = (aiohttp.BasicAuth(config["proxy_username"],
-                                              config["proxy_password"])
-                            if config["proxy_username"] else None)
+        self._proxy_headers = ({"Proxy-Authorization": basic_auth(
+            config["proxy_username"], config["proxy_password"])}
+            if config["proxy_username"] else None)
         self._active = 0
+        self._session = aiohttp.ClientSession(  # last: nothing after it can fail
+            connector=aiohttp.TCPConnector(force_close=not config["keep_alive"]),
+            cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
+            timeout=aiohttp.ClientTimeout(total=None))
 
     async def stop(self) -> None:
         await self._session.close()
@@ -161,7 +161,7 @@ class HttpRequest(Node):
             user, secret = username or "", password or ""
         if not (user or secret):
             return None
-        return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+        return basic_auth(user, secret)
 
     def _timeout(self, msg: Message) -> float:
         """The node's timeout, or msg.requestTimeout (milliseconds) where valid."""
@@ -191,10 +191,12 @@ class HttpRequest(Node):
             cookie = cookie_header(request.jar, url)
             if cookie:
                 sent["Cookie"] = cookie
+            proxy, proxy_headers = self._proxy(url)
+            if proxy_headers and url.scheme == "http":  # no CONNECT: the proxy reads it here
+                sent.update(proxy_headers)
             response = await self._session.request(
                 method, url, headers=sent, data=body, allow_redirects=False,
-                proxy=proxy_for(url, config["proxy"], config["no_proxy"]),
-                proxy_auth=self._proxy_auth, ssl=self._ssl or True,
+                proxy=proxy, proxy_headers=proxy_headers, ssl=self._ssl or True,
                 middlewares=self._middlewares if url.origin() == origin else ())
             request.jar.update_cookies(response.cookies, response.url)
             location = response.headers.get("Location")
@@ -226,6 +228,23 @@ class HttpRequest(Node):
         msg["payload"] = payload
         if "set-cookie" in msg["headers"]:
             msg["responseCookies"] = cookies_of(msg["headers"]["set-cookie"])
+
+
+    def _proxy(self, url: URL) -> tuple[URL | None, dict[str, str] | None]:
+        """The proxy for ``url`` and the headers for it (credentials in a proxy URL,
+        as HTTP_PROXY may have them, become Proxy-Authorization)."""
+        proxy = proxy_for(url, self.config["proxy"], self.config["no_proxy"])
+        if proxy is None:
+            return None, None
+        if proxy.user is not None:
+            return proxy.with_user(None), {"Proxy-Authorization": basic_auth(
+                proxy.user, proxy.password or "")}
+        return proxy, self._proxy_headers
+
+
+def basic_auth(user: str, password: str) -> str:
+    """An Authorization (or Proxy-Authorization) header of basic auth."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def _next_url(current: URL, location: str) -> URL:

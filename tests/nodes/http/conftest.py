@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -33,6 +35,20 @@ async def server() -> AsyncIterator[Server]:
 @pytest.fixture(scope="session")
 def ca() -> trustme.CA:
     return trustme.CA()
+
+
+@pytest.fixture
+def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
+    """The test CA's certificate as a PEM file."""
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+def tls(**fields: Any) -> dict[str, Any]:
+    """A node's ``tls`` config: the defaults, and ``fields``."""
+    return {"ca_file": "", "cert_file": "", "key_file": "", "verify": True,
+            "server_name": "", **fields}
 
 
 @pytest.fixture
