@@ -64,6 +64,8 @@ async def _inspect(request: web.Request) -> web.Response:
 
 
 def _digest(algorithm: str, text: str) -> str:
+    if algorithm == "SHA-512-256":  # as Node-RED computes it: SHA-512, cut to 256 bits
+        return hashlib.sha512(text.encode()).hexdigest()[:64]
     name = {"MD5": "md5", "SHA-256": "sha256"}[algorithm]
     return hashlib.new(name, text.encode()).hexdigest()
 
@@ -273,6 +275,20 @@ def _app(server_ref: list[Server]) -> web.Application:
     async def redirect_elsewhere(request: web.Request) -> web.Response:
         return web.Response(status=302, headers={
             "Location": me().url("/echo-auth", "127.0.0.1")})
+
+    @routes.get("/redirect-here")
+    async def redirect_here(request: web.Request) -> web.Response:
+        return web.Response(status=302, headers={"Location": "/echo-auth"})
+
+    @routes.post("/temporary")
+    async def temporary(request: web.Request) -> web.Response:
+        return web.Response(status=307, headers={"Location": "/postInspect"})
+
+    @routes.get("/connection")
+    async def connection(request: web.Request) -> web.Response:
+        return web.Response(text=str(id(request.transport)))
+
+    routes.get("/authenticate-digest-sha-512-256")(_digest_route("SHA-512-256", False, "auth"))
 
     @routes.get("/gzip")
     async def gzipped(request: web.Request) -> web.Response:
