@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import re
+import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
@@ -347,6 +348,13 @@ async def start_raw(answer: bytes) -> RawServer:
                 await writer.wait_closed()
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     return RawServer(server, server.sockets[0].getsockname()[1])
+
+
+def closed_port() -> int:
+    """A 127.0.0.1 port nobody listens on (bound, then closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def shown(msg: dict[str, Any]) -> str:

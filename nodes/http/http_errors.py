@@ -50,6 +50,8 @@ def describe(exc: BaseException, timeout: float) -> tuple[str, str]:
         return "EPROXY", f"the proxy refused the request ({exc.status} {exc.message})"
     if isinstance(exc, aiohttp.ClientResponseError):
         return "HPE_INVALID", f"the answer is not valid HTTP: {exc.message}"
+    if isinstance(exc, aiohttp.ClientError) and str(exc).startswith("Digest auth error"):
+        return "EAUTH", str(exc).replace("Digest auth error: ", "digest auth: ", 1)
     return "ERROR", f"{type(exc).__name__}: {exc}"
 
 

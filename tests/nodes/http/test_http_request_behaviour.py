@@ -6,12 +6,12 @@ connection; a response passed to a second request is not sent back; the status."
 from __future__ import annotations
 
 import logging
+
 import pytest
 
 from portless.editor.masking import SECRET_MASK, mask_document
 from portless.testing import FlowHarness, arun_node
-from tests.http_server import Server
-from tests.nodes.http.test_http_request_failures import closed_port
+from tests.http_server import Server, closed_port
 
 TYPE = "http-request"
 SECRET = "s3cret-Pa55"
@@ -155,5 +155,6 @@ async def test_digest_sha_512_256_is_refused_clearly(server: Server) -> None:
                                  "auth_type": "digest", "username": "xxxuser",
                                  "password": "digest-test-password"}, [{}])
     [error] = run.errors
-    assert "SHA-512-256" in error, error
+    assert error.startswith("digest auth: Unsupported hash algorithm: SHA-512-256"), error
+    assert run.outputs[0][0]["statusCode"] == "EAUTH"
 

@@ -6,13 +6,12 @@ so a catch node takes it, and never unbounded memory or a wedged node."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any
 
 import pytest
 
 from portless.testing import FlowHarness, arun_node
-from tests.http_server import Server, start_raw
+from tests.http_server import Server, closed_port, start_raw
 
 TYPE = "http-request"
 
@@ -51,13 +50,6 @@ async def test_failures_only_to_catch_sends_nothing_on(server: Server) -> None:
         [caught] = await h.wait_for("caught")
         assert h.received("get") == []
     assert caught["error"]["message"].startswith("no response within")
-
-
-def closed_port() -> int:
-    """A 127.0.0.1 port nobody listens on (bound, then closed)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.parametrize(("path", "config", "code", "text"), [
