@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Hashable
 from typing import Any
 
-from portless.nodes.core.sequence_groups import sequence_key
+from portless.nodes.core.sequence_groups import max_messages_schema, sequence_key
 from portless.runtime import Message, Node, clone_message, make_message, new_msgid
 
 
@@ -74,10 +74,8 @@ class Batch(Node):
                        "maxItems": 1000, "items": {"type": "string"},
                        "description": "`concat`: the topics whose sequences are joined, "
                                       "in this order."},
-            "max_messages": {"title": "Most messages held", "type": "integer",
-                             "minimum": 1, "maximum": 10_000_000, "default": 10_000,
-                             "description": "Past this everything held is dropped with "
-                                            "an error."},
+            "max_messages": max_messages_schema(
+                "Past this everything held is dropped with an error."),
         },
     }
 

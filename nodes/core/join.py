@@ -11,7 +11,7 @@ from typing import Any
 
 from portless.nodes.core.join_build import build_value
 from portless.nodes.core.join_reduce import Reducer
-from portless.nodes.core.sequence_groups import sequence_key
+from portless.nodes.core.sequence_groups import max_messages_schema, sequence_key
 from portless.nodes.js_values import js_string, to_number
 from portless.runtime import (
     MISSING,
@@ -164,10 +164,8 @@ class Join(Node):
             "reduce_right": {"title": "Evaluate in reverse order", "type": "boolean",
                              "default": False,
                              "description": "`reduce`: last index to first."},
-            "max_messages": {"title": "Most messages held", "type": "integer",
-                             "minimum": 1, "maximum": 10_000_000, "default": 10_000,
-                             "description": "Past this the oldest group is dropped with "
-                                            "an error."},
+            "max_messages": max_messages_schema(
+                "Past this the oldest group is dropped with an error."),
         },
     }
 

@@ -24,6 +24,13 @@ class Group:
     """Order in which the groups began (the oldest is dropped first)."""
 
 
+def max_messages_schema(when_full: str) -> dict[str, Any]:
+    """The schema of a sequence node's ``max_messages``: how many it holds at most, and
+    (``when_full``) what happens past that."""
+    return {"title": "Most messages held", "type": "integer", "minimum": 1,
+            "maximum": 10_000_000, "default": 10_000, "description": when_full}
+
+
 class PendingGroups:
     """Held sequences by id; ``add`` answers a sequence's messages once all of it is in."""
 

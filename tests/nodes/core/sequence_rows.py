@@ -134,3 +134,20 @@ async def _run(node_type: str, case: Row) -> NodeRun:
         return NodeRun(outputs=[harness.received(UNDER_TEST)],
                        warnings=[e.data["text"] for e in events if e.kind == "warning"],
                        errors=[e.data["text"] for e in events if e.kind == "error"])
+
+
+def agree_with_node_red(cases: Any, node_red_config: Any) -> None:
+    """Run the table's rows marked ``node_red`` through Node-RED 4 (one run), each with
+    ``node_red_config(config)``, and check it sends what the table says."""
+    from tests.node_red import NodeRedCase, run_in_node_red  # only the slow tests need it
+
+    rows: list[tuple[str, Row]] = [(case.id, case.values[0]) for case in cases
+                                   if case.values[0].node_red]
+    env = {key: value for _, r in rows for key, value in r.env.items()}
+    with mock.patch.dict(os.environ, env):  # Node.js inherits the environment
+        theirs = run_in_node_red([
+            NodeRedCase(node_red_config(r.config), [as_input(m) for m in r.inputs],
+                        flow_context=r.flow_context, global_context=r.global_context)
+            for _, r in rows])
+    for (name, r), [port] in zip(rows, theirs, strict=True):
+        assert shown(port, r.inputs) == r.sent, name

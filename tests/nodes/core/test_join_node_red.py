@@ -5,14 +5,11 @@ purpose (the bounds, forged indexes) are portless's alone."""
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
-from unittest import mock
 
 import pytest
 
-from tests.node_red import NodeRedCase, run_in_node_red
-from tests.nodes.core.sequence_rows import Row, as_input, shown
+from tests.nodes.core.sequence_rows import agree_with_node_red
 from tests.nodes.core.test_join import CASES
 
 pytestmark = pytest.mark.slow  # runs Node-RED in Node.js, a subprocess
@@ -50,15 +47,5 @@ def node_red_join(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_table_agrees_with_node_red() -> None:
-    rows: list[tuple[str, Row]] = [(case.id, case.values[0]) for case in CASES
-                                   if case.values[0].node_red]
-    env: dict[str, str] = {}
-    for _, r in rows:
-        env.update(r.env)
-    with mock.patch.dict(os.environ, env):  # Node.js inherits the environment
-        theirs = run_in_node_red([
-            NodeRedCase(node_red_join(r.config), [as_input(m) for m in r.inputs],
-                        flow_context=r.flow_context, global_context=r.global_context)
-            for _, r in rows])
-    for (name, r), [port] in zip(rows, theirs, strict=True):
-        assert shown(port, r.inputs) == r.sent, name
+    agree_with_node_red(CASES, node_red_join)
+

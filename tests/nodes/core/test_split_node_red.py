@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.node_red import NodeRedCase, run_in_node_red
-from tests.nodes.core.sequence_rows import Row, as_input, shown
+from tests.nodes.core.sequence_rows import agree_with_node_red
 from tests.nodes.core.test_split import CASES
 
 pytestmark = pytest.mark.slow  # runs Node-RED in Node.js, a subprocess
@@ -32,10 +31,5 @@ def node_red_split(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_table_agrees_with_node_red() -> None:
-    rows: list[tuple[str, Row]] = [(case.id, case.values[0]) for case in CASES
-                                   if case.values[0].node_red]
-    theirs = run_in_node_red([NodeRedCase(node_red_split(r.config),
-                                          [as_input(m) for m in r.inputs])
-                              for _, r in rows])
-    for (name, r), [port] in zip(rows, theirs, strict=True):
-        assert shown(port, r.inputs) == r.sent, name
+    agree_with_node_red(CASES, node_red_split)
+
