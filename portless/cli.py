@@ -1,4 +1,4 @@
-"""The ``portless`` command: run, validate, fmt, nodes, docs.
+"""The ``portless`` command: run, validate, fmt, nodes, docs, import-node-red.
 
 This is the one place that joins the engine and the editor; the editor (Quart,
 Hypercorn) is imported only when asked for, so a headless start loads no web stack.
@@ -158,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="with --output: change nothing; exit 1 if FILE is stale")
     docs.add_argument("--all", action="store_true",
                       help="include plugins and --nodes-dir types, not only built-ins")
+    from portless.node_red_import import command as import_node_red
+
+    import_node_red.add_parser(commands)
     return parser
 
 
@@ -170,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{exc.strerror or exc}", file=sys.stderr)
         return 2
     handler = {"run": cmd_run, "validate": cmd_validate, "fmt": cmd_fmt,
-               "nodes": cmd_nodes, "docs": cmd_docs}[args.command]
+               "nodes": cmd_nodes, "docs": cmd_docs,
+               "import-node-red": cmd_import_node_red}[args.command]
     try:
         return handler(args)
     except RegistryError as exc:
@@ -287,6 +291,12 @@ def cmd_docs(args: argparse.Namespace) -> int:
     atomic_write(args.output, text.encode("utf-8"))
     print(f"{args.output}: written")
     return 0
+
+
+def cmd_import_node_red(args: argparse.Namespace) -> int:
+    from portless.node_red_import.command import run
+
+    return run(args)
 
 
 def _flush_seconds(text: str) -> float:
