@@ -94,6 +94,10 @@ def _mend(converter: _Converter, error: FlowError) -> None:
         else:
             entry["wires"][port][int(wire[2])] = None
         entry["wires"] = [[t for t in each if t is not None] for each in entry["wires"]]
+        while entry["wires"] and not entry["wires"][-1]:
+            entry["wires"].pop()
+        if not entry["wires"]:
+            del entry["wires"]
         converter.report.approximated.append(converter._entry(
             node, f"a wire was dropped: {error.message}"))
     elif link and entry["type"] == "link-out" and not error.inner:

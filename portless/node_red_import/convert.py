@@ -128,11 +128,10 @@ class _Converter:
             self._remember(self.raw[sf_id], source.notes)
 
     def _structure_notes(self, node: Mapping[str, Any]) -> None:
-        if node.get("env"):
-            what = "tab" if node["type"] == "tab" else "subflow"
+        if node["type"] == "tab" and node.get("env"):
             self.report.approximated.append(self._entry(
-                node, f"the {what}'s environment variables are not converted: set them "
-                      f"in the environment" if what == "tab" else "see its parameters"))
+                node, "the tab's environment variables are not converted: set them in "
+                      "the environment"))
         if node["type"] == "tab" and node.get("disabled") is True:
             self.report.approximated.append(self._entry(
                 node, "the tab is disabled: its nodes are written disabled"))

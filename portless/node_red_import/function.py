@@ -89,12 +89,13 @@ def _path(value: Any) -> str:
     return value.removeprefix("msg.") if isinstance(value, str) else ""
 
 
-_OPERATORS = {"eq": "==", "neq": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">=",
+OPERATORS = {"eq": "==", "neq": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">=",
               "btwn": "between", "cont": "contains", "regex": "regex", "hask": "has-key",
               "true": "true", "false": "false", "null": "null", "nnull": "not-null",
               "istype": "is-type", "empty": "is-empty", "nempty": "not-empty",
               "head": "head", "tail": "tail", "index": "index", "jsonata_exp": "jsonata",
               "else": "otherwise"}
+"""Node-RED's switch rule types and portless's operators."""
 _RULE_KINDS = ("string", "number", "boolean", "msg", "flow", "global", "env", "jsonata",
                "previous")
 _WITH_VALUE = {"==", "!=", "<", "<=", ">", ">=", "between", "contains", "regex", "has-key",
@@ -119,10 +120,10 @@ def switch(node: Source) -> Mapped:
 
 def _switch_rule(node: Source, rule: Any, index: int) -> dict[str, Any]:
     where = f"rules/{index}"
-    if not isinstance(rule, dict) or rule.get("t") not in _OPERATORS:
+    if not isinstance(rule, dict) or rule.get("t") not in OPERATORS:
         shown = rule.get("t") if isinstance(rule, dict) else rule
         raise NotConvertible(f"{where}: unknown rule {shown!r}")
-    operator = _OPERATORS[rule["t"]]
+    operator = OPERATORS[rule["t"]]
     out: dict[str, Any] = {"operator": operator}
     if operator in _WITH_VALUE:
         out["value"] = _rule_value(node, rule.get("v", ""), rule.get("vt"), f"{where}/v")
@@ -265,30 +266,37 @@ def _trigger_value(node: Source, key: str, default: str) -> tuple[Any, str]:
     return value, value_type
 
 
+_AS_IS: dict[str, dict[str, Any]] = {"pay": {"kind": "msg", "value": "payload"},
+                                     "null": {"kind": "json", "value": None}}
+"""Trigger value types that are one portless value whatever the text: the payload as it
+came, and null."""
+
+
+def _payload(node: Source, key: str, default: str) -> tuple[str, dict[str, Any] | None]:
+    """A trigger's payload: ("nul" or "payl", None) for nothing and the latest message,
+    else ("", the typed value)."""
+    value, value_type = _trigger_value(node, key, default)
+    if value_type in ("nul", "payl"):
+        return value_type, None
+    if value_type in _AS_IS:
+        return "", dict(_AS_IS[value_type])
+    return "", typed(node, value, value_type, _FIRST, key)
+
+
 def _first(node: Source, config: dict[str, Any]) -> None:
-    value, value_type = _trigger_value(node, "op1", "1")
-    if value_type == "nul":
+    special, value = _payload(node, "op1", "1")
+    if special:  # nothing (and "the latest", which Node-RED offers only second)
         config["send_first"] = False
-    elif value_type == "pay":
-        config["first"] = {"kind": "msg", "value": "payload"}
-    elif value_type == "null":
-        config["first"] = {"kind": "json", "value": None}
     else:
-        config["first"] = typed(node, value, value_type, _FIRST, "op1")
+        config["first"] = value
 
 
 def _second(node: Source, config: dict[str, Any]) -> None:
-    value, value_type = _trigger_value(node, "op2", "0")
-    if value_type == "nul":
-        config["send_second"] = "nothing"
-    elif value_type == "payl":
-        config["send_second"] = "latest"
-    elif value_type == "pay":
-        config["second"] = {"kind": "msg", "value": "payload"}
-    elif value_type == "null":
-        config["second"] = {"kind": "json", "value": None}
+    special, value = _payload(node, "op2", "0")
+    if special:
+        config["send_second"] = "nothing" if special == "nul" else "latest"
     else:
-        config["second"] = typed(node, value, value_type, _FIRST, "op2")
+        config["second"] = value
 
 
 _RBE_MODES = {"rbe": "changed", "rbei": "changed-ignore-initial", "deadband": "deadband",

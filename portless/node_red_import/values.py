@@ -19,6 +19,7 @@ KINDS = {"str": "string", "num": "number", "bool": "boolean", "json": "json",
 """Node-RED's value types and the portless kinds they become ("string": some of its
 examples write it, and Node-RED reads a type it does not know as the text)."""
 _ENV_NAME = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$|^([A-Za-z_][A-Za-z0-9_]*)$")
+_PLACEHOLDER = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 _STORE_PREFIX = re.compile(r"^#:\((?P<store>[^)]*)\)::")
 SECONDS = {"milliseconds": 0.001, "ms": 0.001, "seconds": 1, "s": 1, "second": 1,
            "minutes": 60, "min": 60, "minute": 60, "hours": 3600, "hr": 3600, "hour": 3600,
@@ -55,7 +56,11 @@ def typed(source: Source, value: Any, value_type: str, allowed: Collection[str],
     return {"kind": kind, "value": text}
 
 
-def number_of(text: Any, field: str) -> float | int:
+def number_of(text: Any, field: str) -> float | int | str:
+    """A number, or a ``${NAME}`` placeholder (a subflow parameter, or the environment)
+    left for portless to fill in, as Node-RED does."""
+    if isinstance(text, str) and _PLACEHOLDER.match(text.strip()):
+        return text.strip()
     try:
         number = float(text)
     except (TypeError, ValueError):

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from portless.node_red_import.function import OPERATORS
 from portless.runtime import Message
 from portless.testing import run_node
 from tests.node_red import NodeRedCase, run_in_node_red
@@ -27,12 +28,7 @@ from tests.nodes.core.test_switch_sequences import NODE_RED_SEQUENCES, sequence
 
 pytestmark = pytest.mark.slow  # runs Node-RED in Node.js, a subprocess
 
-_OPERATORS = {"==": "eq", "!=": "neq", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte",
-              "between": "btwn", "contains": "cont", "regex": "regex", "has-key": "hask",
-              "true": "true", "false": "false", "null": "null", "not-null": "nnull",
-              "is-type": "istype", "is-empty": "empty", "not-empty": "nempty",
-              "head": "head", "tail": "tail", "index": "index", "jsonata": "jsonata_exp",
-              "otherwise": "else"}
+_OPERATORS = {ours: theirs for theirs, ours in OPERATORS.items()}  # the importer's table
 _KINDS = {"string": "str", "number": "num", "boolean": "bool", "previous": "prev"}
 
 # (operator, value, payload) of the rows where portless differs on purpose.
