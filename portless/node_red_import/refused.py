@@ -35,7 +35,8 @@ REFUSED = {
 
 
 def reason(node_type: str) -> str:
-    """Why a type is not converted: a known reason, or that portless has no such node."""
+    """Why a type is not converted: a known reason, or that the importer knows no such
+    node (a contrib node's, say)."""
     if node_type in REFUSED:
         return REFUSED[node_type]
-    return f"portless has no node type for Node-RED's '{node_type}'"
+    return f"no portless equivalent of Node-RED's '{node_type}' is known to the importer"
