@@ -15,6 +15,7 @@ from typing import Any
 from asyncua import ua
 from asyncua.client.client import Client
 from asyncua.crypto import security_policies, uacrypto
+from asyncua.ua.attribute_ids import AttributeIds
 from asyncua.ua.uaerrors import UaError
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -153,6 +154,17 @@ class Session:
             known = await self.client.get_node(node_id).read_data_type_as_variant_type()
             self._variant_types[node_id] = known
         return known
+
+    async def write(self, node_ids: list[str], values: list[ua.Variant]) -> list[ua.StatusCode]:
+        """Write each value to its variable in one request; the server's result for each."""
+        parameters = ua.WriteParameters()
+        for node_id, value in zip(node_ids, values, strict=True):
+            item = ua.WriteValue()
+            item.NodeId = ua.NodeId.from_string(node_id)
+            item.AttributeId = AttributeIds.Value
+            item.Value = ua.DataValue(value)
+            parameters.NodesToWrite.append(item)
+        return await self.client.uaclient.write(parameters)
 
     async def close(self, alive: bool) -> None:
         """Close the session (``alive``: say goodbye to the server, briefly), else only

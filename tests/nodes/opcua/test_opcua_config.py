@@ -19,13 +19,17 @@ def registry() -> Registry:
 
 
 def errors(registry: Registry, connection: dict[str, Any] | None = None,
-           reader: dict[str, Any] | None = None) -> list[str]:
+           reader: dict[str, Any] | None = None,
+           writer: dict[str, Any] | None = None) -> list[str]:
     nodes = [{"id": "plc", "type": "opcua-connection",
               "config": {"endpoint": "opc.tcp://127.0.0.1:4840", **(connection or {})}}]
     if reader is not None:
         nodes.append({"id": "in", "type": "opcua-in",
                       "config": {"connection": "plc",
                                  "items": [{"node_id": "ns=2;s=Valve1.Flow"}], **reader}})
+    if writer is not None:
+        nodes.append({"id": "out", "type": "opcua-out",
+                      "config": {"connection": "plc", **writer}})
     try:
         check_flow({"version": 1, "nodes": nodes}, registry, env={"PLC_PASSWORD": "x"})
     except FlowInvalid as exc:
@@ -100,6 +104,29 @@ READER_CASES = [
 def test_reader_config_refused(registry: Registry, config: dict[str, Any],
                                expected: str) -> None:
     assert any(error.startswith(expected) for error in errors(registry, reader=config))
+
+
+WRITER_CASES = [
+    ({"node_id": "Valve1.Flow"}, "node out: /config/node_id: " + NODE_ID),
+    ({"node_id": "ns=2;s=\u0000"}, "node out: /config/node_id: " + NODE_ID),
+    ({"fields": [{"field": "", "node_id": "i=85"}]},
+     "node out: /config/fields/0/field: must not be empty"),
+    ({"fields": [{"field": "flow", "node_id": "flow"}]},
+     "node out: /config/fields/0/node_id: " + NODE_ID),
+    ({"fields": [{"field": "flow"}]}, "node out: /config/fields/0/node_id: required field "
+     "is missing"),
+    ({"fields": [{"field": "f", "node_id": "i=85"}] * 1001},
+     "node out: /config/fields: must hold at most 1000 items"),
+    ({"connect_wait": -1}, "node out: /config/connect_wait: must be at least 0"),
+    ({"input_queue": {"size": 10**9}}, "node out: /config/input_queue/size: must be at most "
+     "10000"),
+]
+
+
+@pytest.mark.parametrize(("config", "expected"), WRITER_CASES)
+def test_writer_config_refused(registry: Registry, config: dict[str, Any],
+                               expected: str) -> None:
+    assert any(error.startswith(expected) for error in errors(registry, writer=config))
 
 
 @pytest.mark.parametrize("node_id", [
