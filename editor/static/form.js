@@ -9,6 +9,7 @@ import { kindOf, objectBranch, fillDefaults, check, typesOf, isObject } from './
 import { typedField, pathField } from './typed.js';
 import { codeField } from './code.js';
 import { listField, itemField } from './list.js';
+import { showByCondition } from './shown.js';
 import { pushOverlay } from './dialogs.js';
 import { ID_SENTENCE } from './sentences.js';
 
@@ -50,7 +51,7 @@ export function openForm(ctx, node, { isNew = false } = {}) {
     const form = h('form', { class: 'node-form', 'data-testid': 'node-form', novalidate: true },
       general,
       row('Name', nameInput, '/name', 'A label shown on the canvas and in the logs.'),
-      root.el.classList.contains('fieldset-root') ? [...root.el.childNodes] : root.el,
+      root.el,
       h('details', { class: 'form-advanced' }, h('summary', null, 'Node id'),
         row('Id', idInput, '/id', 'Unique in the flow; wires and references to this node follow a change.')),
       type ? h('details', { class: 'form-about' }, h('summary', null, `About ${type.type}`), h('p', null, richText(schema.description || ''))) : null);
@@ -267,14 +268,8 @@ export function openForm(ctx, node, { isNew = false } = {}) {
         : h('fieldset', { class: 'group' }, h('legend', null, sub.title || pointer.split('/').pop()),
           sub.description ? h('div', { class: 'help' }, richText(sub.description)) : null, body,
           h('div', { class: 'field-error', 'data-error-for': pointer, hidden: true }));
-      return {
-        el,
-        read() {
-          const out = {};
-          for (const [key, c] of children) { const r = c.read(); if (r.value !== undefined) out[key] = r.value; }
-          return { value: out };
-        },
-      };
+      const read = showByCondition(sub, children, value, el);
+      return { el, read: () => ({ value: read((key, c) => c.read()) }) };
     }
 
     /** A list of objects (rules): each row's fields are the item schema's. */

@@ -6,6 +6,7 @@
 
 import { h, clone } from './util.js';
 import { check, isObject } from './schema.js';
+import { showByCondition } from './shown.js';
 
 /**
  * A list field {el, read(), origins()} at `pointer`. buildRow(value, pointer, memory)
@@ -116,44 +117,16 @@ function newItem(sub) {
 
 /**
  * One row of a list {el, read()}: the item schema's fields (fieldsOf(sub, pointer, obj),
- * the form's), each shown while the row fits its `x-show-if` (a rule's value for `==`,
- * not for `true`). A shown field the row requires is written even if untouched (the
- * runtime fills no defaults inside a list); a hidden one is left out, unless it was
- * hidden and set already when the form opened.
+ * the form's), each shown while the row fits its `x-show-if` (shown.js). A shown field
+ * the row requires is written even when left at its default: the runtime fills no
+ * defaults inside a list.
  */
 export function itemField(sub, pointer, value, memory, fieldsOf) {
-  const initial = isObject(memory.initial) ? memory.initial : {};
-  const props = sub.properties || {};
-  const shownIn = (key, v) => !isObject(props[key]) || !props[key]['x-show-if'] || !check(props[key]['x-show-if'], v).length;
-  if (!memory.hidden) memory.hidden = new Set(Object.keys(props).filter((key) => !shownIn(key, initial)));
-  const requiredIn = (key, v) => (sub.required || []).includes(key) || (sub.allOf || []).some((part) =>
+  const requiredIn = (key, v) => (sub.required || []).includes(key) || [sub, ...(sub.allOf || [])].some((part) =>
     isObject(part.if) && isObject(part.then) && (part.then.required || []).includes(key) && !check(part.if, v).length);
   const children = fieldsOf(sub, pointer, isObject(value) ? value : {});
   const el = h('div', { class: 'list-item' }, children.map(([, c]) => c.el),
     h('div', { class: 'field-error', 'data-error-for': pointer, role: 'alert', hidden: true }));
-  const shown = () => {
-    const all = {};
-    for (const [key, c] of children) { const r = c.raw(); if (r.value !== undefined) all[key] = r.value; }
-    return all;
-  };
-  const update = () => { const all = shown(); for (const [key, c] of children) c.el.hidden = !shownIn(key, all); };
-  el.addEventListener('input', update);
-  el.addEventListener('change', update);
-  update();
-  return {
-    el,
-    read() {
-      const all = shown();
-      const out = {};
-      for (const [key, c] of children) {
-        if (!shownIn(key, all)) {
-          if (memory.hidden.has(key) && key in initial) out[key] = clone(initial[key]);
-          continue;
-        }
-        const r = requiredIn(key, all) ? c.raw() : c.read();
-        if (r.value !== undefined) out[key] = r.value;
-      }
-      return { value: out };
-    },
-  };
+  const read = showByCondition(sub, children, memory.initial, el);
+  return { el, read: () => ({ value: read((key, c, all) => (requiredIn(key, all) ? c.raw() : c.read())) }) };
 }

@@ -29,6 +29,12 @@ stepped wall clock or a suspended device then fires at most this late."""
 EARLY = 0.001
 """A timer may fire this early (the loop's clock resolution) and still count as due."""
 
+def _repeat_is(*repeats: str) -> dict[str, Any]:
+    """A config repeating so: the condition the editor shows a field of it under
+    (``x-show-if``), and cron's requirement."""
+    return {"properties": {"repeat": {"enum": list(repeats)}}, "required": ["repeat"]}
+
+
 PROPERTY_SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False, "required": ["property", "value"],
     "properties": {
@@ -82,6 +88,8 @@ class Inject(Node):
                                     "flow starts; a repeat starts after it."},
             "once_delay": {"title": "Delay before the first (s)", "type": "number",
                            "minimum": 0, "default": 0.1,
+                           "x-show-if": {"properties": {"once": {"const": True}},
+                                         "required": ["once"]},
                            "description": "Seconds from the start to the first message."},
             "repeat": {"title": "Repeat", "enum": ["none", "interval", "cron", "daily"],
                        "default": "none",
@@ -89,23 +97,26 @@ class Inject(Node):
                                       "the `cron` schedule; `daily`: at `at` on the "
                                       "`days` chosen."},
             "interval": {"title": "Interval (s)", "type": "number", "minimum": 0.001,
-                         "default": 1.0, "description": "Seconds between messages."},
+                         "default": 1.0, "description": "Seconds between messages.",
+                         "x-show-if": _repeat_is("interval")},
             "cron": {"title": "Cron schedule", "type": "string", "x-cron": True,
+                     "x-show-if": _repeat_is("cron"),
                      "description": "Five fields (minute hour day month weekday) or six "
                                     "with seconds first, such as `0 7 * * MON-FRI`."},
             "at": {"title": "At (HH:MM)", "type": "string", "default": "12:00",
+                   "x-show-if": _repeat_is("daily"),
                    "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
                    "x-error": "must be a time of day such as 07:30",
                    "description": "The time of day of a `daily` repeat, 24-hour."},
-            "days": {"title": "On days", "type": "array",
+            "days": {"title": "On days", "type": "array", "x-show-if": _repeat_is("daily"),
                      "minItems": 1, "items": {"enum": list(DAYS)}, "default": list(DAYS),
                      "description": "The weekdays of a `daily` repeat."},
             "time_zone": {"title": "Time zone", "type": "string", "x-time-zone": True,
-                          "default": "",
+                          "default": "", "x-show-if": _repeat_is("cron", "daily"),
                           "description": "The zone of `cron` and `at`, an IANA name such "
                                          "as Europe/Berlin; empty: the device's zone."},
         },
-        "if": {"properties": {"repeat": {"const": "cron"}}, "required": ["repeat"]},
+        "if": _repeat_is("cron"),
         "then": {"required": ["cron"]},
     }
 

@@ -276,3 +276,31 @@ async def test_a_config_the_widgets_cannot_show_is_shown_as_written_with_its_err
     await expect(tray.get_by_test_id("list-add-/config/rules")).to_be_disabled()
     await expect(node(page, "wide").locator('[data-port^="out-"]')).to_have_count(100)
     assert session.console.unexpected() == []
+
+
+async def test_an_inject_form_shows_the_fields_of_its_repeat_and_keeps_only_those(
+        open_editor: OpenEditor) -> None:  # noqa: F811
+    session = await open_editor({"version": 1, "nodes": [
+        {"id": "tick", "type": "inject", "x": 100, "y": 100,
+         "config": {"repeat": "interval", "interval": 5}}]})
+    page = session.page
+    tray = await open_form(page, "tick")
+    field = {key: tray.locator(f'[data-field="/config/{key}"]')
+             for key in ("interval", "cron", "at", "once_delay", "time_zone")}
+    await expect(field["interval"]).to_be_visible()
+    for key in ("cron", "at", "once_delay", "time_zone"):
+        await expect(field[key]).to_be_hidden()
+    await tray.locator('[data-field="/config/repeat"]').select_option("cron")
+    await expect(field["interval"]).to_be_hidden()
+    await expect(field["cron"]).to_be_visible()
+    await expect(field["time_zone"]).to_be_visible()
+    await field["cron"].fill("*/5 * * * *")
+    await tray.locator('[data-field="/config/once"]').check()
+    await expect(field["once_delay"]).to_be_visible()
+    await tray.get_by_test_id("form-done").click()
+    status, _ = await deploy(page)
+    assert status == 200
+    # The interval went with its repeat; the once delay, untouched, stays out.
+    assert saved(session.server.flow)["tick"]["config"] == {
+        "repeat": "cron", "cron": "*/5 * * * *", "once": True}
+    assert session.console.unexpected() == []

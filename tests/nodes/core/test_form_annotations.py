@@ -29,24 +29,32 @@ def subschemas(schema: Any, pointer: str = "") -> Iterator[tuple[str, dict[str, 
             yield from subschemas(sub, pointer)
 
 
-def list_items() -> list[tuple[str, dict[str, Any]]]:
-    """(type and pointer, item schema) of every list whose rows have fields shown by rule."""
-    return [(f"{cls.type}{pointer}", schema["items"])
+def conditional_objects() -> list[tuple[str, dict[str, Any]]]:
+    """(type and pointer, object schema) of every object (a config, a list's rows) with
+    fields shown by condition."""
+    return [(f"{cls.type}{pointer}", schema)
             for cls in REGISTRY for pointer, schema in subschemas(cls.schema)
-            if isinstance(schema.get("items"), dict) and any(
-                "x-show-if" in field for field in schema["items"].get("properties", {}).values())]
+            if any("x-show-if" in field for field in (schema.get("properties") or {}).values()
+                   if isinstance(field, dict))]
+
+
+def conditions(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The schema's if/then pairs: its own and its allOf's."""
+    return [part for part in [schema, *schema.get("allOf", [])] if "if" in part]
 
 
 def valid(schema: dict[str, Any], instance: Any) -> bool:
     return bool(Draft202012Validator(schema).is_valid(instance))
 
 
-def test_the_rule_lists_of_switch_and_change_are_found() -> None:
-    assert {name for name, _ in list_items()} >= {"switch/rules", "change/rules"}
+def test_the_rule_lists_of_switch_and_change_and_inject_are_found() -> None:
+    assert {name for name, _ in conditional_objects()} >= {
+        "switch/rules/[]", "change/rules/[]", "inject"}
 
 
-@pytest.mark.parametrize(("name", "items"), list_items(), ids=[n for n, _ in list_items()])
-def test_a_row_shows_every_field_its_choice_requires(name: str, items: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("name", "items"), conditional_objects(),
+                         ids=[n for n, _ in conditional_objects()])
+def test_a_form_shows_every_field_its_choice_requires(name: str, items: dict[str, Any]) -> None:
     properties = items["properties"]
     for field in properties.values():
         if "x-show-if" in field:
@@ -55,8 +63,8 @@ def test_a_row_shows_every_field_its_choice_requires(name: str, items: dict[str,
     for choice, choice_schema in properties.items():
         for value in choice_schema.get("enum", []):
             row = {choice: value}
-            for part in items.get("allOf", []):
-                if "if" not in part or not valid(part["if"], row):
+            for part in conditions(items):
+                if not valid(part["if"], row):
                     continue
                 for key in part.get("then", {}).get("required", []):
                     shown_if = properties[key].get("x-show-if")
@@ -75,6 +83,18 @@ def test_a_switch_rule_row_shows_the_fields_of_its_operator(operator: str,
     items = REGISTRY.get("switch").schema["properties"]["rules"]["items"]  # type: ignore[union-attr]
     found = {key for key, field in items["properties"].items()
              if "x-show-if" in field and valid(field["x-show-if"], {"operator": operator})}
+    assert found == shown
+
+
+@pytest.mark.parametrize(("config", "shown"), [
+    ({"repeat": "none"}, set()), ({"repeat": "interval"}, {"interval"}),
+    ({"repeat": "cron"}, {"cron", "time_zone"}), ({"repeat": "daily"}, {"at", "days", "time_zone"}),
+    ({"repeat": "none", "once": True}, {"once_delay"})])
+def test_an_inject_form_shows_the_fields_of_its_repeat(config: dict[str, Any],
+                                                       shown: set[str]) -> None:
+    properties = REGISTRY.get("inject").schema["properties"]  # type: ignore[union-attr]
+    found = {key for key, field in properties.items()
+             if "x-show-if" in field and valid(field["x-show-if"], config)}
     assert found == shown
 
 
