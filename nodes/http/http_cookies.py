@@ -4,7 +4,7 @@ within one page load; forgotten when the request is done, as in Node-RED."""
 
 from __future__ import annotations
 
-from http.cookies import Morsel
+from http.cookies import CookieError, Morsel
 from typing import Any
 
 import aiohttp
@@ -42,7 +42,16 @@ def cookie_header(jar: aiohttp.CookieJar, url: URL) -> str | None:
     return "; ".join(f"{name}={morsel.coded_value}" for name, morsel in found.items()) or None
 
 
+class CookieRefused(ValueError):
+    """A cookie the message gives that cannot be sent."""
+
+
 def _morsel(name: str, value: str) -> Morsel[str]:
     morsel: Morsel[str] = Morsel()
-    morsel.set(name, value, value)
+    try:
+        morsel.set(name, value, value)
+    except CookieError:
+        raise CookieRefused(f"cookie name {name!r} is not a valid cookie name") from None
+    if any(ord(char) < 0x20 or ord(char) == 0x7F or char == ";" for char in value):
+        raise CookieRefused(f"cookie {name}: a control character or ; in the value")
     return morsel

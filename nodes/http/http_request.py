@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from portless.nodes.http.http_body import NO_BODY, BodyError, request_body, with_query
-from portless.nodes.http.http_cookies import cookie_header, request_jar
+from portless.nodes.http.http_cookies import CookieRefused, cookie_header, request_jar
 from portless.nodes.http.http_errors import TooManyRedirects, describe
 from portless.nodes.http.http_headers import HeaderError, request_headers
 from portless.nodes.http.http_proxy import proxy_for
@@ -25,6 +26,9 @@ from portless.nodes.tls import make_ssl_context
 from portless.runtime import Message, Node
 
 REDIRECTS = (301, 302, 303, 307, 308)
+METHOD = re.compile(r"[A-Za-z]{1,20}")
+LONGEST = 86400.0
+"""The longest timeout in seconds, msg.requestTimeout's too."""
 FROM_MESSAGE = "msg.method"
 
 
@@ -67,7 +71,6 @@ class HttpRequest(Node):
         self._proxy_headers = ({"Proxy-Authorization": basic_auth(
             config["proxy_username"], config["proxy_password"])}
             if config["proxy_username"] else None)
-        self._active = 0
         self._session = aiohttp.ClientSession(  # last: nothing after it can fail
             connector=aiohttp.TCPConnector(force_close=not config["keep_alive"]),
             cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
@@ -79,36 +82,36 @@ class HttpRequest(Node):
     async def on_input(self, msg: Message) -> None:
         try:
             request = self._request(msg)
-        except (RequestRefused, UrlError, BodyError, HeaderError) as exc:
+        except (RequestRefused, UrlError, BodyError, HeaderError, CookieRefused) as exc:
             self.error(str(exc), msg)
             return
         seconds = self._timeout(msg)
         follow = (bool(msg["followRedirects"]) if "followRedirects" in msg
                   else self.config["follow_redirects"])
-        self._active += 1
         self.status("blue", "requesting")
         try:
             async with asyncio.timeout(seconds):
                 await self._exchange(msg, request, follow)
         except Exception as exc:  # every failure is said on the message, as in Node-RED
-            self._active -= 1
             code, text = describe(exc, seconds)
+            where = request.url.with_query(None)  # a key in the query stays out of logs
             self.status("red", code, "ring")
-            self.error(f"{text} ({request.method} {request.url})", msg)
+            self.error(f"{text} ({request.method} {where})", msg)
             if not self.config["errors_to_catch_only"]:
-                msg["payload"] = f"{text} : {request.url}"
+                msg["payload"] = f"{text} : {where}"
                 msg["statusCode"] = code
                 self.send(msg)
             return
-        self._active -= 1
-        if not self._active:
-            self.status()
+        self.status()
         self.send(msg)
 
     # --- what to send ---------------------------------------------------------------------
     def _request(self, msg: Message) -> Outgoing:
         """The request ``msg`` asks for."""
         config = self.config
+        if "rejectUnauthorized" in msg:
+            self.warn("msg.rejectUnauthorized is ignored: certificates are checked as the "
+                      "node's tls config says")
         method = self._method(msg)
         text = self._url_text(msg)
         if method == "GET" and "payload" in msg and config["get_payload"] == "query":
@@ -132,7 +135,7 @@ class HttpRequest(Node):
                           f"{configured} (choose {FROM_MESSAGE!r} to take it from the "
                           f"message)")
             return str(configured)
-        if not isinstance(given, str) or not given.strip().isalpha():
+        if not isinstance(given, str) or not METHOD.fullmatch(given.strip()):
             raise RequestRefused("msg.method must be an HTTP method such as \"GET\"")
         return given.strip().upper()
 
@@ -173,7 +176,7 @@ class HttpRequest(Node):
         elif given < 1:
             self.warn("msg.requestTimeout is below 1 ms; the node's timeout is used")
         else:
-            return float(given) / 1000
+            return min(float(given) / 1000, LONGEST)
         return float(self.config["timeout"])
 
     # --- the exchange ---------------------------------------------------------------------

@@ -31,7 +31,9 @@ DESCRIPTION = (
     "that is not valid HTTP) is an error tied to the message, so a catch node takes "
     "it; unless `errors_to_catch_only`, the message is also sent on with the error "
     "text as `payload` and a code as `statusCode` (`ETIMEDOUT`, `ECONNREFUSED`, "
-    "`ECERT`, `ETOOLARGE`, `ERR_TOO_MANY_REDIRECTS`, `HPE_INVALID`). An answer with "
+    "`ECONNRESET`, `ENOTFOUND`, `ECERT`, `ETLS`, `EPROXY`, `EAUTH`, `ETOOLARGE`, "
+    "`ERR_TOO_MANY_REDIRECTS`, `EREDIRECT`, `HPE_INVALID`); the URL's query is left out "
+    "of the error, so a key in it is not logged. An answer with "
     "any status (404, 500) is a normal message. A message that cannot become a "
     "request (no URL, a scheme other than http(s), a header with a line break) is an "
     "error and is not sent on.\n\n"
@@ -48,7 +50,9 @@ DESCRIPTION = (
     "body's; a 303 redirect becomes a GET, other redirects keep the method; digest "
     "auth supports MD5, SHA, SHA-256 and SHA-512 and their -sess forms, but not "
     "Node-RED's SHA-512-256, which is a truncated SHA-512 rather than RFC 7616's; "
-    "there is no `insecureHTTPParser` (an answer that is not valid HTTP is refused).")
+    "there is no `insecureHTTPParser`: an answer that is not valid HTTP is refused "
+    "(a header with a control character too), though bare line feeds are read, as "
+    "Node.js reads them only with insecureHTTPParser.")
 
 SCHEMA: dict[str, Any] = {
     "title": "HTTP request",
@@ -94,11 +98,9 @@ SCHEMA: dict[str, Any] = {
                                     "flow file."},
         "password": {"title": "Password", "type": "string", "default": "",
                      "writeOnly": True,
-                     "description": "Basic and digest. Use ${ENV}; never logged, never "
-                                    "shown back."},
+                     "description": "Basic and digest. Use ${ENV}."},
         "token": {"title": "Bearer token", "type": "string", "default": "",
-                  "writeOnly": True, "description": "Use ${ENV}; never logged, never shown "
-                                                    "back."},
+                  "writeOnly": True, "description": "Use ${ENV}."},
         "tls": tls_schema("server", "the system's CAs (https is still verified)"),
         "proxy": {"title": "Proxy", "type": "string", "default": "", "x-destination": True,
                   "description": "http://host:port. Empty: HTTP_PROXY, HTTPS_PROXY and "

@@ -158,3 +158,22 @@ async def test_digest_sha_512_256_is_refused_clearly(server: Server) -> None:
     assert error.startswith("digest auth: Unsupported hash algorithm: SHA-512-256"), error
     assert run.outputs[0][0]["statusCode"] == "EAUTH"
 
+
+
+async def test_a_get_payload_as_the_body(server: Server) -> None:
+    run = await arun_node(TYPE, {"url": server.url("/proxyAuthenticate"),
+                                 "get_payload": "body", "response_as": "json"},
+                          [{"payload": {"a": 1}}])
+    assert run.outputs[0][0]["payload"]["body"] == '{"a":1}'
+
+
+@pytest.mark.parametrize("template", ["/te{{placeholder}}", "/te{{{placeholder}}}",
+                                      "/te{{ msg.placeholder }}"])
+async def test_url_placeholders(server: Server, template: str) -> None:
+    run = await arun_node(TYPE, {"url": server.url(template)}, [{"placeholder": "xt"}])
+    assert run.outputs[0][0]["payload"] == "hello"
+
+
+async def test_a_missing_placeholder_is_empty(server: Server) -> None:
+    run = await arun_node(TYPE, {"url": server.url("/text{{nothing}}")}, [{}])
+    assert run.outputs[0][0]["payload"] == "hello"

@@ -36,6 +36,13 @@ async def test_a_server_that_never_answers_is_a_timeout_a_catch_node_takes(
     assert sent["payload"] == f"no response within 0.2 s : {server.url('/timeout')}"
 
 
+async def test_a_key_in_the_query_stays_out_of_the_error(server: Server) -> None:
+    run = await arun_node(TYPE, {"url": server.url("/timeout?apikey=SECRET"),
+                                 "timeout": 0.05}, [{}])
+    assert "SECRET" not in run.errors[0]
+    assert "SECRET" not in run.outputs[0][0]["payload"]
+
+
 async def test_msg_request_timeout_is_in_milliseconds(server: Server) -> None:
     run = await arun_node(TYPE, {"url": server.url("/timeout")},
                           [{"requestTimeout": 50}])
@@ -154,6 +161,12 @@ async def test_json_too_deep_is_a_warning_and_the_text(server: Server) -> None:
      "the payload cannot be sent as JSON"),
     ({"url": "http://127.0.0.1/", "payload": "x", "method": "GET /x HTTP/1.1"},
      "msg.method must be an HTTP method"),
+    ({"url": "http://127.0.0.1/", "method": "\u0413\u0415\u0422"},
+     "msg.method must be an HTTP method"),
+    ({"url": "http://127.0.0.1/", "cookies": {"bad name": "x"}},
+     "cookie name 'bad name' is not a valid"),
+    ({"url": "http://127.0.0.1/", "cookies": {"a": {"value": "x\r\ny", "encode": False}}},
+     "cookie a: a control character"),
 ])
 async def test_bad_messages_are_errors_and_send_nothing(msg: dict[str, Any],
                                                         error: str) -> None:

@@ -87,6 +87,8 @@ async def test_msg_reject_unauthorized_cannot_turn_verification_off(
     run = await arun_node(TYPE, {"url": tls_server.url("/text")},
                           [{"rejectUnauthorized": False}])
     assert run.outputs[0][0]["statusCode"] == "ECERT"
+    assert run.warnings == ["msg.rejectUnauthorized is ignored: certificates are checked "
+                            "as the node's tls config says"]
 
 
 async def test_a_client_certificate_is_sent(client_cert_server: Server, ca: trustme.CA,
