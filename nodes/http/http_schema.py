@@ -44,7 +44,7 @@ DESCRIPTION = (
     "Differences from Node-RED, on purpose: requests from one node are made one at "
     "a time (Node-RED makes them all at once); the body is bounded "
     "(`max_response_bytes`), as is the number of redirects; `msg.rejectUnauthorized` "
-    "is ignored (certificate checks are the node's `tls` config, never a message's); "
+    "is ignored with a warning (certificate checks are the node's `tls` config, never a message's); "
     "`{{}}` placeholders insert the value as it is (Mustache would HTML-escape `&` in "
     "a URL); a compressed answer is decompressed; Content-Length is always the "
     "body's; a 303 redirect becomes a GET, other redirects keep the method; digest "
