@@ -147,3 +147,22 @@ _CONTAINERS = (dict, list, tuple, bytes, bytearray)
 def _primitive(value: Any) -> Any:
     """JavaScript's ToPrimitive of a JSON value: an object or list becomes its text."""
     return js_string(value) if isinstance(value, _CONTAINERS) else value
+
+
+def js_number(value: Any) -> float:
+    """JavaScript's ``Number()`` of a JSON value: null, "" and [] are 0, a boolean 1 or
+    0, a text or a one-item list the number it reads as, anything else NaN."""
+    if value is None or isinstance(value, list | tuple):
+        text = "" if value is None else js_string(value)
+        return 0.0 if not text.strip(_JS_SPACE_CHARS) else _or_nan(to_number(text))
+    if isinstance(value, str) and not value.strip(_JS_SPACE_CHARS):
+        return 0.0
+    return _or_nan(to_number(value)) if isinstance(value, int | float | str) else math.nan
+
+
+def _or_nan(number: float | None) -> float:
+    return math.nan if number is None else number
+
+
+_JS_SPACE_CHARS = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"

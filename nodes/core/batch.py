@@ -41,7 +41,8 @@ class Batch(Node):
             "interval again. At most `max_messages` messages are held: past that, "
             "everything held is dropped, with an error on the message that came (as "
             "Node-RED with `nodeMessageBufferMaxLength`). A complete node sees a "
-            "message when its batch is sent, or when it is dropped.\n\n"
+            "message when its batch is sent or it is dropped (the one with the error "
+            "goes to catch nodes instead).\n\n"
             "Differences from Node-RED, on purpose: the bound above is on by default "
             "(Node-RED holds everything unless its setting is given); in `concat`, "
             "a topic named twice takes its first sequence once (Node-RED also drops "
@@ -183,17 +184,20 @@ class Batch(Node):
             self.send(out)
 
     def _too_many(self, msg: Message) -> None:
-        dropped = self._drop()
+        dropped = self._drop(failed=msg)
         self.error(f"more than {self.config['max_messages']} messages held: all "
                    f"{len(dropped)} dropped", msg)
 
-    def _drop(self) -> list[Message]:
-        """Forget every held message (each is done); the messages."""
+    def _drop(self, failed: Message | None = None) -> list[Message]:
+        """Forget every held message; the messages. Each is done but ``failed``, the
+        message an error goes with (a complete node hears of it no more than Node-RED's,
+        a catch node does)."""
         dropped = self._held + [msg for sequences in self._topics.values()
                                 for msg in sequences.messages()]
         self._held, self._topics, self._held_count = [], {}, 0
         for msg in dropped:
-            self.done(msg)
+            if msg is not failed:
+                self.done(msg)
         return dropped
 
 

@@ -14,6 +14,7 @@ from unittest import mock
 
 import pytest
 
+from portless.runtime import Message
 from portless.testing import FlowHarness, NodeRun, arun_node
 
 UNDER_TEST = "node-under-test"
@@ -151,3 +152,19 @@ def agree_with_node_red(cases: Any, node_red_config: Any) -> None:
             for _, r in rows])
     for (name, r), [port] in zip(rows, theirs, strict=True):
         assert shown(port, r.inputs) == r.sent, name
+
+
+async def heard(node_type: str, config: dict[str, Any], inputs: list[dict[str, Any]],
+                completed: int, caught: int) -> tuple[list[Message], list[Message]]:
+    """Feed a node in a flow with a complete node and a catch node watching it; the
+    messages each heard of, once ``completed`` and ``caught`` of them are in."""
+    document = {"version": 1, "nodes": [
+        {"id": "n", "type": node_type, "config": config},
+        {"id": "done", "type": "complete", "config": {"scope": "nodes", "nodes": ["n"]}},
+        {"id": "caught", "type": "catch", "config": {"scope": "nodes", "nodes": ["n"]}}]}
+    async with FlowHarness(document) as h:
+        for msg in inputs:
+            h.inject("n", dict(msg))
+        done = await h.wait_for("done", completed, timeout=5)
+        errors = await h.wait_for("caught", caught, timeout=5) if caught else []
+    return done, errors
