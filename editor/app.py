@@ -13,6 +13,8 @@
                                    (editor/tabs.py)
     GET  /api/subflows/<name>      a subflow's file (secrets masked, ETag) and its running
                                    instances; PUT deploys an edit (editor/subflows.py)
+    POST /api/import/node-red      {"export": TEXT}: a Node-RED export converted for the
+                                   Import dialog, nothing written (node_red_import.py)
     WS   /api/ws                   node status, warnings, errors, debug, flow-changed,
                                    tab-changed
 
@@ -40,6 +42,7 @@ from portless.editor.answers import (
 )
 from portless.editor.connections import ConnectionBound
 from portless.editor.flows import FlowService
+from portless.editor.node_red_import import add_node_red_import_routes
 from portless.editor.outputs import BadRequest, output_counts
 from portless.editor.security import Guard
 from portless.editor.stream import Hub, Page
@@ -142,6 +145,7 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
 
     add_tab_routes(app, tabs or EditorTabs(service.deploys, service.allowed_paths, service))
     add_subflow_routes(app, service)
+    add_node_red_import_routes(app)
 
     # Composed by wrapping, so the Quart test client goes through the guard as well.
     guard = Guard(app.asgi_app, port=port, token=token, connections=connections)

@@ -103,3 +103,6 @@ export function connect(onFrame, onState) {
   open();
   return { close() { stopped = true; socket && socket.close(); } };
 }
+
+/** A Node-RED export converted (nothing written): {status, ok, data: {report, text, nodes}}. */
+export const importNodeRed = (text) => call('POST', '/api/import/node-red', { body: { export: text } });

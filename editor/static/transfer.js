@@ -3,6 +3,7 @@
 
 import { canonicalText } from './canonical.js';
 import { dialog } from './dialogs.js';
+import { NodeRedOffer, nodeRedNodes } from './node_red_import.js';
 import { references, secretFields } from './schema.js';
 import { h, clone, equal, toast, MASK } from './util.js';
 
@@ -113,18 +114,22 @@ export class Transfer {
     const text = h('textarea', { class: 'code', rows: 16, 'data-testid': 'import-text', 'aria-label': 'flow JSON', placeholder: '{"version": 1, "nodes": [...]}', spellcheck: 'false' });
     const file = h('input', { type: 'file', accept: '.json,application/json', 'data-testid': 'import-file', 'aria-label': 'import from a file' });
     const error = h('div', { class: 'field-error', 'data-testid': 'import-error', role: 'alert', hidden: true });
-    file.addEventListener('change', async () => { if (file.files[0]) text.value = await file.files[0].text(); });
-    dialog({
+    const add = (nodes, close) => {
+      const occupied = [...this.model.nodes.values()].some((n) => !this.model.isShared(n));
+      close();
+      this.insert(nodes, { fresh: false, at: occupied ? this.canvas.visibleOrigin() : null, label: 'import' });
+    };
+    // A Node-RED export is converted first (node_red_import.js), never added as it is.
+    const offer = new NodeRedOffer((nodes) => add(nodes, shown.close));
+    text.addEventListener('input', () => { error.hidden = true; offer.update(text.value); });
+    file.addEventListener('change', async () => { if (file.files[0]) { text.value = await file.files[0].text(); offer.update(text.value); } });
+    const shown = dialog({
       title: 'Import nodes', testid: 'dialog-import', wide: true,
-      body: [h('p', { class: 'muted' }, 'Paste a flow or a list of nodes. Nodes whose id is taken get a new one; wires between the imported nodes are kept.'), text, h('div', null, file), error],
+      body: [h('p', { class: 'muted' }, 'Paste a flow, a list of nodes or a Node-RED export. Nodes whose id is taken get a new one; wires between the imported nodes are kept.'), text, h('div', null, file), error, offer.el],
       buttons: [
         { label: 'Import', testid: 'import-confirm', primary: true, onClick: (close) => {
-          try {
-            const nodes = parseNodes(text.value);
-            const occupied = [...this.model.nodes.values()].some((n) => !this.model.isShared(n));
-            close();
-            this.insert(nodes, { fresh: false, at: occupied ? this.canvas.visibleOrigin() : null, label: 'import' });
-          } catch (e) { error.hidden = false; error.textContent = e.message; }
+          if (nodeRedNodes(text.value)) { offer.update(text.value); offer.convert(); return; }
+          try { add(parseNodes(text.value), close); } catch (e) { error.hidden = false; error.textContent = e.message; }
         } },
         { label: 'Cancel', testid: 'import-cancel' },
       ],
