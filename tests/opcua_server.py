@@ -51,7 +51,7 @@ def make_certificates(directory: Path) -> Certificates:
             key, name, {}, [x509.UniformResourceIdentifier(uri), x509.DNSName("localhost"),
                             x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
             [usage], days=2)
-        cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
+        cert_path, key_path = directory / f"{name}.pem", directory / f"{name}-key.pem"
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         key_path.write_bytes(cert_gen.dump_private_key_as_pem(key))
         return cert_path, key_path
@@ -74,6 +74,8 @@ class OpcUaServer:
     """Offer Basic256Sha256 with these (None: security None only)."""
     impostor: bool = False
     """Present the untrusted certificate instead of the server's own."""
+    trusted_clients: list[Path] | None = None
+    """Accept only these client certificates (None: any)."""
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
 
@@ -87,6 +89,8 @@ class OpcUaServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         certs = self.certificates
         settings = {"port": self.port, "tick": self.tick, "users": self.users,
+                    "trusted_clients": None if self.trusted_clients is None
+                    else [str(path) for path in self.trusted_clients],
                     "security": certs is not None, "application_uri": SERVER_URI,
                     "cert_file": str(certs.other_server_cert if self.impostor
                                      else certs.server_cert) if certs else "",

@@ -12,10 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from asyncua import Server, ua
+from asyncua.common.utils import ServiceError
 from asyncua.crypto.permission_rules import User, UserRole
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 NAMESPACE = "urn:portless:test-plc"
 
@@ -48,6 +52,18 @@ class Users:
         return None
 
 
+class TrustedClients:
+    """Accepts only the listed client certificates (PEM files)."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.trusted = {x509.load_pem_x509_certificate(Path(path).read_bytes())
+                        .public_bytes(serialization.Encoding.DER) for path in paths}
+
+    async def __call__(self, certificate: x509.Certificate, application: Any) -> None:
+        if certificate.public_bytes(serialization.Encoding.DER) not in self.trusted:
+            raise ServiceError(ua.StatusCodes.BadCertificateUntrusted)
+
+
 async def serve(settings: dict[str, Any]) -> None:
     server = Server(user_manager=Users(settings["users"]) if settings["users"] else None)
     await server.init()
@@ -59,6 +75,8 @@ async def serve(settings: dict[str, Any]) -> None:
         await server.load_private_key(settings["key_file"])
         server.set_security_policy([ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
                                     ua.SecurityPolicyType.Basic256Sha256_Sign])
+        if settings["trusted_clients"] is not None:
+            server.set_certificate_validator(TrustedClients(settings["trusted_clients"]))
     if settings["users"]:
         server.set_identity_tokens([ua.UserNameIdentityToken])
     index = await server.register_namespace(NAMESPACE)

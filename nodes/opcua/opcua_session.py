@@ -123,8 +123,7 @@ class Session:
         try:
             endpoint = Client.find_endpoint(endpoints, security.mode, policy.URI)
         except UaError:
-            offered = sorted({f"{e.SecurityPolicyUri.rpartition('#')[2]} "
-                              f"{e.SecurityMode.name}" for e in endpoints})
+            offered = sorted({_offered(e) for e in endpoints})
             raise NoEndpoint(f"the server offers no Basic256Sha256 {security.mode_name} "
                              f"endpoint (it offers: {', '.join(offered)})") from None
         # The first certificate of the chain the endpoint sends (asyncua reads chains).
@@ -183,8 +182,15 @@ def _read(field: str, path: str, parse: Callable[[bytes], Any]) -> Any:
         return parse(Path(path).read_bytes())
     except OSError as exc:
         raise ValueError(f"{field} {path}: {exc.strerror or exc}") from None
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{field} {path}: cannot be read as PEM or DER ({exc})") from None
+    except (ValueError, TypeError):
+        raise ValueError(f"{field} {path}: cannot be read as a PEM or DER certificate or "
+                         f"key (or the key's password is wrong)") from None
+
+
+def _offered(endpoint: ua.EndpointDescription) -> str:
+    """An endpoint's security in words: "None", or "Basic256Sha256 Sign"."""
+    policy = endpoint.SecurityPolicyUri.rpartition("#")[2]
+    return policy if policy == "None" else f"{policy} {endpoint.SecurityMode.name}"
 
 
 def _certificate(data: bytes) -> x509.Certificate:
