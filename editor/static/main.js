@@ -14,7 +14,11 @@
 //   edit tray            tray (aside[data-node="<id>"]), node-form, form-done, form-cancel, form-delete,
 //                        form-errors, form-outputs (the count a config gives, for outputs that follow it); fields [data-field="/name"], [data-field="/id"], [data-field="/config/<key>"]
 //                        (nested: /config/tls/ca_file; tls's checkbox is [data-field="/config/tls"]),
-//                        inline errors [data-error-for="<same pointer>"], ref-edit-<pointer>, map-add-<pointer>
+//                        inline errors [data-error-for="<same pointer>"], ref-edit-<pointer>, map-add-<pointer>;
+//                        a typed value: [data-field="<pointer>/kind"] and [data-field="<pointer>/value"];
+//                        a rule list [data-field="<pointer>"]: rows li[data-row="<pointer>/<i>"] with list-handle,
+//                        list-port, list-up, list-down, list-remove; list-add-<pointer>; a code field: its textarea
+//                        (class code) and .code-lines
 //   sidebar              tab-debug, tab-info, tab-connections, panel-debug, panel-info, panel-connections,
 //                        flow-name, info-problems, connection-<id>, add-shared-<type>
 //   debug                debug-list, debug-item (data-node, data-kind = debug|warning|error), debug-left-out,
