@@ -21,7 +21,12 @@ from portless.nodes.http.http_headers import HeaderError, request_headers
 from portless.nodes.http.http_proxy import proxy_for
 from portless.nodes.http.http_response import cookies_of, message_headers, payload_as, read_body
 from portless.nodes.http.http_schema import SCHEMA
-from portless.nodes.http.http_url import UrlError, fill_placeholders, target
+from portless.nodes.http.http_url import (
+    UrlError,
+    fill_placeholders,
+    placeholder_problem,
+    target,
+)
 from portless.nodes.tls import make_ssl_context
 from portless.runtime import Message, Node
 
@@ -63,6 +68,9 @@ class HttpRequest(Node):
 
     async def start(self) -> None:
         config = self.config
+        problem = placeholder_problem(config["url"])
+        if problem:
+            raise ValueError(f"url: {problem}")
         self._ssl = make_ssl_context(config["tls"], self)
         self._middlewares: tuple[Any, ...] = ()
         if config["auth_type"] == "digest":

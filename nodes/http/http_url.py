@@ -11,6 +11,7 @@ from yarl import URL
 
 from portless.nodes.js_values import js_string
 from portless.runtime import MISSING, Message, get_property
+from portless.runtime.properties import property_path_error
 
 PLACEHOLDER = re.compile(r"\{\{(\{?)\s*([^{}]+?)\s*\}?\}\}")
 """``{{payload.id}}`` or ``{{{payload.id}}}``: a message property, inserted as text."""
@@ -28,9 +29,19 @@ class Target:
     password: str | None
 
 
+def placeholder_problem(template: str) -> str | None:
+    """Why a ``{{...}}`` in ``template`` names no message property (None: all do)."""
+    for match in PLACEHOLDER.finditer(template):
+        problem = property_path_error(match.group(2).removeprefix("msg."))
+        if problem is not None:
+            return f"{match.group(0)} is not a message property: {problem}"
+    return None
+
+
 def fill_placeholders(template: str, msg: Message) -> str:
     """``template`` with each ``{{path}}`` replaced by that message property as text
-    (empty where it is missing), as Mustache names a value."""
+    (empty where it is missing), as Mustache names a value; the node checked the paths
+    (placeholder_problem) when it started."""
     def value(match: re.Match[str]) -> str:
         found = get_property(msg, match.group(2).removeprefix("msg."))
         return "" if found is MISSING or found is None else js_string(found)

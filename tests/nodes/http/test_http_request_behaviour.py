@@ -177,3 +177,11 @@ async def test_url_placeholders(server: Server, template: str) -> None:
 async def test_a_missing_placeholder_is_empty(server: Server) -> None:
     run = await arun_node(TYPE, {"url": server.url("/text{{nothing}}")}, [{}])
     assert run.outputs[0][0]["payload"] == "hello"
+
+
+async def test_a_placeholder_that_is_no_property_fails_the_start() -> None:
+    document = {"version": 1, "nodes": [{"id": "get", "type": TYPE, "config": {
+        "url": "http://127.0.0.1/{{payload[0}}"}}]}
+    async with FlowHarness(document) as h:
+        assert h.engine.failed == {"get": "ValueError: url: {{payload[0}} is not a message "
+                                          "property: unclosed '[' at position 9"}
