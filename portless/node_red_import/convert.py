@@ -23,6 +23,8 @@ SUBFLOWS = "subflows"
 CONFIG_TYPES = {"mqtt-broker", "tls-config", "http proxy", "websocket-listener",
                 "websocket-client", "global-config"}
 """Node-RED config nodes: no wires and no place on the canvas."""
+FOLDED = {"tls-config": "tls", "http proxy": "proxy"}
+"""Config nodes taken into the node that names them (by this key), not written."""
 _PLACEHOLDER_CONFIG_LEFT_OUT = {"id", "type", "z", "g", "x", "y", "wires", "credentials",
                                 "d", "name", "info"}
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -62,7 +64,8 @@ class _Converter:
         self.origin: dict[str, Mapping[str, Any]] = {}
         """portless id -> the Node-RED node it came from."""
         self.disabled_tabs: set[str] = set()
-        self.used_tls: set[str] = set()
+        self.folded: set[str] = set()
+        """The ids of the tls-config and http proxy nodes a converted node took in."""
         self._name_files()
 
     # --- where each node goes -----------------------------------------------------------
@@ -114,13 +117,14 @@ class _Converter:
                 self._config_node(node)
             else:
                 self._flow_node(node)
-        for node_id in sorted(set(self.raw) - self.used_tls):
-            node = self.raw[node_id]
-            if node["type"] == "tls-config":
-                self.refuse(node, "used by no mqtt-broker here; portless keeps TLS "
-                                  "settings in the connection that uses them")
-        if self.used_tls & set(self.raw):
-            self.report.converted["tls-config"] += len(self.used_tls & set(self.raw))
+        for node_id, node in self.raw.items():
+            if node["type"] not in FOLDED:
+                continue
+            if node_id in self.folded:
+                self.report.converted[str(node["type"])] += 1
+            else:
+                self.refuse(node, "used by no converted node; portless keeps these "
+                                  "settings in the node that uses them")
         self._finish_wires()
         for sf_id, path in self.subflow_files.items():
             source = Source(self.raw[sf_id])
@@ -137,8 +141,8 @@ class _Converter:
                 node, "the tab is disabled: its nodes are written disabled"))
 
     def _config_node(self, node: Mapping[str, Any]) -> None:
-        if node["type"] == "tls-config":
-            return  # folded into the broker that uses it
+        if node["type"] in FOLDED:
+            return  # folded into the node that uses it
         if node["type"] != "mqtt-broker":
             self.refuse(node, reason(node["type"]))
             return
@@ -148,8 +152,6 @@ class _Converter:
         except NotConvertible as exc:
             self.refuse(node, str(exc))
             return
-        if node.get("tls"):
-            self.used_tls.add(str(node["tls"]))
         entry = self._entry_of(node, mapped)
         self.files.setdefault(CONNECTIONS, {"version": 1, "name": "Connections",
                                             "nodes": []})["nodes"].append(entry)
@@ -211,6 +213,7 @@ class _Converter:
         self.file_of_id[entry["id"]] = file
 
     def _converted(self, node: Mapping[str, Any], notes: list[str], mapped: Mapped) -> None:
+        self.folded.update(str(node[key]) for key in FOLDED.values() if node.get(key))
         if mapped.kept_disabled:
             self.report.kept_disabled.append(self._entry(node, mapped.kept_disabled))
         else:

@@ -1,7 +1,8 @@
-"""The network group: mqtt in, mqtt out and their mqtt-broker (with its tls-config).
+"""The network group: mqtt in, mqtt out and their mqtt-broker (with its tls-config), and
+http request (with its tls-config and http proxy).
 
-A broker's login and a tls-config's uploaded keys are credentials: an export leaves them
-out unless asked, and even then they are never copied; the broker gets ``${ENV}``
+A login and a tls-config's uploaded keys are credentials: an export leaves them out
+unless asked, and even then they are never copied; the converted node gets ``${ENV}``
 placeholders instead, named in the report."""
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ _FORMATS_IN = {"auto-detect": "auto", "auto": "text", "utf8": "text", "buffer": 
 _PROTOCOLS = {"3": "3.1.1", "4": "3.1.1", "5": "5"}
 
 
-def env_prefix(node_id: str) -> str:
-    """The stem of a broker's ${ENV} names: MQTT_ and its id in capitals."""
-    return "MQTT_" + (re.sub(r"[^A-Za-z0-9]+", "_", node_id).strip("_").upper() or "BROKER")
+def env_prefix(node: Source, kind: str = "MQTT") -> str:
+    """The stem of a node's ${ENV} names: MQTT_ (or HTTP_) and its id in capitals."""
+    node_id = node.ids(str(node.raw["id"]))
+    return f"{kind}_" + (re.sub(r"[^A-Za-z0-9]+", "_", node_id).strip("_").upper() or "NODE")
 
 
 def mqtt_in(node: Source) -> Mapped:
@@ -87,7 +89,7 @@ def mqtt_broker(node: Source) -> Mapped:
     if protocol == "5" and node.number("sessionExpiry", 0):
         config["session_expiry"] = int(node.number("sessionExpiry", 0))
     if tls or node.flag("usetls"):
-        config["tls"] = _tls(node)
+        config["tls"] = _tls(node, env_prefix(node))
     _login(node, config)
     _birth_and_will(node, config)
     if not node.flag("autoConnect", True):
@@ -115,13 +117,14 @@ def _address(node: Source) -> tuple[str, int | None, bool]:
     return broker, port, tls
 
 
-def _tls(node: Source) -> dict[str, Any]:
+def _tls(node: Source, prefix: str) -> dict[str, Any]:
+    """The TLS settings of the tls-config the node names (``tls``)."""
     tls: dict[str, Any] = {}
     settings = node.lookup(node.text("tls")) if node.text("tls") else None
     if settings is None:
         if node.raw.get("verifyservercert") is False:
-            node.note("TLS certificates are verified (the Node-RED broker did not verify "
-                      "them); add the broker's CA with tls.ca_file if need be")
+            node.note("TLS certificates are verified (the Node-RED node did not verify "
+                      "them); add the server's CA with tls.ca_file if need be")
         return tls
     given = Source(settings)
     for key, field in (("ca", "ca_file"), ("cert", "cert_file"), ("key", "key_file")):
@@ -133,7 +136,6 @@ def _tls(node: Source) -> dict[str, Any]:
         tls["verify"] = False
         node.note("TLS certificates are NOT verified, as its tls-config said: anyone on "
                   "the path can pose as the broker; turn tls.verify on")
-    prefix = env_prefix(node.ids(str(node.raw["id"])))
     uploaded = [key for key in ("caname", "certname", "keyname") if given.text(key)]
     for key in uploaded:
         field = {"caname": "ca_file", "certname": "cert_file", "keyname": "key_file"}[key]
@@ -149,7 +151,7 @@ def _tls(node: Source) -> dict[str, Any]:
 
 
 def _login(node: Source, config: dict[str, Any]) -> None:
-    prefix = env_prefix(node.ids(str(node.raw["id"])))
+    prefix = env_prefix(node)
     if isinstance(node.raw.get("credentials"), dict):
         config["username"] = "${" + prefix + "_USERNAME}"
         config["password"] = "${" + prefix + "_PASSWORD}"
@@ -176,4 +178,78 @@ def _birth_and_will(node: Source, config: dict[str, Any]) -> None:
               "clean stop")
 
 
-TABLE = {"mqtt in": mqtt_in, "mqtt out": mqtt_out, "mqtt-broker": mqtt_broker}
+_RETURN = {"txt": "text", "bin": "bytes", "obj": "json"}
+_AUTH = {"basic": "basic", "digest": "digest", "bearer": "bearer"}
+
+
+def http_request(node: Source) -> Mapped:
+    method = node.text("method", "GET") or "GET"
+    ret = node.text("ret", "txt") or "txt"
+    if ret not in _RETURN:
+        raise NotConvertible(f"ret: unknown output {ret!r}")
+    paytoqs = node.raw.get("paytoqs", "ignore")
+    config: dict[str, Any] = {
+        "method": "msg.method" if method == "use" else method.upper(),
+        "url": node.text("url"), "response_as": _RETURN[ret],
+        "get_payload": "query" if paytoqs in (True, "query") else "body"
+        if paytoqs == "body" else "ignore",
+        "keep_alive": node.flag("persist"), "errors_to_catch_only": node.flag("senderr"),
+        "headers": [_header(node, header, index)
+                    for index, header in enumerate(node.items("headers"))]}
+    prefix = env_prefix(node, "HTTP")
+    auth = node.text("authType")
+    if auth in _AUTH:
+        config["auth_type"] = _AUTH[auth]
+        if auth == "bearer":
+            config["token"] = "${" + prefix + "_TOKEN}"
+            names = f"{prefix}_TOKEN"
+        else:
+            config.update(username="${" + prefix + "_USERNAME}",
+                          password="${" + prefix + "_PASSWORD}")
+            names = f"{prefix}_USERNAME and {prefix}_PASSWORD"
+        node.note(f"its login is read from the environment: set {names} (Node-RED keeps "
+                  f"it in its credentials, never copied)")
+    elif auth:
+        raise NotConvertible(f"authType: unknown authentication {auth!r}")
+    if node.text("tls"):
+        config["tls"] = _tls(node, prefix)
+    if node.text("proxy"):
+        _proxy(node, config, prefix)
+    if node.flag("insecureHTTPParser"):
+        node.note("the lenient HTTP parser is not offered: an answer that is not valid "
+                  "HTTP is refused")
+    return Mapped("http-request", config)
+
+
+def _header(node: Source, header: Any, index: int) -> dict[str, Any]:
+    """Node-RED's header row: a name and a value, each typed as text ('other'), a
+    message property ('msg'), or one of its editor's standard names or values."""
+    if not isinstance(header, dict):
+        raise NotConvertible(f"headers/{index}: not an object")
+    out: dict[str, Any] = {}
+    for kind_key, text_key, field in (("keyType", "keyValue", "name"),
+                                      ("valueType", "valueValue", "value")):
+        kind, text = str(header.get(kind_key) or "other"), str(header.get(text_key) or "")
+        if kind == "msg":
+            out.update({field: text.removeprefix("msg."), f"{field}_from": "msg"})
+        else:
+            out[field] = text if kind == "other" else kind
+    return out
+
+
+def _proxy(node: Source, config: dict[str, Any], prefix: str) -> None:
+    proxy = node.lookup(node.text("proxy"))
+    if proxy is None:
+        raise NotConvertible("its http proxy is not in the export")
+    settings = Source(proxy)
+    config["proxy"] = settings.text("url")
+    config["no_proxy"] = [str(host) for host in settings.items("noproxy")]
+    if isinstance(proxy.get("credentials"), dict):
+        config.update(proxy_username="${" + prefix + "_PROXY_USERNAME}",
+                      proxy_password="${" + prefix + "_PROXY_PASSWORD}")
+        node.note(f"its proxy login is read from the environment: set "
+                  f"{prefix}_PROXY_USERNAME and {prefix}_PROXY_PASSWORD")
+
+
+TABLE = {"mqtt in": mqtt_in, "mqtt out": mqtt_out, "mqtt-broker": mqtt_broker,
+         "http request": http_request}

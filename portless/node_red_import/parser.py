@@ -1,4 +1,4 @@
-"""The parser group: json (csv and yaml as their nodes land)."""
+"""The parser group: json and yaml (csv as its node lands)."""
 
 from __future__ import annotations
 
@@ -22,4 +22,9 @@ def json_(node: Source) -> Mapped:
     return Mapped("json", config)
 
 
-TABLE = {"json": json_}
+def yaml(node: Source) -> Mapped:
+    prop = node.text("property", "payload").removeprefix("msg.") or "payload"
+    return Mapped("yaml", {"property": prop} if prop != "payload" else {})
+
+
+TABLE = {"json": json_, "yaml": yaml}

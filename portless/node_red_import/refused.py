@@ -26,7 +26,6 @@ REFUSED = {
     "watch": "watching files is not offered",
     "html": "the html parser is not offered",
     "xml": "the xml parser is not offered",
-    "http proxy": "proxies come from the environment (HTTPS_PROXY) in portless",
     "global-config": "Node-RED's global environment variables: set them in the "
                      "environment the runtime starts in",
     "unknown": "Node-RED itself did not know this node's type",

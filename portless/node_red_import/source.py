@@ -89,7 +89,7 @@ class Source:
 
 def whole(number: float) -> float | int:
     """An integral float as an int, as the flow file writes it (250.0 -> 250)."""
-    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+    return int(number) if float(number).is_integer() and abs(number) < 2**53 else number
 
 
 def _number_text(value: float) -> str:

@@ -52,7 +52,8 @@ def test_the_report_counts_every_type_and_says_what_was_not_converted(
         every_option: dict[str, Any]) -> None:
     report = every_option["report"]
     assert report.converted["change"] == 3
-    assert report.converted["tls-config"] == 1
+    assert report.converted["tls-config"] == 2  # one in the broker, one in http request
+    assert report.converted["http proxy"] == 1
     assert dict(report.flattened) == {"group": 1, "junction": 2}
     assert [(e.node_id, e.type) for e in report.kept_disabled] == [("js", "function")]
     assert [(e.node_id, e.type) for e in report.refused] == [("web", "http in")]
@@ -175,3 +176,17 @@ def test_users_of_a_disabled_broker_are_disabled_too(tmp_path: Path) -> None:
     files = written_and_valid(conversion, tmp_path)
     assert files["export.json"]["nodes"][0]["disabled"] is True
     assert any("written disabled" in e.text for e in conversion.report.approximated)
+
+
+def test_the_sequence_chain_and_http_request_convert_with_their_settings(
+        every_option: dict[str, Any]) -> None:
+    files = every_option["files"]
+    get = node_in(files, "get-limits")
+    assert get["config"]["tls"] == {"ca_file": "/etc/portless/api-ca.pem"}
+    assert get["config"]["proxy"] == "http://proxy.plant.example:3128"
+    assert node_in(files, "split-1")["config"] == {"delimiter": "\n", "property": "payload"}
+    assert node_in(files, "sort-1")["config"] == {"as_number": True, "key_property": "payload",
+                                                 "order": "descending", "target": "sequence"}
+    assert node_in(files, "join-1")["config"]["timeout"] == 2
+    assert node_in(files, "batch-1")["config"]["overlap"] == 1
+    assert node_in(files, "yaml-1")["type"] == "yaml"

@@ -135,7 +135,7 @@ def test_the_table_of_options_agrees_with_node_red() -> None:
                           enumerate(TABLE)]) == {}
 
 
-RUNNABLE = ("change", "switch", "range", "json", "rbe")
+RUNNABLE = ("change", "switch", "range", "json", "rbe", "yaml", "sort")
 
 
 def literal_messages(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:

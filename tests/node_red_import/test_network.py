@@ -118,3 +118,45 @@ def test_birth_and_will_share_the_state_topic() -> None:
     assert (made.config["state_topic"], made.config["birth_payload"],
             made.config["will_payload"]) == ("dev/1/state", "up", "down")
     assert any("one retained state topic" in note for note in notes)
+
+
+def test_every_http_request_row_measured_against_node_red_comes_back() -> None:
+    """test_http_request_node_red's rows: a portless config and the Node-RED node that
+    answered the same (its node_red_node, the importer's inverse)."""
+    from tests.nodes.http.test_http_request_node_red import ROWS, node_red_node
+
+    assert len(ROWS) >= 20
+    wrong = [case.id for case in ROWS
+             if not same_config(node_red_node(case.config), "http-request", case.config)]
+    assert wrong == []
+
+
+def test_http_request_login_tls_and_proxy_are_placeholders_and_settings() -> None:
+    tls = {"id": "t1", "type": "tls-config", "ca": "/etc/ca.pem", "verifyservercert": True}
+    proxy = {"id": "p1", "type": "http proxy", "url": "http://proxy.example:3128",
+             "noproxy": ["localhost", ".internal"], "credentials": {"username": "u",
+                                                                    "password": SECRET}}
+    node = {"id": "get", "type": "http request", "method": "use", "ret": "obj",
+            "paytoqs": True, "url": "https://api.example/{{topic}}", "tls": "t1",
+            "proxy": "p1", "persist": True, "authType": "bearer",
+            "credentials": {"password": SECRET},
+            "headers": [{"keyType": "Accept", "keyValue": "", "valueType": "other",
+                         "valueValue": "application/json"},
+                        {"keyType": "msg", "keyValue": "msg.name", "valueType": "msg",
+                         "valueValue": "value"}]}
+    source = Source(node, lookup={"t1": tls, "p1": proxy}.get)
+    from portless.node_red_import.network import http_request
+
+    config = http_request(source).config
+    assert config == {
+        "method": "msg.method", "url": "https://api.example/{{topic}}",
+        "response_as": "json", "get_payload": "query", "keep_alive": True,
+        "errors_to_catch_only": False, "auth_type": "bearer",
+        "token": "${HTTP_GET_TOKEN}", "tls": {"ca_file": "/etc/ca.pem"},
+        "proxy": "http://proxy.example:3128", "no_proxy": ["localhost", ".internal"],
+        "proxy_username": "${HTTP_GET_PROXY_USERNAME}",
+        "proxy_password": "${HTTP_GET_PROXY_PASSWORD}",
+        "headers": [{"name": "Accept", "value": "application/json"},
+                    {"name": "name", "name_from": "msg", "value": "value",
+                     "value_from": "msg"}]}
+    assert SECRET not in json.dumps(config) + " ".join(source.notes)

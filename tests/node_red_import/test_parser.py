@@ -20,3 +20,8 @@ def test_json_actions_measured_against_node_red(action: str) -> None:
 def test_an_unknown_json_action_is_not_converted() -> None:
     with pytest.raises(NotConvertible, match="action: unknown action 'xml'"):
         same_config({"type": "json", "action": "xml"}, "json", {})
+
+
+def test_yaml_keeps_its_property() -> None:
+    assert same_config({"type": "yaml", "property": "msg.doc"}, "yaml", {"property": "doc"})
+    assert same_config({"type": "yaml", "property": "payload"}, "yaml", {})
