@@ -43,7 +43,9 @@ class Split(Node):
             "Differences from Node-RED, on purpose: bytes ending with the delimiter "
             "(and empty bytes) send their last, empty piece, as a text does (Node-RED "
             "counts it in `count` but never sends it, so a join waits for ever); the "
-            "two bounds above (Node-RED has none)."),
+            "two bounds above (Node-RED has none); a complete node hears of each "
+            "message as split takes it, also in stream mode (Node-RED: once its last "
+            "piece has gone)."),
         "type": "object",
         "additionalProperties": False,
         "properties": {

@@ -272,6 +272,9 @@ MORE_CASES = [
         [{"payload": 7}]),
     row("auto-text-joins-values-as-text", {},
         seq([1, None, True, 2.5], type="string", ch="-"), [{"payload": "1--true-2.5"}]),
+    row("nan-joins-as-text", manual(build="string", count=2, joiner=","),
+        [{"payload": float("nan")}, {"payload": float("inf")}], [{"payload": "NaN,Infinity"}],
+        node_red=False),
 ]
 
 HOSTILE_CASES = [

@@ -9,7 +9,7 @@ import pytest
 
 from portless.runtime import FlowInvalid
 from portless.testing import run_node
-from tests.nodes.core.sequence_rows import Row, buffer, check_row, row
+from tests.nodes.core.sequence_rows import Row, buffer, check_row, heard, row
 
 TYPE = "split"
 
@@ -78,9 +78,12 @@ NODE_RED_CASES = [
     row("bytes-at-a-text-delimiter", {"delimiter": "2"}, [{"payload": b"123"}],
         pieces([buffer("1"), buffer("3")], "buffer", ch="2")),
 ]
-"""Of the spec's 20 SPLIT cases: these 16, the three bad configs below
-(test_bad_config_is_refused), and "should be loaded" (N/A: it reads a JavaScript
-object's `name`)."""
+"""Of the spec's 27 SPLIT cases: these 16, the three bad configs below
+(test_bad_config_is_refused), three of the seven "messaging API" cases
+(test_a_complete_node_hears_of_each_message); N/A: "should be loaded" (it reads a
+JavaScript object's `name`) and the four messaging cases in stream mode (split is done
+with each message when it has taken it, also in stream mode, where Node-RED waits until
+the message's last piece goes: a difference the description lists)."""
 
 # --- beyond the spec: what a user relies on -----------------------------------------------
 MORE_CASES = [
@@ -129,6 +132,10 @@ HOSTILE_CASES = [
         [{"payload": "abc"}, {"payload": "def"}, {"payload": "g\nh"}],
         [{"payload": "g", "parts": parts(0, None, "string", ch="\n")}],
         errors=["more than 5 characters or bytes held"], node_red=False),
+    row("nan-is-dropped", {}, [{"payload": float("nan")}], [], node_red=False),  # no JSON
+    row("deep-items-are-kept-whole", {}, [{"payload": [(deep := [[[[[[[[[[[[[[1]]]]]]]]]]]]]]),
+                                                       2]}],
+        pieces([deep, 2], "array", len=1)),
     row("control-characters-are-data", {"delimiter": "\x00"}, [{"payload": "a\x00\x1bb"}],
         pieces(["a", "\x1bb"], "string", ch="\x00")),
 ]
@@ -170,3 +177,11 @@ def test_the_copies_do_not_carry_the_whole_value() -> None:
     sent[0]["keep"]["a"].append(2)  # each copy is its own
     assert sent[1]["keep"] == {"a": [1]}
     assert len({msg["_msgid"] for msg in sent}) == 1000
+
+
+@pytest.mark.parametrize("payload", ["12345", [0, 1, 2, 3, 4], {"a": 1, "b": 2}],
+                         ids=["text", "list", "object"])
+async def test_a_complete_node_hears_of_each_message(payload: Any) -> None:
+    done, _ = await heard(TYPE, {"split_by": "length", "length": 2}, [
+        {"payload": payload, "seq": 0}], 1, 0)
+    assert [msg["seq"] for msg in done] == [0]
