@@ -32,8 +32,8 @@ import gmqtt
 from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 from gmqtt.storage import PersistentStorage
 
+from portless.nodes.link_state import LinkState
 from portless.nodes.mqtt.mqtt_broker import MqttBroker
-from portless.nodes.mqtt.mqtt_status import LinkState
 from portless.runtime import Engine, Node, Registry, check_flow
 
 from .broker import MOSQUITTO_PUB, RECEIVE_MAXIMUM, Arrivals, Broker, Subscriber

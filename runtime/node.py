@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
@@ -130,6 +130,13 @@ class Node:
         depend on nothing but ``config`` and answer 0 to MAX_OUTPUTS.
         """
         return cls.outputs
+
+    @classmethod
+    def config_errors(cls, config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+        """(JSON pointer below the config, sentence) for each problem the schema cannot
+        say (a field that must fit with another); asked only of a config the schema
+        accepts, by the flow checker and the editor alike. None by default."""
+        return ()
 
     # --- lifecycle, overridden by node types -----------------------------------
     async def start(self) -> None:

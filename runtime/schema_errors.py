@@ -49,8 +49,22 @@ def config_problems(registry: Registry, cls: type[Node], config: dict[str, Any]
                     ) -> Iterator[tuple[str, str]]:
     """(pointer below /config, sentence) for each way a config (defaults filled in)
     breaks its type's schema, in field order."""
-    for problem in sorted(registry.validator(cls.type).iter_errors(config), key=error_order):
+    problems = sorted(registry.validator(cls.type).iter_errors(config), key=error_order)
+    for problem in problems:
         yield from describe(problem, list(problem.absolute_path))
+    if not problems:
+        yield from _type_problems(cls, config)
+
+
+def _type_problems(cls: type[Node], config: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """The type's own ``config_errors``; one that raises is an error naming the type,
+    never a crash of the checker or the editor."""
+    try:
+        found = [(str(pointer), str(sentence)) for pointer, sentence in cls.config_errors(config)]
+    except Exception as exc:  # a plugin's bug must not take the checker down
+        found = [("", f"cannot check this config: {cls.type}'s config_errors raised "
+                      f"{type(exc).__name__}: {exc}")]
+    yield from found
 
 
 def error_order(error: ValidationError) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from typing import Any
 import gmqtt
 from gmqtt.mqtt.constants import MQTTCommands, MQTTv50, MQTTv311
 
+from portless.nodes.link_state import LinkState, StateListener
 from portless.nodes.mqtt.mqtt_inflight import AckTracker
 from portless.nodes.mqtt.mqtt_link import LinkEnding, connect, disconnect, gmqtt_log
 from portless.nodes.mqtt.mqtt_packet_size import SMALLEST_MAXIMUM, limit_inbound, publish_head
@@ -31,7 +32,7 @@ from portless.nodes.mqtt.mqtt_reasons import (
     describe_ending,
     describe_failure,
 )
-from portless.nodes.mqtt.mqtt_status import LinkState, LinkStatus, StateListener
+from portless.nodes.mqtt.mqtt_status import LinkStatus
 from portless.nodes.mqtt.mqtt_subscription import MessageHandler, Subscription, Subscriptions
 from portless.nodes.mqtt.mqtt_transport import WriteBatcher, batch_writes, watch_keepalive
 from portless.nodes.mqtt.outbox import Outbox

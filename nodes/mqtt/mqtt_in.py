@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from portless.nodes.link_state import LinkState
 from portless.nodes.mqtt.mqtt_broker import MqttBroker
-from portless.nodes.mqtt.mqtt_status import LinkState
 from portless.nodes.payload import MAX_DEPTH, PayloadError, decode, preview
 from portless.runtime import Node, make_message
 

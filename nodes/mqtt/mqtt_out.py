@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
+from portless.nodes.link_state import LinkState
 from portless.nodes.mqtt.mqtt_broker import MqttBroker
-from portless.nodes.mqtt.mqtt_status import LinkState
 from portless.nodes.payload import CONTENT_TYPES, PayloadError, encode
 from portless.runtime import Message, Node
 

@@ -6,24 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from portless.nodes.link_state import LinkState, StateListener
 from portless.runtime import Node
-from portless.runtime.node import Fill
 
 log = logging.getLogger("portless.mqtt")
-
-
-@dataclass(frozen=True)
-class LinkState:
-    """What the connection is doing, as nodes show it under themselves."""
-
-    fill: Fill
-    text: str
-    connected: bool = False
-
-
-StateListener = Callable[[LinkState], None]
 
 
 class LinkStatus:

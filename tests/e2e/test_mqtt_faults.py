@@ -31,8 +31,8 @@ from typing import Any, cast
 
 import pytest
 
+from portless.nodes.link_state import LinkState
 from portless.nodes.mqtt.mqtt_broker import MqttBroker
-from portless.nodes.mqtt.mqtt_status import LinkState
 from portless.runtime import Event, check_flow
 from portless.runtime.state import flow_state_dir
 from portless.testing import FlowHarness

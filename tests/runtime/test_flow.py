@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -637,3 +637,34 @@ def test_disabled_is_written_after_the_name() -> None:
     text = canonical_text({"version": 1, "nodes": [
         {"config": {}, "disabled": True, "name": "n", "type": "debug", "id": "d"}]})
     assert list(json.loads(text)["nodes"][0]) == ["id", "type", "name", "disabled", "config"]
+
+
+class _Range(Node):
+    """low must not exceed high: a rule across two fields, said by config_errors."""
+
+    type = "test-range-rule"
+    schema = {"type": "object", "additionalProperties": False, "properties": {
+        "low": {"type": "number", "default": 0}, "high": {"type": "number", "default": 1},
+        "broken": {"type": "boolean", "default": False}}}
+
+    @classmethod
+    def config_errors(cls, config: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+        if config["broken"]:
+            raise KeyError("oops")
+        if config["low"] > config["high"]:
+            yield "/high", "must be at least low"
+
+
+def test_a_type_says_what_its_schema_cannot(registry: Registry) -> None:
+    registry.add(_Range, "test")
+    document = {"version": 1, "nodes": [node("r", "test-range-rule", {"low": 5})]}
+    assert errors_of(document, registry) == [
+        "flows/x.json: node r: /config/high: must be at least low"]
+    # asked only once the schema is satisfied, and a crash in it is an error, not a crash
+    document["nodes"][0]["config"] = {"low": "5"}
+    assert errors_of(document, registry) == [
+        "flows/x.json: node r: /config/low: must be a number"]
+    document["nodes"][0]["config"] = {"broken": True}
+    assert errors_of(document, registry) == [
+        "flows/x.json: node r: /config: cannot check this config: test-range-rule's "
+        "config_errors raised KeyError: 'oops'"]

@@ -21,9 +21,9 @@ import gmqtt
 import pytest
 from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 
+from portless.nodes.link_state import LinkState
 from portless.nodes.mqtt.mqtt_broker import MqttBroker
 from portless.nodes.mqtt.mqtt_link import LinkEnding, disconnect
-from portless.nodes.mqtt.mqtt_status import LinkState
 from portless.testing import FlowHarness
 from tests.mosquitto import Mosquitto
 from tests.mqtt_client import Watcher

@@ -1,0 +1,1 @@
+"""Modbus TCP and RTU: the shared connection, poll groups and writes."""
