@@ -7,7 +7,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from portless.nodes.link_state import LinkState, StateListener
+# Re-exported: other connections' nodes import them from here too (opcua).
+from portless.nodes.link_state import LinkState as LinkState
+from portless.nodes.link_state import StateListener as StateListener
 from portless.runtime import Node
 
 log = logging.getLogger("portless.mqtt")
