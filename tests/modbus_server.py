@@ -133,6 +133,8 @@ def _serve(args: argparse.Namespace) -> None:
         if set_values is not None and unit in readonly \
                 and address <= readonly[unit] < address + count:
             return ExcCodes.DEVICE_FAILURE
+        if function_code in (5, 6) and set_values is None:
+            return None  # a single write reads its value back for the answer: not a request
         print(f"request {unit} {function_code} {address} {count}", flush=True)
         return None
 

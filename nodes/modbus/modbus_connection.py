@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
-
-from pymodbus import FramerType
-from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
-from pymodbus.client.base import ModbusBaseClient
+from typing import TYPE_CHECKING, Any
 
 from portless.nodes.link_state import LinkState, StateListener
-from portless.nodes.modbus.modbus_link import Link, ModbusFailure, Request
+from portless.nodes.modbus.modbus_reasons import ModbusFailure
 from portless.nodes.modbus.modbus_types import MAX_READ_BITS, MAX_READ_REGISTERS
 from portless.runtime import Node
+
+if TYPE_CHECKING:  # pymodbus is imported when a connection starts (modbus_link.py)
+    from pymodbus.client.base import ModbusBaseClient
+
+    from portless.nodes.modbus.modbus_link import Link, Request
 
 BAUD_RATES = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]
 PARITY = {"none": "N", "even": "E", "odd": "O"}
@@ -209,6 +210,7 @@ class ModbusConnection(Node):
         key = unit if config["transport"] == "tcp" else None
         link = self._links.get(key)
         if link is None:
+            from portless.nodes.modbus.modbus_link import Link  # pymodbus: lazily
             link = self._links[key] = Link(self, self._client,
                                            self.where, self._show, config["frame_gap"])
             self.spawn(link.run(config["reconnect_min_delay"], config["reconnect_max_delay"],
@@ -216,6 +218,9 @@ class ModbusConnection(Node):
         return link
 
     def _client(self, on_connect: Callable[[bool], None]) -> ModbusBaseClient:
+        from pymodbus import FramerType
+        from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
+
         config = self.config
         common: dict[str, Any] = {"timeout": config["timeout"], "retries": config["retries"],
                                   "reconnect_delay": 0, "trace_connect": on_connect}

@@ -10,8 +10,8 @@ from typing import Any, cast
 
 from portless.nodes.link_state import LinkState
 from portless.nodes.modbus.modbus_connection import ModbusConnection
-from portless.nodes.modbus.modbus_link import ModbusFailure
 from portless.nodes.modbus.modbus_points import (
+    DEVICE_FIELDS,
     Point,
     plan,
     point_problems,
@@ -20,6 +20,7 @@ from portless.nodes.modbus.modbus_points import (
     with_defaults,
 )
 from portless.nodes.modbus.modbus_readings import Readings
+from portless.nodes.modbus.modbus_reasons import ModbusFailure
 from portless.nodes.modbus.modbus_types import MAX_READ_REGISTERS
 from portless.runtime import Node, make_message
 
@@ -53,13 +54,7 @@ class ModbusIn(Node):
         "additionalProperties": False,
         "required": ["connection", "points"],
         "properties": {
-            "connection": {"title": "Connection", "type": "string",
-                           "x-ref": "modbus-connection",
-                           "description": "The modbus-connection of the device."},
-            "unit": {"title": "Unit id", "type": "integer", "minimum": 0, "maximum": 255,
-                     "default": 1,
-                     "description": "The device (slave) id on the line or behind the "
-                                    "gateway; many TCP devices answer any."},
+            **DEVICE_FIELDS,
             "interval": {"title": "Interval (s)", "type": "number", "minimum": 0.01,
                          "maximum": 86400, "default": 1,
                          "description": "Time between the starts of two polls."},

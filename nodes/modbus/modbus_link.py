@@ -1,5 +1,6 @@
 """One Modbus transport (a TCP socket or a serial line) through pymodbus: connect,
 reconnect with backoff and jitter, every failure in words, one request at a time.
+Imported when a connection starts (pymodbus costs about 60 ms to import).
 
 pymodbus's own reconnect is turned off (``reconnect_delay=0``) so the link says why it
 is down and backs off as the MQTT link does; a connect failure's reason, which pymodbus
@@ -10,10 +11,9 @@ connection itself; the link says them once, in words, so its logger is quieted.
 from __future__ import annotations
 
 import asyncio
-import errno
+import contextlib
 import logging
 import random
-import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,31 +21,15 @@ from pymodbus.client.base import ModbusBaseClient
 from pymodbus.exceptions import ConnectionException, ModbusIOException
 from pymodbus.pdu import ModbusPDU
 
+from portless.nodes.modbus.modbus_reasons import EXCEPTION_WORDS, ModbusFailure, describe_failure
 from portless.runtime import Node
 
 log = logging.getLogger("portless.modbus")
 logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
 
-EXCEPTION_WORDS = {1: "illegal function", 2: "illegal data address", 3: "illegal data value",
-                   4: "device failure", 5: "acknowledge (still working)", 6: "device busy",
-                   7: "negative acknowledge", 8: "memory parity error",
-                   10: "gateway path unavailable", 11: "gateway target did not respond"}
-"""Modbus exception codes (application protocol 7), as a device answers them."""
-
 ClientFactory = Callable[[Callable[[bool], None]], ModbusBaseClient]
 """Makes a pymodbus client that calls its argument on connect (True) and loss (False)."""
 Request = Callable[[ModbusBaseClient], Awaitable[ModbusPDU]]
-
-
-class ModbusFailure(Exception):
-    """A request that did not get its answer; ``reason`` in words. ``answered``: the
-    device answered with an exception (it is there, it refused)."""
-
-    def __init__(self, reason: str, answered: bool = False, timeout: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.answered = answered
-        self.timeout = timeout
 
 
 class Link:
@@ -63,6 +47,7 @@ class Link:
         self._frame_gap = frame_gap
         self._client: ModbusBaseClient | None = None
         self._lost = asyncio.Event()
+        self._settled = asyncio.Event()  # the first connect attempt has ended
         self._lock = asyncio.Lock()
         self._answered = False  # a request answered on this link: back off less
         self._reported = ""
@@ -102,6 +87,7 @@ class Link:
 
     def _set(self, connected: bool, reason: str) -> None:
         self.connected, self.reason = connected, reason
+        self._settled.set()
         if not connected and reason != self._reported:
             self._reported = reason
             log.warning("node %s: %s: %s", self.node.id, self.where, reason)
@@ -112,6 +98,10 @@ class Link:
     async def call(self, request: Request, timeout: float) -> ModbusPDU:
         """Send one request (after any before it) and return its answer; ModbusFailure
         when it cannot be sent, gets no answer, or the device answers an exception."""
+        if not self._settled.is_set():  # at start: wait for the first connect, not fail
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._settled.wait()
         async with self._lock:
             client = self._client
             if client is None or not self.connected:
@@ -150,22 +140,3 @@ def _record_failure(client: ModbusBaseClient) -> list[BaseException]:
 
     context.call_create = recorded
     return failures
-
-
-def describe_failure(failures: list[BaseException], where: str, timeout: float) -> str:
-    """Why a connect failed, in words: "connection refused", "serial port X missing"."""
-    exc = failures[-1] if failures else TimeoutError()
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, socket.gaierror):
-        return f"host not found ({where})"
-    if isinstance(exc, TimeoutError | asyncio.CancelledError):
-        return f"no connection in {timeout:g} s"
-    code = getattr(exc, "errno", None)
-    if where.startswith("/") and code == errno.ENOENT:
-        return f"serial port {where} missing"
-    if code == errno.EACCES:
-        return f"{where}: permission denied"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower() if not where.startswith("/") else f"{where}: {exc.strerror}"
-    return f"cannot connect: {exc}"

@@ -22,6 +22,17 @@ from portless.runtime.config import fill_defaults
 NAME_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]+$"
 
 
+DEVICE_FIELDS: dict[str, Any] = {
+    "connection": {"title": "Connection", "type": "string", "x-ref": "modbus-connection",
+                   "description": "The modbus-connection of the device."},
+    "unit": {"title": "Unit id", "type": "integer", "minimum": 0, "maximum": 255,
+             "default": 1,
+             "description": "The device (slave) id on the line or behind the gateway; "
+                            "many TCP devices answer any."},
+}
+"""The fields that say which device a modbus-in or modbus-out talks to."""
+
+
 def points_description(deadband: bool, tables: Sequence[str] = TABLES) -> str:
     """The point fields in a sentence, for the node reference (which lists only the
     config's own fields)."""
