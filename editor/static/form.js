@@ -201,7 +201,8 @@ export function openForm(ctx, node, { isNew = false } = {}) {
 
     // --- field controllers ---------------------------------------------------------
     function row(label, control, pointer, help, { required = false, inline = false, wide = false } = {}) {
-      const target = /^(INPUT|SELECT|TEXTAREA)$/.test(control.tagName) ? control : control.querySelector('input, select, textarea');
+      const group = control.getAttribute('role') === 'group'; // labelled as a whole, not by its first box
+      const target = /^(INPUT|SELECT|TEXTAREA)$/.test(control.tagName) ? control : group ? null : control.querySelector('input, select, textarea');
       const id = target && target.id;
       const labelEl = h('label', { for: id || null }, label, required ? h('span', { class: 'req', title: 'required' }, ' *') : null);
       return h('div', { class: `form-row${inline ? ' inline' : ''}${wide ? ' wide' : ''}`, 'data-row': pointer },
@@ -229,11 +230,11 @@ export function openForm(ctx, node, { isNew = false } = {}) {
     function field(sub, key, pointer, value, present, required) {
       // A value the widget cannot show (a rule list that is no list of objects) is shown
       // as written, in JSON, with the check's error: never silently replaced.
-      const kind = present && !fits(kindOf(sub), value) ? 'json' : kindOf(sub);
+      const kind = present && !fits(kindOf(sub), value, sub) ? 'json' : kindOf(sub);
       const builders = { ref: refField, enum: enumField, toggle: toggleField, multi: multiField, string: stringField,
         number: numberField, boolean: booleanField, object: (a, b, c) => objectField(a, b, c, false), map: mapField, json: jsonField,
         typed: (a, b, c) => typedField(a, b, c, env), path: (a, b, c) => pathField(a, b, c, env),
-        code: (a, b, c) => codeField(a, b, c, env), list: listOf };
+        code: (a, b, c) => codeField(a, b, c, env), list: listOf, choices: choicesField };
       const shown = present ? value : ('default' in sub ? clone(sub.default) : undefined);
       const controller = builders[kind](sub, pointer, shown, required, key);
       if (kind === 'object' || kind === 'toggle') {
@@ -314,6 +315,17 @@ export function openForm(ctx, node, { isNew = false } = {}) {
           return { value: Number(raw) };
         },
       };
+    }
+
+    /** Some of an enum's values (an inject node's weekdays): a checkbox each, read in
+     * the enum's order. */
+    function choicesField(sub, pointer, value) {
+      const options = sub.items.enum;
+      const chosen = Array.isArray(value) ? value : [];
+      const boxes = options.map((v) => h('input', { type: 'checkbox', id: uid(), 'data-choice': String(v), checked: chosen.some((c) => equal(c, v)) }));
+      const el = h('div', { class: 'choices', 'data-field': pointer, role: 'group' },
+        options.map((v, i) => h('label', { class: 'check-line', for: boxes[i].id }, boxes[i], String(v))));
+      return { el, read: () => ({ value: options.filter((_, i) => boxes[i].checked).map(clone) }) };
     }
 
     function booleanField(sub, pointer, value) {
@@ -443,8 +455,9 @@ export function openForm(ctx, node, { isNew = false } = {}) {
 
 const FITS = {
   typed: isObject, list: (v) => Array.isArray(v) && v.every(isObject),
+  choices: (v, sub) => Array.isArray(v) && v.every((c) => sub.items.enum.some((e) => equal(e, c))),
   path: (v) => typeof v === 'string', code: (v) => typeof v === 'string',
 };
-const fits = (kind, value) => !FITS[kind] || FITS[kind](value);
+const fits = (kind, value, sub) => !FITS[kind] || FITS[kind](value, sub);
 
 function cssEscape(text) { return window.CSS && CSS.escape ? CSS.escape(text) : text.replace(/"/g, '\\"'); }

@@ -303,4 +303,19 @@ async def test_an_inject_form_shows_the_fields_of_its_repeat_and_keeps_only_thos
     # The interval went with its repeat; the once delay, untouched, stays out.
     assert saved(session.server.flow)["tick"]["config"] == {
         "repeat": "cron", "cron": "*/5 * * * *", "once": True}
+
+    # A daily repeat on weekdays: a checkbox a day.
+    tray = await open_form(page, "tick")
+    await tray.locator('[data-field="/config/repeat"]').select_option("daily")
+    days = tray.locator('[data-field="/config/days"]')
+    await expect(days.locator("input:checked")).to_have_count(7)
+    for day in ("sat", "sun"):
+        await days.locator(f'[data-choice="{day}"]').uncheck()
+    await field["at"].fill("07:30")
+    await tray.get_by_test_id("form-done").click()
+    status, _ = await deploy(page)
+    assert status == 200
+    assert saved(session.server.flow)["tick"]["config"] == {
+        "repeat": "daily", "once": True, "at": "07:30",
+        "days": ["mon", "tue", "wed", "thu", "fri"]}
     assert session.console.unexpected() == []
