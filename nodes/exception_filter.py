@@ -70,9 +70,9 @@ from portless.runtime import (
     MISSING,
     Message,
     Node,
+    PropertyPath,
     clone_message,
     new_msgid,
-    property_getter,
 )
 
 MODES = ("changed", "changed-ignore-initial", "deadband", "deadband-or-equal",
@@ -181,11 +181,14 @@ class ExceptionFilter(Node):
     async def start(self) -> None:
         config = self.config
         mode = config["mode"]
-        self._read_value = property_getter(config["property"])
-        self._read_topic = property_getter(config["topic_property"])
+        value_path, topic_path = PropertyPath(config["property"]), PropertyPath(
+            config["topic_property"])
+        self._read_value, self._value_name = value_path.get, value_path.name
+        self._read_topic, self._topic_name = topic_path.get, topic_path.name
         self._separate: bool = config["separate_topics"]
         self._max_topics: int = config["max_topics"]
         self._seen: OrderedDict[Hashable, None] = OrderedDict()  # least recently seen first
+        self._last_key: Hashable = _UNSET  # the key at the end of _seen
         self._references: dict[Hashable, Any] = {}
         self._pass_first: bool = mode == "changed"
         if mode in ("changed", "changed-ignore-initial"):
@@ -226,17 +229,21 @@ class ExceptionFilter(Node):
     def on_input(self, msg: Message) -> None:
         self.received += 1
         if self._separate:
-            topic = self._read_topic(msg)
+            name = self._topic_name  # a plain name (topic): read here, without a call
+            topic = msg.get(name, MISSING) if name is not None else self._read_topic(msg)
             key = topic if topic.__class__ is str and topic else _topic_key(topic)
-            try:
-                self._seen.move_to_end(key)
-            except KeyError:
-                self._new_topic(key)
+            if key is not self._last_key:  # the topic seen last is at the end already
+                try:
+                    self._seen.move_to_end(key)
+                except KeyError:
+                    self._new_topic(key)
+                self._last_key = key
         else:
             topic = key = _NO_TOPIC
         if "reset" in msg:
             self._reset(topic, key)
-        value = self._read_value(msg)
+        name = self._value_name
+        value = msg.get(name, MISSING) if name is not None else self._read_value(msg)
         if value is not MISSING and self._decide(key, value):
             self.passed += 1
             if self._limited:

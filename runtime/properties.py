@@ -72,13 +72,17 @@ class PropertyPath:
     """A parsed property path with per-message ``get``, ``set`` and ``delete``.
 
     ``key`` is the message key when the path is one plain name (``payload``), else None:
-    a hot path may then use ``msg[key]`` directly. A leading ``msg.`` is dropped, as
+    a hot path may then use ``msg[key]`` directly. ``name`` is that key when it is no
+    list index as well ("payload", not "0"), so ``msg[name] = value`` writes what
+    ``set`` would (for any value but MISSING). A leading ``msg.`` is dropped, as
     ``RED.util.getMessageProperty`` does. Raises ValueError for a text that is not a path.
     """
 
     get: Callable[[Message], Any]
     set: Callable[[Message, Any], bool]
     delete: Callable[[Message], bool]
+    key: str | None
+    name: str | None
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -88,19 +92,20 @@ class PropertyPath:
             for part in parse(stripped))
         keys = [part for part in self.parts if not isinstance(part, PropertyPath)]
         if len(keys) < len(self.parts):  # a nested reference: keys depend on the message
-            self.key = None
+            self.key = self.name = None
             self.get, self.set, self.delete = self._dynamic()
             return
         fixed = [_step(key) for key in keys]
         first = fixed[0][0]
         self.key = first if len(fixed) == 1 else None
+        self.name = self.key if fixed[0][1] is None else None
         if len(fixed) == 1:
             self.get = lambda msg: msg.get(first, MISSING)
         elif len(fixed) == 2:
             self.get = _two_step_getter(first, fixed[1])
         else:
             self.get = _deep_getter(fixed)
-        if self.key is not None and fixed[0][1] is None:  # msg[name]: 0.1 us, not 0.5
+        if self.name is not None:  # msg[name]: 0.1 us, not 0.5
             self.set = lambda msg, value: _set_top(msg, first, value)
         else:
             self.set = lambda msg, value: _write(msg, keys, value)

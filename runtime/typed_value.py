@@ -91,6 +91,9 @@ class TypedValue:
         self.value = spec.get("value", _DEFAULT_VALUES[self.kind])
         self._node = node
         self._path: PropertyPath | None = None
+        self.name: str | None = None
+        """A ``msg`` value that is one plain name (``payload``): that name, so a hot path
+        may read and write ``msg[name]`` directly (PropertyPath.name)."""
         self.expression: Expression | None = None
         """The compiled expression of a ``jsonata`` value, to evaluate with bindings."""
         kind, value = self.kind, self.value
@@ -112,6 +115,7 @@ class TypedValue:
             self.get = self.expression.evaluate
         elif kind == "msg":
             self._path = PropertyPath(value)
+            self.name = self._path.name
             self.get = self._path.get
         else:
             self._path = PropertyPath(value)

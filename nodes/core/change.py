@@ -155,6 +155,16 @@ class Change(Node):
                       f"object or list")
 
     def _setter(self, target: TypedValue, source: TypedValue, deep_copy: bool) -> Rule:
+        name, get = target.name, source.get
+        if name is not None and not deep_copy:
+            def set_name(msg: Message) -> None:  # the common case: msg[name], no copy
+                value = get(msg)
+                if value is MISSING:
+                    target.delete(msg)
+                else:
+                    msg[name] = value
+            return set_name
+
         def set_(msg: Message) -> None:
             value = source.get(msg)
             self._put(target, msg, clone_message(value) if deep_copy else value)

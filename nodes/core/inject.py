@@ -26,6 +26,8 @@ CRON_DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 
 LONGEST_WAIT = 60.0
 """The longest a schedule timer waits before it asks the clock again (seconds): a
 stepped wall clock or a suspended device then fires at most this late."""
+ALWAYS_THERE = ("string", "number", "boolean", "json", "timestamp", "env")
+"""The value kinds that give a value every time (not MISSING, no ExpressionError)."""
 EARLY = 0.001
 """A timer may fire this early (the loop's clock resolution) and still count as due."""
 
@@ -123,6 +125,11 @@ class Inject(Node):
     async def start(self) -> None:
         self._properties = [(PropertyPath(item["property"]), TypedValue(item["value"], self))
                             for item in self.config["properties"]]
+        # The common case: each property a plain name and a value that is always there
+        # (no context key that may be absent, no expression that may fail).
+        plain = [(path.name, value.get) for path, value in self._properties
+                 if path.name is not None and value.kind in ALWAYS_THERE]
+        self._plain = plain if len(plain) == len(self._properties) else None
         self._schedule = _schedule_of(self.config)
         if self.config["once"]:
             self.call_later(self.config["once_delay"], self._first)
@@ -139,6 +146,18 @@ class Inject(Node):
     def inject(self) -> None:
         """Build the message, property by property, and send it."""
         msg: Message = {"_msgid": new_msgid(), "ts": time.time()}
+        plain = self._plain
+        if plain is not None:
+            for name, get in plain:
+                msg[name] = get(msg)
+        elif not self._set_properties(msg):
+            return
+        if "topic" not in msg:
+            msg["topic"] = ""
+        self.send(msg)
+
+    def _set_properties(self, msg: Message) -> bool:
+        """Set each property by its path; False (and an error) if an expression failed."""
         try:
             for path, value in self._properties:
                 found = value.get(msg)
@@ -147,9 +166,8 @@ class Inject(Node):
                               f"object or list")
         except ExpressionError as exc:
             self.error(str(exc), msg)
-            return
-        msg.setdefault("topic", "")
-        self.send(msg)
+            return False
+        return True
 
     def _first(self) -> None:
         self.inject()

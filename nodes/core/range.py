@@ -10,6 +10,7 @@ from portless.nodes.js_values import to_number
 from portless.runtime import MISSING, Message, Node, PropertyPath
 
 ACTIONS = ("scale", "clamp", "wrap", "drop")
+_isfinite = math.isfinite
 _Scale = Callable[[float], "float | None"]
 """Scales a number, or None where the message is dropped."""
 
@@ -104,27 +105,33 @@ class Range(Node):
                        "drop": drop}[config["action"]]
         self._round = rounding
         self._path = PropertyPath(config["property"])
+        self._name = self._path.name
         self._where = f"msg.{config['property']}"
 
     def on_input(self, msg: Message) -> None:
-        value = self._path.get(msg)
+        name = self._name
+        value = msg.get(name, MISSING) if name is not None else self._path.get(msg)
         if value is MISSING:
             self.send(msg)
             return
-        number = to_number(value)
+        # A float is its own number (NaN is none); anything else as Number() reads it.
+        number = value if value.__class__ is float and value == value else to_number(value)
         if number is None:
             self.error(f"{self._where} is not a number: {value!r}", msg)
             return
         result = self._scale(number)
         if result is None:
             return
-        if not math.isfinite(result):
+        if not _isfinite(result):
             self.error(f"{self._where} has no place in the range: {value!r}", msg)
             return
         if self._round:
             whole = math.floor(result)
-            self._path.set(msg, whole + 1 if result - whole >= 0.5 else whole)
+            scaled: float = whole + 1 if result - whole >= 0.5 else whole
         else:
-            self._path.set(msg, int(result) if result.is_integer() and
-                           abs(result) <= 2 ** 53 else result)
+            scaled = int(result) if result.is_integer() and abs(result) <= 2 ** 53 else result
+        if name is not None:
+            msg[name] = scaled
+        else:
+            self._path.set(msg, scaled)
         self.send(msg)

@@ -179,6 +179,9 @@ class Switch(Node):
             self._sequences = Sequences(self._route, self.send, self.error,
                                         len(self._tests), recreate, self.config["max_held"])
             self.on_input = self._held_input  # type: ignore[method-assign]
+        elif len(self._tests) == 1 and self._tests[0] is not None:
+            self._test = self._tests[0]
+            self.on_input = self._one_rule_input  # type: ignore[method-assign]
 
     def on_input(self, msg: Message) -> None:
         matched = self._route(msg)
@@ -192,6 +195,19 @@ class Switch(Node):
         for port in matched[1:]:
             out[port] = clone_message(msg)
         self.send(out)
+
+    def _one_rule_input(self, msg: Message) -> None:
+        """on_input of a switch of one rule (no otherwise, no sequences held): what
+        ``_route`` does, for the one test and port."""
+        try:
+            value = self._property(msg)
+            hit = self._test(value, msg)
+        except (ExpressionError, ValueError) as exc:
+            self.error(str(exc), msg)
+            return
+        self._previous.value = value
+        if hit:
+            self.send(msg)
 
     def _held_input(self, msg: Message) -> None:
         """on_input of a switch that holds sequences (tail rules, recreate)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from operator import gt, lt
 from typing import TYPE_CHECKING, Any
 
 from portless.nodes.js_values import js_order, js_string, loose_equals, to_number
@@ -54,6 +55,10 @@ def compile_rule(rule: Mapping[str, Any], node: Node, previous: Previous) -> Tes
             return _regex_test(rule, value)
         compare = _COMPARISONS[operator]
         constant = getattr(value, "constant", MISSING)
+        if constant.__class__ in _NUMBERS and operator in _NUMBER_ORDER:
+            order = _NUMBER_ORDER[operator]  # a number against a number: compared here
+            return lambda a, msg: (order(a, constant) if a.__class__ in _NUMBERS
+                                   else compare(a, constant))
         if constant is not MISSING:
             return lambda a, msg: compare(a, constant)
         return lambda a, msg: compare(a, value(msg))
@@ -153,6 +158,8 @@ def _has_key(a: Any, b: Any) -> bool:
     return False
 
 
+_NUMBER_ORDER: dict[str, Callable[[Any, Any], bool]] = {"<": lt, ">": gt}
+"""What ``_lt`` and ``_gt`` do with two numbers, without the call."""
 _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "==": _eq, "!=": lambda a, b: not _eq(a, b), "<": _lt, "<=": _lte, ">": _gt,
     ">=": _gte, "contains": _contains, "has-key": _has_key,
