@@ -156,6 +156,12 @@ class Change(Node):
 
     def _setter(self, target: TypedValue, source: TypedValue, deep_copy: bool) -> Rule:
         name, get = target.name, source.get
+        if name is not None and source.kind in ("string", "number", "boolean"):
+            constant = source.value
+
+            def set_constant(msg: Message) -> None:  # the commonest: msg[name] = literal
+                msg[name] = constant
+            return set_constant
         if name is not None and not deep_copy:
             def set_name(msg: Message) -> None:  # the common case: msg[name], no copy
                 value = get(msg)

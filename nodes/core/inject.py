@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,8 @@ LONGEST_WAIT = 60.0
 stepped wall clock or a suspended device then fires at most this late."""
 ALWAYS_THERE = ("string", "number", "boolean", "json", "timestamp", "env")
 """The value kinds that give a value every time (not MISSING, no ExpressionError)."""
+LITERALS = ("string", "number", "boolean")
+"""The value kinds that are the same value every time (a json value is copied)."""
 EARLY = 0.001
 """A timer may fire this early (the loop's clock resolution) and still count as due."""
 
@@ -126,10 +129,18 @@ class Inject(Node):
         self._properties = [(PropertyPath(item["property"]), TypedValue(item["value"], self))
                             for item in self.config["properties"]]
         # The common case: each property a plain name and a value that is always there
-        # (no context key that may be absent, no expression that may fail).
-        plain = [(path.name, value.get) for path, value in self._properties
-                 if path.name is not None and value.kind in ALWAYS_THERE]
-        self._plain = plain if len(plain) == len(self._properties) else None
+        # (no context key that may be absent, no expression that may fail) and needs no
+        # message: the literals are set at once, the rest (the time) one by one.
+        self._literals: dict[str, Any] = {}
+        self._plain: list[tuple[str, Callable[[Message], Any]]] | None = None
+        if all(path.name is not None and value.kind in ALWAYS_THERE
+               for path, value in self._properties):
+            last = {path.name: value for path, value in self._properties
+                    if path.name is not None}  # a name set twice: the last one counts
+            self._literals = {name: value.value for name, value in last.items()
+                              if value.kind in LITERALS}
+            self._plain = [(name, value.get) for name, value in last.items()
+                           if name not in self._literals]
         self._schedule = _schedule_of(self.config)
         if self.config["once"]:
             self.call_later(self.config["once_delay"], self._first)
@@ -148,6 +159,7 @@ class Inject(Node):
         msg: Message = {"_msgid": new_msgid(), "ts": time.time()}
         plain = self._plain
         if plain is not None:
+            msg.update(self._literals)
             for name, get in plain:
                 msg[name] = get(msg)
         elif not self._set_properties(msg):

@@ -11,6 +11,8 @@ from portless.runtime import MISSING, Message, Node, PropertyPath
 
 ACTIONS = ("scale", "clamp", "wrap", "drop")
 _isfinite = math.isfinite
+_BIG = 2 ** 1023
+"""Ints closer to 0 are numbers a float holds (to_number makes the rest infinite)."""
 _Scale = Callable[[float], "float | None"]
 """Scales a number, or None where the message is dropped."""
 
@@ -114,8 +116,13 @@ class Range(Node):
         if value is MISSING:
             self.send(msg)
             return
-        # A float is its own number (NaN is none); anything else as Number() reads it.
-        number = value if value.__class__ is float and value == value else to_number(value)
+        # A float is its own number (NaN is none), an int one a float holds too;
+        # anything else as Number() reads it.
+        kind = value.__class__
+        if (kind is float and value == value) or (kind is int and -_BIG < value < _BIG):
+            number: float | None = value
+        else:
+            number = to_number(value)
         if number is None:
             self.error(f"{self._where} is not a number: {value!r}", msg)
             return

@@ -16,6 +16,7 @@ from portless.nodes.core.switch_rules import (
 )
 from portless.nodes.core.switch_sequences import Sequences
 from portless.runtime import (
+    MISSING,
     ExpressionError,
     Message,
     Node,
@@ -168,7 +169,8 @@ class Switch(Node):
 
     async def start(self) -> None:
         self._previous = Previous()
-        self._property = TypedValue(self.config["property"], self).get
+        value = TypedValue(self.config["property"], self)
+        self._property, self._name = value.get, value.name
         # None stands for otherwise, which depends on the rules before it.
         self._tests = [None if rule["operator"] == "otherwise" else
                        compile_rule(rule, self, self._previous)
@@ -199,8 +201,9 @@ class Switch(Node):
     def _one_rule_input(self, msg: Message) -> None:
         """on_input of a switch of one rule (no otherwise, no sequences held): what
         ``_route`` does, for the one test and port."""
+        name = self._name  # a plain message property: read here, without a call
         try:
-            value = self._property(msg)
+            value = msg.get(name, MISSING) if name is not None else self._property(msg)
             hit = self._test(value, msg)
         except (ExpressionError, ValueError) as exc:
             self.error(str(exc), msg)
