@@ -14,6 +14,7 @@ from . import (
     async_input,
     bounds,
     context,
+    core_pipeline,
     editor,
     flowsize,
     function,
@@ -28,6 +29,7 @@ from .table import render
 
 BENCHMARKS: dict[str, Benchmark] = {
     "pipeline": pipeline.benchmark,
+    "core-pipeline": core_pipeline.benchmark,
     "async": async_input.benchmark,
     "startup": startup.benchmark,
     "mqtt": mqtt.benchmark,

@@ -7,21 +7,15 @@ promise, kept in the node's context; awaiting nothing is a plain ``return msg``.
 
     inject (once) -> function (emits N) -> function x P (the work) -> function (counts)
 
-The counter warns "bench-done MS" when the last message arrived; the time is read
-from Node-RED's log.
+The counter warns when the last message arrived (nodered.counting_function); the time
+is read from Node-RED's log.
 """
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from .core import BenchError
-from .nodered import NodeRed, node_red
-
-DONE = "bench-done "
+from .nodered import START_CLOCKS, counting_function, timed_run
 
 WAIT_ONE_MS = ("const last = context.get('last') || Promise.resolve(); "
                "const next = last.then(() => new Promise((r) => setTimeout(r, 1)))"
@@ -32,11 +26,8 @@ WAIT_ONE_MS = ("const last = context.get('last') || Promise.resolve(); "
 def flow(messages: int, sleep: bool, parallel: int) -> list[dict[str, Any]]:
     """The Node-RED flow of one scenario."""
     total = messages * parallel
-    emit = (f"flow.set('t0', Date.now()); for (let i = 0; i < {messages}; i++) "
+    emit = (f"{START_CLOCKS} for (let i = 0; i < {messages}; i++) "
             "{ node.send({topic: 'bench', payload: i}); } return null;")
-    count = ("const n = (context.get('n') || 0) + 1; context.set('n', n); "
-             f"if (n === {total}) {{ node.warn('{DONE}' + (Date.now() - flow.get('t0'))); }}"
-             " return null;")
     works = [f"bench-work-{n}" for n in range(parallel)]
     return [
         {"id": "bench-tab", "type": "tab", "label": "bench"},
@@ -48,29 +39,14 @@ def flow(messages: int, sleep: bool, parallel: int) -> list[dict[str, Any]]:
         *({"id": work, "type": "function", "z": "bench-tab", "outputs": 1,
            "func": WAIT_ONE_MS if sleep else "return msg;", "wires": [["bench-count"]]}
           for work in works),
-        {"id": "bench-count", "type": "function", "z": "bench-tab", "func": count,
-         "outputs": 1, "wires": []},
+        {"id": "bench-count", "type": "function", "z": "bench-tab",
+         "func": counting_function(total), "outputs": 1, "wires": []},
     ]
 
 
 async def measure(messages: int, sleep: bool, parallel: int) -> tuple[float | None, str]:
     """Node-RED's messages a second for one scenario, or None and why not."""
-    red_js, why = node_red()
-    if red_js is None:
+    run, why = await timed_run(flow(messages, sleep, parallel), 60 + messages * parallel / 100)
+    if run is None:
         return None, why
-    with tempfile.TemporaryDirectory(prefix="portless-bench-nodered-") as workdir:
-        red = NodeRed(red_js, Path(workdir), flow(messages, sleep, parallel))
-        try:
-            await red.start()
-            async with asyncio.timeout(60 + messages * parallel / 100):
-                # Its log lines arrive through NodeRed's reader task, which signals nothing.
-                while not (done := [line for line in red.output if DONE in line]):  # noqa: ASYNC110
-                    await asyncio.sleep(0.05)
-        except TimeoutError:
-            return None, f"Node-RED did not finish: {' | '.join(red.output[-2:])}"
-        except BenchError as exc:
-            return None, str(exc)
-        finally:
-            await red.stop()
-    milliseconds = float(done[0].rsplit(DONE, 1)[1].split()[0])
-    return messages * parallel / max(milliseconds / 1000, 0.001), ""
+    return messages * parallel / max(run.milliseconds / 1000, 0.001), ""

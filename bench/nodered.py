@@ -22,6 +22,8 @@ import json
 import shutil
 import signal
 import subprocess
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +90,10 @@ SETTINGS = """module.exports = {
     httpNodeRoot: false,
     uiHost: "127.0.0.1",
     logging: { console: { level: "info", metrics: false, audit: false } },
+    functionGlobalContext: { cpuUsage: () => process.cpuUsage() },
 };
 """
+"""Headless, no port; function nodes may read the process's CPU time (timed_run)."""
 
 
 class NodeRed:
@@ -156,3 +160,54 @@ class NodeRed:
                 await self.process.wait()
         if self._reader is not None:
             await self._reader
+
+
+DONE = "bench-done "
+"""What a timed flow's last node warns, followed by the milliseconds its work took and
+the microseconds of CPU time Node-RED spent on it."""
+START_CLOCKS = ("flow.set('t0', Date.now()); const cpu0 = global.get('cpuUsage')(); "
+                "flow.set('cpu0', cpu0.user + cpu0.system);")
+"""JavaScript for the function node that starts a timed flow's work: notes the clocks."""
+
+
+def counting_function(total: int) -> str:
+    """JavaScript for the function node at a timed flow's end: counts messages in its
+    context and, at the ``total``-th, warns DONE, the milliseconds and the CPU time since
+    the flow's first function ran START_CLOCKS."""
+    return ("const n = (context.get('n') || 0) + 1; context.set('n', n); "
+            f"if (n === {total}) {{ const cpu = global.get('cpuUsage')(); "
+            f"node.warn('{DONE}' + (Date.now() - flow.get('t0')) + ' ' + "
+            "(cpu.user + cpu.system - flow.get('cpu0'))); } return null;")
+
+
+@dataclass(frozen=True)
+class TimedRun:
+    """What a timed flow took: milliseconds by its own clock, and Node-RED's CPU seconds
+    (steadier than the time on a shared machine)."""
+
+    milliseconds: float
+    cpu_seconds: float
+
+
+async def timed_run(nodes: list[dict[str, Any]], timeout: float) -> tuple[TimedRun | None, str]:
+    """Run a flow whose work starts with START_CLOCKS and ends in ``counting_function``;
+    what it took, or None and why not (Node-RED missing, slow or failing)."""
+    red_js, why = node_red()
+    if red_js is None:
+        return None, why
+    with tempfile.TemporaryDirectory(prefix="portless-bench-nodered-") as workdir:
+        red = NodeRed(red_js, Path(workdir), nodes)
+        try:
+            await red.start()
+            async with asyncio.timeout(timeout):
+                # Its log lines arrive through NodeRed's reader task, which signals nothing.
+                while not (done := [line for line in red.output if DONE in line]):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            return None, f"Node-RED did not finish: {' | '.join(red.output[-2:])}"
+        except BenchError as exc:
+            return None, str(exc)
+        finally:
+            await red.stop()
+    milliseconds, cpu_us = done[0].rsplit(DONE, 1)[1].split()[:2]
+    return TimedRun(float(milliseconds), float(cpu_us) / 1e6), ""
