@@ -28,10 +28,11 @@ carries the property and its value passes the filter, now without a reference (s
 does in ``changed`` and the deadband modes, and does not in ``changed-ignore-initial``).
 
 As in Node-RED, an object (or null) is compared with an empty object when the
-reference is not an object, so a first ``{}``, or a ``{}`` after a text, is not sent.
-One difference on purpose: a reset for a topic read from a custom ``topic_property``
-clears that topic (Node-RED clears the one named by ``msg.topic``, leaving the reset
-without effect).
+reference is not an object, so a first ``{}``, or a ``{}`` after a text, is not sent,
+and a topic that is no text is keyed by its text as JavaScript's ``String()`` writes it
+(1e-7 shares the state of "1e-7", 1e21 that of "1e+21"). The differences on purpose,
+each where Node-RED's is a JavaScript accident, are in the schema's description
+(DIFFERENCES) and tests/nodes/test_exception_filter_node_red.py shows each in both.
 
 Beyond Node-RED, two output stages, both per topic and both off by default:
 
@@ -86,6 +87,20 @@ _BAND_RULES: dict[str, tuple[bool, bool, bool]] = {
     "narrowband": (True, True, False),
     "narrowband-or-equal": (True, False, False),
 }
+DIFFERENCES = (
+    "Differences from Node-RED's rbe, on purpose (Node-RED keeps its state in a plain "
+    "JavaScript object keyed by the topic's text): a topic named like a member of every "
+    "JavaScript object (`constructor`, `toString`, `hasOwnProperty`, `__proto__`) has a "
+    "state of its own like any topic (in Node-RED `constructor` and `toString` never pass "
+    "a numeric mode, a value kept for `hasOwnProperty` makes `changed-ignore-initial` fail "
+    "with a TypeError for every topic from then on, and `__proto__` never filters and "
+    "lends an object value to the other topics); a topic that is the text `_no_topic` is "
+    "a topic (Node-RED shares it with the messages without one); integers beyond 2^53 "
+    "are compared exactly, as values and as topics (JavaScript reads 9007199254740993 as "
+    "9007199254740992); a reset for a topic read from a custom `topic_property` clears "
+    "that topic (Node-RED clears the one `msg.topic` names). As in Node-RED, a number as "
+    "topic shares the state of its text as JavaScript writes it (1e-7 and \"1e-7\", 1e21 "
+    "and \"1e+21\"), and -0, like 0, is no topic.")
 _NO_TOPIC: Hashable = object()  # the state of messages without a (truthy) topic
 _UNSET: Any = object()
 _EARLY = 0.001  # a silence timer this close to due counts as due
@@ -109,7 +124,7 @@ class ExceptionFilter(Node):
             "topic (`min_interval`, the latest value wins) and resends the last value "
             "after a silence (`max_silence`) so a subscriber can tell unchanged from dead. "
             "Its status counts what passed of what came in (\"passed 12 of 240\"), "
-            "refreshed at most once a second."),
+            "refreshed at most once a second.\n\n" + DIFFERENCES),
         "type": "object",
         "additionalProperties": False,
         "properties": {

@@ -95,9 +95,9 @@ def js_string(value: Any) -> str:
             return "NaN"
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
-        if value.is_integer() and abs(value) < 1e21:
+        if value.is_integer() and abs(value) < 2 ** 53:  # its digits are exact: 12, -0 is 0
             return str(int(value))
-        return repr(float(value))
+        return _number_text(float(value))
     if isinstance(value, list | tuple):
         return ",".join("" if item is None else js_string(item) for item in value)
     if isinstance(value, bytes | bytearray):
@@ -105,6 +105,35 @@ def js_string(value: Any) -> str:
     if isinstance(value, dict):
         return "[object Object]"
     return str(value)
+
+
+def _number_text(value: float) -> str:
+    """A finite double as JavaScript's Number::toString writes it: the shortest digits
+    that read back as the value (repr's), in decimal from 1e-6 up to below 1e21, with
+    an exponent otherwise ("1e-7", "1.5e+21"; Python writes "1e-07" and "1.5e+21"), and
+    a large whole number with zeros after its shortest digits ("1152921504606847000")."""
+    digits, exponent = _shortest_digits(abs(value))
+    sign = "-" if value < 0 else ""
+    count, point = len(digits), len(digits) + exponent  # value = 0.digits * 10**point
+    if count <= point <= 21:
+        return sign + digits + "0" * (point - count)
+    if 0 < point <= 21:
+        return sign + digits[:point] + "." + digits[point:]
+    if -6 < point <= 0:
+        return sign + "0." + "0" * -point + digits
+    shown = digits if count == 1 else digits[0] + "." + digits[1:]
+    power = point - 1
+    return f"{sign}{shown}e{'+' if power > 0 else '-'}{abs(power)}"
+
+
+def _shortest_digits(value: float) -> tuple[str, int]:
+    """The shortest digits that read back as a positive double, without trailing zeros,
+    and the power of ten of the last: 1.5e-07 is ("15", -8)."""
+    mantissa, _, power = repr(value).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0")
+    stripped = digits.rstrip("0")
+    return stripped, int(power or 0) - len(fraction) + len(digits) - len(stripped)
 
 
 def loose_equals(a: Any, b: Any) -> bool:

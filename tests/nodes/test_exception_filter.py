@@ -38,7 +38,7 @@ def values(*payloads: Any) -> list[Message]:
     return [{"payload": payload} for payload in payloads]
 
 
-def on(topic: str, *payloads: Any) -> list[Message]:
+def on(topic: Any, *payloads: Any) -> list[Message]:
     return [{"topic": topic, "payload": payload} for payload in payloads]
 
 
@@ -173,6 +173,76 @@ async def test_node_red_defaults() -> None:
             "mode": "changed", "band": 0, "compare": "last-output", "start": None,
             "property": "payload", "separate_topics": True, "topic_property": "topic",
             "max_topics": 10000, "min_interval": 0, "max_silence": 0}
+
+
+# --- topics as Node-RED keys them, and where portless differs on purpose -----------------
+def shared(topic: Any, text: str) -> list[Message]:
+    """A value on a numeric topic, the same value and a new one on its text."""
+    return [*on(topic, 5), *on(text, 5), *on(text, 6)]
+
+
+# A topic that is no text is keyed by its text as JavaScript's String() writes it, so a
+# number shares the state of that text; each row: (topic, its text). The 5 on the text
+# is no change: sent are 5 and 6.
+NUMERIC_TOPICS = [
+    (1e-7, "1e-7"), (1.5e-7, "1.5e-7"), (-2.5e-8, "-2.5e-8"), (1e-5, "0.00001"),
+    (1e-6, "0.000001"), (1e21, "1e+21"), (1.5e300, "1.5e+300"),
+    (2.0 ** 60, "1152921504606847000"), (123.456, "123.456"), (7, "7"), (True, "true"),
+]
+
+
+@pytest.mark.parametrize(("topic", "text"), NUMERIC_TOPICS, ids=[t for _, t in NUMERIC_TOPICS])
+def test_a_numeric_topic_shares_the_state_of_its_javascript_text(topic: Any, text: str
+                                                                  ) -> None:
+    assert sent({}, shared(topic, text)) == [5, 6]
+
+
+def test_a_topic_of_minus_zero_is_no_topic() -> None:
+    # -0 is falsy, as 0, "" and null are: the state of messages without a topic
+    assert sent({}, [*on(-0.0, 5), *values(5, 6)]) == [5, 6]
+
+
+# Where Node-RED's rbe is wrong or JavaScript-specific and portless is right, each in the
+# node's description: (id, config, inputs, what portless sends, what Node-RED 4 sends),
+# the payloads sent. tests/nodes/test_exception_filter_node_red.py runs them in both.
+BIG = 2 ** 53 + 1  # JavaScript reads it as 2 ** 53
+DIFFERENCES = [
+    # Node-RED keys its state in a plain object: its prototype's members are "there"
+    ("constructor-never-passes-a-band", {"mode": "deadband", "band": 1},
+     on("constructor", 0, 5, 10), [0, 5, 10], []),
+    ("toString-never-passes-a-band", {"mode": "narrowband", "band": 10},
+     on("toString", 0, 5, 50), [0, 5], []),
+    # once a value is kept under "hasOwnProperty", Node-RED's check of every message
+    # calls it: a TypeError, for every topic, from then on
+    ("hasOwnProperty-stops-every-topic", {"mode": "changed-ignore-initial"},
+     [*on("a", 1, 2), *on("hasOwnProperty", 1, 2), *on("a", 3, 4)], [2, 2, 3, 4], [2]),
+    # a value kept under "__proto__" is not kept (a repeat passes) or, an object, becomes
+    # the prototype: topic "b" then finds a 7 it never had
+    ("__proto__-is-never-filtered-and-leaks", {"mode": "changed"},
+     [*on("__proto__", 1, 1, {"b": 7}), *on("b", 7, 7, 8)], [1, {"b": 7}, 7, 8],
+     [1, 1, {"b": 7}, 8]),
+    # Node-RED's key for messages without a topic is the text "_no_topic"
+    ("a-topic-named-_no_topic-is-a-topic", {"mode": "changed"},
+     [*values(1), *on("_no_topic", 1, 2), *values(2)], [1, 1, 2, 2], [1, 2]),
+    # integers beyond 2^53 compare exactly, as values and as topics
+    ("integers-beyond-2**53-values", {"mode": "changed"},
+     on("t", BIG, BIG - 1, BIG), [BIG, BIG - 1, BIG], [BIG - 1]),
+    ("integers-beyond-2**53-topics", {"mode": "changed"},
+     [*on(BIG, 5), *on(BIG - 1, 5)], [5, 5], [5]),
+    # a reset for a topic from a custom topic property clears that topic (Node-RED clears
+    # the one named by msg.topic): x is reset here, y in Node-RED
+    ("reset-of-a-custom-topic-property", {"topic_property": "device"},
+     [{"device": "x", "payload": 1}, {"device": "y", "payload": 2},
+      {"device": "x", "topic": "y", "reset": True},
+      {"device": "x", "payload": 1}, {"device": "y", "payload": 2}], [1, 2, 1], [1, 2, 2]),
+]
+
+
+@pytest.mark.parametrize(("config", "inputs", "ours"),
+                         [row[1:4] for row in DIFFERENCES], ids=[row[0] for row in DIFFERENCES])
+def test_where_node_red_differs(config: dict[str, Any], inputs: list[Message],
+                                ours: list[Any]) -> None:
+    assert strict(sent(config, inputs)) == strict(ours)
 
 
 # --- the filter, beyond the Node-RED suite -----------------------------------------------
