@@ -59,7 +59,8 @@ def encode(payload: Any, fmt: str) -> bytes:
         if fmt == "text":
             if isinstance(payload, bytes | bytearray):
                 return bytes(payload).decode("utf-8").encode("utf-8")
-            return (payload if isinstance(payload, str) else json.dumps(payload)).encode()
+            # as Node-RED's mqtt out sends a non-text: compact JSON, in UTF-8
+            return (payload if isinstance(payload, str) else _json(payload)).encode("utf-8")
         if isinstance(payload, bytes | bytearray):
             return bytes(payload)
         if isinstance(payload, str):

@@ -6,16 +6,16 @@ converted. So the files written always validate."""
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from portless.runtime import FlowError, FlowInvalid, Registry, check_flow
+from portless.runtime import FlowError, FlowInvalid, check_flow
 from portless.runtime.subflow_files import with_subflow
 from portless.runtime.tabs import check_tabs
 
 from .convert import SUBFLOWS
+from .graph import installed
 
 if TYPE_CHECKING:
     from .convert import _Converter
@@ -24,11 +24,6 @@ ROUNDS = 100
 """A mend can reveal another problem (a placeholder leaves a wire to nowhere); each
 round mends all that the check found, and a flow settles within a few."""
 _DECLARED = re.compile(r"^/subflow/(input)/(\d+)$|^/subflow/(outputs)/(\d+)/(\d+)(/\w+)?$")
-
-
-@functools.cache
-def _installed() -> Registry:
-    return Registry.discover()
 
 
 def settle(converter: _Converter) -> None:
@@ -47,7 +42,7 @@ def settle(converter: _Converter) -> None:
 
 
 def _errors(converter: _Converter) -> list[FlowError]:
-    registry = _installed().copy()
+    registry = installed().copy()
     subflows = {path: document for path, document in converter.files.items()
                 if path.startswith(SUBFLOWS + "/")}
     errors: list[FlowError] = []

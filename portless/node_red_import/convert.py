@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from .graph import flattened_wires, portless_ids, slug, unique
+from portless.runtime.config import config_references
+
+from .graph import flattened_wires, installed, portless_ids, slug, unique
 from .refused import reason
 from .report import Entry, Report
 from .source import Mapped, NotConvertible, Source
@@ -128,8 +130,30 @@ class _Converter:
         self._finish_wires()
         for sf_id, path in self.subflow_files.items():
             source = Source(self.raw[sf_id])
-            self.files[path]["subflow"] = declaration(source, self.raw[sf_id], self._inner)
+            declared = declaration(source, self.raw[sf_id], self._inner)
+            declared["parameters"]["properties"].update(self._connection_parameters(path))
+            self.files[path]["subflow"] = declared
             self._remember(self.raw[sf_id], source.notes)
+
+    def _connection_parameters(self, path: str) -> dict[str, Any]:
+        """A subflow's inner nodes using a connection of the flow (an mqtt-broker outside
+        it, shared by every instance as in Node-RED) name it through a parameter marked
+        x-ref, which is how a portless subflow uses the flow's connections; its default is
+        the connection the Node-RED flow used."""
+        parameters: dict[str, Any] = {}
+        for entry in self.files[path]["nodes"]:
+            cls = installed().get(entry["type"])
+            if cls is None or entry["id"] in self.placeholders:
+                continue
+            for pointer, wanted, target in list(config_references(cls.schema,
+                                                                  entry["config"])):
+                if self.file_of_id.get(target) != CONNECTIONS:
+                    continue
+                name = re.sub(r"[^A-Za-z0-9_]", "_", f"{wanted}_{target}")
+                parameters[name] = {"title": f"{wanted} (imported: {target})",
+                                    "type": "string", "x-ref": wanted, "default": target}
+                _set(entry["config"], pointer, "${" + name + "}")
+        return parameters
 
     def _structure_notes(self, node: Mapping[str, Any]) -> None:
         if node["type"] == "tab" and node.get("env"):
@@ -281,6 +305,15 @@ class _Converter:
                                           for name in _ENV.findall(json.dumps(document))
                                           if not _is_parameter(name, files)})
         return Conversion(files, self.report)
+
+
+def _set(config: dict[str, Any], pointer: str, value: Any) -> None:
+    """Set the value a JSON pointer (as config_references gives it) names."""
+    *parents, last = pointer.split("/")[1:]
+    holder: Any = config
+    for part in parents:
+        holder = holder[int(part)] if isinstance(holder, list) else holder[part]
+    holder[int(last) if isinstance(holder, list) else last] = value
 
 
 def _is_parameter(name: str, files: Mapping[str, Mapping[str, Any]]) -> bool:

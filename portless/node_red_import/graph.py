@@ -3,13 +3,23 @@ and junctions flattened into direct wires."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from portless.runtime import Registry
+
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 _NOT_ID = re.compile(r"[^A-Za-z0-9_.:-]+")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@functools.cache
+def installed() -> Registry:
+    """The node types installed (built-ins and plugins), found once: what the converted
+    files are checked against."""
+    return Registry.discover()
 
 
 def portless_ids(node_ids: Iterable[str]) -> dict[str, str]:

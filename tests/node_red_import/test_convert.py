@@ -190,3 +190,25 @@ def test_the_sequence_chain_and_http_request_convert_with_their_settings(
     assert node_in(files, "join-1")["config"]["timeout"] == 2
     assert node_in(files, "batch-1")["config"]["overlap"] == 1
     assert node_in(files, "yaml-1")["type"] == "yaml"
+
+
+def test_a_subflow_using_the_flow_s_broker_names_it_by_a_parameter(tmp_path: Path) -> None:
+    """Node-RED shares a config node outside a subflow with every instance; a portless
+    subflow reaches the flow's connection through a parameter marked x-ref."""
+    nodes = [{"id": "b", "type": "mqtt-broker", "broker": "localhost"},
+             {"id": "sf", "type": "subflow", "name": "Publish", "env": [],
+              "in": [{"x": 1, "y": 1, "wires": [{"id": "o"}]}], "out": []},
+             {"id": "o", "type": "mqtt out", "z": "sf", "broker": "b", "topic": "t",
+              "wires": []},
+             {"id": "t", "type": "tab", "label": "Main"},
+             {"id": "i", "type": "subflow:sf", "z": "t", "wires": []}]
+    conversion = converted(nodes)
+    assert conversion.report.complete
+    files = written_and_valid(conversion, tmp_path)
+    subflow = files["subflows/publish.json"]
+    assert subflow["nodes"][0]["config"]["broker"] == "${mqtt_broker_b}"
+    assert subflow["subflow"]["parameters"]["properties"]["mqtt_broker_b"] == {
+        "title": "mqtt-broker (imported: b)", "type": "string", "x-ref": "mqtt-broker",
+        "default": "b"}
+    assert files["main.json"]["nodes"] == [{"id": "i", "type": "subflow:publish",
+                                           "config": {}}]

@@ -126,3 +126,12 @@ def test_max_size_does_not_limit_what_is_not_parsed() -> None:
     assert decode(long_text, "auto", max_size=10) == long_text.decode()
     assert decode(long_text, "text", max_size=10) == long_text.decode()
     assert decode(long_text, "raw", max_size=10) == long_text
+
+
+@pytest.mark.parametrize(("payload", "sent"), [
+    ("Grüße", "Grüße"), ({"a": "ü", "b": [1, 2]}, '{"a":"ü","b":[1,2]}'), (42, "42"),
+    (True, "true"), (None, "null"), ([1, "a"], '[1,"a"]')])
+def test_text_sends_a_text_as_it_is_and_anything_else_as_compact_json(payload: Any,
+                                                                      sent: str) -> None:
+    """As Node-RED's mqtt out does (JSON.stringify), so an imported flow sends the same."""
+    assert encode(payload, "text") == sent.encode("utf-8")
