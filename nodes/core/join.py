@@ -51,6 +51,14 @@ class _Group:
     filled: int = 0
     timer: asyncio.TimerHandle | None = None
     arrival: int = 0
+    messages: list[Message] = field(default_factory=list)
+    """The messages taken in since the last send: done when it goes or is dropped."""
+
+    @property
+    def weight(self) -> int:
+        """What the group counts against max_messages: itself and its values or its
+        messages, whichever are more."""
+        return 1 + max(len(self.items), len(self.messages))
 
 
 class Join(Node):
@@ -58,6 +66,7 @@ class Join(Node):
     category = "sequence"
     color = "#E2D96E"
     icon = "join"
+    calls_done = True
     schema = {
         "title": "Join",
         "description": (
@@ -87,11 +96,14 @@ class Join(Node):
             "with the result as its payload. A message without `msg.parts` passes "
             "unchanged.\n\n"
             "`msg.reset` drops what is held without sending (in `auto` mode, a reset "
-            "without `msg.parts` drops every sequence).\n\n"
-            "Bounds: at most `max_messages` values are held in all (each group counts "
-            "one more for itself); past that the oldest group is dropped, with an error "
-            "on the message that came. A `msg.parts.index` that is not a whole number "
-            "below `max_messages` is an error and the message is dropped, so a forged "
+            "without `msg.parts` drops every sequence). A complete node hears of a "
+            "message when the joined message it went into is sent or dropped (of one "
+            "not joined, at once).\n\n"
+            "Bounds: at most `max_messages` values (or messages, where more) are held "
+            "in all, each group counting one more for itself; past that the oldest "
+            "group is dropped, with an error on its last message. A `msg.parts.index` "
+            "that is not a whole number below `max_messages` is an error and the "
+            "message is dropped, so a forged "
             "count or index allocates nothing.\n\n"
             "Differences from Node-RED, on purpose: the bounds above (Node-RED holds "
             "everything unless `nodeMessageBufferMaxLength` is set, and then only in "
@@ -99,8 +111,7 @@ class Join(Node):
             "values joins a text with those bytes as UTF-8 (Node-RED writes the numbers, "
             "`44` for a comma); a string sequence without `ch` joins with nothing "
             "(Node-RED fails); a `count` of 0 with `use_parts` groups by `msg.parts.id` "
-            "as Node-RED's empty count does; a complete node sees each message when "
-            "join takes it, not when the joined message goes."),
+            "as Node-RED's empty count does."),
         "type": "object",
         "additionalProperties": False,
         "properties": {
@@ -185,7 +196,8 @@ class Join(Node):
                 self._jsonata(config["reduce_expression"]),
                 None if fixup is None else self._jsonata(fixup),
                 TypedValue(config["reduce_initial"], self), config["reduce_right"],
-                config["max_messages"], self.send, self.error)
+                config["max_messages"], self.send, self.error,
+                lambda msg: self.done(msg))  # looked up late: a complete node wraps it
 
     def _jsonata(self, text: str) -> TypedValue:
         return TypedValue({"kind": "jsonata", "value": text}, self)
@@ -197,9 +209,11 @@ class Join(Node):
         parts = _parts(msg)
         if self._mode == "auto" and (parts is None or "id" not in parts):
             if "reset" in msg:
-                self._drop_all()
+                for key in list(self._groups):
+                    self._forget(key)
             else:
                 self.warn("a message without msg.parts.id cannot be joined in auto mode")
+            self.done(msg)
             return
         if self._mode == "manual" and parts is not None and not self.config["use_parts"]:
             if "parts" in parts:
@@ -212,15 +226,20 @@ class Join(Node):
             self._arm(key, self._groups[key])
         if "reset" in msg:
             self._forget(key)
+            self.done(msg)
             return
         if build == "object" and item_key in (None, MISSING, ""):
             self._keyless(msg, key)
+            self.done(msg)
             return
         group = self._groups.get(key)
         if group is None:
             group = self._new_group(key, msg, build, parts)
+        before = group.weight
         if not self._add(group, msg, build, value, index, item_key):
             return
+        group.messages.append(msg)
+        self._held += group.weight - before
         group.msg.update(msg)
         if parts is not None:
             group.target = group.target or parts.get("count")
@@ -229,7 +248,7 @@ class Join(Node):
                 or "complete" in msg:
             self._finish(key)
         elif self._held > self.config["max_messages"]:
-            self._drop_oldest(msg)
+            self._drop_oldest()
 
     # --- where a message goes ------------------------------------------------------------
     def _place(self, msg: Message, parts: dict[str, Any] | None
@@ -270,7 +289,6 @@ class Join(Node):
     def _add(self, group: _Group, msg: Message, build: str, value: Any, index: Any,
              item_key: Any) -> bool:
         """Put the value in its group; False (with an error or a warning) if it cannot."""
-        before = len(group.items)
         if group.build == "buffer" and value is not MISSING \
                 and not isinstance(value, bytes | bytearray | str | list):
             self.error(f"cannot join {type(value).__name__} into bytes", msg)
@@ -296,7 +314,6 @@ class Join(Node):
             group.items[group.length] = value
             group.length += 1
             group.filled += 1
-        self._held += len(group.items) - before
         return True
 
     def _index(self, msg: Message, index: Any) -> Any:
@@ -336,7 +353,17 @@ class Join(Node):
         self.cancel_timer(group.timer)
         group.timer = None
         if self._mode == "auto" or not self.config["accumulate"] or "complete" in group.msg:
-            self._forget(key)
+            self._groups.pop(key)
+            self._held -= group.weight
+            taken = group.messages
+        else:  # accumulating: the values stay, the messages so far are done
+            before, taken, group.messages = group.weight, group.messages, []
+            self._held += group.weight - before
+        self._send_joined(group)
+        for msg in taken:
+            self.done(msg)
+
+    def _send_joined(self, group: _Group) -> None:
         out = group.msg
         value = build_value(group.build, group.items, group.length, group.joiner,
                             group.array_len)
@@ -351,23 +378,24 @@ class Join(Node):
         out.pop("complete", None)
         self.send(clone_message(out))
 
-    def _forget(self, key: Hashable) -> _Group | None:
+    def _forget(self, key: Hashable, failed: Message | None = None) -> _Group | None:
+        """Drop a group without sending; its messages are done, but ``failed``."""
         group = self._groups.pop(key, None)
         if group is not None:
             self.cancel_timer(group.timer)
-            self._held -= 1 + len(group.items)
+            self._held -= group.weight
+            for msg in group.messages:
+                if msg is not failed:
+                    self.done(msg)
         return group
 
-    def _drop_all(self) -> None:
-        for key in list(self._groups):
-            self._forget(key)
-
-    def _drop_oldest(self, msg: Message) -> None:
+    def _drop_oldest(self) -> None:
         key = min(self._groups, key=lambda k: self._groups[k].arrival)
-        group = self._forget(key)
-        held = 0 if group is None else len(group.items)
+        group = self._groups[key]
+        last = group.messages[-1] if group.messages else group.msg
+        self._forget(key, failed=last)
         self.error(f"more than {self.config['max_messages']} messages held: the oldest "
-                   f"group ({held} values) dropped", msg)
+                   f"group ({len(group.items)} values) dropped", last)
 
 
 def _parts(msg: Message) -> dict[str, Any] | None:

@@ -19,9 +19,9 @@ class Reducer:
 
     def __init__(self, reduce: TypedValue, fixup: TypedValue | None, initial: TypedValue,
                  right: bool, max_held: int, send: Callable[[Message], None],
-                 error: Report) -> None:
+                 error: Report, done: Callable[[Message], None]) -> None:
         self._reduce, self._fixup, self._initial = reduce, fixup, initial
-        self._right, self._send, self._error = right, send, error
+        self._right, self._send, self._error, self._done = right, send, error, done
         self._pending = PendingGroups(max_held)
 
     def take(self, msg: Message) -> None:
@@ -29,6 +29,7 @@ class Reducer:
         parts = msg.get("parts")
         if not isinstance(parts, dict):
             self._send(msg)
+            self._done(msg)
             return
         group = self._pending.add(msg, parts.get("id"), parts.get("count"))
         if group is not None:
@@ -37,7 +38,8 @@ class Reducer:
             dropped = self._pending.drop_oldest()
             self._error(f"more than {self._pending.max_held} messages held for their "
                         f"sequences to complete: the oldest sequence ({len(dropped)} "
-                        "messages) dropped", msg)
+                        "messages) dropped", dropped[-1])
+            self._done_with(dropped[:-1])
 
     def _fold(self, group: list[Message], last: Message) -> None:
         count = len(group)
@@ -52,10 +54,16 @@ class Reducer:
                 value = _evaluate(self._fixup, {}, {"A": value, "N": count})
         except ExpressionError as exc:
             self._error(f"the reduce expression failed: {exc}", last)
+            self._done_with([msg for msg in group if msg is not last])
             return
         out = ordered[-1]
         out["payload"] = value
         self._send(out)
+        self._done_with(group)
+
+    def _done_with(self, messages: list[Message]) -> None:
+        for msg in messages:
+            self._done(msg)
 
 
 def _evaluate(expression: TypedValue, msg: Message, bindings: dict[str, Any]) -> Any:

@@ -10,7 +10,7 @@ import pytest
 
 from portless.runtime import FlowInvalid
 from portless.testing import FlowHarness, run_node
-from tests.nodes.core.sequence_rows import Row, buffer, check_row, row
+from tests.nodes.core.sequence_rows import Row, buffer, check_row, heard, row
 
 TYPE = "join"
 
@@ -235,13 +235,13 @@ NODE_RED_CASES = [
          for i in (1, 2, 3, 4, 0)],
         [{"payload": [0, 1, 2, 3, 4]}]),
 ]
-"""Of the spec's 71 JOIN cases: these 47, the two bad expressions below
-(test_a_bad_expression_is_refused), the restarted timeout and the chained split-join
-below; N/A: "should be loaded" (JavaScript object fields), the reduce initial value of
-type `bin` (typed values have no bytes kind), the two "persistable context" cases
-($flowContext(key, store): portless has no per-call store names), and the five
-"messaging API" cases (join tells a complete node it is done with a message when it
-takes it, not when the joined message goes: a difference the description lists)."""
+"""Of the spec's 64 JOIN cases: these 51, the two bad expressions below
+(test_a_bad_expression_is_refused), the restarted timeout, the chained split-join and
+the five messaging cases below; N/A: "should be loaded" (JavaScript object fields),
+the reduce initial value of type `bin` (typed values have no bytes kind) and the two
+"persistable context" cases ($flowContext(key, store): no per-call store names). The five join
+"messaging API" cases are test_a_complete_node_hears... (the spec's seven split ones
+are counted in test_split.py)."""
 
 # --- beyond the spec ---------------------------------------------------------------------
 MORE_CASES = [
@@ -361,3 +361,30 @@ def test_a_stop_drops_what_is_held() -> None:
     run = run_node(TYPE, manual(count=3), [{"payload": 1}])
     assert run.outputs == [[]]
     assert run.errors == []
+
+
+STRING_PARTS = [{"payload": c, "parts": {"id": 1, "type": "string", "ch": ",", "index": i,
+                                         "count": 3}} for i, c in enumerate("ABC")]
+MESSAGING = [
+    ("all-joined", {"timeout": 1}, STRING_PARTS, 3, 0),
+    ("reset", {"timeout": 1},
+     [*STRING_PARTS[:2], {"payload": "dummy", "reset": True, "parts": {"id": 1}}], 3, 0),
+    ("timed-out", manual(joiner=",", build="string", timeout=0.05),
+     [{"payload": "A"}, {"payload": "B"}], 2, 0),
+    ("all-reduced", reduce("$A+payload"),
+     [{"payload": p, "parts": {"index": i, "count": 3, "id": 222}}
+      for p, i in [(3, 2), (2, 1), (4, 0)]], 3, 0),
+    ("overflow", reduce("$A+payload", max_messages=3),
+     [{"payload": p, "parts": {"index": i, "count": 5, "id": 222}}
+      for p, i in [(3, 2), (2, 1), (4, 0), (1, 3)]], 3, 1),
+]
+
+
+@pytest.mark.parametrize(("name", "config", "inputs", "completed", "caught"), MESSAGING,
+                         ids=[case[0] for case in MESSAGING])
+async def test_a_complete_node_hears_when_join_is_done(
+        name: str, config: dict[str, Any], inputs: list[dict[str, Any]],
+        completed: int, caught: int) -> None:
+    done, errors = await heard(TYPE, config, inputs, completed, caught)
+    assert len(done) == completed
+    assert len(errors) == caught
