@@ -19,6 +19,7 @@ from . import (
     flowsize,
     function,
     link_bounds,
+    modbus,
     mqtt,
     outbox,
     pipeline,
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "flowsize": flowsize.benchmark,
     "context": context.benchmark,
     "function": function.benchmark,
+    "modbus": modbus.benchmark,
 }
 QUICK = Options(messages=20_000, startup_runs=1, idle_seconds=1.0, quick=True)
 

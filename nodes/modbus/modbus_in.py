@@ -118,26 +118,30 @@ class ModbusIn(Node):
         self._timer = self.call_later(self._due - now, self._tick)
         if self._state.text == "connecting":  # the first connect: nothing to say yet
             return
-        if self._poll is not None or self.downstream_saturated():
+        if self._poll is not None:  # still reading: skip, and its values are overdue
             self._skipped += 1
-            if self._poll is not None:
-                self._took = max(self._took, now - self._started)
+            self._took = max(self._took, now - self._started)
             self._send(self._readings.overdue())
             self._show()
+            return
+        if self.downstream_saturated():  # a node downstream is full: send nothing more
+            self._skipped += 1
             return
         self._poll = self.spawn(self._read(), "poll")
 
     async def _read(self) -> None:
         self._started = started = asyncio.get_running_loop().time()
+        changed: list[str] = []  # sent together at the end: one message a poll for all
         try:
             for block in self._blocks:
                 try:
                     words = await self._connection.read(self._unit, block.table,
                                                         block.address, block.count)
                 except ModbusFailure as failure:
-                    self._send(self._readings.fail(block, failure.reason, _now_ms()))
+                    changed += self._readings.fail(block, failure.reason, _now_ms())
                     continue
-                self._send(self._readings.take(block, words, _now_ms()))
+                changed += self._readings.take(block, words, _now_ms())
+            self._send(changed)
         finally:
             self._poll = None
             self._took = asyncio.get_running_loop().time() - started

@@ -107,12 +107,15 @@ def encode_value(value: object, data_type: str, order: str, registers: int, scal
                 for index in range(0, len(data), 2)]
     raw = _unscaled(value, scale, offset)
     if data_type.startswith("float"):
+        try:
+            number: int | float = float(raw)
+        except OverflowError:  # an int beyond any float
+            number = math.inf
         limit = _FLOAT32_MAX if data_type == "float32" else math.inf
-        if not math.isfinite(raw) or abs(raw) > limit:
+        if not math.isfinite(number) or abs(number) > limit:
             raise ValueError(f"{_shown(value)} does not fit {data_type}"
                              + (f" (at most {limit:.7g} either way)" if data_type ==
                                 "float32" else " (a finite number)"))
-        number: int | float = float(raw)
     else:
         number = _whole(raw, value, data_type)
     return _to_words(struct.pack(">" + _STRUCT[data_type], number), order)
@@ -123,11 +126,14 @@ def _unscaled(value: object, scale: float, offset: float) -> float | int:
     if isinstance(value, bool) or type(value) not in (int, float):
         raise ValueError(f"{_shown(value)} is not a number")
     number: int | float = value  # type: ignore[assignment]
-    if not math.isfinite(number):
+    if isinstance(number, float) and not math.isfinite(number):
         raise ValueError(f"{_shown(value)} is not a finite number")
     if scale == 1 and offset == 0:
         return number
-    return (number - offset) / scale
+    try:
+        return (number - offset) / scale
+    except OverflowError:  # an int beyond any float
+        raise ValueError(f"{_shown(value)} is far beyond any register") from None
 
 
 def _whole(raw: int | float, value: object, data_type: str) -> int:
@@ -148,6 +154,8 @@ def _whole(raw: int | float, value: object, data_type: str) -> int:
 
 def _shown(value: object) -> str:
     """A value, briefly, for an error sentence."""
+    if isinstance(value, int) and value.bit_length() > 64:  # str() of a huge int raises
+        return f"a {value.bit_length()}-bit number"
     text = repr(value) if isinstance(value, str) else str(value)
     if isinstance(value, bool):
         text = "true" if value else "false"

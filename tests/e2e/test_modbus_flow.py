@@ -1,7 +1,8 @@
-"""A field I/O flow as a device runs it: ``portless run`` with a simulated PLC (a real
-pymodbus server) read by modbus-in, reported by exception through exception-filter
-and mqtt-out to a real mosquitto, and a command path mqtt-in -> modbus-out back to the
-PLC. The process opens no listening socket (a port audit with Modbus nodes)."""
+"""The field I/O example (flows/field-io.json) as a device runs it: ``portless run``
+with a simulated PLC (a real pymodbus server) read by modbus-in, reported by exception
+through exception-filter and mqtt-out to a real mosquitto, and a command path mqtt-in
+-> modbus-out back to the PLC. The process opens no listening socket (a port audit
+with Modbus nodes)."""
 
 from __future__ import annotations
 
@@ -20,29 +21,23 @@ from tests.mqtt_client import Watcher
 from tests.nodes.modbus.flows import read_registers, write_registers
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]  # portless and the PLC as processes
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def field_flow(plc_port: int, broker_port: int) -> dict[str, Any]:
-    return {"version": 1, "nodes": [
-        {"id": "plc", "type": "modbus-connection",
-         "config": {"host": "127.0.0.1", "port": plc_port, "timeout": 0.5,
-                    "reconnect_min_delay": 0.05, "reconnect_max_delay": 0.5}},
-        {"id": "broker", "type": "mqtt-broker",
-         "config": {"host": "127.0.0.1", "port": broker_port, "reconnect_min_delay": 0.05,
-                    "reconnect_max_delay": 0.5}},
-        {"id": "tank", "type": "modbus-in",
-         "config": {"connection": "plc", "interval": 0.05, "points": [
-             {"name": "plant/level", "address": 0, "type": "float32", "order": "CDAB"},
-             {"name": "plant/temperature", "address": 2, "type": "int16", "scale": 0.1},
-             {"name": "plant/setpoint", "address": 5}]},
-         "wires": [["report"]]},
-        {"id": "report", "type": "exception-filter", "config": {}, "wires": [["publish"]]},
-        {"id": "publish", "type": "mqtt-out", "config": {"broker": "broker", "qos": 1}},
-        {"id": "commands", "type": "mqtt-in",
-         "config": {"broker": "broker", "topic": "plant/cmd"}, "wires": [["drive"]]},
-        {"id": "drive", "type": "modbus-out",
-         "config": {"connection": "plc", "points": [{"name": "setpoint", "address": 5}]}},
-    ]}
+    """The shipped example (flows/field-io.json) with its PLC and broker on these
+    ports, polled every 50 ms."""
+    document: dict[str, Any] = json.loads((ROOT / "flows" / "field-io.json").read_text())
+    for node in document["nodes"]:
+        config = node["config"]
+        if node["type"] == "modbus-connection":
+            config.update(port=plc_port, reconnect_min_delay=0.05, reconnect_max_delay=0.5)
+        if node["type"] == "mqtt-broker":
+            config.update(port=broker_port, reconnect_min_delay=0.05,
+                          reconnect_max_delay=0.5)
+        if node["type"] == "modbus-in":
+            config["interval"] = 0.05
+    return document
 
 
 def values(watcher: Watcher, topic: str) -> list[Any]:

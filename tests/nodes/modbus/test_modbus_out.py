@@ -25,8 +25,10 @@ def writer(points: list[dict[str, Any]], **config: Any) -> dict[str, Any]:
 CATCH = {"id": "catch", "type": "catch", "config": {}}
 
 
-def writes(server: ModbusServer) -> list[tuple[int, int]]:
-    """(function code, address) of the writes the server answered."""
+def writes(server: ModbusServer, expected: int = 0) -> list[tuple[int, int]]:
+    """(function code, address) of the writes the server answered, once it has said
+    ``expected`` requests (its output may lag behind its answers)."""
+    server.wait_requests(expected)
     return [(fc, address) for _, fc, address, _ in server.requests() if fc in (5, 6, 15, 16)]
 
 
@@ -64,7 +66,7 @@ async def test_a_write_is_confirmed_and_lands(
     node = writer([{"name": "setpoint", "address": 20, **point}])
     assert await run(modbus_server, node, [payload]) == []
     assert await read_registers(modbus_server.port, 20, count, table=table) == expected
-    assert writes(modbus_server) == [(function, 20)]
+    assert writes(modbus_server, 2) == [(function, 20)]  # the write, then the read back
 
 
 async def test_always_write_multiple(modbus_server: ModbusServer) -> None:
@@ -72,7 +74,7 @@ async def test_always_write_multiple(modbus_server: ModbusServer) -> None:
                                                  "address": 2, "type": "bool"}],
                   always_write_multiple=True)
     assert await run(modbus_server, node, [{"a": 7, "b": True}]) == []
-    assert writes(modbus_server) == [(16, 1), (15, 2)]
+    assert writes(modbus_server, 2) == [(16, 1), (15, 2)]
 
 
 async def test_several_points_from_one_payload_in_message_order(
@@ -82,7 +84,7 @@ async def test_several_points_from_one_payload_in_message_order(
                                              {"low": 3}])
     assert errors == []
     assert await read_registers(modbus_server.port, 0, 2) == [3, 2]
-    assert writes(modbus_server) == [(6, 1), (6, 0), (6, 1), (6, 0)]
+    assert writes(modbus_server, 5) == [(6, 1), (6, 0), (6, 1), (6, 0)]
 
 
 @pytest.mark.parametrize(("point", "payload", "error"), [
@@ -91,6 +93,9 @@ async def test_several_points_from_one_payload_in_message_order(
     ({"type": "uint16"}, -1, "msg.payload (point 'p', uint16): -1 does not fit uint16 "
                              "(0 to 65,535)"),
     ({"type": "uint64"}, 2 ** 64, "does not fit uint64 (0 to 18,446,744,073,709,551,615)"),
+    pytest.param({"type": "int64"}, 10 ** 5000, "a 16610-bit number does not fit int64",
+                 id="a-5000-digit-number"),
+    ({"type": "int16"}, -1e308, "-1e+308 does not fit int16"),
     ({"type": "int16"}, 1.5, "1.5 is not a whole number of the register's units (1.5)"),
     ({"type": "int16", "scale": 0.1}, 3276.8, "3276.8 does not fit int16"),
     ({"type": "float32"}, 1e39, "1e+39 does not fit float32 (at most 3.402823e+38 either "
