@@ -68,6 +68,10 @@ CASES: list[tuple[str, dict[str, Any], Any, list[tuple[str, str]]]] = [
      [("", 'must be one of "a" or "b"')]),
     ("min-items", {"type": "array", "minItems": 1, "items": {"type": "string"}}, [],
      [("", "must hold at least 1 item")]),
+    ("min-properties", {"type": "object", "minProperties": 1}, {},
+     [("", "must hold at least 1 field")]),
+    ("max-properties", {"type": "object", "maxProperties": 2}, {"a": 1, "b": 2, "c": 3},
+     [("", "must hold at most 2 fields")]),
     ("list-item", {"type": "array", "items": {"type": "string"}}, ["a", 2],
      [("/1", "must be text")]),
     ("nested", {"type": "object", "properties": {"tls": {

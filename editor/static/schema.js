@@ -144,6 +144,9 @@ export function check(schema, value, pointer = '', out = []) {
     if (isObject(schema.items)) value.forEach((item, i) => check(schema.items, item, `${pointer}/${i}`, out));
   }
   if (isObject(value)) {
+    const size = Object.keys(value).length;
+    if (schema.minProperties !== undefined && size < schema.minProperties) say('minProperties');
+    if (schema.maxProperties !== undefined && size > schema.maxProperties) say('maxProperties');
     for (const key of schema.required || []) {
       if (!Object.hasOwn(value, key)) add(out, `${pointer}/${key}`, 'required field is missing');
     }
