@@ -14,7 +14,14 @@ from .events import Event, EventBus
 from .expressions import JSONATA_KEYWORD, Expression, ExpressionError
 from .flow import Flow, NodeSpec, check_flow, load_flow, read_flow, write_flow
 from .message import MISSING, Message, clone_message, make_message, new_msgid
-from .node import MAX_OUTPUTS, Node, OutputCountError, default_outputs, outputs_of
+from .node import (
+    MAX_OUTPUTS,
+    Node,
+    OutputCountError,
+    PlacedNode,
+    default_outputs,
+    outputs_of,
+)
 from .outputs import config_outputs
 from .properties import (
     PropertyPath,
@@ -67,6 +74,7 @@ __all__ = [
     "Node",
     "NodeSpec",
     "OutputCountError",
+    "PlacedNode",
     "PropertyPath",
     "Registry",
     "RegistryError",

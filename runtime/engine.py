@@ -19,7 +19,7 @@ from .dependencies import dependents, start_order, stop_levels
 from .events import Event, EventBus
 from .flow import Flow, NodeSpec
 from .message import Message, complete_message
-from .node import Node
+from .node import Node, PlacedNode
 from .registry import Registry
 from .run_queue import LOOP_HOPS, RunQueue
 from .subflow_status import InstanceStatuses
@@ -63,6 +63,8 @@ class Engine(RunQueue):
         """How long stop and deploy let queued messages go on first; a loop of wires
         never empties the queue, so this bounds them."""
         self.nodes: dict[str, Node] = {}
+        self._by_type: dict[str, tuple[PlacedNode, ...]] = {}
+        """running_nodes' answers by type, until the nodes are linked again."""
         self.flow: Flow | None = None
         self.failed: dict[str, str] = {}
         """Nodes of the current flow that failed to start, with the reason."""
@@ -110,6 +112,18 @@ class Engine(RunQueue):
 
     def report_error(self, node: Node, text: str, msg: Message) -> bool:
         return self.watchers.error(node, text, msg)
+
+    def running_nodes(self, node_type: str) -> tuple[PlacedNode, ...]:
+        found = self._by_type.get(node_type)
+        if found is None:
+            place_of = self.watchers.place_of
+            found = self._by_type[node_type] = tuple(
+                PlacedNode(node, *place_of.get(node.id, ("", "")))
+                for node in self.nodes.values() if node.type == node_type)
+        return found
+
+    def place_of(self, node_id: str) -> tuple[str, str]:
+        return self.watchers.place_of.get(node_id, ("", ""))
 
     def shared(self, node_id: str) -> Node:
         try:
@@ -336,6 +350,7 @@ class Engine(RunQueue):
             await node._release()
             if self.nodes.get(node.id) is node:
                 del self.nodes[node.id]
+                self._by_type.clear()
             self.watchers.forget(node)
 
     def _cls(self, spec: NodeSpec) -> type[Node]:
@@ -349,6 +364,7 @@ class Engine(RunQueue):
         if self.flow is None:
             return
         self.watchers.place_of = {spec.id: (spec.tab, spec.instance) for spec in self.flow.nodes}
+        self._by_type.clear()  # running_nodes answers afresh for what runs now
         for spec in self.flow.nodes:
             node = self.nodes.get(spec.id)
             if node is None:

@@ -12,7 +12,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Protocol
 
 from . import async_input
 from .async_input import AsyncInput, WhenFull
@@ -55,6 +55,19 @@ class NodeContext(Protocol):
     def report_error(self, node: Node, text: str, msg: Message) -> bool: ...
 
     def watch(self, node: Node, watch: Watch) -> None: ...
+
+    def running_nodes(self, node_type: str) -> Sequence[PlacedNode]: ...
+
+    def place_of(self, node_id: str) -> tuple[str, str]: ...
+
+
+class PlacedNode(NamedTuple):
+    """A running node and where it is written: its flow file (tab) and the subflow
+    instance it was expanded from ("" for none)."""
+
+    node: Node
+    tab: str
+    instance: str
 
 
 class Node:
@@ -238,6 +251,17 @@ class Node:
     def shared_node(self, node_id: str) -> Node:
         """The started shared connection with that id (validated to exist at load)."""
         return self.context.shared(node_id)
+
+    def running_nodes(self, node_type: str) -> Sequence[PlacedNode]:
+        """The running nodes of a type, in every flow file, each with where it is
+        written: the same sequence object until a deploy changes what runs, so a node
+        that looks them up per message may index them once per sequence (link-call)."""
+        return self.context.running_nodes(node_type)
+
+    @property
+    def place(self) -> tuple[str, str]:
+        """Where this node is written: (flow file, subflow instance or "")."""
+        return self.context.place_of(self.id)
 
     @property
     def state_dir(self) -> Path:

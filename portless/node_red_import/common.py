@@ -122,14 +122,15 @@ def link_out(node: Source) -> Mapped:
 
 
 def link_call(node: Source) -> Mapped:
-    if node.text("linkType", "static") == "dynamic":
-        raise NotConvertible("dynamic mode (the link-in named by msg.target) is not "
-                             "offered; name the link-in in the node")
-    links = node.items("links") if not isinstance(node.raw.get("links"), str) \
-        else [node.raw["links"]]
-    if len(links) != 1:
-        raise NotConvertible("it names no link-in to call")
-    config: dict[str, Any] = {"links": [node.ids(str(links[0]))]}
+    config: dict[str, Any] = {}
+    if node.text("linkType", "static") == "dynamic":  # the link-in msg.target names
+        config["link_type"] = "dynamic"
+    else:
+        links = node.items("links") if not isinstance(node.raw.get("links"), str) \
+            else [node.raw["links"]]
+        if len(links) != 1:
+            raise NotConvertible("it names no link-in to call")
+        config["links"] = [node.ids(str(links[0]))]
     timeout = node.number("timeout", 30)
     if timeout <= 0:
         raise NotConvertible("timeout: must be more than 0")

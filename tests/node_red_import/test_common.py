@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from portless.node_red_import.source import NotConvertible
 from tests.node_red_import.mapping import mapped, same_config
 from tests.nodes.core.test_change_node_red import typed
 from tests.nodes.core.test_inject_node_red import ROWS as INJECT_ROWS
@@ -121,6 +120,6 @@ def test_links() -> None:
         "links": ["i1"]}
 
 
-def test_a_dynamic_link_call_is_not_converted() -> None:
-    with pytest.raises(NotConvertible, match="dynamic mode"):
-        mapped({"type": "link call", "links": [], "linkType": "dynamic"})
+def test_a_dynamic_link_call_calls_the_link_in_msg_target_names() -> None:
+    assert mapped({"type": "link call", "links": [], "linkType": "dynamic",
+                   "timeout": "2"})[0].config == {"link_type": "dynamic", "timeout": 2}

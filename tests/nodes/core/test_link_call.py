@@ -1,14 +1,22 @@
 """link-call: a message goes into the flow behind a link-in and comes back from a
-link-out in return mode; Node-RED's 60-link_spec (link call part, static mode) as rows."""
+link-out in return mode; Node-RED's 60-link_spec (link call part) as rows.
+
+Of its 7 link-call cases (an eighth, a call in a subflow, is disabled there) all 7 are
+here: static call, timeout, nesting, and the dynamic mode's call by name, two of a name
+on one tab and on two, and a rename by a deploy; the dynamic rows run through Node-RED
+4 too (test_link_node_red.py), but for the deploy, which its runner cannot do."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from portless.runtime import FlowInvalid
-from portless.testing import FlowHarness
+from portless.runtime import Engine, FlowInvalid, Registry
+from portless.runtime.tabs import check_tabs, run_together
+from portless.testing import Collector, FlowHarness
 from tests.nodetypes import TEST_TYPES
 
 
@@ -89,4 +97,126 @@ async def test_a_call_names_one_link_in(config: dict[str, Any], error: str) -> N
              node("call", "link-call", config)]
     with pytest.raises(FlowInvalid, match=error):
         async with FlowHarness({"version": 1, "nodes": nodes}):
+            pass
+
+
+# --- dynamic calls: the link-in msg.target names ------------------------------------------
+# Each row: (what it shows, {tab: [(link-in id, its name)]}, msg.target, what comes back:
+# ("via", the id of the link-in that answered) or ("error", "several" | "none")). The call
+# is on tab t1; each link-in's flow marks the message with its id and answers. Ids and
+# names get the row's prefix, so rows can share one Node-RED (test_link_node_red.py).
+DYNAMIC = [
+    # Node-RED's 60-link_spec "should call link-in node by name and get response"
+    ("by name, the one on the call's own tab first",
+     {"t1": [("li1", "double payload")], "t2": [("li2", "double payload")]},
+     "double payload", ("via", "li1")),
+    # "should raise error due to multiple targets on same tab"
+    ("two of that name on the call's tab: an error",
+     {"t1": [("li1", "double payload"), ("li2", "double payload")]},
+     "double payload", ("error", "several")),
+    # "should raise error due to multiple targets on different tabs"
+    ("two of that name on other tabs: an error",
+     {"t1": [], "t2": [("li1", "double payload")], "t3": [("li2", "double payload")]},
+     "double payload", ("error", "several")),
+    ("by name, the only one, on another tab",
+     {"t1": [], "t2": [("li1", "square")]}, "square", ("via", "li1")),
+    ("by id, on another tab, though a link-in of the call's tab has it as name",
+     {"t1": [("li1", "li2")], "t2": [("li2", "other")]}, "li2", ("via", "li2")),
+    ("no link-in of that name or id: an error",
+     {"t1": [("li1", "square")]}, "cube", ("error", "none")),
+    ("no msg.target: an error", {"t1": [("li1", "square")]}, None, ("error", "none")),
+]
+
+
+def dynamic_tabs(prefix: str, tabs: dict[str, list[tuple[str, str]]]
+                 ) -> dict[str, list[dict[str, Any]]]:
+    """A row's link-ins, each answering with msg.via set to its id, as portless nodes
+    by tab; tab t1 also has the call, a catch of its errors, and both into "sink"."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for tab, link_ins in tabs.items():
+        nodes = out[tab] = []
+        for link_in, name in link_ins:
+            ident = prefix + link_in
+            nodes += [
+                {**node(ident, "link-in", wires=[[f"{ident}-mark"]]), "name": prefix + name},
+                node(f"{ident}-mark", "change", {"rules": [
+                    {"action": "set", "property": {"kind": "msg", "value": "via"},
+                     "value": {"kind": "string", "value": ident}}]}, [[f"{ident}-back"]]),
+                node(f"{ident}-back", "link-out", {"mode": "return"})]
+    out["t1"] += [node("call", "link-call", {"link_type": "dynamic", "timeout": 5},
+                       [["sink"]]),
+                  node("catch", "catch", {"scope": "nodes", "nodes": ["call"]}, [["sink"]]),
+                  node("sink", Collector.type)]
+    return out
+
+
+def outcome(msg: dict[str, Any]) -> tuple[str, str]:
+    """("via", link-in id) for an answer, ("error", "several" or "none") for an error."""
+    if "error" not in msg:
+        return "via", msg["via"]
+    text = msg["error"]["message"]
+    return "error", "several" if "have that name" in text else "none"
+
+
+async def run_dynamic(tabs: dict[str, list[dict[str, Any]]], target: str | None
+                      ) -> list[dict[str, Any]]:
+    """What reaches the sink when a message with this target is sent to the call."""
+    registry = Registry.discover()
+    registry.add(Collector, "test")
+    flows = check_tabs({Path(f"{tab}.json"): {"version": 1, "nodes": nodes}
+                        for tab, nodes in tabs.items()}, registry)
+    engine = Engine(registry)
+    await engine.start(run_together(list(flows.values())))
+    try:
+        engine.inject("call", {"payload": 1, **({} if target is None else {"target": target})})
+        sink = engine.nodes["sink"]
+        assert isinstance(sink, Collector)
+        async with asyncio.timeout(5):
+            await sink.arrived.wait()
+        await engine.wait_idle(5)
+        return sink.received
+    finally:
+        await engine.stop()
+
+
+@pytest.mark.parametrize(("tabs", "target", "expected"), [row[1:] for row in DYNAMIC],
+                         ids=[row[0] for row in DYNAMIC])
+async def test_a_dynamic_call_finds_the_link_in_msg_target_names(
+        tabs: dict[str, list[tuple[str, str]]], target: str | None,
+        expected: tuple[str, str]) -> None:
+    got = await run_dynamic(dynamic_tabs("", tabs), target)
+    assert [outcome(msg) for msg in got] == [expected]
+    if expected[0] == "error":  # the message as it came, for the catch node
+        assert got[0]["payload"] == 1
+        assert got[0]["error"]["source"]["id"] == "call"
+
+
+async def test_after_a_deploy_renames_one_of_two_the_new_name_is_found() -> None:
+    # Node-RED's "should not raise error after deploying a name change to a duplicate
+    # link-in node": the lookup follows what runs now, not what ran at the call's start.
+    tabs = dynamic_tabs("", {"t1": [("li1", "duplicate"), ("li2", "duplicate")]})
+    async with FlowHarness({"version": 1, "nodes": tabs["t1"]}) as h:
+        h.inject("call", {"payload": 1, "target": "duplicate"})
+        [caught] = await h.wait_for("catch")
+        renamed = [{**entry, "name": "add"} if entry["id"] == "li2" else entry
+                   for entry in tabs["t1"]]
+        report = await h.deploy({"version": 1, "nodes": renamed})
+        assert "call" not in report.started  # the call itself did not restart
+        h.inject("call", {"payload": 2, "target": "add"})
+        h.inject("call", {"payload": 3, "target": "duplicate"})
+        answers = await h.wait_for("call", 2)
+    assert outcome(caught) == ("error", "several")
+    assert [(msg["payload"], msg["via"]) for msg in answers] == [(2, "li2"), (3, "li1")]
+
+
+@pytest.mark.parametrize(("config", "error"), [
+    ({"link_type": "dynamic", "links": ["in"]}, "node call: /config/links"),
+    ({"link_type": "static"}, "node call: /config"),
+    ({"link_type": "any"}, "node call: /config/link_type"),
+])
+async def test_a_dynamic_call_names_no_link_in_and_a_static_one_does(
+        config: dict[str, Any], error: str) -> None:
+    with pytest.raises(FlowInvalid, match=error):
+        async with FlowHarness({"version": 1, "nodes": [node("in", "link-in"),
+                                                        node("call", "link-call", config)]}):
             pass
