@@ -18,9 +18,13 @@ JAVASCRIPT = ("its code is JavaScript and portless's function node runs Python: 
 
 def function(node: Source) -> Mapped:
     config: dict[str, Any] = {"code": _commented(node.text("func"), "return msg")}
-    for key, field in (("initialize", "setup"), ("finalize", "close")):
-        if node.text(key).strip():
-            config[field] = _commented(node.text(key), "")
+    modules = [f"// module {lib.get('module')} as {lib.get('var')}"
+               for lib in node.items("libs") if isinstance(lib, dict)]
+    setup = "\n".join([*modules, node.text("initialize")]).strip()
+    if setup:
+        config["setup"] = _commented(setup, "")
+    if node.text("finalize").strip():
+        config["close"] = _commented(node.text("finalize"), "")
     outputs = int(node.number("outputs", 1))
     if outputs != 1:
         config["outputs"] = outputs

@@ -68,3 +68,17 @@ def test_the_exit_status_follows_the_report(path: str, complete: bool) -> None:
     example_paths()  # or a skip
     text = example_text(EXAMPLES + path)
     assert convert(parse_export(text, path), path).report.complete is complete
+
+
+def test_without_node_red_s_repository_the_example_tests_skip_saying_why(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tests.node_red_import import node_red_examples
+
+    monkeypatch.setenv("PORTLESS_NODE_RED_REPO", str(tmp_path / "none"))
+    monkeypatch.setattr(node_red_examples, "MIRROR", tmp_path / "no-mirror")
+    node_red_examples.example_paths.cache_clear()
+    try:
+        with pytest.raises(pytest.skip.Exception, match="Node-RED's repository is not here"):
+            node_red_examples.example_paths()
+    finally:
+        node_red_examples.example_paths.cache_clear()

@@ -84,6 +84,13 @@ def test_a_set_to_msg_dot_text_without_a_type_is_a_message_property() -> None:
     assert made.config["rules"][0]["value"] == {"kind": "msg", "value": "b"}
 
 
+def test_its_modules_are_kept_as_comments_in_the_setup() -> None:
+    made, _ = mapped({"type": "function", "func": "return msg;",
+                      "libs": [{"var": "os", "module": "os"}], "initialize": ""})
+    assert made.config["setup"] == ("# JavaScript from Node-RED, to rewrite in Python:\n"
+                                    "# // module os as os")
+
+
 def test_a_javascript_function_is_kept_disabled_with_its_code_as_comments() -> None:
     made, _ = mapped({"type": "function", "func": "msg.payload = 1;\nreturn msg;",
                       "initialize": "// once\ncontext.set('n', 0);", "finalize": "",
