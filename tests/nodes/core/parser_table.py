@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from portless.testing import NodeRun
+from portless.runtime import Message
+from portless.testing import FlowHarness, NodeRun
 
 
 class Table:
@@ -36,3 +37,16 @@ def problems(run: NodeRun) -> list[str]:
     """The run's errors and warnings, each marked as which it is."""
     return [f"error: {text}" for text in run.errors] + [
         f"warning: {text}" for text in run.warnings]
+
+
+async def caught(node_type: str, config: dict[str, Any], msg: dict[str, Any]) -> Message:
+    """What a catch node gets when a node of the type, alone with it in a flow, fails on
+    the message; checks that the error names the node."""
+    flow = {"version": 1, "nodes": [
+        {"id": "failing", "type": node_type, "config": config},
+        {"id": "catch", "type": "catch", "config": {"scope": "all"}}]}
+    async with FlowHarness(flow) as harness:
+        harness.inject("failing", msg)
+        [got] = await harness.wait_for("catch", 1)
+    assert got["error"]["source"]["id"] == "failing"
+    return got
