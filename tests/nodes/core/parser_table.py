@@ -39,6 +39,15 @@ def problems(run: NodeRun) -> list[str]:
         f"warning: {text}" for text in run.warnings]
 
 
+def assert_problem(run: NodeRun, problem: str | None) -> None:
+    """The run reported nothing (None), or one error or warning starting so."""
+    if problem is None:
+        assert problems(run) == []
+    else:
+        [text] = problems(run)
+        assert text.startswith(problem), text
+
+
 async def caught(node_type: str, config: dict[str, Any], msg: dict[str, Any]) -> Message:
     """What a catch node gets when a node of the type, alone with it in a flow, fails on
     the message; checks that the error names the node."""

@@ -10,7 +10,7 @@ import pytest
 
 from portless.nodes.core.csv import Csv
 from portless.testing import FlowHarness, run_node
-from tests.nodes.core.parser_table import Table, problems, shown
+from tests.nodes.core.parser_table import Table, assert_problem, shown
 
 TYPE = "csv"
 TABLE = Table()
@@ -257,17 +257,19 @@ def normal(msg: dict[str, Any], input_id: str) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize(("cfg", "msgs", "sent", "problem"), CASES)
-def test_cases(cfg: dict[str, Any], msgs: list[dict[str, Any]], sent: list[Any],
+def check_row(cfg: dict[str, Any], msgs: list[dict[str, Any]], sent: list[Any],
                problem: str | None) -> None:
+    """Run a row's messages (with ids in-0, in-1...) and check what comes out."""
     msgs = [{"_msgid": f"in-{number}", **msg} for number, msg in enumerate(msgs)]
     run = run_node(TYPE, cfg, msgs)
     assert [normal(out, "in-0") for out in run.outputs[0]] == sent
-    if problem is None:
-        assert problems(run) == []
-    else:
-        [text] = problems(run)
-        assert text.startswith(problem), text
+    assert_problem(run, problem)
+
+
+@pytest.mark.parametrize(("cfg", "msgs", "sent", "problem"), CASES)
+def test_cases(cfg: dict[str, Any], msgs: list[dict[str, Any]], sent: list[Any],
+               problem: str | None) -> None:
+    check_row(cfg, msgs, sent, problem)
 
 
 async def test_columns_that_do_not_parse_stop_the_node() -> None:
@@ -288,16 +290,19 @@ def test_table_counts() -> None:
 def test_defaults_are_node_red_4s() -> None:  # "should be loaded with defaults"
     properties = Csv.schema["properties"]
     defaults = {name: spec["default"] for name, spec in properties.items()}
-    assert defaults == {"columns": "", "separator": ",", "columns_from_first_row": False,
-                        "skip": 0, "parse_numbers": True, "include_empty_strings": False,
+    assert defaults == {"mode": "rfc", "columns": "", "separator": ",",
+                        "columns_from_first_row": False, "skip": 0, "parse_numbers": True,
+                        "include_empty_strings": False,
                         "include_null_values": False, "rows_as": "messages",
                         "header_out": "none", "line_end": "\r\n"}
 
 
-async def test_a_converted_message_is_complete() -> None:
-    """"should call done when message processing is completed": a complete node hears."""
+@pytest.mark.parametrize("mode", ["rfc", "legacy"])
+async def test_a_converted_message_is_complete(mode: str) -> None:
+    """"should call done when message processing is completed" (both modes' spec): a
+    complete node hears of it."""
     flow = {"version": 1, "nodes": [
-        {"id": "parse", "type": TYPE, "config": {"columns": "a,b,c,d"}},
+        {"id": "parse", "type": TYPE, "config": {"columns": "a,b,c,d", "mode": mode}},
         {"id": "done", "type": "complete", "config": {"scope": "nodes", "nodes": ["parse"]}}]}
     async with FlowHarness(flow) as harness:
         harness.inject("parse", {"payload": "1,2,3,4"})

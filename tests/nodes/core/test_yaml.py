@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from portless.testing import run_node
-from tests.nodes.core.parser_table import Table, caught, problems, shown
+from tests.nodes.core.parser_table import Table, assert_problem, caught, shown
 
 TYPE = "yaml"
 EMPLOYEES = {"employees": [{"firstName": "John", "lastName": "Smith"}]}
@@ -149,11 +149,7 @@ def test_cases(cfg: dict[str, Any], msg: dict[str, Any], sent: list[Any],
                problem: str | None) -> None:
     run = run_node(TYPE, cfg, [msg])
     assert [shown(out) for out in run.outputs[0]] == sent
-    if problem is None:
-        assert problems(run) == []
-    else:
-        [text] = problems(run)
-        assert text.startswith(problem), text
+    assert_problem(run, problem)
 
 
 def test_table_counts() -> None:
