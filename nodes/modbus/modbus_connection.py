@@ -87,8 +87,10 @@ class ModbusConnection(Node):
             "frame_gap": {"title": "Gap between frames (s)", "type": "number", "minimum": 0,
                           "maximum": 1, "default": 0,
                           "description": "RTU: quiet time after each answer before the "
-                                         "next request, for slow devices; 0: none beyond "
-                                         "the 3.5 characters the framing needs."},
+                                         "next request, for devices that need at least "
+                                         "3.5 characters of silence (4 ms at 9,600 baud) "
+                                         "or more; 0: the next request goes as soon as "
+                                         "the answer is in."},
             "timeout": {"title": "Request timeout (s)", "type": "number",
                         "exclusiveMinimum": 0, "maximum": 60, "default": 1,
                         "description": "Wait this long for an answer (and for a TCP "
