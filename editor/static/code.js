@@ -38,7 +38,7 @@ export function codeField(schema, pointer, value, env) {
   function renumber() {
     const lines = text.value.split('\n').length;
     if (lines !== shown) {
-      numbers.replaceChildren(...Array.from({ length: lines }, (_, i) => h('div', null, String(i + 1))));
+      numbers.textContent = Array.from({ length: lines }, (_, i) => i + 1).join('\n'); // one text: a long script stays cheap
       shown = lines;
     }
     numbers.scrollTop = text.scrollTop;

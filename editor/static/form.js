@@ -6,7 +6,7 @@
 
 import { h, clone, debounce, equal, richText, toast, MASK } from './util.js';
 import { kindOf, objectBranch, fillDefaults, check, typesOf, isObject } from './schema.js';
-import { typedField, pathField } from './typed.js';
+import { typedField, pathField, showsTyped } from './typed.js';
 import { codeField } from './code.js';
 import { listField, itemField } from './list.js';
 import { showByCondition } from './shown.js';
@@ -454,7 +454,7 @@ export function openForm(ctx, node, { isNew = false } = {}) {
 }
 
 const FITS = {
-  typed: isObject, list: (v) => Array.isArray(v) && v.every(isObject),
+  typed: (v, sub) => showsTyped(sub, v), list: (v) => Array.isArray(v) && v.every(isObject),
   choices: (v, sub) => Array.isArray(v) && v.every((c) => sub.items.enum.some((e) => equal(e, c))),
   path: (v) => typeof v === 'string', code: (v) => typeof v === 'string',
 };

@@ -19,7 +19,7 @@ export function listField(schema, pointer, value, { buildRow, changed }) {
   const rows = h('ol', { class: 'list-rows' });
   const add = h('button', { type: 'button', class: 'small', 'data-testid': `list-add-${pointer}` }, '+ add');
   const el = h('div', { class: 'list', 'data-field': pointer }, rows, add);
-  let items = (Array.isArray(value) ? value : []).map((v, i) => ({ value: v, origin: i, memory: { initial: v } }));
+  const items = (Array.isArray(value) ? value : []).map((v, i) => ({ value: v, origin: i, memory: { initial: v } }));
 
   function render(focusIndex = -1, focusWhat = '') {
     const built = items.map((item, i) => {
@@ -29,7 +29,7 @@ export function listField(schema, pointer, value, { buildRow, changed }) {
       const up = h('button', { type: 'button', class: 'icon-button', 'data-testid': 'list-up', title: 'Move up', 'aria-label': `move item ${i + 1} up`, disabled: i === 0 }, '\u2191');
       const down = h('button', { type: 'button', class: 'icon-button', 'data-testid': 'list-down', title: 'Move down', 'aria-label': `move item ${i + 1} down`, disabled: i === items.length - 1 }, '\u2193');
       const remove = h('button', { type: 'button', class: 'icon-button', 'data-testid': 'list-remove', title: 'Remove', 'aria-label': `remove item ${i + 1}` }, '\u00d7');
-      const li = h('li', { class: 'list-row', 'data-row': where, 'data-index': String(i) },
+      const li = h('li', { class: 'list-row', 'data-row': where },
         h('div', { class: 'list-side' }, handle, perPort ? h('span', { class: 'list-port', 'data-testid': 'list-port', title: `output ${i + 1}` }, `\u2192 ${i + 1}`) : null),
         h('div', { class: 'list-body' }, body.el),
         h('div', { class: 'list-buttons' }, up, down, remove));
@@ -47,6 +47,7 @@ export function listField(schema, pointer, value, { buildRow, changed }) {
     rows.replaceChildren(...built.map((b) => b.li));
     items.forEach((item, i) => { item.body = built[i].body; });
     add.disabled = items.length >= max;
+    if (!items.length && focusWhat === 'remove') add.focus(); // the last row is gone
     if (focusIndex >= 0 && built[focusIndex]) {
       const target = built[focusIndex].li.querySelector(focusWhat ? `[data-testid="list-${focusWhat}"]:not(:disabled)` : 'select, input, textarea');
       (target || built[focusIndex].li.querySelector('select, input, textarea') || add).focus();
@@ -101,7 +102,6 @@ export function listField(schema, pointer, value, { buildRow, changed }) {
     read() { return { value: items.map((item) => item.body.read().value) }; },
     /** For each row, the index it had when the form opened (null: added since). */
     origins() { return items.map((item) => item.origin); },
-    perPort,
   };
 }
 

@@ -40,6 +40,9 @@ function controlOf(sub) {
   return sub['x-jsonata'] ? 'expression' : 'text';
 }
 
+/** Whether the picker can show `value` (else the form shows it as JSON, as written). */
+export const showsTyped = (schema, value) => isObject(value) && schema['x-typed-value'].includes(value.kind);
+
 /**
  * A typed value field {el, read()} at `pointer`: `pointer/kind` is the selector,
  * `pointer/value` the value's control. env: {uid, bad: Map(pointer -> sentence)}.
@@ -49,9 +52,6 @@ export function typedField(schema, pointer, value, env) {
   const start = isObject(value) && kinds.includes(value.kind) ? value : { kind: kinds[0] };
   const select = h('select', { id: env.uid(), class: 'typed-kind', 'data-field': `${pointer}/kind`, 'aria-label': 'kind' },
     kinds.map((k) => h('option', { value: k, title: TITLES[k] || k, selected: k === start.kind }, LABELS[k] || k)));
-  if (isObject(value) && !kinds.includes(value.kind)) { // as written, so the check can name it
-    select.append(h('option', { value: String(value.kind), selected: true }, `${value.kind} (not allowed)`));
-  }
   const slot = h('span', { class: 'typed-value' });
   const el = h('div', { class: 'typed', 'data-field': pointer }, select, slot);
   let control = null;
