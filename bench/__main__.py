@@ -21,6 +21,7 @@ from . import (
     link_bounds,
     modbus,
     mqtt,
+    opcua,
     outbox,
     pipeline,
     startup,
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "context": context.benchmark,
     "function": function.benchmark,
     "modbus": modbus.benchmark,
+    "opcua": opcua.benchmark,
 }
 QUICK = Options(messages=20_000, startup_runs=1, idle_seconds=1.0, quick=True)
 

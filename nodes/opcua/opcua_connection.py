@@ -31,7 +31,8 @@ ENDPOINT_PATTERN = r"^opc\.tcp://[^\u0000-\u0020\u007f-\u009f/?#@]+(/[^\u0000-\u
 
 class Reader(Protocol):
     """What an opcua-in gives the connection: it is attached to every new session (to
-    build its subscription or start its poll) and detached when the session ends."""
+    build its subscription or start its poll; a failure is its own to report, not the
+    link's) and detached when the session ends."""
 
     async def attach(self, client: Client) -> None: ...
 
@@ -183,7 +184,7 @@ class OpcUaConnection(Node):
         """Attach ``reader`` to the current session (if any) and to every later one."""
         self._readers.append(reader)
         if self._session is not None:
-            self.spawn(self._attach(reader, self._session.client), "attach")
+            self.spawn(reader.attach(self._session.client), "attach")
 
     def remove_reader(self, reader: Reader) -> None:
         """Attach ``reader`` to no later session (it releases its current one itself)."""
@@ -253,7 +254,7 @@ class OpcUaConnection(Node):
             self._set(LinkState("green", "connected", connected=True))
             self._connected.set()
             for reader in tuple(self._readers):
-                self.spawn(self._attach(reader, session.client), "attach")
+                self.spawn(reader.attach(session.client), "attach")
             await session.lost.wait()
         finally:
             self._connected.clear()
@@ -261,10 +262,3 @@ class OpcUaConnection(Node):
             for reader in tuple(self._readers):
                 reader.detach()
             await session.close(alive=False)
-
-    async def _attach(self, reader: Reader, client: Client) -> None:
-        """Attach one reader; its failure is its own (a refused node id), not the link's."""
-        try:
-            await reader.attach(client)
-        except Exception as exc:
-            log.debug("node %s: attaching a reader failed: %r", self.id, exc)

@@ -120,10 +120,15 @@ class OpcUaIn(Node):
 
     # --- the Reader the connection drives -----------------------------------------------
     async def attach(self, client: Any) -> None:
+        from portless.nodes.opcua.opcua_reasons import describe_error
+
         self._refused.clear()
         self._problem = ""
         self._show_status()
-        await self._reader.attach(client)
+        try:
+            await self._reader.attach(client)
+        except Exception as exc:  # the server refused the subscription, or the link went
+            self.problem(f"could not {self.config['mode']}: {describe_error(exc)}")
 
     def detach(self) -> None:
         """The link is gone: the last values are stale now; say so once."""
