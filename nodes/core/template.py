@@ -76,7 +76,7 @@ class Template(Node):
             "Only a value's own data is read (`{{payload.toString}}` is empty; Node-RED "
             "calls JavaScript's method). A partial, `{{> name}}`, renders nothing (Node-RED "
             "has none to give, and fails the message). "
-            "`msg.template` must be a text."),
+            f"`msg.template` must be a text of at most {MAX_OUTPUT:,} characters."),
         "type": "object",
         "additionalProperties": False,
         "properties": {
@@ -119,6 +119,10 @@ class Template(Node):
             text = msg["template"]
             if not isinstance(text, str):
                 self.error(f"msg.template must be a text, not {type(text).__name__}", msg)
+                return
+            if len(text) > MAX_OUTPUT:
+                self.error(f"msg.template is {len(text):,} characters long; at most "
+                           f"{MAX_OUTPUT:,} are read", msg)
                 return
             if self._mustache:
                 try:

@@ -202,6 +202,8 @@ HOSTILE = [
          "msg.template does not parse: Sections nest deeper than 32", node_red=False),
     Case("unclosed-tag-in-msg-template", of(""), [{"template": "{{" + "x" * 100_000}], [],
          "msg.template does not parse: Unclosed tag at 100002"),
+    Case("msg-template-past-1-mib", of(""), [{"template": "x" * 1_048_577}], [],
+         "msg.template is 1,048,577 characters long; at most 1,048,576", node_red=False),
 ]
 
 CASES = NODE_RED_CASES + RENDERING + HOSTILE
@@ -244,7 +246,7 @@ async def test_a_template_case(case: Case, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_table_counts() -> None:
-    assert (len(NODE_RED_CASES), len(RENDERING), len(HOSTILE)) == (20, 29, 4)
+    assert (len(NODE_RED_CASES), len(RENDERING), len(HOSTILE)) == (20, 29, 5)
 
 
 async def test_a_template_that_does_not_parse_stops_the_node() -> None:
