@@ -56,13 +56,17 @@ class Csv(Node):
             "outside quotes, an odd number of quotes warned about, a list written whole "
             "whatever the columns, the header row not quoted.\n\n"
             "Differences from Node-RED, on purpose: in RFC mode a cell like `1e999` or "
-            "`Infinity` stays text (Node-RED makes it Infinity); UTF-8 bytes are read as "
+            "`Infinity` stays text (Node-RED makes it Infinity), and so does a cell of "
+            "spaces (Node-RED makes it 0); UTF-8 bytes are read as "
             f"text; more than {MAX_ROWS:,} rows in one message (or gathered from a "
             "sequence) is an error; `columns` that do not parse stop the node from "
             "starting (Node-RED ignores every message); the line end's default is CRLF "
             "in both modes (Node-RED's legacy mode: LF; the importer keeps a flow's "
-            "own); in legacy mode a text that starts with a separator is read as an "
-            "empty first cell (Node-RED fails on it)."),
+            "own). In legacy mode: a text that starts with a separator is read as an "
+            "empty first cell (Node-RED fails on it); an object written without columns "
+            "has a value with a newline quoted (Node-RED looks for the newline in the "
+            "key, and writes a broken line); a header over a list of plain values names "
+            "its columns 0, 1, 2... (Node-RED: the characters of the first value)."),
         "type": "object",
         "additionalProperties": False,
         "properties": {

@@ -75,7 +75,8 @@ class Template(Node):
             "reads the tab's own context, whatever the store (a tab has one store here). "
             "Only a value's own data is read (`{{payload.toString}}` is empty; Node-RED "
             "calls JavaScript's method). A partial, `{{> name}}`, renders nothing (Node-RED "
-            "has none to give, and fails the message). "
+            "has none to give, and fails the message). A null item of a list a section "
+            "walks is an empty view (mustache.js fails the message). "
             f"`msg.template` must be a text of at most {MAX_OUTPUT:,} characters."),
         "type": "object",
         "additionalProperties": False,

@@ -239,6 +239,8 @@ HOSTILE = [
         node_red=False),
     row("infinity-stays-text", {"columns": "a,b"}, [{"payload": "Infinity,1e999\n"}],
         [one({"a": "Infinity", "b": "1e999"}, "a,b")], node_red=False),
+    row("spaces-stay-text", {"columns": "a,b"}, [{"payload": "  ,1\n"}],
+        [one({"a": "  ", "b": 1}, "a,b")], node_red=False),
     row("too-many-rows", {"rows_as": "array"}, [{"payload": "1\n" * 100_001}], [],
         "error: msg.payload holds more than 100,000 rows", node_red=False),
     row("bad-header-row", {"columns_from_first_row": True}, [{"payload": 'a"b,c\n1,2\n'}], [],
@@ -284,7 +286,7 @@ async def test_columns_that_do_not_parse_stop_the_node() -> None:
 
 
 def test_table_counts() -> None:
-    assert (len(READING), len(WRITING), len(HOSTILE)) == (32, 20, 4)
+    assert (len(READING), len(WRITING), len(HOSTILE)) == (32, 20, 5)
 
 
 def test_defaults_are_node_red_4s() -> None:  # "should be loaded with defaults"

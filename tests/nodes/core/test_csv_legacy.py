@@ -16,6 +16,7 @@ from tests.nodes.core.test_csv import CASES as RFC_CASES
 from tests.nodes.core.test_csv import TYPE, check_row, one
 
 TABLE = Table()
+PORTLESS_ONLY = TABLE.portless_only
 row = TABLE.row
 SAME = object()
 _RFC = {case.id: case.values for case in RFC_CASES}
@@ -127,11 +128,21 @@ WRITING = [
     like("number-is-an-error", problem="warning: msg.payload must be"),
     like("boolean-is-an-error", problem="warning: msg.payload must be"),
 ]
+DIFFERENT = [  # on purpose: the schema lists them
+    row("legacy-text-starting-with-a-separator", {**LEGACY, "columns": "a,b"},
+        [{"payload": ",1\n"}], [one({"b": 1}, "a,b")], node_red=False),
+    row("legacy-newline-in-a-value-quoted-without-columns", {**LEGACY, **NL},
+        [{"payload": {"a": "l\nm", "b": 1}}], [{"payload": '"l\nm",1\n', "columns": ""}],
+        "warning: No columns template specified", node_red=False),
+    row("legacy-header-over-plain-values", {**LEGACY, **NL, "header_out": "all"},
+        [{"payload": ["ab", 1]}], [{"payload": "0,1\nab,1\n", "columns": "0,1"}],
+        node_red=False),
+]
 """The legacy spec's "should call done when message processing is completed" is
 test_csv.py's, run in both modes; its "should be loaded with defaults" is not here: one
 line end default (CRLF) serves both modes, and the importer keeps a flow's own."""
 
-CASES = READING + WRITING
+CASES = READING + WRITING + DIFFERENT
 
 
 @pytest.mark.parametrize(("cfg", "msgs", "sent", "problem"), CASES)

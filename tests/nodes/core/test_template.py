@@ -185,6 +185,9 @@ RENDERING = [
          'msg.template does not parse: Unclosed section "a" at 6'),
     Case("msg-template-unused-when-own-is-set", of("own"), [{"template": "theirs"}],
          [{"payload": "own", "template": "theirs"}]),
+    Case("null-list-item-is-an-empty-view", of("{{#payload}}[{{a}}{{topic}}]{{/payload}}"),
+         [{"payload": [{"a": 1}, None], "topic": "t"}],
+         [{"payload": "[1t][t]", "topic": "t"}], node_red=False),
     Case("cannot-set-below-a-text", {**of("x"), **to("msg", "payload.a")}, [P], [],
          "Cannot set msg.payload.a", node_red=False),
 ]
@@ -246,7 +249,7 @@ async def test_a_template_case(case: Case, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_table_counts() -> None:
-    assert (len(NODE_RED_CASES), len(RENDERING), len(HOSTILE)) == (20, 29, 5)
+    assert (len(NODE_RED_CASES), len(RENDERING), len(HOSTILE)) == (20, 30, 5)
 
 
 async def test_a_template_that_does_not_parse_stops_the_node() -> None:
