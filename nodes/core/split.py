@@ -83,8 +83,10 @@ class Split(Node):
                              "description": "Objects: the message property that gets each "
                                             "piece's key (null: none)."},
             "max_parts": {"title": "Most pieces of one message", "type": "integer",
-                          "minimum": 1, "maximum": 10_000_000, "default": 100_000,
-                          "description": "A message that would make more is an error."},
+                          "minimum": 1, "maximum": 10_000_000, "default": 10_000,
+                          "description": "A message that would make more is an error (the "
+                                         "default is what a join, sort or switch holds "
+                                         "by default, so they can take a split back)."},
             "max_stream_held": {"title": "Most held in stream mode", "type": "integer",
                                 "minimum": 1, "default": 16_777_216,
                                 "description": "Characters or bytes waiting for the next "

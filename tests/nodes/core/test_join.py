@@ -388,3 +388,16 @@ async def test_a_complete_node_hears_when_join_is_done(
     done, errors = await heard(TYPE, config, inputs, completed, caught)
     assert len(done) == completed
     assert len(errors) == caught
+
+
+async def test_a_split_at_its_largest_default_joins_back() -> None:
+    document = {"version": 1, "nodes": [
+        {"id": "s", "type": "split", "config": {"split_by": "length", "length": 1},
+         "wires": [["j"]]},
+        {"id": "j", "type": TYPE}]}
+    text = "0123456789" * 1000  # 10,000 pieces: split's max_parts and join's max_messages
+    async with FlowHarness(document) as h:
+        h.inject("s", {"payload": text})
+        [joined] = await h.wait_for("j", 1, timeout=20)
+    assert joined["payload"] == text
+    assert [e for e in h.events if e.kind == "error"] == []

@@ -167,7 +167,7 @@ def test_a_50_mb_text_into_characters_is_refused_quickly() -> None:
                    [{"payload": "x" * 50_000_000}], timeout=20)
     assert run.outputs == [[]]
     assert run.errors == ["the value of payload would split into 50000000 pieces, more "
-                          "than max_parts (100000): nothing sent"]
+                          "than max_parts (10000): nothing sent"]
 
 
 def test_the_copies_do_not_carry_the_whole_value() -> None:
