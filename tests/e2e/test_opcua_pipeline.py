@@ -2,7 +2,8 @@
 -> mqtt-out, against a real asyncua server and a real mosquitto. The counter's changes
 reach the broker in order, a poll of a value that does not change is reported once,
 the process listens on nothing, and after the PLC is killed and started again values
-reach the broker again."""
+reach the broker again. A flow with Modbus and OPC UA nodes together listens on nothing
+either (the port audit of field I/O)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 
 from tests.e2e.lines import Lines, stop
 from tests.e2e.test_cli import listening_sockets, start_headless
+from tests.e2e.test_modbus_flow import field_flow
+from tests.modbus_server import ModbusServer
 from tests.mosquitto import Mosquitto
 from tests.mqtt_client import Watcher
 from tests.opcua_server import OpcUaServer
@@ -79,3 +82,35 @@ async def test_opcua_values_reach_mqtt_by_exception_across_a_plc_restart(
     assert values(watcher, flow) == [0.0]
     assert process.returncode == 0
     assert not [line for line in lines.seen if "Traceback" in line or " ERROR " in line]
+
+
+async def test_a_flow_with_modbus_and_opcua_nodes_listens_on_nothing(
+        tmp_path: Path, write_flow: Callable[..., Path], mosquitto: Mosquitto,
+        opcua_factory: Callable[..., OpcUaServer]) -> None:
+    """The field I/O example (Modbus in and out, MQTT in and out) with an OPC UA
+    reader added: once values from both PLCs reach the broker, the process still has
+    no listening socket."""
+    opcua = opcua_factory()
+    modbus = ModbusServer(units=(1,))
+    modbus.start()
+    document = field_flow(modbus.port, mosquitto.port)
+    opcua_nodes = pipeline(opcua.url, mosquitto.port)["nodes"]
+    reader = next(node for node in opcua_nodes if node["id"] == "counter")
+    reader["wires"] = [["report"]]  # the example's exception-filter
+    reader["config"]["connection"] = opcua_nodes[0]["id"] = "opcua-plc"  # "plc" is Modbus
+    document["nodes"] += [opcua_nodes[0], reader]
+    try:
+        async with Watcher(mosquitto.port, "#") as watcher:
+            process, _ = start_headless(write_flow(document), tmp_path / "state")
+            try:
+                await watcher.wait_for(1, "plant/level", timeout=30)
+                await watcher.wait_for(2, "device/valve-1/counter", timeout=30)
+                assert listening_sockets(process.pid) == []
+            finally:
+                assert process.stderr is not None
+                lines = Lines(process.stderr)
+                stop(process)
+                lines.close()
+    finally:
+        modbus.kill()
+    assert process.returncode == 0
