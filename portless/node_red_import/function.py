@@ -1,5 +1,5 @@
 """The function group: function (kept, disabled: its code is JavaScript), change, switch,
-range, delay, trigger and rbe (portless's exception-filter)."""
+range, template, delay, trigger and rbe (portless's exception-filter)."""
 
 from __future__ import annotations
 
@@ -156,9 +156,7 @@ _RANGE_ACTIONS = {"scale": "scale", "clamp": "clamp", "roll": "wrap", "drop": "d
 
 
 def range_(node: Source) -> Mapped:
-    action = node.text("action", "scale")
-    if action not in _RANGE_ACTIONS:
-        raise NotConvertible(f"action: unknown action {action!r}")
+    action = node.choice("action", _RANGE_ACTIONS, "scale", "action")
     config: dict[str, Any] = {
         "action": _RANGE_ACTIONS[action], "property": _path(node.text("property", "payload")),
         "from_min": number_of(node.raw.get("minin", 0), "minin"),
@@ -309,9 +307,7 @@ _RBE_MODES = {"rbe": "changed", "rbei": "changed-ignore-initial", "deadband": "d
 
 
 def rbe(node: Source) -> Mapped:
-    func = node.text("func", "rbe") or "rbe"
-    if func not in _RBE_MODES:
-        raise NotConvertible(f"func: unknown mode {func!r}")
+    func = node.choice("func", _RBE_MODES, "rbe", "mode")
     config: dict[str, Any] = {"mode": _RBE_MODES[func]}
     gap = node.text("gap", "0").strip() or "0"
     if func not in ("rbe", "rbei"):
@@ -336,5 +332,20 @@ def rbe(node: Source) -> Mapped:
     return Mapped("exception-filter", config)
 
 
+_TEMPLATE_OUTPUTS = {"str": "text", "json": "json", "yaml": "yaml"}
+
+
+def template(node: Source) -> Mapped:
+    output = node.choice("output", _TEMPLATE_OUTPUTS, "str", "output")
+    syntax = node.choice("syntax", ("mustache", "plain"), "mustache", "syntax")
+    place = node.text("fieldType", "msg") or "msg"
+    field = node.text("field", "payload") or "payload"
+    return Mapped("template", {
+        "property": typed(node, _path(field) if place == "msg" else field, place, PLACES,
+                          "field"),
+        "template": node.text("template"), "syntax": syntax,
+        "output": _TEMPLATE_OUTPUTS[output]})
+
+
 TABLE = {"function": function, "change": change, "switch": switch, "range": range_,
-         "delay": delay, "trigger": trigger, "rbe": rbe}
+         "template": template, "delay": delay, "trigger": trigger, "rbe": rbe}

@@ -76,9 +76,7 @@ def mqtt_broker(node: Source) -> Mapped:
     config: dict[str, Any] = {"host": host}
     if port is not None:
         config["port"] = port
-    protocol = node.text("protocolVersion", "4") or "4"
-    if protocol not in _PROTOCOLS:
-        raise NotConvertible(f"protocolVersion: unknown MQTT version {protocol!r}")
+    protocol = node.choice("protocolVersion", _PROTOCOLS, "4", "MQTT version")
     if protocol == "3":
         node.note("MQTT 3.1 becomes 3.1.1, the oldest version portless speaks")
     config["protocol"] = _PROTOCOLS[protocol]
@@ -184,9 +182,7 @@ _AUTH = {"basic": "basic", "digest": "digest", "bearer": "bearer"}
 
 def http_request(node: Source) -> Mapped:
     method = node.text("method", "GET") or "GET"
-    ret = node.text("ret", "txt") or "txt"
-    if ret not in _RETURN:
-        raise NotConvertible(f"ret: unknown output {ret!r}")
+    ret = node.choice("ret", _RETURN, "txt", "output")
     paytoqs = node.raw.get("paytoqs", "ignore")
     config: dict[str, Any] = {
         "method": "msg.method" if method == "use" else method.upper(),

@@ -60,9 +60,7 @@ _REDUCE_INITIAL = ("string", "number", "boolean", "json", "jsonata", "env", "flo
 def join(node: Source) -> Mapped:
     """Every field is kept whatever the mode, as Node-RED keeps them (only the mode's own
     are used); the reduce fields only in reduce mode, where they mean something."""
-    mode = node.text("mode", "auto") or "auto"
-    if mode not in _JOIN_MODES:
-        raise NotConvertible(f"mode: unknown mode {mode!r}")
+    mode = node.choice("mode", _JOIN_MODES, "auto", "mode")
     config: dict[str, Any] = {
         "mode": _JOIN_MODES[mode], "build": node.text("build", "array") or "array",
         "key_property": _path(node, "key", "topic"), "count": int(node.number("count", 0)),
@@ -89,9 +87,7 @@ def join(node: Source) -> Mapped:
 
 
 def batch(node: Source) -> Mapped:
-    mode = node.text("mode", "count") or "count"
-    if mode not in ("count", "interval", "concat"):
-        raise NotConvertible(f"mode: unknown mode {mode!r}")
+    mode = node.choice("mode", ("count", "interval", "concat"), "count", "mode")
     topics = [entry.get("topic") if isinstance(entry, dict) else entry
               for entry in node.items("topics")]
     if not all(isinstance(topic, str) for topic in topics):

@@ -4,7 +4,7 @@ about what it approximated, and the id map for the references it carries."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,14 @@ class Source:
             return _number_text(value)
         if not isinstance(value, str):
             raise NotConvertible(f"{key} is a JSON {type(value).__name__}, not a text")
+        return value
+
+    def choice(self, key: str, allowed: Collection[str], default: str, what: str) -> str:
+        """A field that takes one of ``allowed`` (``default`` when empty or absent);
+        any other value is NotConvertible, naming the field."""
+        value = self.text(key, default) or default
+        if value not in allowed:
+            raise NotConvertible(f"{key}: unknown {what} {value!r}")
         return value
 
     def flag(self, key: str, default: bool = False) -> bool:

@@ -212,3 +212,13 @@ def test_a_subflow_using_the_flow_s_broker_names_it_by_a_parameter(tmp_path: Pat
         "default": "b"}
     assert files["main.json"]["nodes"] == [{"id": "i", "type": "subflow:publish",
                                            "config": {}}]
+
+
+def test_template_and_csv_convert_with_their_settings(every_option: dict[str, Any]) -> None:
+    files = every_option["files"]
+    assert node_in(files, "tpl")["config"] == {
+        "output": "text", "property": {"kind": "flow", "value": "report"},
+        "syntax": "mustache", "template": "Alarm on {{topic}}: {{payload}}"}
+    csv = node_in(files, "csv-1")["config"]
+    assert (csv["mode"], csv["separator"], csv["line_end"], csv["rows_as"]) == (
+        "rfc", "\t", "\r\n", "array")

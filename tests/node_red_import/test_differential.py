@@ -135,7 +135,8 @@ def test_the_table_of_options_agrees_with_node_red() -> None:
                           enumerate(TABLE)]) == {}
 
 
-RUNNABLE = ("change", "switch", "range", "json", "rbe", "yaml", "sort", "split")
+RUNNABLE = ("change", "switch", "range", "json", "rbe", "yaml", "sort", "split", "template",
+            "csv")
 
 
 def runnable(node: dict[str, Any]) -> bool:

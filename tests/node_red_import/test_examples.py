@@ -16,16 +16,18 @@ from tests.node_red_import.convert_helpers import accounted, written_and_valid
 from tests.node_red_import.node_red_examples import EXAMPLES, example_paths, example_text
 
 CONVERTED = {"batch": 5, "catch": 2, "change": 37, "comment": 278, "complete": 1,
-             "debug": 166, "delay": 8, "http request": 6, "inject": 177, "join": 24,
-             "json": 3, "link call": 2, "link in": 3, "link out": 3, "range": 4, "sort": 12,
-             "split": 26, "status": 1, "switch": 12, "trigger": 6, "yaml": 2}
+             "csv": 14, "debug": 166, "delay": 8, "http request": 6, "inject": 177,
+             "join": 24, "json": 3, "link call": 2, "link in": 3, "link out": 3, "range": 4,
+             "sort": 12, "split": 26, "status": 1, "switch": 12, "template": 69,
+             "trigger": 6, "yaml": 2}
 """Totals over the examples, by Node-RED type."""
-NOT_CONVERTED = {"csv": 14, "exec": 3, "file": 11, "file in": 7, "html": 4, "http in": 10,
-                 "http response": 8, "tcp in": 3, "tcp out": 3,
-                 "tcp request": 1, "template": 69, "udp in": 1, "udp out": 1, "watch": 2,
-                 "websocket in": 2, "websocket out": 2, "websocket-client": 2,
-                 "websocket-listener": 2, "xml": 3}
-"""Not converted, each with its reason in the report: nodes portless has not (yet)."""
+NOT_CONVERTED = {"exec": 3, "file": 11, "file in": 7, "html": 4, "http in": 10,
+                 "http response": 8, "tcp in": 3, "tcp out": 3, "tcp request": 1,
+                 "udp in": 1, "udp out": 1, "watch": 2, "websocket in": 2,
+                 "websocket out": 2, "websocket-client": 2, "websocket-listener": 2,
+                 "xml": 3}
+"""Not converted, each with its reason in the report: nodes that would open a port, run
+commands, or that portless has not."""
 
 
 @pytest.mark.slow  # 114 conversions, each checked as portless checks flows: about 5 s

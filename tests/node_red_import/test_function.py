@@ -195,3 +195,20 @@ def test_what_cannot_be_converted_says_which_field_and_why(node: dict[str, Any],
 
 def test_filled_defaults_make_a_partial_config_whole() -> None:
     assert filled("range", {})["to_max"] == 100
+
+
+def test_every_template_row_measured_against_node_red_comes_back() -> None:
+    """test_template_node_red's rows: a portless config and the Node-RED template node
+    built from it there (field, fieldType, template, syntax, output), which answered
+    the same."""
+    from tests.nodes.core.test_template_node_red import OUTPUTS, ROWS
+
+    assert len(ROWS) >= 40
+    for case in ROWS:
+        config = case.config
+        target = config.get("property", {"kind": "msg", "value": "payload"})
+        node = {"type": "template", "field": target["value"], "fieldType": target["kind"],
+                "template": config.get("template", ""),
+                "syntax": config.get("syntax", "mustache"),
+                "output": OUTPUTS[config.get("output", "text")], "format": "handlebars"}
+        assert same_config(node, "template", config), case.name
