@@ -153,6 +153,10 @@ class _Constructor(SafeConstructor):
         yield data
         data.extend([key, value] for key, value in self._one_key_items(node))
 
+    def _merge_text(self, node: ScalarNode) -> str:
+        """``<<`` where it is a value, not a key: the text itself, as in js-yaml."""
+        return str(self.construct_scalar(node))
+
     def _one_key_items(self, node: Any) -> list[tuple[Any, Any]]:
         """The key and value of each one-key mapping in the sequence, in order."""
         if not isinstance(node, yaml.SequenceNode):
@@ -173,7 +177,8 @@ for _tag, _method in (("int", _Constructor._int),
                       ("timestamp", _Constructor._timestamp),
                       ("set", _Constructor._set),
                       ("omap", _Constructor._omap),
-                      ("pairs", _Constructor._pairs)):
+                      ("pairs", _Constructor._pairs),
+                      ("merge", _Constructor._merge_text)):
     _Constructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _method)  # type: ignore[type-var]
 
 if not yaml.__with_libyaml__:  # its parser refuses nesting past 1,000 levels, and is fast
@@ -272,6 +277,13 @@ def _key_text(key: Any, node: YamlNode) -> str:
 
 
 # --- writing ---------------------------------------------------------------------------
+_OLD_BOOLEANS = frozenset({"y", "Y", "yes", "Yes", "YES", "on", "On", "ON",
+                           "n", "N", "no", "No", "NO", "off", "Off", "OFF"})
+"""YAML 1.1's booleans, which js-yaml quotes on writing for older readers."""
+_SIGNED_FRACTION = re.compile(r"[-+]\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+"""A float to YAML 1.2's core schema (``-.5``), quoted as js-yaml quotes it."""
+
+
 class _Dumper(yaml.SafeDumper):
     """js-yaml's layout: a list inside a mapping indented under its key, keys in their
     order; a text is written plain only where YAML 1.1 (PyYAML's) and 1.2 (js-yaml's)
@@ -280,6 +292,8 @@ class _Dumper(yaml.SafeDumper):
     def resolve(self, kind: type[YamlNode], value: Any, implicit: tuple[bool, bool]) -> str:
         tag: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
         if kind is ScalarNode and implicit[0] and tag == _STR:
+            if value in _OLD_BOOLEANS or _SIGNED_FRACTION.fullmatch(value):
+                return "tag:yaml.org,2002:bool"  # quoted, as js-yaml quotes them
             return _core_tag(value)
         return tag
 

@@ -59,6 +59,7 @@ READING = [
         {"payload": "base: &b {x: 1, y: 2}\nuse: *b\nmore:\n  <<: *b\n  y: 3\n"},
         [{"payload": {"base": {"x": 1, "y": 2}, "use": {"x": 1, "y": 2},
                       "more": {"x": 1, "y": 3}}}]),
+    row("merge-sign-as-a-value-is-text", {}, {"payload": "a: <<\n"}, [{"payload": {"a": "<<"}}]),
     row("set-omap-pairs", {}, {"payload": "s: !!set {a, b}\no: !!omap [a: 1, b: 2]\n"
                                           "p: !!pairs [a: 1, a: 2]\n"},
         [{"payload": {"s": {"a": None, "b": None}, "o": [{"a": 1}, {"b": 2}],
@@ -85,6 +86,9 @@ WRITING = [
     row("ambiguous-texts-quoted", {},
         {"payload": {"a": "yes", "b": "012", "c": "1e5", "d": "true", "e": "", "f": "~"}},
         [{"payload": "a: 'yes'\nb: '012'\nc: '1e5'\nd: 'true'\ne: ''\nf: '~'\n"}]),
+    row("old-booleans-and-signed-fractions-quoted", {},
+        {"payload": {"a": "y", "b": "No", "c": "-.5", "d": "yes please"}},
+        [{"payload": "a: 'y'\nb: 'No'\nc: '-.5'\nd: yes please\n"}]),
     row("numbers-as-javascript-writes-them", {},
         {"payload": {"a": 2.0, "b": 1.5, "c": 1e-7, "d": -3}},
         [{"payload": "a: 2\nb: 1.5\nc: 1.e-7\nd: -3\n"}]),
@@ -154,7 +158,7 @@ def test_cases(cfg: dict[str, Any], msg: dict[str, Any], sent: list[Any],
 
 def test_table_counts() -> None:
     assert len(NODE_RED_CASES) == 9
-    assert len(CASES) == 47
+    assert len(CASES) == 49
 
 
 def test_an_alias_becomes_a_copy() -> None:
