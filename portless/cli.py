@@ -1,4 +1,4 @@
-"""The ``portless`` command: run, validate, fmt, nodes, docs, import-node-red.
+"""The ``portless`` command: run, validate, fmt, nodes, docs, import-node-red, fleet.
 
 This is the one place that joins the engine and the editor; the editor (Quart,
 Hypercorn) is imported only when asked for, so a headless start loads no web stack.
@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     from portless.node_red_import import command as import_node_red
 
     import_node_red.add_parser(commands)
+    from portless.fleet import command as fleet
+
+    fleet.add_parser(commands)
     return parser
 
 
@@ -174,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     handler = {"run": cmd_run, "validate": cmd_validate, "fmt": cmd_fmt,
                "nodes": cmd_nodes, "docs": cmd_docs,
-               "import-node-red": cmd_import_node_red}[args.command]
+               "import-node-red": cmd_import_node_red, "fleet": cmd_fleet}[args.command]
     try:
         return handler(args)
     except RegistryError as exc:
@@ -295,6 +298,12 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_import_node_red(args: argparse.Namespace) -> int:
     from portless.node_red_import.command import run
+
+    return run(args)
+
+
+def cmd_fleet(args: argparse.Namespace) -> int:
+    from portless.fleet.command import run
 
     return run(args)
 
