@@ -292,8 +292,15 @@ class _Converter:
                     del entry["wires"]
 
     def _inner(self, node_id: str, as_input: bool) -> str | None:
+        """The portless id of a converted inner node (one with an input when
+        ``as_input``: a subflow's input feeds it), else None."""
         found = self.ids.get(node_id)
         if found is None or found in self.placeholders or found not in self.file_of_id:
+            return None
+        kind = next(entry["type"] for entry in self.files[self.file_of_id[found]]["nodes"]
+                    if entry["id"] == found)
+        cls = installed().get(kind)
+        if as_input and cls is not None and cls.inputs == 0:
             return None
         return found
 

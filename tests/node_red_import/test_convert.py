@@ -222,3 +222,12 @@ def test_template_and_csv_convert_with_their_settings(every_option: dict[str, An
     csv = node_in(files, "csv-1")["config"]
     assert (csv["mode"], csv["separator"], csv["line_end"], csv["rows_as"]) == (
         "rfc", "\t", "\r\n", "array")
+
+
+def test_a_subflow_input_into_a_node_without_an_input_is_left_out(tmp_path: Path) -> None:
+    nodes = [{"id": "sf", "type": "subflow", "name": "Odd", "env": [], "out": [],
+              "in": [{"x": 1, "y": 1, "wires": [{"id": "c"}, {"id": "d"}]}]},
+             {"id": "c", "type": "catch", "z": "sf", "scope": None, "wires": []},
+             {"id": "d", "type": "debug", "z": "sf", "wires": []}]
+    files = written_and_valid(converted(nodes), tmp_path)
+    assert files["subflows/odd.json"]["subflow"]["input"] == ["d"]
