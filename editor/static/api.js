@@ -46,16 +46,22 @@ export const getNodes = async () => expect(await call('GET', '/api/nodes')).data
 let tab = null;
 /** Point getFlow, putFlow and validate at the tab `name` (null: the first tab). */
 export const setTab = (name) => { tab = name; };
-const flowUrl = () => (tab === null ? '/api/flow' : `/api/tabs/${encodeURIComponent(tab)}`);
+/** The page's tab was deleted: validation and deploy fail here, without a request, until
+ * the next setTab (a validation due meanwhile would ask about a file that is gone). */
+export const closeTab = () => { tab = undefined; };
+const flowUrl = (name = tab) => {
+  if (name === undefined) throw new Error('the tab was deleted');
+  return name === null ? '/api/flow' : `/api/tabs/${encodeURIComponent(name)}`;
+};
 
-/** The flow document (secrets masked) and its ETag. */
-export async function getFlow() {
-  const r = expect(await call('GET', flowUrl()));
+/** The flow document (secrets masked) and its ETag: the page's tab's, or tab `name`'s. */
+export async function getFlow(name = tab) {
+  const r = expect(await call('GET', flowUrl(name)));
   return { doc: r.data, etag: r.etag };
 }
 
 /** Deploy: {status: 200|400|412|..., data, etag}. The caller handles 400 and 412. */
-export const putFlow = (doc, etag) => call('PUT', flowUrl(), { body: doc, headers: { 'If-Match': `"${etag}"` } });
+export const putFlow = async (doc, etag) => call('PUT', flowUrl(), { body: doc, headers: { 'If-Match': `"${etag}"` } });
 
 /** {errors: [lines], details: [{node, inner, pointer, message}]}; writes nothing. */
 export const validate = async (doc) => expect(await call('POST', tab === null ? '/api/validate' : `${flowUrl()}/validate`, { body: doc })).data;

@@ -17,13 +17,21 @@ export class TabBar {
     this.tabs = []; // the last listing
     this.current = null; // name of the tab on the canvas (null until the first listing)
     this.refreshSoon = debounce(() => this.refresh(), 200);
+    this.switches = 0; // bumped by each switch, so only the last one clicked loads
   }
 
 
   get isFirst() { return !this.tabs.length || this.current === this.tabs[0].name; }
 
   async refresh() {
-    try { this.tabs = inSavedOrder(await api.listTabs()); } catch { return; }
+    let tabs;
+    try { tabs = await api.listTabs(); } catch { return; }
+    this.apply(tabs);
+  }
+
+  /** Take a listing: the bar, and the connections of the tabs not on the canvas. */
+  apply(tabs) {
+    this.tabs = inSavedOrder(tabs);
     if (this.current === null && this.tabs.length) this.current = this.tabs[0].name; // the page loaded it through /api/flow
     this.app.model.elsewhere = new Map(this.tabs.filter((t) => t.name !== this.current)
       .flatMap((t) => t.connections.map((c) => [c.id, { ...c, tab: t.name }])));
@@ -92,17 +100,24 @@ export class TabBar {
         [{ label: 'Drop and switch', value: true, danger: true, testid: 'tab-switch-drop' }, { label: 'Cancel', value: false, testid: 'tab-switch-cancel' }]);
       if (!go) return false;
     }
-    const before = this.current;
-    this.current = name;
-    api.setTab(this.isFirst ? null : name);
+    const mine = ++this.switches;
+    const target = this.tabs.length && name === this.tabs[0].name ? null : name;
     let flow;
-    try { flow = await api.getFlow(); } catch (error) {
-      this.current = before;
-      api.setTab(this.isFirst ? null : before);
-      toast(`Could not open the tab ${name}: ${error.message}`, 'error', 8000);
+    let tabs = this.tabs;
+    try {
+      // The other tabs' connections come too, so the load checks references against them.
+      [flow, tabs] = await Promise.all([api.getFlow(target), api.listTabs().catch(() => this.tabs)]);
+    } catch (error) {
+      if (mine === this.switches) toast(`Could not open the tab ${name}: ${error.message}`, 'error', 8000);
       return false;
     }
-    await this.refresh(); // the other tabs' connections, before the load checks references
+    if (mine !== this.switches) return false; // another tab was clicked meanwhile
+    // Nothing awaits from here to the load: the tab the page names, the URL validation and
+    // deploy use and the model's document change together, so a validation that fires
+    // while the tab loads posts the old tab's document to the old tab's URL.
+    this.current = name;
+    api.setTab(target);
+    this.apply(tabs);
     canvas.setSelection([]);
     deployer.hideBanner();
     model.load(flow.doc, flow.etag);
@@ -154,8 +169,10 @@ export class TabBar {
     const go = await choose('Delete the tab', `Stop the nodes of ${tab.label || name} and delete ${tab.file}${lost}?`,
       [{ label: 'Delete', value: true, danger: true, testid: 'tab-delete-confirm' }, { label: 'Cancel', value: false, testid: 'tab-delete-cancel' }]);
     if (!go) return;
+    if (current) api.closeTab(); // nothing goes to the file while (and once) it is deleted
     const r = await api.deleteTab(name, current ? this.app.model.etag : api.normEtag(tab.etag));
     if (r.status !== 200) {
+      if (current) api.setTab(name);
       if (r.status !== 401) toast(`Not deleted: ${reason(r)}`, 'error', 10000);
       return;
     }
