@@ -13,6 +13,7 @@ from .errors import FlowError, FlowInvalid, RegistryError
 from .events import Event, EventBus
 from .expressions import JSONATA_KEYWORD, Expression, ExpressionError
 from .flow import Flow, NodeSpec, check_flow, load_flow, read_flow, write_flow
+from .form_conditions import fields_are
 from .message import MISSING, Message, clone_message, make_message, new_msgid
 from .node import (
     MAX_OUTPUTS,
@@ -98,6 +99,7 @@ __all__ = [
     "config_outputs",
     "default_outputs",
     "delete_property",
+    "fields_are",
     "get_property",
     "load_flow",
     "load_subflows",

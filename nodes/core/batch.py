@@ -8,7 +8,14 @@ from collections.abc import Hashable
 from typing import Any
 
 from portless.nodes.core.sequence_groups import max_messages_schema, sequence_key
-from portless.runtime import Message, Node, clone_message, make_message, new_msgid
+from portless.runtime import (
+    Message,
+    Node,
+    clone_message,
+    fields_are,
+    make_message,
+    new_msgid,
+)
 
 
 class Batch(Node):
@@ -55,23 +62,29 @@ class Batch(Node):
                      "default": "count",
                      "description": "Group by number of messages, by time interval, or "
                                     "concatenate sequences."},
-            "count": {"title": "Number of messages", "type": "integer", "minimum": 1,
+            "count": {"x-show-if": fields_are(mode="count"),
+                      "title": "Number of messages", "type": "integer", "minimum": 1,
                       "maximum": 1_000_000, "default": 10,
                       "description": "`count`: messages per batch."},
-            "overlap": {"title": "Overlap", "type": "integer", "minimum": 0, "default": 0,
+            "overlap": {"x-show-if": fields_are(mode="count"),
+                        "title": "Overlap", "type": "integer", "minimum": 0, "default": 0,
                         "description": "`count`: messages a batch repeats from the one "
                                        "before (less than `count`)."},
-            "complete_with_parts": {"title": "msg.parts also completes a batch",
+            "complete_with_parts": {"x-show-if": fields_are(mode="count"),
+                                    "title": "msg.parts also completes a batch",
                                     "type": "boolean", "default": False,
                                     "description": "`count`: the last message of a "
                                                    "sequence ends the batch."},
-            "interval": {"title": "Interval (s)", "type": "number", "exclusiveMinimum": 0,
+            "interval": {"x-show-if": fields_are(mode="interval"),
+                         "title": "Interval (s)", "type": "number", "exclusiveMinimum": 0,
                          "default": 10, "description": "`interval`: seconds per batch."},
-            "send_empty": {"title": "Send an empty message when none came",
+            "send_empty": {"x-show-if": fields_are(mode="interval"),
+                           "title": "Send an empty message when none came",
                            "type": "boolean", "default": False,
                            "description": "`interval`: a null payload when an interval "
                                           "had no message."},
-            "topics": {"title": "Topics", "type": "array", "default": [],
+            "topics": {"x-show-if": fields_are(mode="concat"),
+                       "title": "Topics", "type": "array", "default": [],
                        "maxItems": 1000, "items": {"type": "string"},
                        "description": "`concat`: the topics whose sequences are joined, "
                                       "in this order."},

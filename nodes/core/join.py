@@ -20,14 +20,25 @@ from portless.runtime import (
     PropertyPath,
     TypedValue,
     clone_message,
+    fields_are,
     get_property,
     typed_value_schema,
 )
 
 BUILDS = ("string", "buffer", "array", "object", "merged")
+_JOINED = ("string", "buffer")
+"""The builds that put a joiner between their values."""
 _EMPTY = (None, MISSING)
 _ENVELOPE = ("_msgid", "ts")
 """Message keys a merge leaves out: the id, and the time portless stamps on messages."""
+
+
+def _mode_is(mode: str, **more: Any) -> dict[str, Any]:
+    """A config in ``mode`` (and with the ``more`` choices): where a field of that mode
+    applies, so the editor shows it only there (``x-show-if``)."""
+    return fields_are(mode=mode, **more)
+
+
 MANUAL = "_"
 """The one group of manual mode (unless `use_parts` groups by msg.parts.id)."""
 
@@ -119,60 +130,75 @@ class Join(Node):
                      "default": "auto",
                      "description": "`auto`: by `msg.parts`; `manual`: by this config; "
                                     "`reduce`: a JSONata reduce of each sequence."},
-            "build": {"title": "Create", "enum": list(BUILDS), "default": "array",
+            "build": {"x-show-if": _mode_is("manual"),
+                      "title": "Create", "enum": list(BUILDS), "default": "array",
                       "description": "`manual`: a `string`, a `buffer` (bytes), an "
                                      "`array`, an `object` (by `key_property`) or a "
                                      "`merged` object."},
-            "property": {"title": "Combine each", "type": "string", "default": "payload",
+            "property": {"x-show-if": _mode_is("manual", whole_message=False),
+                         "title": "Combine each", "type": "string", "default": "payload",
                          "x-property-path": True,
                          "description": "`manual`: the property taken from each message "
                                         "and set in the joined one."},
-            "whole_message": {"title": "Combine whole messages", "type": "boolean",
+            "whole_message": {"x-show-if": _mode_is("manual"),
+                              "title": "Combine whole messages", "type": "boolean",
                               "default": False,
                               "description": "`manual`: take each whole message instead "
                                              "of `property` (the result goes in "
                                              "`payload`)."},
-            "key_property": {"title": "Key from", "type": "string", "default": "topic",
+            "key_property": {"x-show-if": _mode_is("manual", build="object"),
+                             "title": "Key from", "type": "string", "default": "topic",
                              "x-property-path": True,
                              "description": "`manual` `object`: the property whose value "
                                             "is each value's key."},
-            "join_with": {"title": "Join with", "enum": ["string", "bytes"],
+            "join_with": {"x-show-if": _mode_is("manual", build=_JOINED),
+                          "title": "Join with", "enum": ["string", "bytes"],
                           "default": "string",
                           "description": "`manual` `string` or `buffer`: `joiner` or "
                                          "`joiner_bytes` between the values."},
-            "joiner": {"title": "Joiner", "type": "string", "default": "\n",
+            "joiner": {"x-show-if": _mode_is("manual", build=_JOINED, join_with="string"),
+                       "title": "Joiner", "type": "string", "default": "\n",
                        "description": "The text between joined values."},
-            "joiner_bytes": {"title": "Joiner bytes", "type": "array", "default": [],
+            "joiner_bytes": {"x-show-if": _mode_is("manual", build=_JOINED, join_with="bytes"),
+                             "title": "Joiner bytes", "type": "array", "default": [],
                              "maxItems": 1024,
                              "items": {"type": "integer", "minimum": 0, "maximum": 255},
                              "description": "The bytes between joined values."},
-            "count": {"title": "After a number of messages", "type": "integer",
+            "count": {"x-show-if": _mode_is("manual"),
+                      "title": "After a number of messages", "type": "integer",
                       "minimum": 0, "default": 0,
                       "description": "`manual`: send after this many (0: no count)."},
-            "use_parts": {"title": "Use existing msg.parts", "type": "boolean",
+            "use_parts": {"x-show-if": _mode_is("manual"),
+                          "title": "Use existing msg.parts", "type": "boolean",
                           "default": False,
                           "description": "`manual`: keep `msg.parts` (off: it is ignored, "
                                          "an outer one kept)."},
-            "accumulate": {"title": "And every subsequent message", "type": "boolean",
+            "accumulate": {"x-show-if": _mode_is("manual"),
+                           "title": "And every subsequent message", "type": "boolean",
                            "default": False,
                            "description": "`manual`: keep the values after a send."},
-            "timeout": {"title": "After a timeout (s)", "type": "number", "minimum": 0,
+            "timeout": {"x-show-if": _mode_is("manual"),
+                        "title": "After a timeout (s)", "type": "number", "minimum": 0,
                         "default": 0,
                         "description": "`manual`: send this many seconds after the first "
                                        "message of a group (0: no timeout)."},
-            "reduce_expression": {"title": "Reduce expression", "type": "string",
+            "reduce_expression": {"x-show-if": _mode_is("reduce"),
+                                  "title": "Reduce expression", "type": "string",
                                   "x-jsonata": True, "default": "$A",
                                   "description": "`reduce`: the next `$A`, from the "
                                                  "message, `$A`, `$I` and `$N`."},
-            "reduce_initial": typed_value_schema(
+            "reduce_initial": {**typed_value_schema(
                 "Initial value", "`reduce`: the first `$A`.",
                 kinds=("string", "number", "boolean", "json", "jsonata", "env", "flow",
                        "global"), default={"kind": "number", "value": 0}),
-            "reduce_fixup": {"title": "Fix-up expression", "type": ["string", "null"],
+                "x-show-if": _mode_is("reduce")},
+            "reduce_fixup": {"x-show-if": _mode_is("reduce"),
+                             "title": "Fix-up expression", "type": ["string", "null"],
                              "x-jsonata": True, "default": None,
                              "description": "`reduce`: the result from the last `$A` and "
                                             "`$N` (null: the last `$A`)."},
-            "reduce_right": {"title": "Evaluate in reverse order", "type": "boolean",
+            "reduce_right": {"x-show-if": _mode_is("reduce"),
+                             "title": "Evaluate in reverse order", "type": "boolean",
                              "default": False,
                              "description": "`reduce`: last index to first."},
             "max_messages": max_messages_schema(

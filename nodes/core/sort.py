@@ -17,6 +17,7 @@ from portless.runtime import (
     Node,
     PropertyPath,
     TypedValue,
+    fields_are,
 )
 
 
@@ -56,7 +57,8 @@ class Sort(Node):
                        "default": "property",
                        "description": "The list in a message property, or a sequence of "
                                       "messages."},
-            "property": {"title": "Property", "type": "string", "default": "payload",
+            "property": {"x-show-if": fields_are(target="property"),
+                         "title": "Property", "type": "string", "default": "payload",
                          "x-property-path": True,
                          "description": "`property`: the message property holding the "
                                         "list."},
@@ -64,11 +66,13 @@ class Sort(Node):
                        "description": "`value`: each item itself (`property`) or "
                                       "`key_property` of each message (`sequence`); "
                                       "`jsonata`: `key_expression`."},
-            "key_property": {"title": "Key property", "type": "string",
+            "key_property": {"x-show-if": fields_are(target="sequence", key_by="value"),
+                             "title": "Key property", "type": "string",
                              "default": "payload", "x-property-path": True,
                              "description": "`sequence`: the message property to sort "
                                             "by."},
-            "key_expression": {"title": "Key expression", "type": "string",
+            "key_expression": {"x-show-if": fields_are(key_by="jsonata"),
+                               "title": "Key expression", "type": "string",
                                "x-jsonata": True, "default": "$",
                                "description": "A JSONata expression giving each item's "
                                               "or message's key."},
@@ -76,8 +80,9 @@ class Sort(Node):
                       "default": "ascending"},
             "as_number": {"title": "As number", "type": "boolean", "default": False,
                           "description": "Compare keys as numbers."},
-            "max_messages": max_messages_schema(
+            "max_messages": {**max_messages_schema(
                 "`sequence`: past this the oldest sequence is dropped with an error."),
+                "x-show-if": fields_are(target="sequence")},
         },
     }
 

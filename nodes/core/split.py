@@ -6,7 +6,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from portless.runtime import MISSING, Message, Node, PropertyPath, clone_message, new_msgid
+from portless.runtime import (
+    MISSING,
+    Message,
+    Node,
+    PropertyPath,
+    clone_message,
+    fields_are,
+    new_msgid,
+)
 
 SPLIT_BY = ("delimiter", "bytes", "length")
 
@@ -57,16 +65,19 @@ class Split(Node):
                          "description": "`delimiter`: at each `delimiter`; `bytes`: at "
                                         "each `delimiter_bytes`; `length`: into pieces "
                                         "of `length`."},
-            "delimiter": {"title": "Delimiter", "type": "string", "minLength": 1,
+            "delimiter": {"x-show-if": fields_are(split_by="delimiter"),
+                          "title": "Delimiter", "type": "string", "minLength": 1,
                           "default": "\n",
                           "description": "The text between pieces (bytes are split at "
                                          "its UTF-8 form)."},
-            "delimiter_bytes": {"title": "Delimiter bytes", "type": "array",
+            "delimiter_bytes": {"x-show-if": fields_are(split_by="bytes"),
+                                "title": "Delimiter bytes", "type": "array",
                                 "minItems": 1, "maxItems": 1024, "default": [10],
                                 "items": {"type": "integer", "minimum": 0, "maximum": 255},
                                 "description": "The bytes between pieces (a text is split "
                                                "at their UTF-8 text)."},
-            "length": {"title": "Piece length", "type": "integer", "minimum": 1,
+            "length": {"x-show-if": fields_are(split_by="length"),
+                       "title": "Piece length", "type": "integer", "minimum": 1,
                        "default": 1,
                        "description": "Characters or bytes per piece (the last may be "
                                       "shorter)."},

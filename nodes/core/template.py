@@ -86,7 +86,8 @@ class Template(Node):
                 "global context key (Node-RED's field and fieldType).",
                 kinds=("msg", "flow", "global"), default={"kind": "msg", "value": "payload"}),
             "template": {
-                "title": "Template", "type": "string",
+                "title": "Template", "type": "string", "x-widget": "code",
+                "x-language": "mustache",
                 "default": "This is the payload: {{payload}} !",
                 "description": "The template; empty to take the message's `template`."},
             "syntax": {

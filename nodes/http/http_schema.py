@@ -6,6 +6,7 @@ from typing import Any
 
 from portless.nodes.http.http_response import RETURN_AS
 from portless.nodes.tls import tls_schema
+from portless.runtime import fields_are
 
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "msg.method"]
 MIB = 1024 * 1024
@@ -94,13 +95,16 @@ SCHEMA: dict[str, Any] = {
                       "default": "none",
                       "description": "`none` still sends user:password given in the URL "
                                      "as basic auth."},
-        "username": {"title": "Username", "type": "string", "default": "",
+        "username": {"x-show-if": fields_are(auth_type=("basic", "digest")),
+                     "title": "Username", "type": "string", "default": "",
                      "description": "Basic and digest. Use ${ENV} to keep it out of the "
                                     "flow file."},
-        "password": {"title": "Password", "type": "string", "default": "",
+        "password": {"x-show-if": fields_are(auth_type=("basic", "digest")),
+                     "title": "Password", "type": "string", "default": "",
                      "writeOnly": True,
                      "description": "Basic and digest. Use ${ENV}."},
-        "token": {"title": "Bearer token", "type": "string", "default": "",
+        "token": {"x-show-if": fields_are(auth_type="bearer"),
+                  "title": "Bearer token", "type": "string", "default": "",
                   "writeOnly": True, "description": "Use ${ENV}."},
         "tls": tls_schema("server", "the system's CAs (https is still verified)"),
         "proxy": {"title": "Proxy", "type": "string", "default": "", "x-destination": True,

@@ -22,7 +22,7 @@ from portless.nodes.modbus.modbus_points import (
 from portless.nodes.modbus.modbus_readings import Readings
 from portless.nodes.modbus.modbus_reasons import ModbusFailure
 from portless.nodes.modbus.modbus_types import MAX_READ_REGISTERS
-from portless.runtime import Node, make_message
+from portless.runtime import Node, fields_are, make_message
 
 MAX_POINTS = 10_000
 
@@ -62,7 +62,8 @@ class ModbusIn(Node):
                        "default": "per-point",
                        "description": "One message per point, or one with all points "
                                       "(sent when any of them is worth sending)."},
-            "topic": {"title": "Topic", "type": "string", "default": "", "maxLength": 65535,
+            "topic": {"x-show-if": fields_are(output="all-points"),
+                      "title": "Topic", "type": "string", "default": "", "maxLength": 65535,
                       "description": "all-points: the message's topic."},
             "merge_gap": {"title": "Merge across gaps (registers)", "type": "integer",
                           "minimum": 0, "maximum": MAX_READ_REGISTERS, "default": 0,

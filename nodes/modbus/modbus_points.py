@@ -17,6 +17,7 @@ from portless.nodes.modbus.modbus_types import (
     TYPES,
     register_count,
 )
+from portless.runtime import fields_are
 from portless.runtime.config import fill_defaults
 
 NAME_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]+$"
@@ -60,7 +61,8 @@ def point_schema(deadband: bool, tables: Sequence[str] = TABLES) -> dict[str, An
         "type": {"title": "Type", "enum": list(TYPES), "default": "uint16",
                  "description": "bool for coils and discrete inputs; the rest for "
                                 "registers (32-bit types take 2, 64-bit 4)."},
-        "registers": {"title": "String length (registers)", "type": "integer",
+        "registers": {"x-show-if": fields_are(type="string"),
+                      "title": "String length (registers)", "type": "integer",
                       "minimum": 1, "maximum": MAX_WRITE_REGISTERS, "default": 1,
                       "description": "string only: registers it takes, 2 bytes each "
                                      "(UTF-8; it ends at the first NUL)."},

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 from portless.nodes.mqtt.mqtt_status import LinkState
 from portless.nodes.opcua.opcua_connection import OpcUaConnection
 from portless.nodes.opcua.opcua_schema import CONNECTION_FIELD, node_id_schema
-from portless.runtime import Message, Node, make_message
+from portless.runtime import Message, Node, fields_are, make_message
 
 if TYPE_CHECKING:
     from asyncua import ua
@@ -60,21 +60,25 @@ class OpcUaIn(Node):
             "mode": {"title": "Mode", "enum": ["subscribe", "poll"], "default": "subscribe",
                      "description": "subscribe: the server reports changes; poll: read "
                                     "all items every poll interval."},
-            "publishing_interval": {"title": "Publishing interval (ms)", "type": "number",
+            "publishing_interval": {"x-show-if": fields_are(mode="subscribe"),
+                                    "title": "Publishing interval (ms)", "type": "number",
                                     "minimum": 10, "maximum": 3600000, "default": 1000,
                                     "description": "subscribe: how often the server sends "
                                                    "what changed."},
-            "sampling_interval": {"title": "Sampling interval (ms)",
+            "sampling_interval": {"x-show-if": fields_are(mode="subscribe"),
+                                  "title": "Sampling interval (ms)",
                                   "type": ["number", "null"], "minimum": 0,
                                   "maximum": 3600000, "default": None,
                                   "description": "subscribe: how often the server samples "
                                                  "each item; null: the publishing "
                                                  "interval, 0: as fast as it can."},
-            "queue_size": {"title": "Queue size", "type": "integer", "minimum": 1,
+            "queue_size": {"x-show-if": fields_are(mode="subscribe"),
+                           "title": "Queue size", "type": "integer", "minimum": 1,
                            "maximum": 10000, "default": 1,
                            "description": "subscribe: samples the server keeps per item "
                                           "between two publishes (1: only the latest)."},
             "deadband": {
+                "x-show-if": fields_are(mode="subscribe"),
                 "title": "Deadband", "type": ["object", "null"], "default": None,
                 "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
                 "description": "subscribe: null, {\"absolute\": 0.5} or {\"percent\": 2} "
@@ -84,7 +88,8 @@ class OpcUaIn(Node):
                     "absolute": {"title": "Absolute", "type": "number", "minimum": 0},
                     "percent": {"title": "Percent", "type": "number", "minimum": 0,
                                 "maximum": 100}}},
-            "poll_interval": {"title": "Poll interval (ms)", "type": "number",
+            "poll_interval": {"x-show-if": fields_are(mode="poll"),
+                              "title": "Poll interval (ms)", "type": "number",
                               "minimum": 10, "maximum": 86400000, "default": 1000,
                               "description": "poll: how often all items are read."},
         },

@@ -336,3 +336,53 @@ async def test_an_inject_form_shows_the_fields_of_its_repeat_and_keeps_only_thos
         "repeat": "daily", "once": True, "at": "07:30",
         "days": ["mon", "tue", "wed", "thu", "fri"]}
     assert session.console.unexpected() == []
+
+
+async def test_a_join_form_shows_the_fields_of_its_mode_and_keeps_only_those(
+        open_editor: OpenEditor) -> None:  # noqa: F811
+    session = await open_editor({"version": 1, "nodes": [
+        {"id": "gather", "type": "join", "x": 100, "y": 100, "config": {}},
+        {"id": "page", "type": "template", "x": 100, "y": 200, "config": {}}]})
+    page = session.page
+    tray = await open_form(page, "gather")
+    field = {key: tray.locator(f'[data-field="/config/{key}"]')
+             for key in ("build", "count", "joiner", "joiner_bytes", "join_with",
+                         "key_property", "reduce_expression", "reduce_right", "max_messages")}
+    # auto: by msg.parts, nothing of the other modes shows.
+    await expect(field["max_messages"]).to_be_visible()
+    for key in field.keys() - {"max_messages"}:
+        await expect(field[key]).to_be_hidden()
+    mode = tray.locator('[data-field="/config/mode"]')
+    await mode.select_option("manual")
+    await expect(field["build"]).to_be_visible()
+    await expect(field["count"]).to_be_visible()
+    await expect(field["joiner"]).to_be_hidden()  # an array has no joiner
+    await field["build"].select_option("string")
+    await expect(field["joiner"]).to_be_visible()
+    await field["join_with"].select_option("bytes")
+    await expect(field["joiner"]).to_be_hidden()
+    await expect(field["joiner_bytes"]).to_be_visible()
+    await field["build"].select_option("object")
+    await expect(field["key_property"]).to_be_visible()
+    await expect(field["join_with"]).to_be_hidden()
+    await mode.select_option("reduce")
+    for key in ("build", "count", "key_property"):
+        await expect(field[key]).to_be_hidden()
+    await expect(field["reduce_right"]).to_be_visible()
+    area = field["reduce_expression"]
+    await area.press("Control+a")
+    await area.press("Delete")
+    await page.keyboard.type("$A + payload")
+    await tray.get_by_test_id("form-done").click()
+    status, _ = await deploy(page)
+    assert status == 200
+    # What was chosen for manual went with the mode.
+    assert saved(session.server.flow)["gather"]["config"] == {
+        "mode": "reduce", "reduce_expression": "$A + payload"}
+
+    # A template's text is a code area labelled mustache.
+    tray = await open_form(page, "page")
+    await expect(tray.locator('textarea[data-field="/config/template"]')).to_have_class(
+        re.compile(r"\bcode\b"))
+    await expect(tray.locator('.code-field[data-language="mustache"]')).to_have_count(1)
+    assert session.console.unexpected() == []
