@@ -17,7 +17,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portless import __version__
 from portless.devbroker import DevBrokerError, dev_brokers
@@ -42,6 +42,9 @@ from portless.runtime.flow import check_shape
 from portless.runtime.reference import NO_LISTENERS, node_reference
 from portless.runtime.state import StateDirs, StateLocked
 from portless.runtime.tabs import flow_files, load_tabs
+
+if TYPE_CHECKING:  # imported only with --fleet, so a plain start loads no cryptography
+    from portless.fleet.device import DeviceAgent
 
 log = logging.getLogger("portless")
 EditorStart = tuple[str, socket.socket, list[Path]]
@@ -120,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"persistent context is committed at most SECONDS after a change "
                           f"(0.01 to 3600; default {FLUSH_INTERVAL:g}): the most a crash or "
                           f"power cut loses; longer writes the disk less often")
+    run.add_argument("--fleet", type=Path, default=None, metavar="DEVICE.json",
+                     help="manage this device's flows from a fleet: follow signed bundles "
+                          "on the management broker the device configuration names "
+                          "(docs/fleet.md)")
     add_log_arguments(run)
 
     validate = commands.add_parser(
@@ -337,6 +344,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     except FlowInvalid as exc:
         _print_errors(exc.errors)
         return 1
+    agent: DeviceAgent | None = None
+    if args.fleet is not None:
+        from portless.fleet.device import device_agent
+
+        try:
+            agent = device_agent(args.fleet, deploys)
+        except (ValueError, OSError) as exc:  # a bad device configuration or key file
+            print(f"portless: --fleet: {exc}", file=sys.stderr)
+            return 2
     # Everything that can refuse the start is settled before any broker is reached or a
     # token is printed: the flows' state (one process per flow), then the editor's port.
     for directory in args.allow_path:
@@ -344,12 +360,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"portless: --allow-path {directory}: not a directory", file=sys.stderr)
             return 2
     try:
-        return _run_claimed(args, deploys)
+        return _run_claimed(args, deploys, agent)
     finally:
         states.release_all()
 
 
-def _run_claimed(args: argparse.Namespace, deploys: DeployService) -> int:
+def _run_claimed(args: argparse.Namespace, deploys: DeployService,
+                 agent: DeviceAgent | None) -> int:
     """Lock the state directories, bind the editor's port, run."""
     try:
         deploys.claim_state()
@@ -372,20 +389,21 @@ def _run_claimed(args: argparse.Namespace, deploys: DeployService) -> int:
             return 1 if "cannot listen" in str(exc) else 2
     editor = None if listener is None else (args.editor_host, listener, args.allow_path)
     try:
-        return asyncio.run(_run(deploys, args.dev_broker, editor, args.reload))
+        return asyncio.run(_run(deploys, args.dev_broker, editor, args.reload, agent))
     except (DevBrokerError, OSError) as exc:
         print(f"portless: {exc}", file=sys.stderr)
         return 1
 
 
 async def _run(deploys: DeployService, dev_broker: bool, editor: EditorStart | None,
-               reload: bool) -> int:
+               reload: bool, agent: DeviceAgent | None) -> int:
     flow = deploys.running()
     async with dev_brokers(flow) if dev_broker else contextlib.nullcontext():
-        return await _run_flow(deploys, editor, reload)
+        return await _run_flow(deploys, editor, reload, agent)
 
 
-async def _run_flow(deploys: DeployService, editor: EditorStart | None, reload: bool) -> int:
+async def _run_flow(deploys: DeployService, editor: EditorStart | None, reload: bool,
+                    agent: DeviceAgent | None) -> int:
     engine, flow = deploys.engine, deploys.running()
     log_events = LogSubscriber()
     engine.events.subscribe(log_events)
@@ -398,6 +416,8 @@ async def _run_flow(deploys: DeployService, editor: EditorStart | None, reload: 
     await deploys.start()
     watcher = loop.create_task(deploys.watch(), name="--reload: flow file watch") \
         if reload else None
+    managed = loop.create_task(agent.run(stop), name="--fleet: management link") \
+        if agent is not None else None
     try:
         if editor is None:
             log.info("running %s: %d nodes, headless (no listening sockets)", flow.file,
@@ -415,6 +435,8 @@ async def _run_flow(deploys: DeployService, editor: EditorStart | None, reload: 
         async with deploys.lock:  # a deploy under way finishes first, never cut in half
             if watcher is not None:
                 watcher.cancel()
+            if managed is not None:
+                managed.cancel()
             log.info("stopping")
             await engine.stop()
         log_events.flush()  # what the rate limit held back, so the log ends on the truth
