@@ -32,6 +32,9 @@ from .core import BenchError, cpu_seconds
 CACHE = Path.home() / ".cache" / "portless-bench" / "node-red"
 INSTALL_LOCK = Path.home() / ".cache" / "portless-bench.lock"
 RED_JS = CACHE / "node_modules" / "node-red" / "red.js"
+NODE_RED_PACKAGE = "node-red@4.1.15"
+"""The Node-RED measured against, exactly: the differential tests and the importer's
+counts over its shipped example flows hold for this release."""
 START_TOPIC = "bench/start"
 STARTED = "Started flows"
 """What Node-RED logs once the flow runs."""
@@ -50,13 +53,13 @@ def node_red() -> tuple[Path | None, str]:
     try:
         done = subprocess.run(
             ["flock", str(INSTALL_LOCK), npm, "install", "--prefix", str(CACHE),
-             "--no-audit", "--no-fund", "--loglevel", "error", "node-red@4"],
+             "--no-audit", "--no-fund", "--loglevel", "error", NODE_RED_PACKAGE],
             capture_output=True, text=True, timeout=600, check=False)
     except subprocess.TimeoutExpired:
-        return None, "Node-RED not measured: npm install node-red@4 took over 600 s"
+        return None, f"Node-RED not measured: npm install {NODE_RED_PACKAGE} took over 600 s"
     if done.returncode != 0 or not RED_JS.exists():
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return None, f"Node-RED not measured: npm install node-red@4 failed: {tail}"
+        return None, f"Node-RED not measured: npm install {NODE_RED_PACKAGE} failed: {tail}"
     return RED_JS, ""
 
 

@@ -1,47 +1,40 @@
-"""The example flows Node-RED ships with its core nodes, read from a clone of Node-RED's
-repository (never copied into this one): $PORTLESS_NODE_RED_REPO, else the mirror the
-helpers' machines keep at /work/.mirror/node-red+node-red/repo (a bare clone). Tests
-that need them skip, saying why, where neither is there."""
+"""The example flows Node-RED ships with its core nodes, read from the Node-RED 4 the
+differential tests run (tests/node_red.py installs it where need be): its
+@node-red/nodes package carries them, so no file of Node-RED's is copied into portless.
+Tests that need them skip, saying why, where Node-RED cannot be installed."""
 
 from __future__ import annotations
 
 import functools
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-MIRROR = Path("/work/.mirror/node-red+node-red/repo")
-EXAMPLES = "packages/node_modules/@node-red/nodes/examples/"
+from tests.node_red import node_red_or_skip
 
 
-def _git_dir() -> Path | None:
-    given = os.environ.get("PORTLESS_NODE_RED_REPO")
-    for candidate in ([Path(given)] if given else []) + [MIRROR]:
-        if (candidate / "HEAD").exists() or (candidate / ".git").exists():
-            return candidate / ".git" if (candidate / ".git").exists() else candidate
-    return None
+def examples_dir(red_js: Path) -> Path:
+    """The examples of the @node-red/nodes package beside (npm hoists it) or inside
+    the node-red package whose red.js is given."""
+    package = red_js.parent
+    for candidate in (package.parent / "@node-red/nodes/examples",
+                      package / "node_modules/@node-red/nodes/examples"):
+        if candidate.is_dir():
+            return candidate
+    pytest.skip(f"Node-RED at {package} has no @node-red/nodes/examples directory")
 
 
-def _git(*args: str) -> str:
-    git_dir = _git_dir()
-    assert git_dir is not None
-    return subprocess.run(["git", f"--git-dir={git_dir}", *args], check=True,
-                          capture_output=True, text=True, timeout=60).stdout
+@functools.cache
+def _root() -> Path:
+    return examples_dir(node_red_or_skip())
 
 
 @functools.cache
 def example_paths() -> list[str]:
-    """The example files (paths inside Node-RED's repository), or a skip."""
-    if shutil.which("git") is None or _git_dir() is None:
-        pytest.skip("Node-RED's repository is not here (set PORTLESS_NODE_RED_REPO to a "
-                    "clone of github.com/node-red/node-red): its example flows are read "
-                    "from it, not copied into portless")
-    listed = _git("ls-tree", "-r", "--name-only", "HEAD", EXAMPLES).splitlines()
-    return [path for path in listed if not path.endswith((".md", ".png"))]
+    """The example files, as paths under the examples directory, or a skip."""
+    root = _root()
+    return sorted(path.relative_to(root).as_posix() for path in root.rglob("*.json"))
 
 
 def example_text(path: str) -> str:
-    return _git("show", f"HEAD:{path}")
+    return (_root() / path).read_text(encoding="utf-8")

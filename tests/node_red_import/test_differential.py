@@ -19,7 +19,7 @@ from portless.node_red_import.source import Source
 from portless.node_red_import.table import MAPPINGS
 from portless.testing import run_node
 from tests.node_red import NodeRedCase, run_in_node_red
-from tests.node_red_import.node_red_examples import EXAMPLES, example_paths, example_text
+from tests.node_red_import.node_red_examples import example_paths, example_text
 from tests.nodes.core.sequence_rows import shown
 
 pytestmark = pytest.mark.slow  # runs Node-RED in Node.js, a subprocess
@@ -200,6 +200,6 @@ def test_the_example_flows_nodes_agree_with_node_red() -> None:
             if runnable(node):
                 plain = {k: v for k, v in node.items() if k not in ("id", "z", "x", "y",
                                                                       "wires", "g")}
-                cases.append((f"{path.removeprefix(EXAMPLES)}: {node['id']}", plain, inputs))
+                cases.append((f"{path}: {node['id']}", plain, inputs))
     assert len(cases) >= 50
     assert sorted(disagreements(cases)) == sorted(KNOWN)
