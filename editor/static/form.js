@@ -8,6 +8,7 @@ import { h, clone, debounce, equal, richText, toast, MASK } from './util.js';
 import { kindOf, objectBranch, fillDefaults, check, typesOf, isObject } from './schema.js';
 import { typedField, pathField, showsTyped } from './typed.js';
 import { codeField } from './code.js';
+import { refsField } from './refs.js';
 import { listField, itemField } from './list.js';
 import { showByCondition } from './shown.js';
 import { pushOverlay } from './dialogs.js';
@@ -234,7 +235,7 @@ export function openForm(ctx, node, { isNew = false } = {}) {
       const builders = { ref: refField, enum: enumField, toggle: toggleField, multi: multiField, string: stringField,
         number: numberField, boolean: booleanField, object: (a, b, c) => objectField(a, b, c, false), map: mapField, json: jsonField,
         typed: (a, b, c) => typedField(a, b, c, env), path: (a, b, c) => pathField(a, b, c, env),
-        code: (a, b, c) => codeField(a, b, c, env), list: listOf, choices: choicesField };
+        code: (a, b, c) => codeField(a, b, c, env), refs: (a, b, c) => refsField(a, b, c, env, model), list: listOf, choices: choicesField };
       const shown = present ? value : ('default' in sub ? clone(sub.default) : undefined);
       const controller = builders[kind](sub, pointer, shown, required, key);
       if (kind === 'object' || kind === 'toggle') {
@@ -457,6 +458,7 @@ const FITS = {
   typed: (v, sub) => showsTyped(sub, v), list: (v) => Array.isArray(v) && v.every(isObject),
   choices: (v, sub) => Array.isArray(v) && v.every((c) => sub.items.enum.some((e) => equal(e, c))),
   path: (v) => typeof v === 'string', code: (v) => typeof v === 'string',
+  refs: (v) => Array.isArray(v) && v.every((id) => typeof id === 'string'),
 };
 const fits = (kind, value, sub) => !FITS[kind] || FITS[kind](value, sub);
 

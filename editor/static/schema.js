@@ -16,8 +16,8 @@ const CODE_KEYWORDS = ['x-python', 'x-python-script', 'x-jsonata'];
 
 /** The form control for a field: ref, typed (a typed value's picker), enum, toggle,
  * multi, string, path (a message property), code, number, boolean, object, list (of
- * objects), choices (a list of some of an enum's values), map or json (a JSON text
- * area for anything else). */
+ * objects), choices (a list of some of an enum's values), refs (a list of node ids
+ * of one type), map or json (a JSON text area for anything else). */
 export function kindOf(schema) {
   if (!isObject(schema)) return 'json';
   if (schema['x-ref']) return 'ref';
@@ -41,6 +41,7 @@ export function kindOf(schema) {
     }
     if (t === 'array' && isObject(schema.items) && typesOf(schema.items).includes('object') && schema.items.properties) return 'list';
     if (t === 'array' && isObject(schema.items) && Array.isArray(schema.items.enum)) return 'choices';
+    if (t === 'array' && isObject(schema.items) && typeof schema.items['x-ref'] === 'string') return 'refs';
     if (t === 'number' || t === 'integer') return 'number';
     if (t === 'boolean') return 'boolean';
     if (t === 'object') {

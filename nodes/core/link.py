@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portless.runtime import Message, Node
+from portless.runtime import Message, Node, fields_are
 
 LINK_SOURCE = "_linkSource"
 """The message's stack of link-calls waiting for it (Node-RED's key), innermost last:
@@ -64,7 +64,8 @@ class LinkOut(Node):
                                     "`return`: answer the link-call that sent the "
                                     "message.",
                      "x-error": "must be \"link\" or \"return\""},
-            "links": {"title": "Links", "type": "array", "default": [],
+            "links": {"x-show-if": fields_are(mode="link"),
+                      "title": "Links", "type": "array", "default": [],
                       "items": {"type": "string", "minLength": 1, "x-ref": "link-in"},
                       "description": "Ids of the link-in nodes to send to (mode `link`)."},
         },

@@ -386,3 +386,43 @@ async def test_a_join_form_shows_the_fields_of_its_mode_and_keeps_only_those(
         re.compile(r"\bcode\b"))
     await expect(tray.locator('.code-field[data-language="mustache"]')).to_have_count(1)
     assert session.console.unexpected() == []
+
+
+async def test_a_link_out_picks_its_link_ins_from_the_canvas_by_name_and_keeps_others(
+        open_editor: OpenEditor) -> None:  # noqa: F811
+    session = await open_editor({"version": 1, "nodes": [
+        {"id": "in-a", "type": "link-in", "name": "alarms", "x": 300, "y": 100, "config": {}},
+        {"id": "in-b", "type": "link-in", "x": 300, "y": 200, "config": {}},
+        {"id": "send", "type": "link-out", "x": 100, "y": 100, "config": {"links": ["in-b"]}},
+        {"id": "back", "type": "link-out", "x": 100, "y": 300, "config": {"mode": "return"}}]})
+    page = session.page
+    tray = await open_form(page, "send")
+    links = tray.locator('[data-field="/config/links"]')
+    await expect(links.locator("label")).to_have_text(["alarms (in-a)", "in-b"])
+    await expect(links.locator('[data-choice="in-b"]')).to_be_checked()
+    await links.locator('[data-choice="in-a"]').check()
+    await tray.get_by_test_id("form-done").click()
+    status, _ = await deploy(page)
+    assert status == 200
+    # The one it had first stays first; the new one comes after it.
+    assert saved(session.server.flow)["send"]["config"] == {"links": ["in-b", "in-a"]}
+
+    # A return link-out has no links to pick.
+    tray = await open_form(page, "back")
+    await expect(tray.locator('[data-field="/config/links"]')).to_be_hidden()
+    await tray.get_by_test_id("form-cancel").click()
+
+    # An id not on this tab (pasted, or of another tab) is listed as such, checked.
+    await paste(page, {"id": "far", "type": "link-out", "x": 100, "y": 400,
+                       "config": {"links": ["elsewhere", "in-a"]}})
+    tray = await open_form(page, "far")
+    links = tray.locator('[data-field="/config/links"]')
+    await expect(links.locator("label")).to_have_text(
+        ["alarms (in-a)", "in-b", "elsewhere (not on this tab)"])
+    await expect(links.locator('[data-choice="elsewhere"]')).to_be_checked()
+    await links.locator('[data-choice="elsewhere"]').uncheck()
+    await tray.get_by_test_id("form-done").click()
+    status, _ = await deploy(page)
+    assert status == 200
+    assert saved(session.server.flow)["far"]["config"] == {"links": ["in-a"]}
+    assert session.console.unexpected() == []
