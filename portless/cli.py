@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from portless import __version__
+from portless.dev_plc import DevPlcError, dev_plcs
 from portless.devbroker import DevBrokerError, dev_brokers
 from portless.logs import add_log_arguments, configure_logging
 from portless.runtime import (
@@ -97,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="for the demo and development: use or start an MQTT broker on "
                           "the loopback port the flow's mqtt-broker names (mosquitto from "
                           "PATH, else the embedded amqtt of the 'demo' extra)")
+    run.add_argument("--dev-plc", action="store_true",
+                     help="for the demo and development: serve a simulated Modbus TCP PLC "
+                          "(a slowly moving valve in holding registers 0-2) on the "
+                          "loopback port each modbus-connection names")
     run.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
                      help=f"base directory of durable state such as outboxes; each flow file has "
                           f"its own directory in it, locked while it runs (default "
@@ -389,16 +394,18 @@ def _run_claimed(args: argparse.Namespace, deploys: DeployService,
             return 1 if "cannot listen" in str(exc) else 2
     editor = None if listener is None else (args.editor_host, listener, args.allow_path)
     try:
-        return asyncio.run(_run(deploys, args.dev_broker, editor, args.reload, agent))
-    except (DevBrokerError, OSError) as exc:
+        return asyncio.run(_run(deploys, args.dev_broker, args.dev_plc, editor, args.reload,
+                                agent))
+    except (DevBrokerError, DevPlcError, OSError) as exc:
         print(f"portless: {exc}", file=sys.stderr)
         return 1
 
 
-async def _run(deploys: DeployService, dev_broker: bool, editor: EditorStart | None,
-               reload: bool, agent: DeviceAgent | None) -> int:
+async def _run(deploys: DeployService, dev_broker: bool, dev_plc: bool,
+               editor: EditorStart | None, reload: bool, agent: DeviceAgent | None) -> int:
     flow = deploys.running()
-    async with dev_brokers(flow) if dev_broker else contextlib.nullcontext():
+    async with (dev_brokers(flow) if dev_broker else contextlib.nullcontext(),
+                dev_plcs(flow) if dev_plc else contextlib.nullcontext()):
         return await _run_flow(deploys, editor, reload, agent)
 
 

@@ -56,7 +56,7 @@ async def dev_brokers(flow: Flow) -> AsyncIterator[None]:
     """Provide a broker on every port the flow's mqtt-broker nodes use, while inside."""
     async with contextlib.AsyncExitStack() as stack:
         for port in broker_ports(flow):
-            if await _listening(port):
+            if await listening(port):
                 log.info("--dev-broker: using the broker already listening on 127.0.0.1:%d",
                          port)
                 continue
@@ -106,7 +106,7 @@ async def _mosquitto(binary: str, port: int) -> AsyncIterator[None]:
             preexec_fn=die_with_parent)
         try:
             async with asyncio.timeout(5):
-                while not await _listening(port):
+                while not await listening(port):
                     if process.returncode is not None:
                         raise DevBrokerError(f"mosquitto exited ({process.returncode}) "
                                              f"before listening on 127.0.0.1:{port}")
@@ -140,7 +140,8 @@ def _mosquitto_config(workdir: Path, port: int) -> Path:
     return config
 
 
-async def _listening(port: int) -> bool:
+async def listening(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:``port``."""
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 1)
     except (OSError, TimeoutError):

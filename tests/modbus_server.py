@@ -2,7 +2,8 @@
 
 Run as a script (``python -m tests.modbus_server --port P --units 1,2``) it serves
 every table of each unit (coils, discrete inputs, holding and input registers at the
-addresses in BLOCKS, all 0), prints ``ready`` once it listens, and one line per request it answers
+addresses in portless.dev_plc.BLOCKS, all 0), prints ``ready`` once it listens, and one
+line per request it answers
 (``request UNIT FUNCTION ADDRESS COUNT``), so a test counts what the client asked for.
 ``--slow UNIT:3600`` is a unit that does not answer.
 ``--serial DEVICE`` serves Modbus RTU on a serial device (one end of a pty pair)
@@ -22,13 +23,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from portless.dev_plc import simulated_device
 from portless.devbroker import die_with_parent
 from tests.mosquitto import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-BLOCKS = ((0, 2048), (65024, 512))
-"""The addresses served in each table (start, count): the first 2,048 and the last 512;
-those between answer "illegal data address". (All 65,536 take seconds to build.)"""
 
 
 @dataclass
@@ -120,7 +119,6 @@ def _serve(args: argparse.Namespace) -> None:
     from pymodbus import FramerType
     from pymodbus.constants import ExcCodes
     from pymodbus.server import ModbusSerialServer, ModbusTcpServer
-    from pymodbus.simulator import DataType, SimData, SimDevice
 
     slow = dict(_pair(text) for text in args.slow)
     readonly = dict(_pair(text) for text in args.readonly)
@@ -138,22 +136,9 @@ def _serve(args: argparse.Namespace) -> None:
         print(f"request {unit} {function_code} {address} {count}", flush=True)
         return None
 
-    def device(unit: int) -> SimDevice:
-        def registers() -> list[SimData]:
-            # values as a list, count 1: pymodbus 3.16 multiplies count in twice when
-            # it checks a block, so count=2048 with one value asks for 2048**2.
-            return [SimData(start, values=[0] * size, datatype=DataType.REGISTERS)
-                    for start, size in BLOCKS]
-
-        def bits() -> list[SimData]:
-            return [SimData(start, values=[False] * size, datatype=DataType.BITS)
-                    for start, size in BLOCKS]
-
-        return SimDevice(unit, simdata=(bits(), bits(), registers(), registers()),
-                         action=partial(action, unit))
-
     async def main() -> None:
-        devices = [device(int(unit)) for unit in args.units.split(",")]
+        devices = [simulated_device(unit, partial(action, unit))
+                   for unit in map(int, args.units.split(","))]
         if args.serial:
             server = ModbusSerialServer(devices, framer=FramerType.RTU, port=args.serial,
                                         baudrate=115200)

@@ -117,7 +117,7 @@ async def test_dev_broker_falls_back_to_embedded_amqtt(
         watcher.publish("a/b", "hello")
         (got,) = await watcher.wait_for(1)
     assert got.payload == b"hello"
-    assert not await devbroker._listening(port)  # stopped with the context
+    assert not await devbroker.listening(port)  # stopped with the context
 
 
 @pytest.mark.slow  # portless as a subprocess
