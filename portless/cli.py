@@ -406,11 +406,11 @@ async def _run(deploys: DeployService, dev_broker: bool, dev_plc: bool,
     flow = deploys.running()
     async with (dev_brokers(flow) if dev_broker else contextlib.nullcontext(),
                 dev_plcs(flow) if dev_plc else contextlib.nullcontext()):
-        return await _run_flow(deploys, editor, reload, agent)
+        return await _run_flow(deploys, editor, reload, agent, dev_broker or dev_plc)
 
 
 async def _run_flow(deploys: DeployService, editor: EditorStart | None, reload: bool,
-                    agent: DeviceAgent | None) -> int:
+                    agent: DeviceAgent | None, dev: bool) -> int:
     engine, flow = deploys.engine, deploys.running()
     log_events = LogSubscriber()
     engine.events.subscribe(log_events)
@@ -427,8 +427,9 @@ async def _run_flow(deploys: DeployService, editor: EditorStart | None, reload: 
         if agent is not None else None
     try:
         if editor is None:
-            log.info("running %s: %d nodes, headless (no listening sockets)", flow.file,
-                     len(flow.nodes))
+            log.info("running %s: %d nodes, headless (%s)", flow.file, len(flow.nodes),
+                     "no listening sockets but the --dev ones on 127.0.0.1" if dev
+                     else "no listening sockets")
             await stop.wait()
         else:
             from portless.editor.server import run_editor

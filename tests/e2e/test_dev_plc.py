@@ -61,6 +61,8 @@ async def test_demo_runs_with_its_own_plc_and_broker_on_loopback(
     with running_lines(process) as lines:
         assert any(f"--dev-plc: simulated PLC on 127.0.0.1:{plc_port}" in line
                                   for line in lines.seen)
+        assert lines.seen[-1].endswith("headless (no listening sockets but the --dev ones "
+                                       "on 127.0.0.1)")
         async with Watcher(broker_port, "plant/#", version="3.1.1") as watcher:
             await watcher.wait_for(4, "plant/level")  # the valve moves: changes reported
             levels = values(watcher, "plant/level")
