@@ -10,6 +10,7 @@ is an error on its message, not a stalled event loop.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -20,6 +21,22 @@ _limit = sys.getrecursionlimit()
 import jsonata  # noqa: E402 (it raises the process's recursion limit when imported)
 
 sys.setrecursionlimit(_limit)  # keep Python's own bound: deep recursion in C code crashes
+
+_library_numeric = jsonata.Jsonata.evaluate_numeric_expression
+
+
+def _numeric_with_javascript_remainder(self: jsonata.Jsonata, lhs: Any, rhs: Any,
+                                       op: str | None) -> Any:
+    """jsonata-python 0.7 cuts a remainder to a whole number (20.2 % 2 gives 0); JSONata's
+    ``%`` is JavaScript's, which keeps the fraction (0.2): the library checks the operands
+    and its answer is replaced by the remainder itself."""
+    result = _library_numeric(self, lhs, rhs, op)
+    if op == "%" and result is not None and float(rhs) != 0:
+        return jsonata.utils.Utils.convert_number(math.fmod(float(lhs), float(rhs)))
+    return result
+
+
+jsonata.Jsonata.evaluate_numeric_expression = _numeric_with_javascript_remainder
 
 JSONATA_KEYWORD = "x-jsonata"
 """Schema keyword (``"x-jsonata": true``) on a string field holding a JSONata expression:

@@ -181,10 +181,6 @@ KNOWN = {
     "function/change/05 - Set flow context.json: abaee298.2d77e":
         "a message property set from an absent flow value: Node-RED leaves it out, "
         "portless's change sets null",
-    "function/switch/05 - Use JSONata for switch rule.json: d89491c3.793a3":
-        "jsonata-python 0.7.1 reads 20.2 % 2 as 0 (JavaScript: 0.2), a bug of the library",
-    "function/switch/06 - Use JSONata for switch value.json: c7ca4974.d638f8":
-        "the same % of a fraction, in a JSONata property",
 }
 """Where a converted example node and Node-RED's differ: not the importer (its mapping
 is checked above), but the node or the expression library; each must still differ, so

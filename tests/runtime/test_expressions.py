@@ -3,6 +3,7 @@ bounded so that a runaway expression fails on its message instead of stalling th
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 
@@ -55,3 +56,11 @@ def test_unbounded_recursion_is_an_error_not_a_crash() -> None:
 
 def test_importing_jsonata_keeps_pythons_recursion_limit() -> None:
     assert sys.getrecursionlimit() < 10_000
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("20.2 % 2", math.fmod(20.2, 2)),  # JavaScript: 0.1999999999999993
+    ("-7.5 % 2", -1.5), ("7 % -3", 1), ("9 % 3", 0), ("payload % 0.5", 0.25)])
+def test_a_remainder_keeps_its_fraction_as_javascript_s_does(text: str,
+                                                             expected: float) -> None:
+    assert Expression(text).evaluate({"payload": 10.25}) == expected
