@@ -20,10 +20,6 @@ from portless.runtime import Message
 from portless.testing import FlowHarness
 from tests.nodes.core.timing import Step, pause, play
 
-# On looptime's virtual loop clock: a step's pause and the node's timers fire in the
-# order of their deadlines however loaded the machine is (a late loop cannot merge them).
-pytestmark = pytest.mark.looptime
-
 NR = "89-trigger_spec: "
 
 

@@ -1,6 +1,5 @@
 """Playing timed steps into a node under a FlowHarness, for the nodes that hold
-messages (delay, trigger): waits on the loop's clock through events, never a sleep;
-those tests run on looptime's virtual clock, so the waits are exact."""
+messages (delay, trigger): waits on the loop's clock through events, never a sleep."""
 
 from __future__ import annotations
 
