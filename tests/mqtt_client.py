@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ class Watcher:
 
     def _on_connect(self, client: gmqtt.Client, session_present: int, *args: Any) -> None:
         self.session_present.append(bool(session_present))
+        self._arrived.set()  # wait_until may be waiting for a (re)connect
         for topic in self.topics:
             client.subscribe(topic, qos=self.qos)
 
@@ -72,11 +74,15 @@ class Watcher:
     async def wait_for(self, count: int, topic: str | None = None,
                        timeout: float = 10.0) -> list[Received]:
         """Wait until ``count`` messages (on ``topic``, if given) have arrived."""
+        def got() -> list[Received]:
+            return self.on(topic) if topic else self.received
+        await self.wait_until(lambda: len(got()) >= count, timeout)
+        return got()
+
+    async def wait_until(self, done: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait until ``done()`` is true, asking again as each message arrives."""
         async with asyncio.timeout(timeout):
-            while True:
-                got = self.on(topic) if topic else self.received
-                if len(got) >= count:
-                    return got
+            while not done():
                 self._arrived.clear()
                 await self._arrived.wait()
 

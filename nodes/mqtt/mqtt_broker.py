@@ -191,23 +191,31 @@ class MqttBroker(Node):
         self._connection: Any = None  # the connected client's gmqtt connection
         self._tracker: AckTracker | None = None
         self._quick_closes = 0  # links the broker closed at once without a reason, in a row
+        self._will: gmqtt.Message | None = None  # the last will of the latest connection
         self.spawn(self._run(), "connection")
 
     async def stop(self) -> None:
-        client, tracker = self._client, self._tracker
-        if client and tracker and self.state.connected and self.config["state_topic"]:
-            try:
-                async with asyncio.timeout(2.0):
-                    await tracker.reserve_slot()  # the receive maximum counts it too
-                    client.publish(self.config["state_topic"],
-                                   self.config["will_payload"].encode(), qos=1, retain=True)
-                    await tracker.drained()
-            except TimeoutError:
-                log.warning("node %s: no acknowledgement of the offline state in 2 s", self.id)
+        client = self._client
+        await self._say_will()
         await self._release()  # stop the connection loop before closing its client
         if client is not None:
             await disconnect(client)
         await self.outbox.close()
+
+    async def _say_will(self) -> None:
+        """Publish this connection's will ourselves (QoS 1, waiting up to 2 s for the
+        acknowledgement) before a clean DISCONNECT, which makes the broker drop it."""
+        client, tracker, will = self._client, self._tracker, self._will
+        if not (client and tracker and self.state.connected and will is not None):
+            return
+        try:
+            async with asyncio.timeout(2.0):
+                await tracker.reserve_slot()  # the receive maximum counts it too
+                client.publish(will.topic.decode(), will.payload, qos=1, retain=will.retain)
+                await tracker.drained()
+        except TimeoutError:
+            log.warning("node %s: no acknowledgement of %s in 2 s", self.id,
+                        will.topic.decode())
 
     # --- what mqtt-out and mqtt-in call -----------------------------------------------
     def publish(self, topic: str, payload: bytes, qos: int, retain: bool,
@@ -315,16 +323,13 @@ class MqttBroker(Node):
 
     def _make_client(self, tracker: AckTracker, ending: LinkEnding) -> gmqtt.Client:
         config = self.config
-        will = None
-        if config["state_topic"]:
-            will = gmqtt.Message(config["state_topic"], config["will_payload"], qos=1,
-                                 retain=True)
+        self._will = will = self._last_will()
+        clean_start, session_expiry = self._session()
         properties: dict[str, Any] = {}
         if self.protocol == MQTTv50:
-            properties["session_expiry_interval"] = (
-                0 if config["clean_start"] else config["session_expiry"])
+            properties["session_expiry_interval"] = session_expiry
             properties["maximum_packet_size"] = config["maximum_packet_size"]
-        client = gmqtt.Client(self.client_id, clean_session=config["clean_start"],
+        client = gmqtt.Client(self.client_id, clean_session=clean_start,
                               will_message=will, persistent_storage=tracker,
                               logger=gmqtt_log, **properties)
         client.set_config({"reconnect_retries": -2, "reconnect_delay": 0})
@@ -337,6 +342,27 @@ class MqttBroker(Node):
         limit_inbound(client, config["maximum_packet_size"], self.warn,
                       partial(self._end_link, client, ending))
         return client
+
+    # --- what a connection says, overridden by sparkplug-node ------------------------
+    def _last_will(self) -> gmqtt.Message | None:
+        """The will of the next connection, which a clean stop publishes itself: the
+        retained offline state, if there is a state topic. Asked once per CONNECT."""
+        config = self.config
+        if not config["state_topic"]:
+            return None
+        return gmqtt.Message(config["state_topic"], config["will_payload"], qos=1,
+                             retain=True)
+
+    def _session(self) -> tuple[bool, int]:
+        """Clean start, and the session expiry interval (MQTT 5) asked for at CONNECT."""
+        clean_start: bool = self.config["clean_start"]
+        return clean_start, 0 if clean_start else self.config["session_expiry"]
+
+    def _session_started(self, client: gmqtt.Client) -> None:
+        """Connected, subscriptions sent: publish the retained "online" state."""
+        if self.config["state_topic"]:
+            client.publish(self.config["state_topic"],
+                           self.config["birth_payload"].encode(), qos=1, retain=True)
 
     def _end_link(self, client: gmqtt.Client, ending: LinkEnding, reason: str) -> None:
         """End a connection now, saying why."""
@@ -356,13 +382,11 @@ class MqttBroker(Node):
         if broker_maximum:
             self._batcher.refuse_above(broker_maximum[0],
                                        partial(self._too_big, client, broker_maximum[0]))
-        if config["state_topic"]:
-            client.publish(config["state_topic"], config["birth_payload"].encode(), qos=1,
-                           retain=True)
         self._subscriptions.connected(client)
         log.info("node %s: connected to %s:%d as %s (MQTT %s)", self.id, config["host"],
                  self.port, self.client_id, config["protocol"])
         self.link.connected()
+        self._session_started(client)
 
     async def _send_outbox(self, client: gmqtt.Client, tracker: AckTracker) -> None:
         """Publish the outbox in order, keeping as many in flight as the broker's receive

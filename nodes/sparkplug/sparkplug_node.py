@@ -1,0 +1,265 @@
+"""sparkplug-node: one Sparkplug B 3.0 edge node, the device's one MQTT connection.
+
+An mqtt-broker whose connection follows Sparkplug instead of portless's own MQTT habits:
+a clean session (3.1.1) / Clean Start with session expiry 0 (MQTT 5); the will is
+NDEATH with the bdSeq of that CONNECT (QoS 1, not retained) instead of a retained
+"offline" state; NCMD, DCMD (QoS 1) and the primary host's STATE are subscribed before
+NBIRTH; NBIRTH (seq 0), a DBIRTH per device, then NDATA/DDATA with seq + 1 (255 wraps
+to 0); a clean stop publishes NDEATH, then disconnects. A subclass, not a mode of
+mqtt-broker, so that each form shows only the fields that mean something.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import gmqtt
+
+from portless.nodes.mqtt.mqtt_broker import MqttBroker
+from portless.nodes.mqtt.mqtt_link import disconnect
+from portless.nodes.mqtt.mqtt_status import LinkState
+from portless.nodes.sparkplug.bdseq import BdSeq
+from portless.nodes.sparkplug.metric_book import Entry, MetricBook
+from portless.nodes.sparkplug.metric_values import MetricValueError
+from portless.nodes.sparkplug.payload import Metric, decode_payload, encode_payload
+from portless.nodes.sparkplug.topics import ID_ERROR, ID_PATTERN, EdgeTopics, state_topic
+
+log = logging.getLogger("portless.sparkplug")
+
+REBIRTH = "Node Control/Rebirth"
+NEXT_SERVER = "Node Control/Next Server"
+CommandListener = Callable[[str, Metric, str], None]
+"""Called with (device, metric, metric name) for every command metric ("" device: NCMD)."""
+
+_NOT_SPARKPLUG = {"clean_start", "session_expiry", "state_topic", "birth_payload",
+                  "will_payload"}
+"""mqtt-broker fields that Sparkplug decides instead."""
+
+
+def _sparkplug_id(title: str, description: str) -> dict[str, Any]:
+    return {"title": title, "type": "string", "minLength": 1, "maxLength": 1000,
+            "pattern": ID_PATTERN, "x-error": ID_ERROR, "description": description}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class NdeathWill:
+    """The will gmqtt puts in CONNECT (it reads topic, payload, qos, retain, properties),
+    with a payload made when gmqtt reads it: after the TCP (and TLS) connection is up, as
+    the CONNECT packet is built. So bdSeq goes up with every CONNECT sent, not with every
+    attempt that found no broker listening."""
+
+    def __init__(self, topic: str, make_payload: Callable[[], bytes]) -> None:
+        self.topic = topic.encode()
+        self.qos, self.retain = 1, False
+        self.properties: dict[str, Any] = {}
+        self._make_payload = make_payload
+        self._payload: bytes | None = None
+
+    @property
+    def payload(self) -> bytes:
+        if self._payload is None:
+            self._payload = self._make_payload()
+        return self._payload
+
+
+class SparkplugNode(MqttBroker):
+    type = "sparkplug-node"
+    schema = {
+        "title": "Sparkplug edge node",
+        "description": (
+            "A Sparkplug B 3.0 edge node: the device's one outbound MQTT connection, "
+            "speaking Sparkplug for the sparkplug-out and sparkplug-in nodes that name "
+            "it. Sparkplug overrides mqtt-broker's habits here: a clean session (MQTT 5: "
+            "Clean Start, session expiry 0), so commands sent while the device is away "
+            "are not kept; the will is NDEATH with bdSeq (QoS 1, not retained) instead of "
+            "a retained offline state; births and data are QoS 0. bdSeq is kept in the "
+            "state directory and goes up by one on every CONNECT. Answers the host's "
+            "Node Control/Rebirth itself. With a primary host, waits for its STATE "
+            "online before NBIRTH, and on its offline publishes NDEATH, disconnects and "
+            "starts again."),
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["host", "group_id", "edge_node_id"],
+        "properties": {
+            "group_id": _sparkplug_id("Group id", "The Sparkplug group of this edge node."),
+            "edge_node_id": _sparkplug_id("Edge node id", "This edge node's id in its "
+                                                          "group."),
+            "primary_host_id": {
+                **_sparkplug_id("Primary host id", "Empty: none. Otherwise births wait "
+                                                   "for spBv1.0/STATE/<this id> online."),
+                "minLength": 0, "pattern": f"({ID_PATTERN})|^$", "default": ""},
+            "devices": {"title": "Devices", "type": "array", "uniqueItems": True,
+                        "items": _sparkplug_id("Device id", "A device of this node."),
+                        "default": [],
+                        "description": "Device ids: each gets a DBIRTH after NBIRTH and "
+                                       "takes DCMD."},
+            **{name: field for name, field in MqttBroker.schema["properties"].items()
+               if name not in _NOT_SPARKPLUG},
+        },
+    }
+
+    async def start(self) -> None:
+        config = self.config
+        self.topics = EdgeTopics(config["group_id"], config["edge_node_id"])
+        self.book = MetricBook(config["devices"])
+        self.bdseq = BdSeq(self.state_dir / "bdseq.json", self.warn)
+        self.seq = 0
+        self.born = False
+        """NBIRTH sent on this connection (and, with a primary host, the host online)."""
+        self.dropped = 0
+        """Data messages dropped since start: no Sparkplug session to send them in."""
+        self._host_online_at: int | None = None  # the latest STATE timestamp taken
+        self._command_listeners: list[CommandListener] = []
+        await super().start()
+        self.subscribe(self.topics.node("NCMD"), 1, self._on_command, self.warn)
+        for device in config["devices"]:
+            self.subscribe(self.topics.device("DCMD", device), 1, self._on_command,
+                           self.warn)
+        if config["primary_host_id"]:
+            self.subscribe(state_topic(config["primary_host_id"]), 1, self._on_state,
+                           self.warn)
+        self.add_state_listener(self._on_link)
+
+    # --- what sparkplug-out and sparkplug-in call ------------------------------------
+    def publish_metric(self, device: str, name: str, value: Any,
+                       timestamp: int | None = None) -> bool:
+        """Send a metric's new value (NDATA, or DDATA of ``device``); a metric the last
+        birth did not carry makes a rebirth instead. MetricValueError if the value does
+        not fit the metric. Returns False if there is no session to send it in."""
+        stamp = now_ms() if timestamp is None else timestamp
+        entry, needs_birth = self.book.update(device, name, value, stamp)
+        if not self.born:
+            self.dropped += 1
+            return False
+        if needs_birth:
+            self.rebirth()
+            return True
+        self._send_data(device, entry)
+        return True
+
+    def add_command_listener(self, listener: CommandListener) -> Callable[[], None]:
+        """Call ``listener`` for every command metric other than Node Control's."""
+        self._command_listeners.append(listener)
+        return lambda: self._command_listeners.remove(listener)
+
+    def rebirth(self) -> None:
+        """NBIRTH (seq 0, the bdSeq of this connection's CONNECT), then every DBIRTH."""
+        bdseq = self.bdseq.current
+        if bdseq is None or not self.state.connected:
+            return
+        self.seq = 0
+        node_metrics = [Metric("Int64", bdseq, name="bdSeq"),
+                        Metric("Boolean", False, name=REBIRTH), *self.book.birth("")]
+        self.publish(self.topics.node("NBIRTH"),
+                     encode_payload(node_metrics, now_ms(), 0), 0, False, {})
+        for device in self.book.devices:
+            self.publish(self.topics.device("DBIRTH", device),
+                         encode_payload(self.book.birth(device), now_ms(), self._next_seq()),
+                         0, False, {})
+        self.born = True
+        log.info("node %s: born as %s (bdSeq %d)", self.id, self.topics.node("NBIRTH"),
+                 bdseq)
+
+    # --- the Sparkplug session -------------------------------------------------------
+    def _last_will(self) -> gmqtt.Message:
+        """NDEATH with the bdSeq of the CONNECT about to be made (one more than the
+        last, saved first)."""
+        return NdeathWill(self.topics.node("NDEATH"), self._ndeath_payload)
+
+    def _ndeath_payload(self) -> bytes:
+        return encode_payload([Metric("Int64", self.bdseq.next(), name="bdSeq")], now_ms(),
+                              None)
+
+    def _session(self) -> tuple[bool, int]:
+        return True, 0
+
+    def _session_started(self, client: gmqtt.Client) -> None:
+        """Subscriptions are sent: be born now, or once the primary host is online."""
+        self._host_online_at = None  # a new session reads the retained STATE afresh
+        host = self.config["primary_host_id"]
+        if host:
+            self.link.set(LinkState("yellow", f"connected; waiting for primary host "
+                                              f"{host} to be online", connected=True))
+        else:
+            self.rebirth()
+
+    def _on_link(self, state: LinkState) -> None:
+        if not state.connected:
+            self.born = False
+
+    def _next_seq(self) -> int:
+        self.seq = (self.seq + 1) % 256
+        return self.seq
+
+    def _send_data(self, device: str, entry: Entry) -> None:
+        metric = Metric(entry.datatype or "", entry.value, alias=entry.alias,
+                        timestamp=entry.timestamp, with_datatype=False)
+        topic = self.topics.device("DDATA", device) if device else self.topics.node("NDATA")
+        self.publish(topic, encode_payload([metric], now_ms(), self._next_seq()), 0, False,
+                     {})
+
+    def _on_command(self, topic: str, data: bytes, qos: int,
+                    properties: dict[str, Any]) -> None:
+        device = self.topics.command_device(topic)
+        if device is None:
+            return
+        known = self.book.known(device)
+        if not device:
+            known.update({REBIRTH: "Boolean", NEXT_SERVER: "Boolean"})
+        try:
+            decoded = decode_payload(data, known)
+        except MetricValueError as exc:
+            self.warn(f"undecodable command on {topic}: {exc}; dropped")
+            return
+        for metric in decoded.metrics:
+            name = metric.name if metric.name is not None \
+                else self.book.name_of(device, metric.alias or 0)
+            if name is None:
+                self.warn(f"command on {topic} for alias {metric.alias}, which no metric "
+                          f"has; dropped")
+            elif not device and name == REBIRTH:
+                if metric.value is True:
+                    self.rebirth()
+            elif not device and name == NEXT_SERVER:
+                if metric.value is True:
+                    self.spawn(self._end_session(), "next server")
+            else:
+                for listener in list(self._command_listeners):
+                    listener(device, metric, name)
+
+    def _on_state(self, topic: str, data: bytes, qos: int,
+                  properties: dict[str, Any]) -> None:
+        """The primary host's STATE (3.0 JSON): online → births; offline → NDEATH,
+        disconnect, start again. One older than the latest taken is ignored."""
+        try:
+            state = json.loads(data)
+            online, timestamp = state["online"], state["timestamp"]
+            if not isinstance(online, bool) or not isinstance(timestamp, int) \
+                    or isinstance(timestamp, bool):
+                raise TypeError("online must be true or false, timestamp an integer")
+        except (ValueError, KeyError, TypeError) as exc:
+            self.warn(f"unreadable STATE on {topic} ({exc}): {data[:80]!r}; ignored")
+            return
+        if self._host_online_at is not None and timestamp < self._host_online_at:
+            return
+        self._host_online_at = timestamp
+        if online and not self.born:
+            self.link.connected()
+            self.rebirth()
+        elif not online and self.state.connected:
+            self.spawn(self._end_session(), "primary host offline")
+
+    async def _end_session(self) -> None:
+        """NDEATH, a clean disconnect; the connection loop then connects again."""
+        self.born = False
+        await self._say_will()
+        client = self._client
+        if client is not None:
+            await disconnect(client)
