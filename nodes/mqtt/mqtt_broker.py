@@ -199,8 +199,12 @@ class MqttBroker(Node):
         await self._say_will()
         await self._release()  # stop the connection loop before closing its client
         if client is not None:
-            await disconnect(client)
+            await disconnect(client, self._farewell_reason())
         await self.outbox.close()
+
+    def _farewell_reason(self) -> int:
+        """The reason code of a clean DISCONNECT: 0, normal (the will was said already)."""
+        return 0
 
     async def _say_will(self) -> None:
         """Publish this connection's will ourselves (QoS 1, waiting up to 2 s for the
@@ -285,6 +289,9 @@ class MqttBroker(Node):
                     await connect(client, ending, config["host"], self.port,
                                   ssl=self.ssl_context or False,
                                   keepalive=config["keepalive"], version=self.protocol)
+            except asyncio.CancelledError:  # stopped mid-attempt: close what it opened
+                await disconnect(client)
+                raise
             except Exception as exc:  # any failure to connect means: wait, then retry
                 await disconnect(client)
                 self._quick_closes = 0  # a broker that restarts, not one that kicks us out

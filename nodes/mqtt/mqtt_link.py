@@ -125,13 +125,14 @@ async def connect(client: gmqtt.Client, ending: LinkEnding, host: str, port: int
     # the ending as that of a connection that was up.
 
 
-async def disconnect(client: gmqtt.Client) -> None:
+async def disconnect(client: gmqtt.Client, reason_code: int = 0) -> None:
     """Close a client for good: no reconnect left pending, no exception escaping. A
     broker that stopped reading never takes the DISCONNECT, so after 2 s the socket is
-    aborted rather than left open."""
+    aborted rather than left open. ``reason_code`` (MQTT 5): 4 asks the broker to
+    publish the will."""
     try:
         async with asyncio.timeout(2.0):  # not wait_for: it can lose a cancellation
-            await client.disconnect()
+            await client.disconnect(reason_code)
     except Exception as exc:
         log.debug("disconnect: %s", exc)
         if client._connection is not None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import gmqtt
+from gmqtt.mqtt.constants import MQTTv50
 
 from portless.nodes.mqtt.mqtt_broker import MqttBroker
 from portless.nodes.mqtt.mqtt_link import disconnect
@@ -30,6 +31,8 @@ from portless.nodes.sparkplug.topics import ID_ERROR, ID_PATTERN, EdgeTopics, st
 
 log = logging.getLogger("portless.sparkplug")
 
+DISCONNECT_WITH_WILL = 0x04
+"""MQTT 5 DISCONNECT reason code: the broker publishes the will."""
 REBIRTH = "Node Control/Rebirth"
 NEXT_SERVER = "Node Control/Next Server"
 CommandListener = Callable[[str, Metric, str], None]
@@ -256,10 +259,20 @@ class SparkplugNode(MqttBroker):
         elif not online and self.state.connected:
             self.spawn(self._end_session(), "primary host offline")
 
+    async def _say_will(self) -> None:
+        """NDEATH before a clean DISCONNECT: published over MQTT 3.1.1; over MQTT 5 the
+        DISCONNECT asks the broker to publish the will instead (reason code 4, as the
+        specification requires), so the host gets it once."""
+        if self.protocol != MQTTv50:
+            await super()._say_will()
+
+    def _farewell_reason(self) -> int:
+        return DISCONNECT_WITH_WILL if self.protocol == MQTTv50 else 0
+
     async def _end_session(self) -> None:
         """NDEATH, a clean disconnect; the connection loop then connects again."""
         self.born = False
         await self._say_will()
         client = self._client
         if client is not None:
-            await disconnect(client)
+            await disconnect(client, self._farewell_reason())

@@ -1,0 +1,142 @@
+"""sparkplug-out and sparkplug-in against a real mosquitto and a test-side host: the
+datatype fixed at birth, a new metric making a rebirth, commands as messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from portless.nodes.sparkplug.payload import Metric
+from portless.testing import FlowHarness
+from tests.mosquitto import Mosquitto
+from tests.nodes.sparkplug.flows import EDGE, born, edge_flow
+from tests.sparkplug_host import SparkplugHost
+
+pytestmark = pytest.mark.broker
+
+
+def errors(h: FlowHarness, node_id: str) -> list[str]:
+    return [e.data["text"] for e in h.events if e.kind == "error" and e.node_id == node_id]
+
+
+@pytest.mark.tck("tck-id-operational-behavior-data-publish-nbirth-change",
+                 "tck-id-operational-behavior-data-publish-nbirth-values",
+                 "tck-id-topics-nbirth-metrics", "tck-id-topics-nbirth-metric-reqs",
+                 "tck-id-payloads-metric-datatype-req")
+async def test_a_metric_not_in_the_birth_makes_a_rebirth_not_a_data_message(
+        mosquitto: Mosquitto) -> None:
+    document = edge_flow(mosquitto.port, outs=[{"metric": "Flow", "datatype": "Double"},
+                                               {}])  # out1: names from msg.topic
+    async with SparkplugHost(mosquitto.port) as host, FlowHarness(document) as h:
+        await born(h, host)
+        h.inject("out0", {"payload": 1.5})
+        h.inject("out1", {"topic": "Valve/Position", "payload": 40})
+        births = await host.wait_for("NBIRTH", 2)
+        await host.wait_for("DBIRTH", 4)
+        h.inject("out1", {"topic": "Valve/Position", "payload": 41})
+        (_, second) = await host.wait_for("NDATA", 2)
+    assert [s.verb for s in host.seen if s.verb != "NDEATH"] == [
+        "NBIRTH", "DBIRTH", "DBIRTH", "NDATA", "NBIRTH", "DBIRTH", "DBIRTH", "NDATA"]
+    position = births[1].metric("Valve/Position")
+    assert (position.datatype, position.value) == ("Int64", 40)  # inferred, then fixed
+    assert births[1].metric("Flow").value == 1.5
+    assert second.values == {position.alias: 41}
+
+
+@pytest.mark.tck("tck-id-payloads-metric-datatype-value-type",
+                 "tck-id-payloads-metric-datatype-value")
+@pytest.mark.parametrize(("config", "first", "second", "error"), [
+    ({"metric": "Open"}, True, 1, "metric Open: a Boolean metric cannot carry an integer (1)"),
+    ({"metric": "Level", "datatype": "UInt8"}, 7, 300,
+     "metric Level: 300 is beyond the range of UInt8 (0 to 255)"),
+    ({"metric": "Name", "datatype": "String"}, "a", {"x": 1},
+     "metric Name: a String metric cannot carry an object ({'x': 1})"),
+])
+async def test_a_value_of_another_type_is_an_error_and_not_sent(
+        mosquitto: Mosquitto, config: dict[str, Any], first: Any, second: Any,
+        error: str) -> None:
+    document = edge_flow(mosquitto.port, outs=[config])
+    async with SparkplugHost(mosquitto.port) as host, FlowHarness(document) as h:
+        await born(h, host)
+        h.inject("out0", {"payload": first})
+        h.inject("out0", {"payload": second})
+        h.inject("out0", {"payload": first})
+        # Inferred: the first value makes a rebirth, the third is data; declared: both.
+        data = await host.wait_for("NDATA", 2 if "datatype" in config else 1)
+    assert errors(h, "out0") == [error]
+    assert [list(s.values.values()) for s in data] == [[first]] * len(data)
+
+
+@pytest.mark.parametrize(("out", "error"), [
+    ({"device": "pump-9"}, "device: 'pump-9' is not one of the devices of sparkplug-node"),
+    ({"metric": "bdSeq"}, "metric: metric name 'bdSeq' is the edge node's own"),
+    ({"metric": "Node Control/Reboot"}, "is the edge node's own"),
+])
+async def test_bad_config_fails_the_start_naming_the_field(
+        mosquitto: Mosquitto, out: dict[str, Any], error: str) -> None:
+    async with FlowHarness(edge_flow(mosquitto.port, outs=[out])) as h:
+        report = h.engine.failed
+    assert error in report["out0"]
+
+
+async def test_a_second_declaration_with_another_datatype_fails_its_start(
+        mosquitto: Mosquitto) -> None:
+    document = edge_flow(mosquitto.port, outs=[{"metric": "Flow", "datatype": "Double"},
+                                               {"metric": "Flow", "datatype": "Int8"}])
+    async with FlowHarness(document) as h:
+        assert "metric 'Flow' is already declared as Double" in h.engine.failed["out1"]
+
+
+@pytest.mark.tck("tck-id-operational-behavior-data-commands-ncmd-verb",
+                 "tck-id-operational-behavior-data-commands-ncmd-metric-name",
+                 "tck-id-operational-behavior-data-commands-ncmd-metric-value",
+                 "tck-id-operational-behavior-data-commands-dcmd-verb",
+                 "tck-id-operational-behavior-data-commands-dcmd-metric-name",
+                 "tck-id-operational-behavior-data-commands-dcmd-metric-value",
+                 "tck-id-payloads-name-cmd-requirement")
+async def test_commands_become_messages_by_name_or_alias(mosquitto: Mosquitto) -> None:
+    document = edge_flow(mosquitto.port, with_in=True, outs=[
+        {"metric": "Setpoint", "datatype": "Float"},
+        {"device": "pump-1", "metric": "Speed", "datatype": "UInt16"}])
+    async with SparkplugHost(mosquitto.port) as host, FlowHarness(document) as h:
+        await born(h, host)
+        speed = host.of("DBIRTH")[0].metric("Speed")
+        host.command(EDGE, [Metric("Float", 21.5, name="Setpoint")])
+        host.command(EDGE, [Metric("UInt16", 1200, alias=speed.alias, with_datatype=False)],
+                     device="pump-1")
+        first, second = await h.wait_for("in", 2)
+    assert (first["topic"], first["payload"], first["device"]) == ("Setpoint", 21.5, "")
+    assert first["sparkplug"]["datatype"] == "Float"
+    assert (second["topic"], second["payload"], second["device"]) == \
+        ("Speed", 1200, "pump-1")
+    assert second["sparkplug"]["alias"] == speed.alias
+
+
+@pytest.mark.tck("tck-id-operational-behavior-data-commands-rebirth-action-1",
+                 "tck-id-operational-behavior-data-commands-rebirth-action-2",
+                 "tck-id-operational-behavior-data-commands-rebirth-action-3")
+async def test_rebirth_is_answered_by_the_node_and_not_emitted(mosquitto: Mosquitto) -> None:
+    document = edge_flow(mosquitto.port, with_in=True)
+    async with SparkplugHost(mosquitto.port) as host, FlowHarness(document) as h:
+        await born(h, host)
+        host.command(EDGE, [Metric("Boolean", True, name="Node Control/Rebirth"),
+                            Metric("Boolean", False, name="Node Control/Rebirth")])
+        births = await host.wait_for("NBIRTH", 2)
+        await host.wait_for("DBIRTH", 4)
+        assert h.received("in") == []
+    assert [b.metric("bdSeq").value for b in births] == [0, 0]
+
+
+async def test_undecodable_commands_are_warned_about_and_dropped(
+        mosquitto: Mosquitto) -> None:
+    document = edge_flow(mosquitto.port, with_in=True)
+    async with SparkplugHost(mosquitto.port) as host, FlowHarness(document) as h:
+        await born(h, host)
+        host.command(EDGE, [Metric("UInt16", 5, alias=77, with_datatype=False)])
+        host.watcher.publish(f"spBv1.0/plant/NCMD/{EDGE}", b"\xff\xff", qos=0)
+        await h.wait_event(lambda e: e.kind == "warning" and e.node_id == "edge"
+                           and "not a Sparkplug B payload" in e.data["text"])
+        assert h.received("in") == []
+    texts = [e.data["text"] for e in h.events if e.kind == "warning"]
+    assert any("metric 77: no datatype, and none known" in text for text in texts), texts
