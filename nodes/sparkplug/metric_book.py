@@ -69,16 +69,17 @@ class MetricBook:
         entry.datatype, entry.value, entry.timestamp = datatype, value, timestamp
         return entry, not entry.born
 
-    def birth(self, device: str) -> list[Metric]:
+    def birth(self, device: str, timestamp: int) -> list[Metric]:
         """The metrics of a birth: every one with a datatype, by name and alias, with its
-        last value (null before the first); they count as born from now on."""
+        last value and its time (null and ``timestamp`` before the first value); they
+        count as born from now on."""
         metrics = []
         for entry in self._metrics(device).values():
             if entry.datatype is None:
                 continue
             entry.born = True
             metrics.append(Metric(entry.datatype, entry.value, entry.name, entry.alias,
-                                  entry.timestamp))
+                                  timestamp if entry.timestamp is None else entry.timestamp))
         return metrics
 
     def known(self, device: str) -> dict[str | int, str]:

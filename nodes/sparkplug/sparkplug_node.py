@@ -23,6 +23,7 @@ from gmqtt.mqtt.constants import MQTTv50
 from portless.nodes.mqtt.mqtt_broker import MqttBroker
 from portless.nodes.mqtt.mqtt_link import disconnect
 from portless.nodes.mqtt.mqtt_status import LinkState
+from portless.nodes.payload import preview
 from portless.nodes.sparkplug.bdseq import BdSeq
 from portless.nodes.sparkplug.metric_book import Entry, MetricBook
 from portless.nodes.sparkplug.metric_values import MetricValueError
@@ -119,6 +120,7 @@ class SparkplugNode(MqttBroker):
         self.dropped = 0
         """Data messages dropped since start: no Sparkplug session to send them in."""
         self._host_online_at: int | None = None  # the latest STATE timestamp taken
+        self._host_online = not config["primary_host_id"]  # births wait while False
         self._command_listeners: list[CommandListener] = []
         await super().start()
         self.subscribe(self.topics.node("NCMD"), 1, self._on_command, self.warn)
@@ -155,16 +157,18 @@ class SparkplugNode(MqttBroker):
     def rebirth(self) -> None:
         """NBIRTH (seq 0, the bdSeq of this connection's CONNECT), then every DBIRTH."""
         bdseq = self.bdseq.current
-        if bdseq is None or not self.state.connected:
+        if bdseq is None or not self.state.connected or not self._host_online:
             return
         self.seq = 0
-        node_metrics = [Metric("Int64", bdseq, name="bdSeq"),
-                        Metric("Boolean", False, name=REBIRTH), *self.book.birth("")]
-        self.publish(self.topics.node("NBIRTH"),
-                     encode_payload(node_metrics, now_ms(), 0), 0, False, {})
+        now = now_ms()
+        node_metrics = [Metric("Int64", bdseq, name="bdSeq", timestamp=now),
+                        Metric("Boolean", False, name=REBIRTH, timestamp=now),
+                        *self.book.birth("", now)]
+        self.publish(self.topics.node("NBIRTH"), encode_payload(node_metrics, now, 0), 0,
+                     False, {})
         for device in self.book.devices:
             self.publish(self.topics.device("DBIRTH", device),
-                         encode_payload(self.book.birth(device), now_ms(), self._next_seq()),
+                         encode_payload(self.book.birth(device, now), now, self._next_seq()),
                          0, False, {})
         self.born = True
         log.info("node %s: born as %s (bdSeq %d)", self.id, self.topics.node("NBIRTH"),
@@ -187,6 +191,7 @@ class SparkplugNode(MqttBroker):
         """Subscriptions are sent: be born now, or once the primary host is online."""
         self._host_online_at = None  # a new session reads the retained STATE afresh
         host = self.config["primary_host_id"]
+        self._host_online = not host
         if host:
             self.link.set(LinkState("yellow", f"connected; waiting for primary host "
                                               f"{host} to be online", connected=True))
@@ -219,7 +224,8 @@ class SparkplugNode(MqttBroker):
         try:
             decoded = decode_payload(data, known)
         except MetricValueError as exc:
-            self.warn(f"undecodable command on {topic}: {exc}; dropped")
+            self.warn(f"undecodable command on {topic}: {str(exc)[:200]}: {preview(data)}; "
+                      f"dropped")
             return
         for metric in decoded.metrics:
             name = metric.name if metric.name is not None \
@@ -248,15 +254,17 @@ class SparkplugNode(MqttBroker):
                     or isinstance(timestamp, bool):
                 raise TypeError("online must be true or false, timestamp an integer")
         except (ValueError, KeyError, TypeError) as exc:
-            self.warn(f"unreadable STATE on {topic} ({exc}): {data[:80]!r}; ignored")
+            self.warn(f"unreadable STATE on {topic} ({str(exc)[:100]}): {preview(data)}; "
+                      f"ignored")
             return
         if self._host_online_at is not None and timestamp < self._host_online_at:
             return
         self._host_online_at = timestamp
-        if online and not self.born:
+        was_online, self._host_online = self._host_online, online
+        if online and not was_online and self.state.connected:
             self.link.connected()
             self.rebirth()
-        elif not online and self.state.connected:
+        elif not online and was_online and self.state.connected:
             self.spawn(self._end_session(), "primary host offline")
 
     async def _say_will(self) -> None:

@@ -20,14 +20,16 @@ def errors(h: FlowHarness, node_id: str) -> list[str]:
     return [e.data["text"] for e in h.events if e.kind == "error" and e.node_id == node_id]
 
 
-@pytest.mark.tck("tck-id-operational-behavior-data-publish-nbirth-change",
+@pytest.mark.tck("tck-id-operational-behavior-data-publish-nbirth",
+                 "tck-id-operational-behavior-data-publish-dbirth",
                  "tck-id-operational-behavior-data-publish-nbirth-values",
                  "tck-id-topics-nbirth-metrics", "tck-id-topics-nbirth-metric-reqs",
                  "tck-id-payloads-metric-datatype-req")
 async def test_a_metric_not_in_the_birth_makes_a_rebirth_not_a_data_message(
         mosquitto: Mosquitto) -> None:
     document = edge_flow(mosquitto.port, outs=[{"metric": "Flow", "datatype": "Double"},
-                                               {}])  # out1: names from msg.topic
+                                               {},  # out1: names from msg.topic
+                                               {"device": "pump-2"}])
     async with SparkplugHost(mosquitto.port) as host, FlowHarness(document) as h:
         await born(h, host)
         h.inject("out0", {"payload": 1.5})
@@ -36,8 +38,14 @@ async def test_a_metric_not_in_the_birth_makes_a_rebirth_not_a_data_message(
         await host.wait_for("DBIRTH", 4)
         h.inject("out1", {"topic": "Valve/Position", "payload": 41})
         (_, second) = await host.wait_for("NDATA", 2)
+        h.inject("out2", {"topic": "Temperature", "payload": 61.5})  # a new device metric
+        await host.wait_for("DBIRTH", 6)
     assert [s.verb for s in host.seen if s.verb != "NDEATH"] == [
-        "NBIRTH", "DBIRTH", "DBIRTH", "NDATA", "NBIRTH", "DBIRTH", "DBIRTH", "NDATA"]
+        "NBIRTH", "DBIRTH", "DBIRTH", "NDATA", "NBIRTH", "DBIRTH", "DBIRTH", "NDATA",
+        "NBIRTH", "DBIRTH", "DBIRTH"]
+    (temperature,) = host.of("DBIRTH")[-1].payload.metrics
+    assert (temperature.name, temperature.datatype, temperature.value) == \
+        ("Temperature", "Double", 61.5)
     position = births[1].metric("Valve/Position")
     assert (position.datatype, position.value) == ("Int64", 40)  # inferred, then fixed
     assert births[1].metric("Flow").value == 1.5
@@ -88,13 +96,6 @@ async def test_a_second_declaration_with_another_datatype_fails_its_start(
         assert "metric 'Flow' is already declared as Double" in h.engine.failed["out1"]
 
 
-@pytest.mark.tck("tck-id-operational-behavior-data-commands-ncmd-verb",
-                 "tck-id-operational-behavior-data-commands-ncmd-metric-name",
-                 "tck-id-operational-behavior-data-commands-ncmd-metric-value",
-                 "tck-id-operational-behavior-data-commands-dcmd-verb",
-                 "tck-id-operational-behavior-data-commands-dcmd-metric-name",
-                 "tck-id-operational-behavior-data-commands-dcmd-metric-value",
-                 "tck-id-payloads-name-cmd-requirement")
 async def test_commands_become_messages_by_name_or_alias(mosquitto: Mosquitto) -> None:
     document = edge_flow(mosquitto.port, with_in=True, outs=[
         {"metric": "Setpoint", "datatype": "Float"},

@@ -4,11 +4,16 @@ topics, births, deaths, bdSeq and seq, as the specification's assertions say."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
 
+from portless.nodes.sparkplug.bdseq import BdSeq
 from portless.nodes.sparkplug.payload import Metric
+from portless.runtime.errors import FlowInvalid
+from portless.runtime.flow import check_flow
+from portless.runtime.registry import Registry
 from portless.testing import FlowHarness
 from tests.mosquitto import Mosquitto
 from tests.nodes.sparkplug.flows import EDGE, GROUP, born, connected, edge_flow
@@ -40,7 +45,11 @@ def debug_broker(mosquitto_factory: object) -> Mosquitto:
                  "tck-id-message-flow-edge-node-birth-publish-nbirth-qos",
                  "tck-id-message-flow-edge-node-birth-publish-nbirth-retained",
                  "tck-id-message-flow-edge-node-birth-publish-nbirth-payload-seq",
-                 "tck-id-message-flow-edge-node-birth-publish-nbirth-payload-bdSeq")
+                 "tck-id-message-flow-edge-node-birth-publish-nbirth-payload-bdSeq",
+                 "tck-id-message-flow-edge-node-birth-publish-nbirth-payload",
+                 "tck-id-payloads-nbirth-qos", "tck-id-payloads-nbirth-retain",
+                 "tck-id-topic-structure", "tck-id-topic-structure-namespace-a",
+                 "tck-id-topic-structure-namespace-device-id-non-associated-message-types")
 async def test_nbirth(mosquitto: Mosquitto) -> None:
     document = edge_flow(mosquitto.port, outs=[{"metric": "Valve/Open",
                                                 "datatype": "Boolean"}])
@@ -70,6 +79,12 @@ async def test_nbirth(mosquitto: Mosquitto) -> None:
                  "tck-id-message-flow-device-birth-publish-dbirth-payload-seq",
                  "tck-id-message-flow-device-birth-publish-nbirth-wait",
                  "tck-id-payloads-alias-birth-requirement", "tck-id-payloads-alias-uniqueness",
+                 "tck-id-message-flow-device-birth-publish-dbirth-payload",
+                 "tck-id-topics-dbirth-metrics", "tck-id-topics-dbirth-metric-reqs",
+                 "tck-id-operational-behavior-data-publish-dbirth-values",
+                 "tck-id-payloads-dbirth-qos", "tck-id-payloads-dbirth-retain",
+                 "tck-id-payloads-dbirth-order",
+                 "tck-id-topic-structure-namespace-device-id-associated-message-types",
                  "tck-id-payloads-name-birth-data-requirement")
 async def test_dbirth_per_device_after_nbirth(mosquitto: Mosquitto) -> None:
     document = edge_flow(mosquitto.port, outs=[
@@ -88,6 +103,8 @@ async def test_dbirth_per_device_after_nbirth(mosquitto: Mosquitto) -> None:
     assert [(m.datatype, m.value) for m in speeds] == [("UInt16", None), ("Float", None)]
     assert len({m.alias for m in speeds}) == 2  # unique across the node's devices
     assert all(m.alias is not None for m in speeds)
+    node_birth = host.of("NBIRTH")[0]
+    assert all(m.timestamp for s in [node_birth, *births] for m in s.payload.metrics)
 
 
 @pytest.mark.tck("tck-id-topics-ndata-topic", "tck-id-topics-ndata-mqtt",
@@ -100,11 +117,22 @@ async def test_dbirth_per_device_after_nbirth(mosquitto: Mosquitto) -> None:
                  "tck-id-payloads-alias-data-cmd-requirement",
                  "tck-id-payloads-metric-datatype-not-req",
                  "tck-id-payloads-sequence-num-req-nbirth",
-                 "tck-id-payloads-sequence-num-incrementing")
+                 "tck-id-payloads-sequence-num-incrementing",
+                 "tck-id-payloads-name-birth-data-requirement",
+                 "tck-id-payloads-sequence-num-always-included", "tck-id-payloads-name-requirement",
+                 "tck-id-payloads-ndata-qos", "tck-id-payloads-ndata-retain",
+                 "tck-id-payloads-ddata-qos", "tck-id-payloads-ddata-retain",
+                 "tck-id-payloads-ndata-order", "tck-id-payloads-ddata-order",
+                 "tck-id-principles-birth-certificates-order", "tck-id-topics-ndata-payload",
+                 "tck-id-topics-ddata-payload", "tck-id-payloads-timestamp-in-UTC",
+                 "tck-id-payloads-metric-timestamp-in-UTC",
+                 "tck-id-operational-behavior-data-publish-nbirth-order",
+                 "tck-id-operational-behavior-data-publish-dbirth-order")
 async def test_data_by_alias_with_seq_wrapping_after_255(mosquitto: Mosquitto) -> None:
     document = edge_flow(mosquitto.port, outs=[
         {"metric": "Flow", "datatype": "Double"},
         {"device": "pump-1", "metric": "Speed", "datatype": "UInt16"}])
+    before = time.time() * 1000  # UTC: ms since the epoch
     async with SparkplugHost(mosquitto.port) as host, FlowHarness(document) as h:
         await born(h, host)
         for n in range(150):
@@ -126,6 +154,8 @@ async def test_data_by_alias_with_seq_wrapping_after_255(mosquitto: Mosquitto) -
     for seen in data:
         (metric,) = seen.payload.metrics
         assert (metric.name, metric.with_datatype) == (None, False)
+        assert before <= (metric.timestamp or 0) <= (seen.payload.timestamp or 0) \
+            <= time.time() * 1000
 
 
 @pytest.mark.tck("tck-id-principles-persistence-clean-session-311",
@@ -135,7 +165,7 @@ async def test_data_by_alias_with_seq_wrapping_after_255(mosquitto: Mosquitto) -
                  "tck-id-message-flow-edge-node-birth-publish-will-message-topic",
                  "tck-id-message-flow-edge-node-birth-publish-will-message-qos",
                  "tck-id-message-flow-edge-node-birth-publish-will-message-will-retained",
-                 "tck-id-topics-ndeath-topic", "tck-id-topics-ndeath-mqtt")
+                 "tck-id-topics-ndeath-topic")
 @pytest.mark.parametrize(("protocol", "proto_flag"), [("5", "p5"), ("3.1.1", "p2")])
 async def test_connect_is_a_clean_session_with_ndeath_as_will(
         debug_broker: Mosquitto, protocol: str, proto_flag: str) -> None:
@@ -153,8 +183,7 @@ async def test_connect_is_a_clean_session_with_ndeath_as_will(
 
 
 @pytest.mark.tck("tck-id-message-flow-edge-node-ncmd-subscribe",
-                 "tck-id-message-flow-device-dcmd-subscribe",
-                 "tck-id-message-flow-edge-node-birth-publish-subscribe")
+                 "tck-id-message-flow-device-dcmd-subscribe")
 async def test_ncmd_and_dcmd_subscribed_at_qos_1_before_nbirth(
         debug_broker: Mosquitto) -> None:
     document = edge_flow(debug_broker.port, {"client_id": "edge-1"})
@@ -219,8 +248,6 @@ async def test_clean_stop_says_ndeath_and_bdseq_goes_on_after_a_restart(
 
 
 def test_bdseq_wraps_from_255_to_0(tmp_path: Path) -> None:
-    from portless.nodes.sparkplug.bdseq import BdSeq
-
     (tmp_path / "bdseq.json").write_text('{"bdSeq": 254}')
     problems: list[str] = []
     counter = BdSeq(tmp_path / "bdseq.json", problems.append)
@@ -233,7 +260,9 @@ def test_bdseq_wraps_from_255_to_0(tmp_path: Path) -> None:
 
 
 @pytest.mark.tck("tck-id-payloads-ndeath-will-message", "tck-id-topics-ndeath-payload",
-                 "tck-id-payloads-ndeath-bdseq", "tck-id-topics-nbirth-bdseq-increment")
+                 "tck-id-payloads-ndeath-bdseq", "tck-id-topics-nbirth-bdseq-increment",
+                 "tck-id-message-flow-edge-node-birth-publish-will-message-payload",
+                 "tck-id-message-flow-edge-node-birth-publish-will-message-payload-bdSeq")
 async def test_a_lost_link_gets_ndeath_from_the_broker_and_a_birth_with_the_next_bdseq(
         mosquitto: Mosquitto) -> None:
     document = edge_flow(mosquitto.port, outs=[{"metric": "Flow", "datatype": "Double"}])
@@ -254,7 +283,6 @@ async def test_a_lost_link_gets_ndeath_from_the_broker_and_a_birth_with_the_next
                                            "NBIRTH", "DBIRTH", "DBIRTH", "NDEATH"]
 
 
-@pytest.mark.slow
 async def test_broker_killed_mid_stream_then_back_means_a_birth_with_bdseq_plus_one(
         mosquitto: Mosquitto, tmp_path: Path) -> None:
     document = edge_flow(mosquitto.port, outs=[{"metric": "Flow", "datatype": "Double"}])
@@ -300,3 +328,35 @@ async def test_a_host_command_rebirth_repeats_births_with_the_same_bdseq(
     assert births[1].metric("Flow").value == 2.5  # the last value, in the new birth
     assert [s.verb for s in host.seen if s.verb != "NDEATH"] == [
         "NBIRTH", "DBIRTH", "DBIRTH", "NDATA", "NCMD", "NBIRTH", "DBIRTH", "DBIRTH"]
+
+
+@pytest.mark.tck("tck-id-topic-structure-namespace-valid-group-id",
+                 "tck-id-topic-structure-namespace-valid-edge-node-id",
+                 "tck-id-topic-structure-namespace-valid-device-id",
+                 "tck-id-topic-structure-namespace-unique-device-id")
+@pytest.mark.parametrize(("field", "value", "pointer"), [
+    ("group_id", "plant/3", "/config/group_id"), ("group_id", "a+b", "/config/group_id"),
+    ("edge_node_id", "valve#1", "/config/edge_node_id"), ("edge_node_id", "",
+                                                          "/config/edge_node_id"),
+    ("edge_node_id", "v\u0000", "/config/edge_node_id"),
+    ("devices", ["pump/1"], "/config/devices/0"), ("devices", ["p", "p"], "/config/devices"),
+    ("primary_host_id", "scada/1", "/config/primary_host_id"),
+])
+def test_ids_sparkplug_reserves_characters_of_are_refused(field: str, value: object,
+                                                          pointer: str) -> None:
+    document = edge_flow(1883, {field: value}, outs=[])
+    with pytest.raises(FlowInvalid) as raised:
+        check_flow(document, Registry.discover())
+    (error,) = raised.value.errors
+    assert (error.node_id, error.pointer) == ("edge", pointer)
+
+
+async def test_next_server_ends_the_session_and_connects_again(mosquitto: Mosquitto) -> None:
+    document = edge_flow(mosquitto.port)
+    async with SparkplugHost(mosquitto.port) as host, FlowHarness(document) as h:
+        await born(h, host)
+        host.command(EDGE, [Metric("Boolean", True, name="Node Control/Next Server")])
+        (death,) = await host.wait_for("NDEATH")
+        births = await host.wait_for("NBIRTH", 2)
+    assert death.metric("bdSeq").value == 0
+    assert [b.metric("bdSeq").value for b in births] == [0, 1]
