@@ -122,6 +122,7 @@ class SparkplugNode(MqttBroker):
         self._host_online_at: int | None = None  # the latest STATE timestamp taken
         self._host_online = not config["primary_host_id"]  # births wait while False
         self._command_listeners: list[CommandListener] = []
+        self._dead: set[str] = set()  # devices whose DDEATH was the last word
         await super().start()
         self.subscribe(self.topics.node("NCMD"), 1, self._on_command, self.warn)
         for device in config["devices"]:
@@ -140,14 +141,28 @@ class SparkplugNode(MqttBroker):
         not fit the metric. Returns False if there is no session to send it in."""
         stamp = now_ms() if timestamp is None else timestamp
         entry, needs_birth = self.book.update(device, name, value, stamp)
+        revived = device in self._dead
+        self._dead.discard(device)
         if not self.born:
             self.dropped += 1
             return False
         if needs_birth:
             self.rebirth()
-            return True
-        self._send_data(device, entry)
+        elif revived:  # its DBIRTH carries the new value
+            self._device_birth(device, now_ms())
+        else:
+            self._send_data(device, entry)
         return True
+
+    def device_death(self, device: str) -> None:
+        """DDEATH of ``device`` (seq + 1): the host marks it and its metrics stale. It is
+        left out of births until its next value, which brings its DBIRTH first."""
+        if device in self._dead:
+            return
+        self._dead.add(device)
+        if self.born:
+            self.publish(self.topics.device("DDEATH", device),
+                         encode_payload([], now_ms(), self._next_seq()), 0, False, {})
 
     def add_command_listener(self, listener: CommandListener) -> Callable[[], None]:
         """Call ``listener`` for every command metric other than Node Control's."""
@@ -167,12 +182,16 @@ class SparkplugNode(MqttBroker):
         self.publish(self.topics.node("NBIRTH"), encode_payload(node_metrics, now, 0), 0,
                      False, {})
         for device in self.book.devices:
-            self.publish(self.topics.device("DBIRTH", device),
-                         encode_payload(self.book.birth(device, now), now, self._next_seq()),
-                         0, False, {})
+            if device not in self._dead:
+                self._device_birth(device, now)
         self.born = True
         log.info("node %s: born as %s (bdSeq %d)", self.id, self.topics.node("NBIRTH"),
                  bdseq)
+
+    def _device_birth(self, device: str, now: int) -> None:
+        self.publish(self.topics.device("DBIRTH", device),
+                     encode_payload(self.book.birth(device, now), now, self._next_seq()), 0,
+                     False, {})
 
     # --- the Sparkplug session -------------------------------------------------------
     def _last_will(self) -> gmqtt.Message:

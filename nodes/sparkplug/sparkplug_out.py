@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from portless.nodes.sparkplug.metric_values import DATATYPES, MetricValueError
+from portless.nodes.sparkplug.metric_values import DATATYPES
 from portless.nodes.sparkplug.sparkplug_node import SparkplugNode
 from portless.runtime import Message, Node
 
@@ -26,7 +26,9 @@ class SparkplugOut(Node):
             "then fixed: a value of another type is an error, never a change of type. A "
             "metric the last birth did not carry makes the node send its births again "
             "first. Data is QoS 0: while there is no Sparkplug session it is dropped "
-            "and counted. Report by exception: put an exception-filter in front."),
+            "and counted. Report by exception: put an exception-filter in front. For a "
+            "device, a message with `msg.death` true sends its DDEATH (the host marks it "
+            "stale); its next value sends its DBIRTH again."),
         "type": "object",
         "additionalProperties": False,
         "required": ["node"],
@@ -57,10 +59,17 @@ class SparkplugOut(Node):
             try:
                 self._node.book.declare(self._device, config["metric"],
                                         config["datatype"] or None)
-            except (ValueError, MetricValueError) as exc:
+            except ValueError as exc:  # MetricValueError too
                 raise ValueError(f"metric: {exc}") from None
 
     def on_input(self, msg: Message) -> None:
+        if msg.get("death") is True:
+            if not self._device:
+                self.error("msg.death is for a device: the edge node's own death is "
+                           "NDEATH, sent when its connection ends", msg)
+            else:
+                self._node.device_death(self._device)
+            return
         name: Any = self.config["metric"] or msg.get("topic")
         if not name or not isinstance(name, str):
             self.error("no metric name: set the node's metric or msg.topic", msg)
@@ -70,5 +79,5 @@ class SparkplugOut(Node):
             if datatype and not self.config["metric"]:  # a name from msg.topic: typed now
                 self._node.book.declare(self._device, name, datatype)
             self._node.publish_metric(self._device, name, msg.get("payload"))
-        except (ValueError, MetricValueError) as exc:
+        except ValueError as exc:  # MetricValueError too
             self.error(f"metric {name}: {exc}", msg)

@@ -47,14 +47,7 @@ NOT_APPLICABLE: list[tuple[str, str]] = [
 """(pattern over the id without ``tck-id-``, why): assertions that bind someone else or
 describe what portless does not send."""
 
-NOT_YET: dict[str, str] = {
-    "operational-behavior-device-ddeath": "portless never sends DDEATH: a device cannot "
-                                          "be told lost yet",
-    "topics-ddeath-topic": "no DDEATH yet", "topics-ddeath-mqtt": "no DDEATH yet",
-    "topics-ddeath-seq-num": "no DDEATH yet", "payloads-ddeath-timestamp": "no DDEATH yet",
-    "payloads-ddeath-seq": "no DDEATH yet", "payloads-ddeath-seq-inc": "no DDEATH yet",
-    "payloads-ddeath-seq-number": "no DDEATH yet",
-}
+NOT_YET: dict[str, str] = {}
 """Edge-node assertions portless does not meet or test yet, and why."""
 
 

@@ -141,3 +141,46 @@ async def test_undecodable_commands_are_warned_about_and_dropped(
         assert h.received("in") == []
     texts = [e.data["text"] for e in h.events if e.kind == "warning"]
     assert any("metric 77: no datatype, and none known" in text for text in texts), texts
+
+
+@pytest.mark.tck("tck-id-operational-behavior-device-ddeath", "tck-id-topics-ddeath-topic",
+                 "tck-id-topics-ddeath-mqtt", "tck-id-topics-ddeath-seq-num",
+                 "tck-id-payloads-ddeath-timestamp", "tck-id-payloads-ddeath-seq",
+                 "tck-id-payloads-ddeath-seq-inc", "tck-id-payloads-ddeath-seq-number")
+async def test_a_device_death_is_ddeath_and_its_next_value_a_dbirth(
+        mosquitto: Mosquitto) -> None:
+    document = edge_flow(mosquitto.port, outs=[
+        {"device": "pump-1", "metric": "Speed", "datatype": "UInt16"}])
+    async with SparkplugHost(mosquitto.port) as host, FlowHarness(document) as h:
+        await born(h, host)
+        h.inject("out0", {"payload": 5})
+        h.inject("out0", {"death": True})
+        h.inject("out0", {"death": True})  # already dead: said once
+        (death,) = await host.wait_for("DDEATH")
+        host.command(EDGE, [Metric("Boolean", True, name="Node Control/Rebirth")])
+        await host.wait_for("NBIRTH", 2)
+        await host.wait_for("DBIRTH", 3)  # pump-2 only: pump-1 is dead
+        h.inject("out0", {"payload": 7})
+        births = await host.wait_for("DBIRTH", 4)
+        h.inject("out0", {"payload": 8})
+        await host.wait_for("DDATA", 2)
+    assert death.topic == f"spBv1.0/plant/DDEATH/{EDGE}/pump-1"
+    assert (death.qos, death.retain, death.payload.metrics) == (0, False, [])
+    assert death.payload.timestamp
+    sequence = [(s.verb, s.device, s.payload.seq) for s in host.seen
+                if s.verb not in ("NCMD", "NDEATH")]
+    assert sequence == [
+        ("NBIRTH", "", 0), ("DBIRTH", "pump-1", 1), ("DBIRTH", "pump-2", 2),
+        ("DDATA", "pump-1", 3), ("DDEATH", "pump-1", 4),
+        ("NBIRTH", "", 0), ("DBIRTH", "pump-2", 1),
+        ("DBIRTH", "pump-1", 2), ("DDATA", "pump-1", 3)]
+    assert births[-1].metric("Speed").value == 7
+
+
+async def test_death_without_a_device_is_an_error(mosquitto: Mosquitto) -> None:
+    async with SparkplugHost(mosquitto.port) as host, \
+            FlowHarness(edge_flow(mosquitto.port)) as h:
+        await born(h, host)
+        h.inject("out0", {"death": True})
+        await h.wait_event(lambda e: e.kind == "error" and e.node_id == "out0")
+    assert "the edge node's own death is NDEATH" in errors(h, "out0")[0]
