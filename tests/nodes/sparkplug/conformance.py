@@ -19,7 +19,8 @@ from tests.nodes.sparkplug.tck_assertions import ASSERTIONS
 
 DOC = Path(__file__).parents[3] / "docs" / "sparkplug.md"
 BEGIN, END = "<!-- assertions: begin (generated) -->", "<!-- assertions: end -->"
-TEST_MODULES = ("test_session", "test_out_in", "test_primary_host")
+TEST_MODULES = ("tests.nodes.sparkplug.test_session", "tests.nodes.sparkplug.test_out_in",
+                "tests.nodes.sparkplug.test_primary_host", "tests.e2e.test_sparkplug_kill")
 
 NOT_APPLICABLE: list[tuple[str, str]] = [
     (r"^(host-topic-|message-flow-phid-|message-flow-hid-|components-ph-state"
@@ -67,7 +68,7 @@ def tested() -> dict[str, list[str]]:
     """Assertion id → the tests that check it."""
     found: dict[str, list[str]] = {}
     for module_name in TEST_MODULES:
-        module = importlib.import_module(f"tests.nodes.sparkplug.{module_name}")
+        module = importlib.import_module(module_name)
         for tck_id, test in _marks(module):
             found.setdefault(tck_id, []).append(test.removeprefix("tests.nodes.sparkplug."))
     return found
