@@ -30,15 +30,19 @@ LOOPBACK_NAMES = {"127.0.0.1", "localhost"}
 """Hosts the dev broker serves; it listens on 127.0.0.1, so not ::1."""
 
 
+BROKER_TYPES = ("mqtt-broker", "sparkplug-node")
+"""Node types that connect to a broker (host, port, tls), which --dev-broker serves."""
+
+
 class DevBrokerError(Exception):
     """No broker could be provided (nothing on PATH, amqtt not installed, bad host)."""
 
 
 def broker_ports(flow: Flow) -> list[int]:
-    """The ports of the flow's mqtt-broker nodes; each must name a loopback host."""
+    """The ports of the flow's broker connections; each must name a loopback host."""
     ports = []
     for spec in flow.nodes:
-        if spec.type != "mqtt-broker":
+        if spec.type not in BROKER_TYPES:
             continue
         if spec.config["host"] not in LOOPBACK_NAMES:
             raise DevBrokerError(
