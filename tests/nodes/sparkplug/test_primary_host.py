@@ -40,12 +40,15 @@ async def test_births_wait_for_the_primary_host_online(mosquitto_factory: object
     broker.start()
     document = edge_flow(broker.port, {"primary_host_id": "scada", "client_id": "edge-1"})
     async with SparkplugHost(broker.port) as host:
-        host.state(False, 100)  # retained: the node reads it as it subscribes
+        # Retained and unreadable: its warning says the node has subscribed, so what
+        # follows reaches it in the order sent.
+        host.watcher.publish("spBv1.0/STATE/scada", b"not json", qos=1, retain=True)
         async with FlowHarness(document) as h:
-            await connected(h, WAITING)
+            await h.wait_event(lambda e: e.kind == "warning")
+            host.state(False, 100)
             host.state(True, 50)  # older than the latest: ignored
             host.state(True, 200, host_id="other")  # another host: not this node's
-            await settled(h, host, 1)
+            await settled(h, host, 2)
             assert edge(h).born is False  # type: ignore[attr-defined]
             host.state(True, 300)
             await connected(h)
