@@ -97,6 +97,10 @@ class MetricBook:
                 return entry.name
         return None
 
+    def entry(self, device: str, name: str) -> Entry | None:
+        """The metric of that name, if the device has one."""
+        return self._metrics(device).get(name)
+
     def has_device(self, device: str) -> bool:
         return device in self._devices
 

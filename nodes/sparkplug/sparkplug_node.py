@@ -11,6 +11,7 @@ mqtt-broker, so that each form shows only the fields that mean something.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -25,6 +26,7 @@ from portless.nodes.mqtt.mqtt_link import disconnect
 from portless.nodes.mqtt.mqtt_status import LinkState
 from portless.nodes.payload import preview
 from portless.nodes.sparkplug.bdseq import BdSeq
+from portless.nodes.sparkplug.history import History
 from portless.nodes.sparkplug.metric_book import Entry, MetricBook
 from portless.nodes.sparkplug.metric_values import MetricValueError
 from portless.nodes.sparkplug.payload import Metric, decode_payload, encode_payload
@@ -87,7 +89,8 @@ class SparkplugNode(MqttBroker):
             "state directory and goes up by one on every CONNECT. Answers the host's "
             "Node Control/Rebirth itself. With a primary host, waits for its STATE "
             "online before NBIRTH, and on its offline publishes NDEATH, disconnects and "
-            "starts again."),
+            "starts again. Values made while there is no session are kept on disk and "
+            "sent after the next birth as historical data (store and forward)."),
         "type": "object",
         "additionalProperties": False,
         "required": ["host", "group_id", "edge_node_id"],
@@ -104,6 +107,13 @@ class SparkplugNode(MqttBroker):
                         "default": [],
                         "description": "Device ids: each gets a DBIRTH after NBIRTH and "
                                        "takes DCMD."},
+            "store_and_forward": {
+                "title": "Store and forward", "type": "boolean", "default": True,
+                "description": "Keep values produced while there is no Sparkplug session "
+                               "(link or primary host down) on disk, bounded by the outbox "
+                               "limits below, and send them after the next birth, oldest "
+                               "first, with is_historical and their own timestamps. Off: "
+                               "they are dropped and counted."},
             **{name: field for name, field in MqttBroker.schema["properties"].items()
                if name not in _NOT_SPARKPLUG},
         },
@@ -123,6 +133,13 @@ class SparkplugNode(MqttBroker):
         self._host_online = not config["primary_host_id"]  # births wait while False
         self._command_listeners: list[CommandListener] = []
         self._dead: set[str] = set()  # devices whose DDEATH was the last word
+        self.history = History(self.state_dir / "history.sqlite3", config,
+                               f"node {self.id} history", self.warn) \
+            if config["store_and_forward"] else None
+        self.history_dropped = 0
+        """Kept values not sent: their metric is not in this session's births (a metric
+        inferred from its first value, after a restart), or has another datatype now."""
+        self._replay: asyncio.Task[None] | None = None
         await super().start()
         self.subscribe(self.topics.node("NCMD"), 1, self._on_command, self.warn)
         for device in config["devices"]:
@@ -132,6 +149,11 @@ class SparkplugNode(MqttBroker):
             self.subscribe(state_topic(config["primary_host_id"]), 1, self._on_state,
                            self.warn)
         self.add_state_listener(self._on_link)
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self.history is not None:
+            await self.history.close()
 
     # --- what sparkplug-out and sparkplug-in call ------------------------------------
     def publish_metric(self, device: str, name: str, value: Any,
@@ -143,6 +165,12 @@ class SparkplugNode(MqttBroker):
         entry, needs_birth = self.book.update(device, name, value, stamp)
         revived = device in self._dead
         self._dead.discard(device)
+        history = self.history
+        if history is not None and (not self.born or history.count):  # in order, after it
+            if self.born and needs_birth:  # a new metric: its birth carries the value
+                self.rebirth()
+                return True
+            return history.keep(device, name, entry.datatype or "", value, stamp)
         if not self.born:
             self.dropped += 1
             return False
@@ -187,6 +215,30 @@ class SparkplugNode(MqttBroker):
         self.born = True
         log.info("node %s: born as %s (bdSeq %d)", self.id, self.topics.node("NBIRTH"),
                  bdseq)
+        if self.history is not None and self.history.count and self._replay is None:
+            self._replay = self.spawn(self._send_history(self.history), "history")
+
+    async def _send_history(self, history: History) -> None:
+        """Send what was kept, oldest first, as data with is_historical, while born."""
+        try:
+            while self.born and history.count:
+                for device, kept in history.batch():
+                    self._send_kept(device, kept)
+                await asyncio.sleep(0)  # live values wait behind the history meanwhile
+        finally:
+            self._replay = None
+
+    def _send_kept(self, device: str, kept: Metric) -> None:
+        try:
+            entry = self.book.entry(device, kept.name or "")
+        except MetricValueError:  # a device no longer configured
+            entry = None
+        if entry is None or not entry.born or entry.datatype != kept.datatype:
+            self.history_dropped += 1
+            return
+        metric = Metric(kept.datatype, kept.value, alias=entry.alias, timestamp=kept.timestamp,
+                        is_historical=True, with_datatype=False)
+        self._publish_data(device, metric)
 
     def _device_birth(self, device: str, now: int) -> None:
         self.publish(self.topics.device("DBIRTH", device),
@@ -226,8 +278,10 @@ class SparkplugNode(MqttBroker):
         return self.seq
 
     def _send_data(self, device: str, entry: Entry) -> None:
-        metric = Metric(entry.datatype or "", entry.value, alias=entry.alias,
-                        timestamp=entry.timestamp, with_datatype=False)
+        self._publish_data(device, Metric(entry.datatype or "", entry.value, alias=entry.alias,
+                                          timestamp=entry.timestamp, with_datatype=False))
+
+    def _publish_data(self, device: str, metric: Metric) -> None:
         topic = self.topics.device("DDATA", device) if device else self.topics.node("NDATA")
         self.publish(topic, encode_payload([metric], now_ms(), self._next_seq()), 0, False,
                      {})

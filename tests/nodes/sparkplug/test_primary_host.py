@@ -79,14 +79,17 @@ async def test_host_offline_ends_the_session_until_it_is_back(mosquitto: Mosquit
             host.state(False, 200)
             (death,) = await host.wait_for("NDEATH")
             await connected(h, WAITING)  # a new session, waiting for the host again
-            h.inject("out0", {"topic": "Flow", "payload": 1.0})  # no session: dropped
+            h.inject("out0", {"topic": "Flow", "payload": 1.0})  # no session: kept
             host.state(True, 300)
             births = await host.wait_for("NBIRTH", 2)
-            assert edge(h).dropped == 1  # type: ignore[attr-defined]
+            (history,) = await host.wait_for("NDATA")
+    (kept,) = history.payload.metrics
+    assert (kept.value, kept.is_historical) == (1.0, True)
     assert death.metric("bdSeq").value == first.metric("bdSeq").value
     assert births[1].metric("bdSeq").value == first.metric("bdSeq").value + 1
-    verbs = [s.verb for s in host.seen][:7]
-    assert verbs == ["NBIRTH", "DBIRTH", "DBIRTH", "NDEATH", "NBIRTH", "DBIRTH", "DBIRTH"]
+    verbs = [s.verb for s in host.seen][:8]
+    assert verbs == ["NBIRTH", "DBIRTH", "DBIRTH", "NDEATH", "NBIRTH", "DBIRTH", "DBIRTH",
+                     "NDATA"]
 
 
 async def test_unreadable_state_is_warned_about_and_ignored(mosquitto: Mosquitto) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -284,33 +285,43 @@ async def test_a_lost_link_gets_ndeath_from_the_broker_and_a_birth_with_the_next
 
 
 async def test_broker_killed_mid_stream_then_back_means_a_birth_with_bdseq_plus_one(
-        mosquitto: Mosquitto, tmp_path: Path) -> None:
-    document = edge_flow(mosquitto.port, outs=[{"metric": "Flow", "datatype": "Double"}])
-    async with SparkplugHost(mosquitto.port) as host, \
+        mosquitto_factory: Callable[..., Mosquitto], tmp_path: Path) -> None:
+    # No persistence: the restarted broker has no retained STATE, so the node waits for
+    # the host's and the host (whose client reconnects by itself) sees every birth.
+    broker = mosquitto_factory(persistence=False)
+    broker.start()
+    document = edge_flow(broker.port, {"primary_host_id": "scada"},
+                         outs=[{"metric": "Flow", "datatype": "Double"}])
+    async with SparkplugHost(broker.port) as host, \
             FlowHarness(document, state_dir=tmp_path) as h:
-        await connected(h)
+        host.state(True, 1)
         (first,) = await host.wait_for("NBIRTH")
         for n in range(20):
             h.inject("out0", {"payload": float(n)})
         await host.wait_for("NDATA", 20)
-        mosquitto.kill()
+        broker.kill()
         await h.wait_event(lambda e: e.node_id == "edge" and e.kind == "status"
                            and e.data.get("fill") == "red")
-        h.inject("out0", {"payload": 99.0})  # no session: dropped, and counted
-        mosquitto.start()
-        # The host's client reconnects by itself; the node may be born before the host
-        # subscribes again, so the host asks for the births once it is back.
+        for n in range(5):  # no session: kept on disk, in order
+            h.inject("out0", {"payload": 100.0 + n})
+        broker.start()
         await host.watcher.wait_until(lambda: len(host.watcher.session_present) == 2)
-        host.command(EDGE, [Metric("Boolean", True, name="Node Control/Rebirth")])
-        births = (await host.wait_for("NBIRTH", 2))[1:]
+        host.state(True, 2)
+        (_, birth) = await host.wait_for("NBIRTH", 2)
+        data = await host.wait_for("NDATA", 25)
         h.inject("out0", {"payload": 2.5})
-        data = await host.wait_for("NDATA", 21)
-        edge = h.engine.nodes["edge"]
-    assert {b.metric("bdSeq").value for b in births} == {first.metric("bdSeq").value + 1}
-    assert births[-1].payload.seq == 0
-    assert births[-1].metric("Flow").value == 99.0  # the latest value, even one not sent
-    assert edge.dropped == 1  # type: ignore[attr-defined]
-    assert data[20].values == {1: 2.5}
+        data = await host.wait_for("NDATA", 26)
+    assert birth.metric("bdSeq").value == first.metric("bdSeq").value + 1
+    assert birth.payload.seq == 0
+    assert birth.metric("Flow").value == 104.0  # the latest value
+    kept = [s.payload.metrics[0] for s in data[20:25]]
+    assert [m.value for m in kept] == [100.0, 101.0, 102.0, 103.0, 104.0]
+    assert all(m.is_historical for m in kept)
+    stamps = [m.timestamp or 0 for m in kept]
+    assert stamps == sorted(stamps)  # their own times, taken while the broker was down
+    assert stamps[-1] < (birth.payload.timestamp or 0)
+    assert [s.payload.seq for s in data[20:]] == [3, 4, 5, 6, 7, 8]  # after 2 DBIRTHs
+    assert (data[25].values, data[25].payload.metrics[0].is_historical) == ({1: 2.5}, False)
 
 
 async def test_a_host_command_rebirth_repeats_births_with_the_same_bdseq(
