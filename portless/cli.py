@@ -1,4 +1,4 @@
-"""The ``portless`` command: run, validate, fmt, nodes, docs, import-node-red, fleet.
+"""The ``portless`` command: run, validate, fmt, nodes, docs, import-node-red, fleet, sparkplug.
 
 This is the one place that joins the engine and the editor; the editor (Quart,
 Hypercorn) is imported only when asked for, so a headless start loads no web stack.
@@ -170,12 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="with --output: change nothing; exit 1 if FILE is stale")
     docs.add_argument("--all", action="store_true",
                       help="include plugins and --nodes-dir types, not only built-ins")
+    from portless import sparkplug_watch
     from portless.node_red_import import command as import_node_red
 
     import_node_red.add_parser(commands)
     from portless.fleet import command as fleet
 
     fleet.add_parser(commands)
+    sparkplug_watch.add_parser(commands)
     return parser
 
 
@@ -189,7 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     handler = {"run": cmd_run, "validate": cmd_validate, "fmt": cmd_fmt,
                "nodes": cmd_nodes, "docs": cmd_docs,
-               "import-node-red": cmd_import_node_red, "fleet": cmd_fleet}[args.command]
+               "import-node-red": cmd_import_node_red, "fleet": cmd_fleet,
+               "sparkplug": cmd_sparkplug}[args.command]
     try:
         return handler(args)
     except RegistryError as exc:
@@ -316,6 +319,12 @@ def cmd_import_node_red(args: argparse.Namespace) -> int:
 
 def cmd_fleet(args: argparse.Namespace) -> int:
     from portless.fleet.command import run
+
+    return run(args)
+
+
+def cmd_sparkplug(args: argparse.Namespace) -> int:
+    from portless.sparkplug_watch import run
 
     return run(args)
 

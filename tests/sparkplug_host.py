@@ -5,34 +5,10 @@ to read data by alias, publishes STATE and sends commands."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
 
-from portless.nodes.sparkplug.payload import Decoded, Metric, decode_payload, encode_payload
-from tests.mqtt_client import Received, Watcher
-
-
-@dataclass
-class Seen:
-    """One Sparkplug message as the host read it."""
-
-    topic: str
-    verb: str
-    edge_node: str
-    device: str  # "" for node messages
-    payload: Decoded
-    qos: int
-    retain: bool
-
-    def metric(self, name: str) -> Metric:
-        (found,) = [m for m in self.payload.metrics if m.name == name]
-        return found
-
-    @property
-    def values(self) -> dict[str | int | None, Any]:
-        """Metric values by name (births) or alias (data)."""
-        return {m.name if m.name is not None else m.alias: m.value
-                for m in self.payload.metrics}
+from portless.nodes.sparkplug.host_view import HostView, Seen
+from portless.nodes.sparkplug.payload import Metric, encode_payload
+from tests.mqtt_client import Watcher
 
 
 class SparkplugHost:
@@ -43,7 +19,7 @@ class SparkplugHost:
         self.group, self.host_id = group, host_id
         self.watcher = Watcher(port, f"spBv1.0/{group}/#", qos=1,
                                client_id=f"host-{host_id}", version=version)
-        self._known: dict[tuple[str, str], dict[str | int, str]] = {}
+        self._view = HostView()
         self._decoded: list[Seen] = []
         self._read = 0
 
@@ -58,24 +34,12 @@ class SparkplugHost:
     def seen(self) -> list[Seen]:
         """Everything decoded so far, in arrival order (births teach datatypes)."""
         for received in self.watcher.received[self._read:]:
-            self._decoded.append(self._decode(received))
+            seen = self._view.read(received.topic, received.payload, received.qos,
+                                   received.retain)
+            if seen is not None:
+                self._decoded.append(seen)
         self._read = len(self.watcher.received)
         return self._decoded
-
-    def _decode(self, received: Received) -> Seen:
-        parts = received.topic.split("/")
-        verb, edge_node = parts[2], parts[3]
-        device = parts[4] if len(parts) > 4 else ""
-        known = self._known.setdefault((edge_node, device), {})
-        payload = decode_payload(received.payload, known)
-        if verb in ("NBIRTH", "DBIRTH"):
-            known.clear()
-            for metric in payload.metrics:
-                if metric.alias is not None:
-                    known[metric.alias] = metric.datatype
-                known[metric.name or ""] = metric.datatype
-        return Seen(received.topic, verb, edge_node, device, payload, received.qos,
-                    received.retain)
 
     def of(self, *verbs: str) -> list[Seen]:
         return [s for s in self.seen if s.verb in verbs]
