@@ -102,11 +102,11 @@ class SparkplugNode(MqttBroker):
                 **_sparkplug_id("Primary host id", "Empty: none. Otherwise births wait "
                                                    "for spBv1.0/STATE/<this id> online."),
                 "minLength": 0, "pattern": f"({ID_PATTERN})|^$", "default": ""},
-            "devices": {"title": "Devices", "type": "array", "uniqueItems": True,
+            "devices": {"title": "Devices", "type": "array",
                         "items": _sparkplug_id("Device id", "A device of this node."),
                         "default": [],
-                        "description": "Device ids: each gets a DBIRTH after NBIRTH and "
-                                       "takes DCMD."},
+                        "description": "Device ids, each once: each gets a DBIRTH after "
+                                       "NBIRTH and takes DCMD."},
             "store_and_forward": {
                 "title": "Store and forward", "type": "boolean", "default": True,
                 "description": "Keep values produced while there is no Sparkplug session "
@@ -121,6 +121,10 @@ class SparkplugNode(MqttBroker):
 
     async def start(self) -> None:
         config = self.config
+        twice = sorted({d for d in config["devices"] if config["devices"].count(d) > 1})
+        if twice:  # not uniqueItems: the schema compiler leaves that keyword out
+            raise ValueError(f"devices: {', '.join(map(repr, twice))} listed twice; a "
+                             f"device id is unique within its edge node")
         self.topics = EdgeTopics(config["group_id"], config["edge_node_id"])
         self.book = MetricBook(config["devices"])
         self.bdseq = BdSeq(self.state_dir / "bdseq.json", self.warn)

@@ -343,14 +343,13 @@ async def test_a_host_command_rebirth_repeats_births_with_the_same_bdseq(
 
 @pytest.mark.tck("tck-id-topic-structure-namespace-valid-group-id",
                  "tck-id-topic-structure-namespace-valid-edge-node-id",
-                 "tck-id-topic-structure-namespace-valid-device-id",
-                 "tck-id-topic-structure-namespace-unique-device-id")
+                 "tck-id-topic-structure-namespace-valid-device-id")
 @pytest.mark.parametrize(("field", "value", "pointer"), [
     ("group_id", "plant/3", "/config/group_id"), ("group_id", "a+b", "/config/group_id"),
     ("edge_node_id", "valve#1", "/config/edge_node_id"), ("edge_node_id", "",
                                                           "/config/edge_node_id"),
     ("edge_node_id", "v\u0000", "/config/edge_node_id"),
-    ("devices", ["pump/1"], "/config/devices/0"), ("devices", ["p", "p"], "/config/devices"),
+    ("devices", ["pump/1"], "/config/devices/0"),
     ("primary_host_id", "scada/1", "/config/primary_host_id"),
 ])
 def test_ids_sparkplug_reserves_characters_of_are_refused(field: str, value: object,
@@ -371,3 +370,10 @@ async def test_next_server_ends_the_session_and_connects_again(mosquitto: Mosqui
         births = await host.wait_for("NBIRTH", 2)
     assert death.metric("bdSeq").value == 0
     assert [b.metric("bdSeq").value for b in births] == [0, 1]
+
+
+@pytest.mark.tck("tck-id-topic-structure-namespace-unique-device-id")
+async def test_a_device_listed_twice_fails_the_start(mosquitto: Mosquitto) -> None:
+    document = edge_flow(mosquitto.port, {"devices": ["p", "q", "p"]}, outs=[])
+    async with FlowHarness(document) as h:
+        assert "devices: 'p' listed twice" in h.engine.failed["edge"]
