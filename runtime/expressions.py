@@ -2,14 +2,17 @@
 
 An expression is compiled once (``Expression(text)``, at a node's start or a config
 check) and evaluated per message with the message as its input, as Node-RED does, and
-with Node-RED's extra functions: ``$flowContext(key)``, ``$globalContext(key)`` and
-``$env(name)``. The engine is jsonata-python, a pure-Python port of the reference
-implementation; each evaluation is bounded in time and depth, so a runaway expression
-is an error on its message, not a stalled event loop.
+with Node-RED's extra functions: ``$flowContext(key)``, ``$globalContext(key)``,
+``$env(name)`` and ``$clone(value)`` (not ``$moment``: JSONata's own ``$now``,
+``$millis``, ``$fromMillis`` and ``$toMillis`` do dates). The engine is
+jsonata-python, a pure-Python port of the reference implementation; each evaluation
+is bounded in time and depth, so a runaway expression is an error on its message, not a
+stalled event loop.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import sys
@@ -67,6 +70,7 @@ class Expression:
             raise ExpressionError(_sentence(exc)) from None
         environment = os.environ if env is None else env
         self._compiled.register_lambda("env", lambda name: environment.get(name, ""))
+        self._compiled.register_lambda("clone", copy.deepcopy)
         if flow_context is not None:
             self._compiled.register_lambda("flowContext", flow_context)
         if global_context is not None:

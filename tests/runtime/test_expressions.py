@@ -64,3 +64,13 @@ def test_importing_jsonata_keeps_pythons_recursion_limit() -> None:
 def test_a_remainder_keeps_its_fraction_as_javascript_s_does(text: str,
                                                              expected: float) -> None:
     assert Expression(text).evaluate({"payload": 10.25}) == expected
+
+
+def test_clone_is_a_deep_copy_and_dates_use_jsonata_s_own_functions() -> None:
+    msg = {"payload": {"a": [1, 2]}}
+    copied = Expression("$clone(payload)").evaluate(msg)
+    assert copied == {"a": [1, 2]}
+    assert copied is not msg["payload"]
+    assert copied["a"] is not msg["payload"]["a"]
+    assert Expression("$fromMillis(0)").evaluate({}) == "1970-01-01T00:00:00.000Z"
+    assert Expression("$toMillis('1970-01-01T00:00:01.000Z')").evaluate({}) == 1000
