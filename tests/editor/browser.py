@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import ConsoleMessage, Error, Locator, Page
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Error, Locator, Page
 
 from tests.mosquitto import free_port
 
@@ -232,3 +232,20 @@ async def document(page: Page) -> dict[str, Any]:
 def shape(doc: dict[str, Any]) -> dict[str, tuple[str, list[list[str]]]]:
     """Node id -> (type, wires): what a reload must keep."""
     return {n["id"]: (n["type"], n.get("wires", [])) for n in doc["nodes"]}
+
+
+async def open_page(browser: Browser, url: str) -> tuple[BrowserContext, Page, Console]:
+    """A new browser context on the editor at ``url`` (its token in it), the console
+    watched, once the page has drawn the flow; the caller closes the context."""
+    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    try:
+        page = await context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        console = Console()
+        console.watch(page)
+        await page.goto(url)
+        await page.locator('body[data-ready="true"]').wait_for(state="attached")
+    except BaseException:
+        await context.close()
+        raise
+    return context, page, console

@@ -22,8 +22,6 @@ from playwright.async_api import Browser, BrowserContext, Page, Response, expect
 from portless.runtime import canonical_text
 from tests.editor.browser import (
     ROOT,
-    TIMEOUT_MS,
-    VIEWPORT,
     Console,
     Server,
     center,
@@ -34,6 +32,7 @@ from tests.editor.browser import (
     node,
     node_ids,
     open_form,
+    open_page,
     shape,
     start_server,
     stop_server,
@@ -68,13 +67,8 @@ async def open_editor(tmp_path: Path, browser: Browser) -> AsyncIterator[OpenEdi
     async def open_(flow: dict[str, Any], args: tuple[str, ...] = ()) -> Session:
         server = await start_server(tmp_path / f"run-{len(servers)}", flow, args=args)
         servers.append(server)
-        context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+        context, page, console = await open_page(browser, server.url)
         contexts.append(context)
-        page = await context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        console = Console()
-        console.watch(page)
-        await page.goto(server.url)
         await ready(page)
         return Session(server, page, console)
 

@@ -13,11 +13,9 @@ import pytest
 from playwright.async_api import Browser, Page, Response, expect
 
 from tests.editor.browser import (
-    TIMEOUT_MS,
-    VIEWPORT,
-    Console,
     node,
     open_form,
+    open_page,
     start_server,
     stop_server,
 )
@@ -63,14 +61,8 @@ async def test_a_subflow_instance_is_opened_edited_and_deployed(
     definition.parent.mkdir()
     definition.write_text(json.dumps(doubler(level), indent=2))
     server = await start_server(tmp_path, FLOW, args=("--allow-path", str(tmp_path)))
-    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context, page, console = await open_page(browser, server.url)
     try:
-        page = await context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        console = Console()
-        console.watch(page)
-        await page.goto(server.url)
-        await page.locator('body[data-ready="true"]').wait_for(state="attached")
         await expect(page.get_by_test_id("ws-state")).to_have_attribute("data-state", "open")
 
         # One node, with the subflow's ports and its one status (the reader's red one).

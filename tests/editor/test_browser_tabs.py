@@ -13,12 +13,11 @@ import pytest
 from playwright.async_api import Browser, Page, Response, expect
 
 from tests.editor.browser import (
-    TIMEOUT_MS,
-    VIEWPORT,
     Console,
     center,
     drag,
     node,
+    open_page,
     start_server,
     stop_server,
     write_document,
@@ -47,14 +46,8 @@ async def tabs_page(tmp_path: Path, browser: Browser) -> AsyncIterator[tuple[Pag
     more = [write_document(flows / "network.json", NETWORK),
             write_document(flows / "valve.json", VALVE)]
     server = await start_server(flows, MAIN, name="main.json", more=more)
-    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context, page, console = await open_page(browser, server.url)
     try:
-        page = await context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        console = Console()
-        console.watch(page)
-        await page.goto(server.url)
-        await page.locator('body[data-ready="true"]').wait_for(state="attached")
         yield page, flows, console
     finally:
         await context.close()
