@@ -223,13 +223,15 @@ class MqttBroker(Node):
 
     # --- what mqtt-out and mqtt-in call -----------------------------------------------
     def publish(self, topic: str, payload: bytes, qos: int, retain: bool,
-                properties: dict[str, Any]) -> bool:
+                properties: dict[str, Any], beyond_buffer: bool = False) -> bool:
         """Send a message: QoS 0 now if connected (else dropped and counted), QoS 1/2 via
-        the outbox. Returns False if the message was dropped."""
+        the outbox. Returns False if the message was dropped. ``beyond_buffer``: a QoS 0
+        message that goes even when the send buffer is full (a Sparkplug birth or death:
+        a few packets the session cannot go on without)."""
         if qos == 0:
             batcher = self._batcher
-            if batcher is None or not self.state.connected \
-                    or not batcher.has_room(len(payload) + len(topic)):
+            if batcher is None or not self.state.connected or not (
+                    beyond_buffer or batcher.has_room(len(payload) + len(topic))):
                 self.link.drop_qos0()
                 return False
             packet = self._encoder.encode(topic, payload, 0, retain, 0, properties)

@@ -45,11 +45,11 @@ class History:
         return self._outbox.add(device, encode_payload([metric], timestamp, None), 1, False,
                                 {})
 
-    def batch(self) -> Iterator[tuple[str, Metric]]:
-        """Up to BATCH of the oldest values, each forgotten once taken."""
+    def batch(self, size: int = BATCH) -> Iterator[tuple[str, Metric]]:
+        """Up to ``size`` of the oldest values, each forgotten once taken."""
         outbox = self._outbox
         outbox.flush()  # what is pending is read too
-        for record in outbox.read(0, BATCH):
+        for record in outbox.read(0, size):
             if outbox.sending(record):
                 (metric,) = decode_payload(record.payload).metrics
                 yield record.topic, metric

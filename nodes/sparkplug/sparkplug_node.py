@@ -26,7 +26,7 @@ from portless.nodes.mqtt.mqtt_link import disconnect
 from portless.nodes.mqtt.mqtt_status import LinkState
 from portless.nodes.payload import preview
 from portless.nodes.sparkplug.bdseq import BdSeq
-from portless.nodes.sparkplug.history import History
+from portless.nodes.sparkplug.history import BATCH, History
 from portless.nodes.sparkplug.metric_book import Entry, MetricBook
 from portless.nodes.sparkplug.metric_values import MetricValueError
 from portless.nodes.sparkplug.payload import Metric, decode_payload, encode_payload
@@ -193,8 +193,8 @@ class SparkplugNode(MqttBroker):
             return
         self._dead.add(device)
         if self.born:
-            self.publish(self.topics.device("DDEATH", device),
-                         encode_payload([], now_ms(), self._next_seq()), 0, False, {})
+            self._publish_certificate(self.topics.device("DDEATH", device),
+                                      encode_payload([], now_ms(), self._next_seq()))
 
     def add_command_listener(self, listener: CommandListener) -> Callable[[], None]:
         """Call ``listener`` for every command metric other than Node Control's."""
@@ -211,8 +211,8 @@ class SparkplugNode(MqttBroker):
         node_metrics = [Metric("Int64", bdseq, name="bdSeq", timestamp=now),
                         Metric("Boolean", False, name=REBIRTH, timestamp=now),
                         *self.book.birth("", now)]
-        self.publish(self.topics.node("NBIRTH"), encode_payload(node_metrics, now, 0), 0,
-                     False, {})
+        self._publish_certificate(self.topics.node("NBIRTH"),
+                                  encode_payload(node_metrics, now, 0))
         for device in self.book.devices:
             if device not in self._dead:
                 self._device_birth(device, now)
@@ -223,14 +223,25 @@ class SparkplugNode(MqttBroker):
             self._replay = self.spawn(self._send_history(self.history), "history")
 
     async def _send_history(self, history: History) -> None:
-        """Send what was kept, oldest first, as data with is_historical, while born."""
+        """Send what was kept, oldest first, as data with is_historical, while born: a
+        batch at a time, no bigger than the send buffer, each once it is empty, so none
+        is dropped for a full buffer. Live values wait behind the history meanwhile."""
+        size = min(BATCH, self.config["send_buffer_messages"])
         try:
             while self.born and history.count:
-                for device, kept in history.batch():
+                for device, kept in history.batch(size):
                     self._send_kept(device, kept)
-                await asyncio.sleep(0)  # live values wait behind the history meanwhile
+                await self._send_buffer_empty()
         finally:
             self._replay = None
+
+    async def _send_buffer_empty(self) -> None:
+        """Until the send buffer is empty or the session is over. Polled, as mqtt-out's
+        QoS 1 messages wait for room: no event says the kernel took some."""
+        batcher = self._batcher
+        while self.born and batcher is not None and batcher is self._batcher \
+                and not batcher.has_room(self.config["send_buffer_bytes"]):  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
 
     def _send_kept(self, device: str, kept: Metric) -> None:
         try:
@@ -245,9 +256,14 @@ class SparkplugNode(MqttBroker):
         self._publish_data(device, metric)
 
     def _device_birth(self, device: str, now: int) -> None:
-        self.publish(self.topics.device("DBIRTH", device),
-                     encode_payload(self.book.birth(device, now), now, self._next_seq()), 0,
-                     False, {})
+        self._publish_certificate(
+            self.topics.device("DBIRTH", device),
+            encode_payload(self.book.birth(device, now), now, self._next_seq()))
+
+    def _publish_certificate(self, topic: str, payload: bytes) -> None:
+        """A birth or DDEATH: QoS 0 like data, but never dropped for a full send buffer
+        (the host could not read the data after a lost birth)."""
+        self.publish(topic, payload, 0, False, {}, beyond_buffer=True)
 
     # --- the Sparkplug session -------------------------------------------------------
     def _last_will(self) -> gmqtt.Message:
@@ -287,8 +303,9 @@ class SparkplugNode(MqttBroker):
 
     def _publish_data(self, device: str, metric: Metric) -> None:
         topic = self.topics.device("DDATA", device) if device else self.topics.node("NDATA")
-        self.publish(topic, encode_payload([metric], now_ms(), self._next_seq()), 0, False,
-                     {})
+        seq = self._next_seq()
+        if not self.publish(topic, encode_payload([metric], now_ms(), seq), 0, False, {}):
+            self.seq = (seq - 1) % 256  # not sent: the next message takes its seq, no gap
 
     def _on_command(self, topic: str, data: bytes, qos: int,
                     properties: dict[str, Any]) -> None:

@@ -20,7 +20,8 @@ from tests.nodes.sparkplug.tck_assertions import ASSERTIONS
 DOC = Path(__file__).parents[3] / "docs" / "sparkplug.md"
 BEGIN, END = "<!-- assertions: begin (generated) -->", "<!-- assertions: end -->"
 TEST_MODULES = ("tests.nodes.sparkplug.test_session", "tests.nodes.sparkplug.test_out_in",
-                "tests.nodes.sparkplug.test_primary_host", "tests.e2e.test_sparkplug_kill")
+                "tests.nodes.sparkplug.test_primary_host",
+                "tests.nodes.sparkplug.test_rebirth_under_load", "tests.e2e.test_sparkplug_kill")
 
 NOT_APPLICABLE: list[tuple[str, str]] = [
     (r"^(host-topic-|message-flow-phid-|message-flow-hid-|components-ph-state"

@@ -53,20 +53,35 @@ async def test_values_kept_across_a_restart_go_out_after_the_birth_in_order(
     assert stamps == sorted(stamps)
 
 
-async def test_a_full_store_drops_the_oldest(mosquitto: Mosquitto) -> None:
-    async with SparkplugHost(mosquitto.port) as host:
+async def kept_then_replayed(port: int, count: int, **node: Any) -> tuple[SparkplugHost,
+                                                                         Any, int]:
+    """Values 0 to ``count`` - 1 of Level made while the primary host is offline, then
+    the host online: (the host, the node, how many values were kept)."""
+    async with SparkplugHost(port) as host:
         host.state(False, 1)
-        async with FlowHarness(flow(mosquitto.port, outbox_messages=3)) as h:
+        async with FlowHarness(flow(port, **node)) as h:
             await connected(h, WAITING)
-            for n in range(10):
+            for n in range(count):
                 h.inject("out0", {"payload": n})
-            history = h.engine.nodes["edge"].history  # type: ignore[attr-defined]
-            left = history.count
-            assert history.dropped == 10 - left
+            edge = h.engine.nodes["edge"]
+            left = edge.history.count  # type: ignore[attr-defined]
             host.state(True, 2)
             await host.wait_for("NDATA", left)
+    return host, edge, left
+
+
+async def test_a_full_store_drops_the_oldest(mosquitto: Mosquitto) -> None:
+    host, edge, left = await kept_then_replayed(mosquitto.port, 10, outbox_messages=3)
     assert 0 < left <= 3  # the outbox drops a batch of the oldest to make room
+    assert edge.history.dropped == 10 - left
     assert kept(host) == [("", n, True) for n in range(10 - left, 10)]
+
+
+async def test_a_replay_bigger_than_the_send_buffer_loses_nothing(
+        mosquitto: Mosquitto) -> None:
+    host, edge, left = await kept_then_replayed(mosquitto.port, 1200, send_buffer_messages=50)
+    assert (left, edge.qos0_dropped) == (1200, 0)
+    assert kept(host) == [("", n, True) for n in range(1200)]
 
 
 async def test_without_store_and_forward_values_are_dropped_and_counted(
