@@ -30,17 +30,21 @@ class Subscription:
         self._levels = pattern.split("/")
 
     def matches(self, topic: str) -> bool:
-        """MQTT topic matching: ``+`` is one level, a final ``#`` any number (even none)."""
-        levels = topic.split("/")
-        pattern = self._levels
-        if topic.startswith("$") and pattern[0] in ("+", "#"):
-            return False  # wildcards do not match $SYS-style topics
-        for index, part in enumerate(pattern):
-            if part == "#":
-                return True
-            if index >= len(levels) or (part != "+" and part != levels[index]):
-                return False
-        return len(levels) == len(pattern)
+        return levels_match(self._levels, topic)
+
+
+def levels_match(pattern: list[str], topic: str) -> bool:
+    """MQTT topic matching of a filter split at ``/``: ``+`` is one level, a final ``#``
+    any number (even none)."""
+    levels = topic.split("/")
+    if topic.startswith("$") and pattern[0] in ("+", "#"):
+        return False  # wildcards do not match $SYS-style topics
+    for index, part in enumerate(pattern):
+        if part == "#":
+            return True
+        if index >= len(levels) or (part != "+" and part != levels[index]):
+            return False
+    return len(levels) == len(pattern)
 
 
 

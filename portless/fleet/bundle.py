@@ -95,6 +95,27 @@ def sign(bundle: Bundle, key: Ed25519PrivateKey) -> bytes:
 
 def verify(data: bytes, trusted: dict[str, TrustedKey]) -> tuple[Bundle, TrustedKey]:
     """The bundle and the key that signed it; BundleRefused says why it is refused."""
+    signed, named_key, signature = _outer(_document(data))
+    trusted_key = trusted.get(named_key)
+    if trusted_key is None:
+        raise BundleRefused(f"signed by key {named_key}, which this device does not trust")
+    bundle = _inner(signed)
+    try:
+        trusted_key.key.verify(signature, canonical_bytes(signed))
+    except InvalidSignature:
+        raise BundleRefused(f"bad signature: the bundle was changed after key "
+                            f"{named_key} signed it, or not signed by it") from None
+    return bundle, trusted_key
+
+
+def inspect(data: bytes) -> tuple[Bundle, str]:
+    """A bundle's contents and the id of the key it names, its signature not checked:
+    what an engineer's tools show and publish (the device verifies)."""
+    signed, named_key, _ = _outer(_document(data))
+    return _inner(signed), named_key
+
+
+def _document(data: bytes) -> Any:
     if len(data) > MAX_BUNDLE_BYTES:
         raise BundleRefused(f"the bundle is {len(data)} bytes; at most {MAX_BUNDLE_BYTES} "
                             f"are read")
@@ -107,17 +128,7 @@ def verify(data: bytes, trusted: dict[str, TrustedKey]) -> tuple[Bundle, Trusted
     except safe_json.JsonProblems as exc:
         raise BundleRefused(f"the bundle holds values JSON readers disagree on: {exc}") \
             from None
-    signed, named_key, signature = _outer(document)
-    trusted_key = trusted.get(named_key)
-    if trusted_key is None:
-        raise BundleRefused(f"signed by key {named_key}, which this device does not trust")
-    bundle = _inner(signed)
-    try:
-        trusted_key.key.verify(signature, canonical_bytes(signed))
-    except InvalidSignature:
-        raise BundleRefused(f"bad signature: the bundle was changed after key "
-                            f"{named_key} signed it, or not signed by it") from None
-    return bundle, trusted_key
+    return document
 
 
 def _outer(document: Any) -> tuple[dict[str, Any], str, bytes]:

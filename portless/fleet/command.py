@@ -1,4 +1,5 @@
-"""``portless fleet keygen|sign|verify``: keys and signed bundles from the command line.
+"""``portless fleet keygen|sign|verify``: keys and signed bundles from the command line
+(``publish|status|watch|rollback``, through the broker, are in engineer_command.py).
 
 Exit 0 on success, 1 when a bundle is refused or a file is not as committed, 2 for
 unusable arguments or key files."""
@@ -11,18 +12,20 @@ from pathlib import Path
 
 from portless.runtime.atomic import atomic_write
 
-from . import keys
-from .bundle import MAX_BUNDLE_BYTES, Bundle, BundleFile, BundleRefused, sign, verify
-from .git import DirtyFiles, commit_of
+from . import engineer_command, keys
+from .bundle import MAX_BUNDLE_BYTES, BundleRefused, verify
+from .git import DirtyFiles
+from .signing import sign_files
 
-MAX_FLOW_FILE = 4 * 1024 * 1024
+ENGINEER_ACTIONS = {"publish", "status", "watch", "rollback"}
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fleet = commands.add_parser(
-        "fleet", help="signing keys and signed flow bundles for devices",
-        description="Make signing keys, sign flow files into a bundle for devices, and "
-                    "verify a bundle as a device does (docs/fleet.md).")
+        "fleet", help="signing keys, signed flow bundles and rollouts to devices",
+        description="Make signing keys, sign flow files into a bundle for devices, "
+                    "verify a bundle as a device does, publish it to devices through the "
+                    "management broker and follow the rollout (docs/fleet.md).")
     actions = fleet.add_subparsers(dest="fleet_command", required=True, metavar="ACTION")
     keygen = actions.add_parser(
         "keygen", help="make an Ed25519 key pair",
@@ -52,9 +55,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     checker.add_argument("--trusted", type=Path, action="append", required=True,
                          metavar="KEYS", help="a file of trusted public key lines (may be "
                                               "given more than once)")
+    engineer_command.add_parsers(actions)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.fleet_command in ENGINEER_ACTIONS:
+        return engineer_command.run(args)
     handler = {"keygen": _keygen, "sign": _sign, "verify": _verify}[args.fleet_command]
     try:
         return handler(args)
@@ -72,17 +78,14 @@ def _keygen(args: argparse.Namespace) -> int:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    private = keys.load_private(args.key)
     try:
-        commit = commit_of(args.files)
-        bundle = Bundle(version=args.version, commit=commit, rollback=args.rollback,
-                        files=tuple(BundleFile(file.name, _read_flow_text(file))
-                                    for file in args.files))
+        bundle, document = sign_files(args.files, args.key, args.version, args.rollback)
     except (DirtyFiles, BundleRefused) as exc:
         print(f"portless fleet sign: {exc}", file=sys.stderr)
         return 1
-    atomic_write(args.output, sign(bundle, private))
-    where = f"commit {commit}" if commit else "no git repository (no commit recorded)"
+    atomic_write(args.output, document)
+    where = f"commit {bundle.commit}" if bundle.commit \
+        else "no git repository (no commit recorded)"
     print(f"{args.output}: version {bundle.version}, {len(bundle.files)} file(s), {where}")
     return 0
 
@@ -103,17 +106,6 @@ def _verify(args: argparse.Namespace) -> int:
     for file in bundle.files:
         print(f"  {file.sha256}  {file.name}")
     return 0
-
-
-def _read_flow_text(path: Path) -> str:
-    with open(path, "rb") as handle:
-        data = handle.read(MAX_FLOW_FILE + 1)
-    if len(data) > MAX_FLOW_FILE:
-        raise BundleRefused(f"{path}: larger than {MAX_FLOW_FILE} bytes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BundleRefused(f"{path}: not UTF-8 text") from None
 
 
 def _sentence(exc: Exception) -> str:

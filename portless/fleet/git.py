@@ -16,6 +16,10 @@ class DirtyFiles(ValueError):
     """A flow file to sign differs from the commit (or is not in it)."""
 
 
+class NotInHistory(ValueError):
+    """A commit, or a file in a commit, that the repository does not have."""
+
+
 def commit_of(files: list[Path]) -> str | None:
     """The HEAD commit of the repository holding ``files``; None outside a repository.
     Raises DirtyFiles when a file is not as committed, or files span repositories."""
@@ -34,6 +38,21 @@ def commit_of(files: list[Path]) -> str | None:
         raise DirtyFiles("these flow files are not as committed (commit them first, so "
                          "the bundle names the commit that holds them):\n" + status)
     return commit
+
+
+def file_at(commit: str, path: Path) -> tuple[str, bytes]:
+    """The full id of ``commit`` (any name git takes) in the repository holding ``path``,
+    and the bytes ``path`` had in it (``git show COMMIT:path``). Raises NotInHistory
+    naming what is missing."""
+    directory = path.resolve().parent
+    full = _git(directory, "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
+    if full is None:
+        raise NotInHistory(f"{commit}: not a commit of the repository holding {path}")
+    done = subprocess.run(["git", "-C", str(directory), "show", f"{full}:./{path.name}"],
+                          capture_output=True, timeout=30, check=False)
+    if done.returncode != 0:
+        raise NotInHistory(f"{path.name}: not in commit {full}")
+    return full, done.stdout
 
 
 def _git(directory: Path, *args: str) -> str | None:

@@ -1,0 +1,182 @@
+"""The engineer's side of the management broker: one MQTT 5 connection that publishes
+retained desired state (each publish waits for its PUBACK and its reason code) and reads
+the devices' retained reported state.
+
+MQTT marks no end of the retained messages a subscription brings. The client subscribes
+to a topic of its own (``<prefix>/.engineer/<client id>``, a level no device id can
+be) and, after each subscription's SUBACK, publishes a marker there at QoS 1: the broker
+queues it for this client behind the retained messages it queued first, so when the
+marker arrives every retained message has (mosquitto keeps one queue per client).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import gmqtt
+from gmqtt.mqtt.constants import MQTTv50
+from gmqtt.storage import PersistentStorage
+
+from portless.nodes.mqtt.mqtt_subscription import levels_match
+
+from .engineer_config import EngineerConfig
+
+WINDOW = 16
+"""QoS 1 publishes in flight at once (gmqtt refuses one short of mosquitto's 20)."""
+_REASONS = {0x80: "unspecified error", 0x83: "implementation specific error",
+            0x87: "not authorised", 0x90: "topic name invalid", 0x97: "quota exceeded",
+            0x99: "payload format invalid"}
+
+
+class BrokerError(RuntimeError):
+    """The broker cannot be reached, refused a publish, or did not answer in time."""
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    payload: bytes
+    retained: bool
+
+
+class _Acks(PersistentStorage):  # type: ignore[misc]
+    """gmqtt's in-flight store, used to learn each publish's packet id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_mid = 0
+
+    def push_message(self, mid: int, raw_package: bytes) -> None:
+        self.last_mid = mid
+        super().push_message(mid, raw_package)
+
+
+class Engineer:
+    """An async context manager: connected to the management broker inside it."""
+
+    def __init__(self, config: EngineerConfig, timeout: float = 10.0) -> None:
+        self.config = config
+        self.timeout = timeout
+        self.client_id = f"portless-fleet-engineer-{secrets.token_hex(4)}"
+        self._marker = f"{config.topic_prefix}/.engineer/{self.client_id}"
+        self._acks = _Acks()
+        self._client = gmqtt.Client(self.client_id, persistent_storage=self._acks,
+                                    session_expiry_interval=0)
+        self._client.set_config({"reconnect_retries": 0})
+        if config.username:
+            self._client.set_auth_credentials(config.username, config.password)
+        self._waiting: dict[int, asyncio.Future[int]] = {}
+        self._subacks: dict[int, asyncio.Future[tuple[int, ...]]] = {}
+        self._window = asyncio.Semaphore(WINDOW)
+        self._listeners: list[Callable[[Message], None]] = []
+        self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
+        handler = self._client._package_handler
+        original = handler._handle_puback_packet
+
+        def on_puback(cmd: int, packet: bytes) -> None:  # gmqtt drops the reason code
+            mid, reason = int.from_bytes(packet[:2], "big"), packet[2] if len(packet) > 2 \
+                else 0
+            waiter = self._waiting.pop(mid, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(reason)
+            original(cmd, packet)
+        handler._handle_puback_packet = on_puback
+
+    async def __aenter__(self) -> Engineer:
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._client.connect(self.config.host, self.config.port,
+                                           ssl=self.config.ssl_context() or False,
+                                           version=MQTTv50, keepalive=30)
+                await self._subscribe(self._marker)
+        except (OSError, TimeoutError, gmqtt.mqtt.handler.MQTTConnectError) as exc:
+            raise BrokerError(f"cannot reach the management broker {self.config.host} "
+                              f"port {self.config.port}: {exc or 'no answer'}") from None
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._client.disconnect()
+
+    async def publish(self, topic: str, payload: bytes, retain: bool = True) -> None:
+        """Publish at QoS 1 and wait for the broker's PUBACK; BrokerError if it refuses."""
+        async with self._window:
+            waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            self._client.publish(topic, payload, qos=1, retain=retain)
+            self._waiting[self._acks.last_mid] = waiter
+            try:
+                reason = await asyncio.wait_for(waiter, self.timeout)
+            except TimeoutError:
+                raise BrokerError(f"no PUBACK for {topic} within {self.timeout} s") from None
+        if reason >= 0x80:
+            raise BrokerError(f"the broker refused the publish to {topic}: "
+                              f"{_REASONS.get(reason, 'refused')} (reason code "
+                              f"0x{reason:02x})")
+
+    async def retained(self, topic_filter: str) -> dict[str, bytes]:
+        """Every retained message under ``topic_filter`` now, by topic (empty ones, which
+        clear a retained message, left out); stays subscribed while ``follow`` runs."""
+        found: dict[str, bytes] = {}
+        levels = topic_filter.split("/")
+        marker = secrets.token_hex(8).encode()
+        done = asyncio.get_running_loop().create_future()
+
+        def take(message: Message) -> None:
+            if message.topic == self._marker and message.payload == marker:
+                done.set_result(None)
+            elif levels_match(levels, message.topic) and message.retained:
+                found[message.topic] = message.payload
+        self._listeners.append(take)
+        try:
+            await self._subscribe(topic_filter)
+            await self.publish(self._marker, marker, retain=False)
+            await asyncio.wait_for(done, self.timeout)
+        except TimeoutError:
+            raise BrokerError(f"the retained messages under {topic_filter} did not arrive "
+                              f"within {self.timeout} s") from None
+        finally:
+            self._listeners.remove(take)
+        return {topic: payload for topic, payload in found.items() if payload}
+
+    @contextlib.contextmanager
+    def follow(self, topic_filter: str) -> Iterator[asyncio.Queue[Message]]:
+        """A queue of what arrives under ``topic_filter`` while inside (subscribe with
+        ``retained`` inside it, and nothing falls between the two)."""
+        queue: asyncio.Queue[Message] = asyncio.Queue()
+        levels = topic_filter.split("/")
+
+        def take(message: Message) -> None:
+            if levels_match(levels, message.topic):
+                queue.put_nowait(message)
+        self._listeners.append(take)
+        try:
+            yield queue
+        finally:
+            self._listeners.remove(take)
+
+    async def _subscribe(self, topic_filter: str) -> None:
+        waiter: asyncio.Future[tuple[int, ...]] = asyncio.get_running_loop().create_future()
+        self._subacks[self._client.subscribe(topic_filter, qos=1)] = waiter
+        granted = await asyncio.wait_for(waiter, self.timeout)
+        if granted[0] >= 0x80:
+            raise BrokerError(f"the broker refused the subscription to {topic_filter} "
+                              f"(reason code 0x{granted[0]:02x})")
+
+    def _on_subscribe(self, client: gmqtt.Client, mid: int, granted: tuple[int, ...],
+                      properties: Any) -> None:
+        waiter = self._subacks.pop(mid, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(granted)
+
+    def _on_message(self, client: gmqtt.Client, topic: str, payload: bytes, qos: int,
+                    properties: dict[str, Any]) -> int:
+        message = Message(topic, payload, bool(properties.get("retain")))
+        for listener in list(self._listeners):
+            listener(message)
+        return 0
+

@@ -1,0 +1,89 @@
+"""A rollout from the engineer's side: publish a signed bundle as the retained desired
+state of each device, read what every device reports, and follow a rollout until each
+named device has ended its job (or the time is up)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .engineer import BrokerError, Engineer
+from .reports import BAD_STATES, Report, parse_report
+
+
+async def publish(engineer: Engineer, devices: list[str], data: bytes,
+                  say: Callable[[str], None]) -> list[str]:
+    """Publish ``data`` retained on each device's desired topic; the devices refused."""
+    refused: list[str] = []
+
+    async def one(device: str) -> None:
+        try:
+            await engineer.publish(engineer.config.topic(device, "desired"), data)
+        except BrokerError as exc:
+            refused.append(device)
+            say(f"{device}: not published: {exc}")
+            return
+        say(f"{device}: published")
+    await asyncio.gather(*(one(device) for device in devices))
+    return refused
+
+
+async def reports(engineer: Engineer, devices: list[str] | None = None) -> list[Report]:
+    """Every device's retained report under the prefix (``devices``: only those, each
+    one, reported or not), sorted by device."""
+    retained = await engineer.retained(engineer.config.topic("+", "reported"))
+    by_device = {topic.split("/")[-2]: payload for topic, payload in retained.items()}
+    names = sorted(by_device) if devices is None else devices
+    return [parse_report(device, by_device.get(device)) for device in names]
+
+
+@dataclass
+class Watch:
+    """Where each device of a rollout is; ``done`` once every one has ended its job."""
+
+    version: int
+    success: frozenset[str]
+    latest: dict[str, Report] = field(default_factory=dict)
+
+    def ended(self, report: Report) -> bool:
+        return report.version == self.version and (
+            report.state in self.success or report.state in BAD_STATES)
+
+    def done(self) -> bool:
+        return all(self.ended(report) for report in self.latest.values())
+
+
+async def watch(engineer: Engineer, devices: list[str], version: int,
+                success: frozenset[str], timeout: float, say: Callable[[str], None]
+                ) -> Watch:
+    """Follow each device's reports until every one has ended its job for ``version``
+    (``success`` or a bad state) or ``timeout`` seconds pass; each change is said."""
+    progress = Watch(version, success)
+    wanted = set(devices)
+    deadline = time.monotonic() + timeout
+    with engineer.follow(engineer.config.topic("+", "reported")) as arrivals:
+        for report in await reports(engineer, devices):
+            _note(progress, report, say)
+        while not progress.done():
+            try:
+                message = await asyncio.wait_for(arrivals.get(),
+                                                 max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+            device = message.topic.split("/")[-2]
+            if device in wanted and message.payload:
+                _note(progress, parse_report(device, message.payload), say)
+    return progress
+
+
+def _note(progress: Watch, report: Report, say: Callable[[str], None]) -> None:
+    before = progress.latest.get(report.device)
+    progress.latest[report.device] = report
+    if before is not None and (before.state, before.version, before.reason) == (
+            report.state, report.version, report.reason):
+        return
+    version = "" if report.version is None else f" version {report.version}"
+    say(f"{report.device}: {report.state}{version}"
+        f"{': ' + report.reason if report.reason else ''}")
