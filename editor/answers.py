@@ -57,9 +57,14 @@ async def validate_answer(service: FlowService) -> Response:
 
 
 def conflict_answer(exc: Conflict) -> Response:
+    return json_answer(conflict_body(exc), exc.status)
+
+
+def conflict_body(exc: Conflict) -> dict[str, Any]:
+    """The JSON of ``conflict_answer``: why, and the ETag of the file as it is now."""
     text = ("the flow file changed since this page read it" if exc.status == 412
             else "send the ETag of the file's GET in If-Match")
-    return json_answer({"error": text, "etag": f'"{exc.etag}"'}, exc.status)
+    return {"error": text, "etag": f'"{exc.etag}"'}
 
 
 async def read_body(file: Path) -> dict[str, Any] | Response:
@@ -103,9 +108,14 @@ _JSON_NAMES = {list: "array", str: "string", int: "number", float: "number",
 
 def errors_answer(exc: FlowInvalid, status: int = 400) -> Response:
     """Flow errors: each as `portless validate` prints it, and placed (node, pointer)."""
-    return json_answer({"errors": [str(error) for error in exc.errors],
-                  "details": [{"node": e.node_id, "inner": e.inner, "pointer": e.pointer,
-                               "message": e.message} for e in exc.errors]}, status)
+    return json_answer(errors_body(exc), status)
+
+
+def errors_body(exc: FlowInvalid) -> dict[str, Any]:
+    """The JSON of ``errors_answer`` (also a remote device's answer, fleet/remote_device.py)."""
+    return {"errors": [str(error) for error in exc.errors],
+            "details": [{"node": e.node_id, "inner": e.inner, "pointer": e.pointer,
+                         "message": e.message} for e in exc.errors]}
 
 
 def json_answer(value: Any, status: int = 200) -> Response:

@@ -102,6 +102,8 @@ class DeployService:
         """Held by every deploy: one at a time, whoever asks."""
         self.flows: dict[Path, Flow] = {}
         """Each tab's checked flow as it runs."""
+        self.observers: list[Callable[[DeployOutcome], None]] = []
+        """Told each deploy's outcome (the remote editor answers with the report)."""
         self.stamps: dict[Path, Stamp | None] = {}
         """Each tab's file stamp as this service last read or wrote it."""
         if engine.flow is not None and len(self.tabs) == 1:  # an engine started without it
@@ -347,7 +349,7 @@ class DeployService:
         if not caused or not self.rollback or previous is None or tab not in before:
             outcome = DeployOutcome(tab, report, "read" if wrote is None else "written")
             log.info("%s", outcome.sentence())
-            return outcome
+            return self._told(outcome)
         self.flows = before
         rollback = await self.engine.deploy(previous, rollback=True)
         if wrote is not None:
@@ -355,6 +357,11 @@ class DeployService:
         outcome = DeployOutcome(tab, report, "kept" if wrote is None else "restored",
                                 rollback, caused)
         log.error("%s", outcome.sentence())
+        return self._told(outcome)
+
+    def _told(self, outcome: DeployOutcome) -> DeployOutcome:
+        for observer in tuple(self.observers):
+            observer(outcome)
         return outcome
 
     def _write(self, tab: Path, document: dict[str, Any], gate: Gate,

@@ -77,11 +77,12 @@ class Bundle:
                           for f in self.files]}
 
 
-def canonical_bytes(signed: dict[str, Any]) -> bytes:
-    """The bytes an Ed25519 signature covers: the domain prefix, then canonical JSON."""
+def canonical_bytes(signed: dict[str, Any], domain: bytes = _DOMAIN) -> bytes:
+    """The bytes an Ed25519 signature covers: the domain prefix (a bundle's, unless
+    another kind of signed document names its own), then canonical JSON."""
     text = json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
                       allow_nan=False)
-    return _DOMAIN + text.encode("ascii")
+    return domain + text.encode("ascii")
 
 
 def sign(bundle: Bundle, key: Ed25519PrivateKey) -> bytes:

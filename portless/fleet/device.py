@@ -26,6 +26,7 @@ from portless.runtime.tabs import check_tabs
 from .bundle import Bundle, BundleRefused, verify
 from .device_config import DeviceConfig, load_device_config
 from .keys import TrustedKey, load_trusted
+from .remote_device import RemoteResponder
 
 log = logging.getLogger("portless.fleet")
 RUNNING_FILE = "running.json"
@@ -52,6 +53,14 @@ class DeviceAgent:
         self._client: gmqtt.Client | None = None
         self._pending: bytes | None = None
         self._arrived = asyncio.Event()
+        self._applying = asyncio.Lock()
+        self.remote = RemoteResponder(self) if config.remote_editor else None
+        """Answers the remote editor on the management link (remote_device.py)."""
+
+    @property
+    def client(self) -> gmqtt.Client | None:
+        """The management link while it is up."""
+        return self._client
 
     @property
     def directory(self) -> Path:
@@ -93,6 +102,12 @@ class DeviceAgent:
         atomic_write(self.directory / RUNNING_FILE, json.dumps(record).encode())
         return self._report("deployed", bundle.version)
 
+    async def apply_one(self, data: bytes) -> dict[str, Any]:
+        """``apply``, one bundle at a time whoever sends it (the desired topic, the
+        remote editor)."""
+        async with self._applying:
+            return await self.apply(data)
+
     async def _deploy(self, data: bytes, bundle: Bundle) -> None:
         tabs = {tab.name: tab for tab in self.deploys.tabs}
         if set(tabs) != {file.name for file in bundle.files}:
@@ -132,7 +147,7 @@ class DeviceAgent:
         client.set_config({"reconnect_retries": -1, "reconnect_delay": 2})
         if self.config.username:
             client.set_auth_credentials(self.config.username, self.config.password)
-        client.on_connect = lambda c, *a: c.subscribe(self.config.desired_topic, qos=1)
+        client.on_connect = self._on_connect
         client.on_message = self._on_message
         waiting = asyncio.ensure_future(stop.wait())
         if not await self._first_connect(client, waiting):
@@ -146,10 +161,12 @@ class DeviceAgent:
                 if self._pending is not None:
                     data, self._pending = self._pending, None
                     self._arrived.clear()
-                    await self.apply(data)
+                    await self.apply_one(data)
         finally:
             waiting.cancel()
             self._client = None
+            if self.remote is not None:
+                self.remote.close()
             await client.disconnect()
 
     async def _first_connect(self, client: gmqtt.Client, stop: asyncio.Future[Any]) -> bool:
@@ -169,9 +186,16 @@ class DeviceAgent:
             delay = min(delay * 2, 60.0)
         return False
 
+    def _on_connect(self, client: gmqtt.Client, *args: Any) -> None:
+        client.subscribe(self.config.desired_topic, qos=1)
+        if self.remote is not None:
+            client.subscribe(self.remote.topics.request, qos=1)
+
     def _on_message(self, client: gmqtt.Client, topic: str, payload: bytes, qos: int,
                     properties: dict[str, Any]) -> int:
-        if payload:  # an empty retained message clears the desired state: nothing to do
+        if self.remote is not None and topic == self.remote.topics.request:
+            self.remote.on_request(client, payload, properties)
+        elif payload:  # an empty retained message clears the desired state: nothing to do
             self._pending = payload
             self._arrived.set()
         return 0

@@ -19,7 +19,7 @@ from .broker_config import (
 
 DeviceConfigError = ConfigError
 """A device configuration that cannot be used; the sentence names the field."""
-_KEYS = {"device_id", "topic_prefix", "broker", "trusted_keys"}
+_KEYS = {"device_id", "topic_prefix", "broker", "trusted_keys", "remote_editor"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +27,8 @@ class DeviceConfig(BrokerConfig):
     device_id: str
     topic_prefix: str
     trusted_keys: tuple[Path, ...]
+    remote_editor: bool = True
+    """Answer the remote editor's signed requests (remote_device.py)."""
 
     @property
     def desired_topic(self) -> str:
@@ -40,7 +42,7 @@ class DeviceConfig(BrokerConfig):
 def load_device_config(path: str | Path) -> DeviceConfig:
     """Read and check a device configuration; relative paths are from its directory."""
     path = Path(path)
-    document = exact_keys(read_document(path), _KEYS, f"{path}")
+    document = exact_keys(read_document(path), _KEYS, f"{path}", optional={"remote_editor"})
     device_id = document["device_id"]
     if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):
         raise ConfigError(f"{path}: device_id: 1 to 64 letters, digits, '_' or '-'")
@@ -48,6 +50,10 @@ def load_device_config(path: str | Path) -> DeviceConfig:
     keys = document["trusted_keys"]
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
         raise ConfigError(f"{path}: trusted_keys: a list of trusted-keys files")
+    remote = document.get("remote_editor", True)
+    if not isinstance(remote, bool):
+        raise ConfigError(f"{path}: remote_editor: true or false")
     broker = load_broker(document["broker"], path)  # last: it reads the environment
     return DeviceConfig(**broker_fields(broker), device_id=device_id, topic_prefix=prefix,
-                        trusted_keys=tuple(path.parent / key for key in keys))
+                        trusted_keys=tuple(path.parent / key for key in keys),
+                        remote_editor=remote)
