@@ -192,6 +192,7 @@ class MqttBroker(Node):
         self._tracker: AckTracker | None = None
         self._quick_closes = 0  # links the broker closed at once without a reason, in a row
         self._will: gmqtt.Message | None = None  # the last will of the latest connection
+        self._ending: LinkEnding | None = None  # how the current connection ends
         self.spawn(self._run(), "connection")
 
     async def stop(self) -> None:
@@ -279,6 +280,8 @@ class MqttBroker(Node):
         loop = asyncio.get_running_loop()
         delay = config["reconnect_min_delay"]
         while True:
+            host, port = self._server()
+            self.link.where = f"{host}:{port}"
             ending = LinkEnding()
             tracker = AckTracker(self.outbox, self.warn)
             client = self._make_client(tracker, ending)
@@ -288,7 +291,7 @@ class MqttBroker(Node):
                 # cancellation (stop) that arrives as the attempt fails, and the loop
                 # would go on connecting until the engine's stop timeout.
                 async with asyncio.timeout(config["connect_timeout"]):
-                    await connect(client, ending, config["host"], self.port,
+                    await connect(client, ending, host, port,
                                   ssl=self.ssl_context or False,
                                   keepalive=config["keepalive"], version=self.protocol)
             except asyncio.CancelledError:  # stopped mid-attempt: close what it opened
@@ -298,7 +301,7 @@ class MqttBroker(Node):
                 await disconnect(client)
                 self._quick_closes = 0  # a broker that restarts, not one that kicks us out
                 self.link.set(LinkState("red", describe_failure(
-                    exc, config["host"], self.port, config["connect_timeout"])))
+                    exc, host, port, config["connect_timeout"])))
             else:
                 up_since = loop.time()
                 await self._stay_connected(client, tracker, ending)
@@ -314,7 +317,7 @@ class MqttBroker(Node):
     async def _stay_connected(self, client: gmqtt.Client, tracker: AckTracker,
                               ending: LinkEnding) -> None:
         """Serve one connection until the broker or the network drops it."""
-        self._client, self._tracker = client, tracker
+        self._client, self._tracker, self._ending = client, tracker, ending
         up_since = asyncio.get_running_loop().time()
         self._connected(client, ending)
         sender = self.spawn(self._send_outbox(client, tracker), "outbox sender")
@@ -322,7 +325,7 @@ class MqttBroker(Node):
             await ending.ended.wait()
         finally:
             sender.cancel()
-            self._client = self._tracker = self._batcher = None
+            self._client = self._tracker = self._batcher = self._ending = None
             self.outbox.connection_lost()
         up_for = asyncio.get_running_loop().time() - up_since
         self._quick_closes = self._quick_closes + 1 if closed_quickly(ending, up_for) else 0
@@ -353,6 +356,10 @@ class MqttBroker(Node):
         return client
 
     # --- what a connection says, overridden by sparkplug-node ------------------------
+    def _server(self) -> tuple[str, int]:
+        """Host and port of the next connection attempt (a sparkplug-node walks a list)."""
+        return self.config["host"], self.port
+
     def _last_will(self) -> gmqtt.Message | None:
         """The will of the next connection, which a clean stop publishes itself: the
         retained offline state, if there is a state topic. Asked once per CONNECT."""
@@ -392,8 +399,8 @@ class MqttBroker(Node):
             self._batcher.refuse_above(broker_maximum[0],
                                        partial(self._too_big, client, broker_maximum[0]))
         self._subscriptions.connected(client)
-        log.info("node %s: connected to %s:%d as %s (MQTT %s)", self.id, config["host"],
-                 self.port, self.client_id, config["protocol"])
+        log.info("node %s: connected to %s as %s (MQTT %s)", self.id, self.link.where,
+                 self.client_id, config["protocol"])
         self.link.connected()
         self._session_started(client)
 

@@ -45,6 +45,34 @@ _NOT_SPARKPLUG = {"clean_start", "session_expiry", "state_topic", "birth_payload
                   "will_payload"}
 """mqtt-broker fields that Sparkplug decides instead."""
 
+OTHER_SERVERS: dict[str, Any] = {
+    "title": "Other servers", "type": "array", "default": [], "maxItems": 100,
+    "x-destination": True,
+    "description": "MQTT servers after host:port, in order, for a Sparkplug infrastructure "
+                   "with several: the node is connected to one at a time and moves to the "
+                   "next (after the last: host:port) on Node Control/Next Server, when the "
+                   "primary host is offline there, and when a connection fails or is "
+                   "lost. Each takes the same TLS, credentials and client id.",
+    "items": {"type": "object", "additionalProperties": False, "required": ["host"],
+              "properties": {
+                  "host": {"title": "Host", "type": "string", "minLength": 1,
+                           "description": "Server host name or address."},
+                  "port": {"title": "Port", "type": ["integer", "null"], "minimum": 1,
+                           "maximum": 65535, "default": None,
+                           "description": "null: 1883, or 8883 with TLS."}}}}
+"""Sparkplug's multiple MQTT server topology: where Next Server and the walk go."""
+
+
+def _broker_fields() -> dict[str, Any]:
+    """mqtt-broker's fields that Sparkplug leaves as they are, other servers after port."""
+    fields: dict[str, Any] = {}
+    for name, field in MqttBroker.schema["properties"].items():
+        if name not in _NOT_SPARKPLUG:
+            fields[name] = field
+        if name == "port":
+            fields["other_servers"] = OTHER_SERVERS
+    return fields
+
 
 def _sparkplug_id(title: str, description: str) -> dict[str, Any]:
     return {"title": title, "type": "string", "minLength": 1, "maxLength": 1000,
@@ -87,10 +115,12 @@ class SparkplugNode(MqttBroker):
             "are not kept; the will is NDEATH with bdSeq (QoS 1, not retained) instead of "
             "a retained offline state; births and data are QoS 0. bdSeq is kept in the "
             "state directory and goes up by one on every CONNECT. Answers the host's "
-            "Node Control/Rebirth itself. With a primary host, waits for its STATE "
-            "online before NBIRTH, and on its offline publishes NDEATH, disconnects and "
-            "starts again. Values made while there is no session are kept on disk and "
-            "sent after the next birth as historical data (store and forward)."),
+            "Node Control/Rebirth itself; Node Control/Next Server moves it to the next "
+            "of its servers. With a primary host, waits for its STATE online before "
+            "NBIRTH, and on its offline publishes NDEATH, disconnects and starts again "
+            "(on the next server, if there are several). Values made while there is no "
+            "session are kept on disk and sent after the next birth as historical data "
+            "(store and forward)."),
         "type": "object",
         "additionalProperties": False,
         "required": ["host", "group_id", "edge_node_id"],
@@ -114,8 +144,7 @@ class SparkplugNode(MqttBroker):
                                "limits below, and send them after the next birth, oldest "
                                "first, with is_historical and their own timestamps. Off: "
                                "they are dropped and counted."},
-            **{name: field for name, field in MqttBroker.schema["properties"].items()
-               if name not in _NOT_SPARKPLUG},
+            **_broker_fields(),
         },
     }
 
@@ -144,6 +173,12 @@ class SparkplugNode(MqttBroker):
         """Kept values not sent: their metric is not in this session's births (a metric
         inferred from its first value, after a restart), or has another datatype now."""
         self._replay: asyncio.Task[None] | None = None
+        self._leaving = False  # this session is ending: NDEATH said or about to be
+        default_port = 8883 if config["tls"] else 1883
+        self._servers = [(config["host"], config["port"] or default_port)] + [
+            (server["host"], server["port"] or default_port)
+            for server in config["other_servers"]]
+        self._next_server = 0
         await super().start()
         self.subscribe(self.topics.node("NCMD"), 1, self._on_command, self.warn)
         for device in config["devices"]:
@@ -278,9 +313,17 @@ class SparkplugNode(MqttBroker):
     def _session(self) -> tuple[bool, int]:
         return True, 0
 
+    def _server(self) -> tuple[str, int]:
+        """Each attempt after a session ended or an attempt failed goes to the next
+        server of the list, the last followed by the first: Sparkplug's walk."""
+        server = self._servers[self._next_server]
+        self._next_server = (self._next_server + 1) % len(self._servers)
+        return server
+
     def _session_started(self, client: gmqtt.Client) -> None:
         """Subscriptions are sent: be born now, or once the primary host is online."""
         self._host_online_at = None  # a new session reads the retained STATE afresh
+        self._leaving = False
         host = self.config["primary_host_id"]
         self._host_online = not host
         if host:
@@ -332,7 +375,8 @@ class SparkplugNode(MqttBroker):
                     self.rebirth()
             elif not device and name == NEXT_SERVER:
                 if metric.value is True:
-                    self.spawn(self._end_session(), "next server")
+                    self.spawn(self._end_session(f"{NEXT_SERVER} from the host"),
+                               "next server")
             else:
                 for listener in list(self._command_listeners):
                     listener(device, metric, name)
@@ -358,8 +402,10 @@ class SparkplugNode(MqttBroker):
         if online and not was_online and self.state.connected:
             self.link.connected()
             self.rebirth()
-        elif not online and was_online and self.state.connected:
-            self.spawn(self._end_session(), "primary host offline")
+        elif not online and self.state.connected and (was_online or len(self._servers) > 1):
+            # Walk on: with one server, wait here for the host instead of reconnecting.
+            self.spawn(self._end_session(f"primary host {self.config['primary_host_id']} "
+                                         f"is offline"), "primary host offline")
 
     async def _say_will(self) -> None:
         """NDEATH before a clean DISCONNECT: published over MQTT 3.1.1; over MQTT 5 the
@@ -371,9 +417,17 @@ class SparkplugNode(MqttBroker):
     def _farewell_reason(self) -> int:
         return DISCONNECT_WITH_WILL if self.protocol == MQTTv50 else 0
 
-    async def _end_session(self) -> None:
-        """NDEATH, a clean disconnect; the connection loop then connects again."""
+    async def _end_session(self, reason: str) -> None:
+        """NDEATH, a clean disconnect; the connection loop then connects again, to the
+        next server if there are several."""
+        if self._leaving:
+            return
+        self._leaving = True
         self.born = False
+        if self._ending is not None:
+            host, port = self._servers[self._next_server]
+            self._ending.end(f"{reason}; on to {host}:{port}" if len(self._servers) > 1
+                             else f"{reason}; connecting again")
         await self._say_will()
         client = self._client
         if client is not None:

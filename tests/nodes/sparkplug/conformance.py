@@ -21,7 +21,8 @@ DOC = Path(__file__).parents[3] / "docs" / "sparkplug.md"
 BEGIN, END = "<!-- assertions: begin (generated) -->", "<!-- assertions: end -->"
 TEST_MODULES = ("tests.nodes.sparkplug.test_session", "tests.nodes.sparkplug.test_out_in",
                 "tests.nodes.sparkplug.test_primary_host",
-                "tests.nodes.sparkplug.test_rebirth_under_load", "tests.e2e.test_sparkplug_kill")
+                "tests.nodes.sparkplug.test_rebirth_under_load",
+                "tests.nodes.sparkplug.test_servers", "tests.e2e.test_sparkplug_kill")
 
 NOT_APPLICABLE: list[tuple[str, str]] = [
     (r"^(host-topic-|message-flow-phid-|message-flow-hid-|components-ph-state"
@@ -41,10 +42,6 @@ NOT_APPLICABLE: list[tuple[str, str]] = [
     (r"^principles-rbe-recommended$|^operational-behavior-data-publish-(n|d)birth-change$",
      "the flow decides what it sends: an exception-filter before sparkplug-out reports "
      "by exception"),
-    (r"^operational-behavior-primary-application-state-with-multiple-servers-"
-     r"(state-subs|single-server|walk)$|^operational-behavior-edge-node-termination-host-"
-     r"offline-reconnect$",
-     "multiple MQTT servers: a sparkplug-node has one (Next Server reconnects to it)"),
 ]
 """(pattern over the id without ``tck-id-``, why): assertions that bind someone else or
 describe what portless does not send."""
