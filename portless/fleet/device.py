@@ -23,7 +23,9 @@ from portless.runtime import DeployService, FlowInvalid, safe_json
 from portless.runtime.atomic import atomic_write
 from portless.runtime.tabs import check_tabs
 
+from . import chunks
 from .bundle import Bundle, BundleRefused, verify
+from .chunks import Reassembly
 from .device_config import DeviceConfig, load_device_config
 from .keys import TrustedKey, load_trusted
 from .remote_device import RemoteResponder
@@ -56,6 +58,8 @@ class DeviceAgent:
         self._applying = asyncio.Lock()
         self.remote = RemoteResponder(self) if config.remote_editor else None
         """Answers the remote editor on the management link (remote_device.py)."""
+        self.chunk_timeout = chunks.TIMEOUT
+        self._chunks: Reassembly
 
     @property
     def client(self) -> gmqtt.Client | None:
@@ -149,6 +153,11 @@ class DeviceAgent:
             client.set_auth_credentials(self.config.username, self.config.password)
         client.on_connect = self._on_connect
         client.on_message = self._on_message
+        self._chunks = Reassembly(
+            self.config.topic_prefix, self.config.device_id,
+            lambda topic: client.subscribe(topic, qos=1), client.unsubscribe,
+            lambda version, reason: self._report("failed", version, reason=reason),
+            self.chunk_timeout)
         waiting = asyncio.ensure_future(stop.wait())
         if not await self._first_connect(client, waiting):
             return
@@ -195,7 +204,12 @@ class DeviceAgent:
                     properties: dict[str, Any]) -> int:
         if self.remote is not None and topic == self.remote.topics.request:
             self.remote.on_request(client, payload, properties)
-        elif payload:  # an empty retained message clears the desired state: nothing to do
-            self._pending = payload
+            return 0
+        # a bundle, whole or from its last chunk (docs/fleet.md#chunked-bundles); an empty
+        # retained message clears the desired state: nothing to do
+        bundle = self._chunks.desired(payload) if topic == self.config.desired_topic \
+            else self._chunks.chunk(topic, payload)
+        if bundle is not None:
+            self._pending = bundle
             self._arrived.set()
         return 0

@@ -118,9 +118,9 @@ class Engineer:
                               f"{_REASONS.get(reason, 'refused')} (reason code "
                               f"0x{reason:02x})")
 
-    async def retained(self, topic_filter: str) -> dict[str, bytes]:
+    async def retained(self, topic_filter: str, stay: bool = True) -> dict[str, bytes]:
         """Every retained message under ``topic_filter`` now, by topic (empty ones, which
-        clear a retained message, left out); stays subscribed while ``follow`` runs."""
+        clear a retained message, left out); ``stay``: subscribed after, for ``follow``."""
         found: dict[str, bytes] = {}
         levels = topic_filter.split("/")
         marker = secrets.token_hex(8).encode()
@@ -141,6 +141,8 @@ class Engineer:
                               f"within {self.timeout} s") from None
         finally:
             self._listeners.remove(take)
+        if not stay:
+            self._client.unsubscribe(topic_filter)
         return {topic: payload for topic, payload in found.items() if payload}
 
     @contextlib.contextmanager

@@ -17,6 +17,7 @@ from typing import Any
 from . import rollout
 from .broker_config import DEVICE_ID, ConfigError
 from .bundle import MAX_BUNDLE_BYTES, BundleRefused, inspect
+from .chunks import DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE
 from .engineer import BrokerError, Engineer
 from .engineer_config import EngineerConfig, load_engineer_config
 from .git import DirtyFiles, NotInHistory
@@ -85,6 +86,17 @@ def _broker_arguments(parser: argparse.ArgumentParser, devices_required: bool) -
 def _signing_arguments(parser: argparse.ArgumentParser, version_help: str) -> None:
     parser.add_argument("--key", type=Path, metavar="KEYFILE", help="the signing key")
     parser.add_argument("--version", type=int, metavar="N", help=version_help)
+    parser.add_argument("--chunk-size", type=_chunk_size, default=DEFAULT_CHUNK_SIZE,
+                        metavar="BYTES", help=f"a bundle larger than this goes in chunks "
+                                              f"of this size (default {DEFAULT_CHUNK_SIZE})")
+
+
+def _chunk_size(text: str) -> int:
+    size = int(text)
+    if not MIN_CHUNK_SIZE <= size <= MAX_BUNDLE_BYTES:
+        raise argparse.ArgumentTypeError(f"from {MIN_CHUNK_SIZE} to {MAX_BUNDLE_BYTES} "
+                                         f"bytes")
+    return size
 
 
 def run(args: argparse.Namespace) -> int:
@@ -135,7 +147,7 @@ def _publish(args: argparse.Namespace, config: EngineerConfig, devices: list[str
         if args.key is None or args.version is None:
             raise ConfigError("signing flow files needs --key KEYFILE and --version N")
         bundle, data = sign_files(args.files, args.key, args.version)
-    return asyncio.run(_send(config, devices, data, bundle.version))
+    return asyncio.run(_send(config, devices, data, bundle.version, args.chunk_size))
 
 
 def _rollback(args: argparse.Namespace, config: EngineerConfig, devices: list[str]) -> int:
@@ -148,7 +160,7 @@ def _rollback(args: argparse.Namespace, config: EngineerConfig, devices: list[st
                                 if v is not None)])
     bundle, data = sign_rollback(args.files, args.key, version, args.commit)
     say(f"rollback bundle: version {bundle.version}, commit {bundle.commit}")
-    return asyncio.run(_send(config, devices, data, bundle.version))
+    return asyncio.run(_send(config, devices, data, bundle.version, args.chunk_size))
 
 
 async def _reports(config: EngineerConfig, devices: list[str] | None) -> list[Report]:
@@ -156,10 +168,10 @@ async def _reports(config: EngineerConfig, devices: list[str] | None) -> list[Re
         return await rollout.reports(engineer, devices)
 
 
-async def _send(config: EngineerConfig, devices: list[str], data: bytes, version: int
-                ) -> int:
+async def _send(config: EngineerConfig, devices: list[str], data: bytes, version: int,
+                chunk_size: int) -> int:
     async with Engineer(config) as engineer:
-        refused = await rollout.publish(engineer, devices, data, say)
+        refused = await rollout.publish(engineer, devices, data, version, say, chunk_size)
     if refused:
         say(f"{len(refused)} of {len(devices)} device(s) not published: "
             f"{', '.join(refused)}")

@@ -9,18 +9,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .chunks import DEFAULT_CHUNK_SIZE, ChunksRefused, bundle_topic, read_manifest, split
 from .engineer import BrokerError, Engineer
 from .reports import BAD_STATES, Report, parse_report
 
 
-async def publish(engineer: Engineer, devices: list[str], data: bytes,
-                  say: Callable[[str], None]) -> list[str]:
-    """Publish ``data`` retained on each device's desired topic; the devices refused."""
+async def publish(engineer: Engineer, devices: list[str], data: bytes, version: int,
+                  say: Callable[[str], None], chunk_size: int = DEFAULT_CHUNK_SIZE
+                  ) -> list[str]:
+    """Publish ``data`` retained on each device's desired topic (larger than
+    ``chunk_size``: in chunks, behind a manifest), then clear the chunks of the bundle
+    it replaces; the devices not published (each said)."""
     refused: list[str] = []
 
     async def one(device: str) -> None:
         try:
-            await engineer.publish(engineer.config.topic(device, "desired"), data)
+            await _publish_one(engineer, device, data, version, chunk_size)
         except BrokerError as exc:
             refused.append(device)
             say(f"{device}: not published: {exc}")
@@ -28,6 +32,27 @@ async def publish(engineer: Engineer, devices: list[str], data: bytes,
         say(f"{device}: published")
     await asyncio.gather(*(one(device) for device in devices))
     return refused
+
+
+async def _publish_one(engineer: Engineer, device: str, data: bytes, version: int,
+                       chunk_size: int) -> None:
+    desired = engineer.config.topic(device, "desired")
+    previous = (await engineer.retained(desired, stay=False)).get(desired, b"")
+    try:
+        old = read_manifest(previous)
+    except ChunksRefused:
+        old = None  # not one this side wrote: nothing of it to clear
+    message, new_sha = data, None
+    if len(data) > chunk_size:
+        manifest, chunks = split(data, version, engineer.config.topic_prefix, device,
+                                 chunk_size)
+        await asyncio.gather(*(engineer.publish(topic, payload) for topic, payload in chunks))
+        message, new_sha = manifest.encode(), manifest.sha256
+    await engineer.publish(desired, message)
+    if old is not None and old.sha256 != new_sha:
+        stale = bundle_topic(engineer.config.topic_prefix, device, old.sha256)
+        await asyncio.gather(*(engineer.publish(f"{stale}/{index}", b"")
+                               for index in range(old.chunks)))
 
 
 async def reports(engineer: Engineer, devices: list[str] | None = None) -> list[Report]:

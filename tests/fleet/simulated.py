@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from portless.cli import main
 from portless.fleet.device import DeviceAgent
 from portless.fleet.device_config import DeviceConfig
 from portless.runtime import DeployService, Engine, Registry
@@ -73,3 +74,8 @@ def engineer_config(path: Path, port: int, **broker: Any) -> Path:
         "host": "127.0.0.1", "port": port, "tls": False, **broker}}))
     return path
 
+
+
+async def fleet(*args: str) -> int:
+    """``portless fleet ARGS`` in a thread (it runs its own event loop)."""
+    return await asyncio.to_thread(main, ["fleet", *args])

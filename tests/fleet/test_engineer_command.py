@@ -4,7 +4,6 @@ engineer runs them, each in its own thread with its own event loop."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 from pathlib import Path
@@ -13,7 +12,14 @@ import pytest
 
 from portless.cli import main
 from portless.fleet.engineer_config import load_engineer_config
-from tests.fleet.simulated import PREFIX, SimulatedDevice, engineer_config, flow, running
+from tests.fleet.simulated import (
+    PREFIX,
+    SimulatedDevice,
+    engineer_config,
+    fleet,
+    flow,
+    running,
+)
 from tests.mosquitto import Mosquitto
 
 pytestmark = pytest.mark.broker
@@ -31,11 +37,6 @@ def commit(repo: Path, text: str) -> str:
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "valves")
     return git(repo, "rev-parse", "HEAD")
-
-
-async def fleet(*args: str) -> int:
-    """``portless fleet ARGS`` in a thread (it runs its own event loop)."""
-    return await asyncio.to_thread(main, ["fleet", *args])
 
 
 @pytest.fixture
