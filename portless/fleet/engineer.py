@@ -20,8 +20,10 @@ from typing import Any
 
 import gmqtt
 from gmqtt.mqtt.constants import MQTTv50
+from gmqtt.mqtt.handler import MQTTConnectError
 from gmqtt.storage import PersistentStorage
 
+from portless.nodes.mqtt.mqtt_reasons import describe_failure
 from portless.nodes.mqtt.mqtt_subscription import levels_match
 
 from .engineer_config import EngineerConfig
@@ -95,9 +97,10 @@ class Engineer:
                                            ssl=self.config.ssl_context() or False,
                                            version=MQTTv50, keepalive=30)
                 await self._subscribe(self._marker)
-        except (OSError, TimeoutError, gmqtt.mqtt.handler.MQTTConnectError) as exc:
+        except (OSError, TimeoutError, MQTTConnectError) as exc:
+            why = describe_failure(exc, self.config.host, self.config.port, self.timeout)
             raise BrokerError(f"cannot reach the management broker {self.config.host} "
-                              f"port {self.config.port}: {exc or 'no answer'}") from None
+                              f"port {self.config.port}: {why}") from None
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -134,7 +137,12 @@ class Engineer:
         self._listeners.append(take)
         try:
             await self._subscribe(topic_filter)
-            await self.publish(self._marker, marker, retain=False)
+            try:
+                await self.publish(self._marker, marker, retain=False)
+            except BrokerError as exc:
+                raise BrokerError(f"{exc}; the engineer's user needs readwrite on "
+                                  f"{self.config.topic_prefix}/# (docs/fleet-acl.conf)"
+                                  ) from None
             await asyncio.wait_for(done, self.timeout)
         except TimeoutError:
             raise BrokerError(f"the retained messages under {topic_filter} did not arrive "
