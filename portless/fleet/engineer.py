@@ -29,7 +29,8 @@ from portless.nodes.mqtt.mqtt_subscription import levels_match
 from .engineer_config import EngineerConfig
 
 WINDOW = 16
-"""QoS 1 publishes in flight at once (gmqtt refuses one short of mosquitto's 20)."""
+"""QoS 1 publishes, SUBSCRIBEs and UNSUBSCRIBEs unanswered at once (gmqtt's packet ids
+run out one short of mosquitto's receive maximum of 20)."""
 _REASONS = {0x80: "unspecified error", 0x83: "implementation specific error",
             0x87: "not authorised", 0x90: "topic name invalid", 0x97: "quota exceeded",
             0x99: "payload format invalid"}
@@ -74,10 +75,12 @@ class Engineer:
             self._client.set_auth_credentials(config.username, config.password)
         self._waiting: dict[int, asyncio.Future[int]] = {}
         self._subacks: dict[int, asyncio.Future[tuple[int, ...]]] = {}
+        self._unsubacks: dict[int, asyncio.Future[tuple[int, ...]]] = {}
         self._window = asyncio.Semaphore(WINDOW)
         self._listeners: list[Callable[[Message], None]] = []
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
+        self._client.on_unsubscribe = self._on_unsubscribe
         handler = self._client._package_handler
         original = handler._handle_puback_packet
 
@@ -150,7 +153,7 @@ class Engineer:
         finally:
             self._listeners.remove(take)
         if not stay:
-            self._client.unsubscribe(topic_filter)
+            await self._unsubscribe(topic_filter)
         return {topic: payload for topic, payload in found.items() if payload}
 
     @contextlib.contextmanager
@@ -170,18 +173,38 @@ class Engineer:
             self._listeners.remove(take)
 
     async def _subscribe(self, topic_filter: str) -> None:
-        waiter: asyncio.Future[tuple[int, ...]] = asyncio.get_running_loop().create_future()
-        self._subacks[self._client.subscribe(topic_filter, qos=1)] = waiter
-        granted = await asyncio.wait_for(waiter, self.timeout)
+        granted = await self._acknowledged(self._subacks,
+                                           lambda: self._client.subscribe(topic_filter, qos=1))
         if granted[0] >= 0x80:
             raise BrokerError(f"the broker refused the subscription to {topic_filter} "
                               f"(reason code 0x{granted[0]:02x})")
 
+    async def _unsubscribe(self, topic_filter: str) -> None:
+        await self._acknowledged(self._unsubacks,
+                                 lambda: self._client.unsubscribe(topic_filter))
+
+    async def _acknowledged(self, waiting: dict[int, asyncio.Future[tuple[int, ...]]],
+                            send: Callable[[], int]) -> tuple[int, ...]:
+        """Send a SUBSCRIBE or UNSUBSCRIBE and wait for its answer's reason codes, inside
+        the window: gmqtt's packet ids, which they share with QoS 1 publishes, run out
+        one short of the broker's receive maximum."""
+        async with self._window:
+            waiter: asyncio.Future[tuple[int, ...]] = \
+                asyncio.get_running_loop().create_future()
+            waiting[send()] = waiter
+            try:
+                return await asyncio.wait_for(waiter, self.timeout)
+            except TimeoutError:
+                raise BrokerError(f"the broker did not answer within {self.timeout} s"
+                                  ) from None
+
     def _on_subscribe(self, client: gmqtt.Client, mid: int, granted: tuple[int, ...],
                       properties: Any) -> None:
-        waiter = self._subacks.pop(mid, None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(granted)
+        _answered(self._subacks, mid, granted)
+
+    def _on_unsubscribe(self, client: gmqtt.Client, mid: int, granted: tuple[int, ...]
+                        ) -> None:
+        _answered(self._unsubacks, mid, granted)
 
     def _on_message(self, client: gmqtt.Client, topic: str, payload: bytes, qos: int,
                     properties: dict[str, Any]) -> int:
@@ -190,3 +213,10 @@ class Engineer:
             listener(message)
         return 0
 
+
+
+def _answered(waiting: dict[int, asyncio.Future[tuple[int, ...]]], mid: int,
+              codes: tuple[int, ...]) -> None:
+    waiter = waiting.pop(mid, None)
+    if waiter is not None and not waiter.done():
+        waiter.set_result(codes)
