@@ -106,8 +106,9 @@ def _line(seen: Seen) -> str:
         flags = "".join(f" [{flag}]" for flag, on in (("historical", metric.is_historical),
                                                       ("transient", metric.is_transient))
                         if on)
+        properties = ", ".join(f"{p.name}={json.dumps(p.value)}" for p in metric.properties)
         metrics.append(f"{label} {metric.datatype} = {json.dumps(_plain(metric.value))}"
-                       f"{flags}")
+                       f"{flags}" + (f" {{{properties}}}" if properties else ""))
     return " ".join(head) + ("" if not metrics else " | " + " | ".join(metrics))
 
 

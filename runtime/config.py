@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 REF_KEYWORD = "x-ref"
@@ -70,6 +70,16 @@ def fill_defaults(schema: Mapping[str, Any], value: Any) -> None:
                    if branch.get("type") == "object"]
         if len(objects) == 1:
             fill_defaults(objects[0], value[key])
+
+
+def items_with_defaults(array_schema: Mapping[str, Any], items: Iterable[Mapping[str, Any]]
+                        ) -> list[dict[str, Any]]:
+    """Copies of an array field's objects with its ``items`` schema's defaults filled in
+    (fill_defaults fills a config's own fields, not those of list items)."""
+    filled = [dict(item) for item in items]
+    for item in filled:
+        fill_defaults(array_schema["items"], item)
+    return filled
 
 
 def config_references(schema: Mapping[str, Any], config: Any, pointer: str = ""

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from portless.nodes.sparkplug.host_view import HostView
+from portless.nodes.sparkplug.metric_properties import Property
 from portless.nodes.sparkplug.payload import Metric, encode_payload
 from portless.sparkplug_watch import describe
 from portless.testing import FlowHarness
@@ -21,12 +22,14 @@ from tests.nodes.sparkplug.flows import connected, edge_flow
 def test_lines_name_the_metrics_by_birth_and_by_alias() -> None:
     view = HostView()
     birth = encode_payload([Metric("Int64", 3, name="bdSeq"),
-                            Metric("Double", 1.5, name="Flow", alias=1)], 0, 0)
+                            Metric("Double", 1.5, name="Flow", alias=1, properties=(
+                                Property("engUnit", "String", "m3/h"),
+                                Property("Quality", "Int32", 192)))], 0, 0)
     data = encode_payload([Metric("Double", 2.5, alias=1, with_datatype=False,
                                   is_historical=True)], 1000, 1)
     assert describe(view, "spBv1.0/plant/NBIRTH/valve-1", birth) == \
         "00:00:00.000 NBIRTH plant/valve-1 seq=0 | bdSeq Int64 = 3 | Flow (alias 1) " \
-        "Double = 1.5"
+        'Double = 1.5 {engUnit="m3/h", Quality=192}'
     assert describe(view, "spBv1.0/plant/NDATA/valve-1", data) == \
         "00:00:01.000 NDATA plant/valve-1 seq=1 | alias 1 Double = 2.5 [historical]"
     assert describe(view, "spBv1.0/STATE/scada", b'{"online": true}') == \

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from portless.nodes.sparkplug.metric_properties import Property
 from portless.nodes.sparkplug.metric_values import MetricValueError, infer_datatype, set_value
 from portless.nodes.sparkplug.payload import Metric
 from portless.nodes.sparkplug.portless_sparkplug_b_pb2 import Payload
@@ -31,6 +32,8 @@ class Entry:
     timestamp: int | None = None
     born: bool = False
     """Carried by the latest birth of its node or device."""
+    properties: tuple[Property, ...] = ()
+    """Its PropertySet, in every birth."""
 
 
 class MetricBook:
@@ -46,16 +49,23 @@ class MetricBook:
         """The devices, in the order configured."""
         return [device for device in self._devices if device]
 
-    def declare(self, device: str, name: str, datatype: str | None) -> None:
-        """A metric a sparkplug-out will publish; ValueError if it clashes."""
+    def declare(self, device: str, name: str, datatype: str | None,
+                properties: tuple[Property, ...] = ()) -> None:
+        """A metric a sparkplug-out will publish; ValueError if it clashes. New
+        properties for a metric already born make it wait for a rebirth."""
         metrics = self._metrics(device)
         entry = metrics.get(name)
         if entry is None:
-            self._add(metrics, device, name, datatype)
+            entry = self._add(metrics, device, name, datatype)
         elif datatype is not None and entry.datatype not in (None, datatype):
             raise ValueError(f"metric {name!r} is already declared as {entry.datatype}")
         elif entry.datatype is None:
             entry.datatype = datatype
+        if properties and entry.properties != properties:
+            if entry.properties:
+                raise ValueError(f"metric {name!r} is already declared with other "
+                                 f"properties")
+            entry.properties, entry.born = properties, False
 
     def update(self, device: str, name: str, value: Any, timestamp: int) -> tuple[Entry, bool]:
         """Take a new value; returns its entry and whether a rebirth must carry it first.
@@ -79,7 +89,8 @@ class MetricBook:
                 continue
             entry.born = True
             metrics.append(Metric(entry.datatype, entry.value, entry.name, entry.alias,
-                                  timestamp if entry.timestamp is None else entry.timestamp))
+                                  timestamp if entry.timestamp is None else entry.timestamp,
+                                  properties=entry.properties))
         return metrics
 
     def known(self, device: str) -> dict[str | int, str]:

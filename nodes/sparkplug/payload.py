@@ -13,6 +13,11 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
+from portless.nodes.sparkplug.metric_properties import (
+    Property,
+    read_properties,
+    write_properties,
+)
 from portless.nodes.sparkplug.metric_values import (
     MetricValueError,
     datatype_name,
@@ -38,6 +43,8 @@ class Metric:
     is_transient: bool = False
     with_datatype: bool = True
     """Whether the datatype goes on the wire (births always; data messages not)."""
+    properties: tuple[Property, ...] = ()
+    """Its PropertySet (births only)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,8 @@ def encode_payload(metrics: Iterable[Metric], timestamp: int, seq: int | None) -
             out.is_historical = True
         if metric.is_transient:
             out.is_transient = True
+        if metric.properties:
+            write_properties(out.properties, metric.properties)
         try:
             set_value(out, metric.datatype, metric.value)
         except MetricValueError as exc:
@@ -99,11 +108,14 @@ def decode_payload(data: bytes, known: Mapping[str | int, str] | None = None) ->
             datatype = found
         try:
             value = get_value(metric, datatype)
+            properties = read_properties(metric.properties) \
+                if metric.HasField("properties") else ()
         except MetricValueError as exc:
             raise MetricValueError(f"metric {label}: {exc}") from None
         metrics.append(Metric(
             datatype, value, name, alias,
             metric.timestamp if metric.HasField("timestamp") else None,
-            metric.is_historical, metric.is_transient, metric.HasField("datatype")))
+            metric.is_historical, metric.is_transient, metric.HasField("datatype"),
+            properties))
     return Decoded(payload.timestamp if payload.HasField("timestamp") else None,
                    payload.seq if payload.HasField("seq") else None, metrics)

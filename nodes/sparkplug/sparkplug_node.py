@@ -31,6 +31,7 @@ from portless.nodes.sparkplug.metric_book import Entry, MetricBook
 from portless.nodes.sparkplug.metric_values import MetricValueError
 from portless.nodes.sparkplug.payload import Metric, decode_payload, encode_payload
 from portless.nodes.sparkplug.topics import ID_ERROR, ID_PATTERN, EdgeTopics, state_topic
+from portless.runtime.config import items_with_defaults
 
 log = logging.getLogger("portless.sparkplug")
 
@@ -177,7 +178,7 @@ class SparkplugNode(MqttBroker):
         default_port = 8883 if config["tls"] else 1883
         self._servers = [(config["host"], config["port"] or default_port)] + [
             (server["host"], server["port"] or default_port)
-            for server in config["other_servers"]]
+            for server in items_with_defaults(OTHER_SERVERS, config["other_servers"])]
         self._next_server = 0
         await super().start()
         self.subscribe(self.topics.node("NCMD"), 1, self._on_command, self.warn)
@@ -245,6 +246,7 @@ class SparkplugNode(MqttBroker):
         now = now_ms()
         node_metrics = [Metric("Int64", bdseq, name="bdSeq", timestamp=now),
                         Metric("Boolean", False, name=REBIRTH, timestamp=now),
+                        Metric("Boolean", False, name=NEXT_SERVER, timestamp=now),
                         *self.book.birth("", now)]
         self._publish_certificate(self.topics.node("NBIRTH"),
                                   encode_payload(node_metrics, now, 0))

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from portless.nodes.sparkplug.metric_properties import (
+    PROPERTY_DATATYPES,
+    properties_from_config,
+)
 from portless.nodes.sparkplug.metric_values import DATATYPES
 from portless.nodes.sparkplug.sparkplug_node import SparkplugNode
 from portless.runtime import Message, Node
+from portless.runtime.config import items_with_defaults
 
 
 class SparkplugOut(Node):
@@ -28,7 +33,8 @@ class SparkplugOut(Node):
             "first. Data is QoS 0: while there is no Sparkplug session it is dropped "
             "and counted. Report by exception: put an exception-filter in front. For a "
             "device, a message with `msg.death` true sends its DDEATH (the host marks it "
-            "stale); its next value sends its DBIRTH again."),
+            "stale); its next value sends its DBIRTH again. Properties (engineering "
+            "units, a description, Quality) go with the metric in every birth."),
         "type": "object",
         "additionalProperties": False,
         "required": ["node"],
@@ -45,6 +51,22 @@ class SparkplugOut(Node):
                          "description": "Empty: inferred from the first value. With a "
                                         "metric name, the metric is in the first birth, "
                                         "null until its first value."},
+            "properties": {
+                "title": "Properties", "type": "array", "default": [], "maxItems": 100,
+                "description": "Metric properties, carried in every birth of the metric "
+                               "(NBIRTH or DBIRTH), e.g. engUnit = m3/h. The datatype is "
+                               "inferred when empty (Boolean, Int64, Double, String); "
+                               "Quality, the one the specification names, is an Int32 "
+                               "of 0 (bad), 192 (good) or 500 (stale).",
+                "items": {"type": "object", "additionalProperties": False,
+                          "required": ["name", "value"], "properties": {
+                              "name": {"title": "Name", "type": "string", "minLength": 1,
+                                       "maxLength": 1000},
+                              "value": {"title": "Value",
+                                        "type": ["string", "number", "boolean"]},
+                              "datatype": {"title": "Datatype",
+                                           "enum": ["", *PROPERTY_DATATYPES],
+                                           "default": ""}}}},
         },
     }
 
@@ -55,10 +77,15 @@ class SparkplugOut(Node):
         if self._device and not self._node.book.has_device(self._device):
             raise ValueError(f"device: {self._device!r} is not one of the devices of "
                              f"sparkplug-node {config['node']}")
+        try:
+            self._properties = properties_from_config(items_with_defaults(
+                self.schema["properties"]["properties"], config["properties"]))
+        except ValueError as exc:
+            raise ValueError(f"properties: {exc}") from None
         if config["metric"]:
             try:
                 self._node.book.declare(self._device, config["metric"],
-                                        config["datatype"] or None)
+                                        config["datatype"] or None, self._properties)
             except ValueError as exc:  # MetricValueError too
                 raise ValueError(f"metric: {exc}") from None
 
@@ -76,8 +103,10 @@ class SparkplugOut(Node):
             return
         datatype = self.config["datatype"]
         try:
-            if datatype and not self.config["metric"]:  # a name from msg.topic: typed now
-                self._node.book.declare(self._device, name, datatype)
+            if (datatype or self._properties) and not self.config["metric"]:
+                # a name from msg.topic: typed, and given its properties, now
+                self._node.book.declare(self._device, name, datatype or None,
+                                        self._properties)
             self._node.publish_metric(self._device, name, msg.get("payload"))
         except ValueError as exc:  # MetricValueError too
             self.error(f"metric {name}: {exc}", msg)

@@ -33,8 +33,7 @@ NOT_APPLICABLE: list[tuple[str, str]] = [
     (r"^(topics|payloads)-(ncmd|dcmd)-|^operational-behavior-data-commands-(ncmd|dcmd)-"
      r"|^payloads-name-cmd-requirement$",
      "about the commands a host sends; the node takes them by name or by alias"),
-    (r"template|dataset|propertyset|propertyvalue",
-     "portless sends no Templates, DataSets or property sets"),
+    (r"template|dataset", "portless sends no Templates or DataSets"),
     (r"^topic-structure-namespace-(unique-edge-node-descriptor|duplicate-device-id)"
      r"|^payloads-nbirth-edge-node-descriptor$",
      "a rule for the whole system's configuration: no one edge node can check it"),

@@ -15,8 +15,10 @@ import math
 from typing import Any
 
 import pysparkplug as sp
+import pysparkplug._protobuf as their_protobuf
 import pytest
 
+from portless.nodes.sparkplug.metric_properties import Property
 from portless.nodes.sparkplug.payload import Metric, decode_payload, encode_payload
 from portless.testing import FlowHarness
 from tests.mosquitto import Mosquitto
@@ -93,10 +95,32 @@ def test_portless_reads_a_null_and_flags_from_pysparkplug() -> None:
     assert (metric.value, metric.is_historical, metric.is_transient) == (None, True, True)
 
 
+def test_pysparkplug_reads_metric_properties() -> None:
+    properties = (Property("engUnit", "String", "m3/h"), Property("engLow", "Float", -1.5),
+                  Property("engHigh", "UInt32", 4000000000), Property("readOnly", "Boolean",
+                                                                       True),
+                  Property("Quality", "Int32", 192), Property("Offset", "Int16", -2))
+    data = encode_payload([Metric("Double", 2.0, name="Flow", alias=1, timestamp=5,
+                                  properties=properties)], 7, 0)
+    (metric,) = sp.NBirth.decode(data).metrics  # its model has no properties, but reads
+    assert (metric.name, metric.value) == ("Flow", 2.0)
+    # Its own generated protobuf code reads the property set, type by type.
+    (theirs,) = their_protobuf.Payload.FromString(data).metrics
+    assert list(theirs.properties.keys) == [p.name for p in properties]
+    values = theirs.properties.values
+    assert [sp.DataType(v.type).name for v in values] == [
+        "STRING", "FLOAT", "UINT32", "BOOLEAN", "INT32", "INT16"]
+    assert [values[0].string_value, values[1].float_value, values[2].int_value,
+            values[3].boolean_value, values[4].int_value] == \
+        ["m3/h", -1.5, 4000000000, True, 192]
+    assert values[5].int_value == (1 << 32) - 2  # sign-extended, as for metric values
+
+
 @pytest.mark.broker
 async def test_pysparkplug_reads_a_whole_session(mosquitto: Mosquitto) -> None:
     document = edge_flow(mosquitto.port, outs=[
-        {"metric": "Flow", "datatype": "Double"},
+        {"metric": "Flow", "datatype": "Double",
+         "properties": [{"name": "engUnit", "value": "m3/h"}]},
         {"device": "pump-1", "metric": "Speed", "datatype": "UInt16"},
         {"device": "pump-1", "metric": "Tags", "datatype": "StringArray"}])
     async with SparkplugHost(mosquitto.port) as host:
@@ -118,11 +142,17 @@ async def test_pysparkplug_reads_a_whole_session(mosquitto: Mosquitto) -> None:
         payload = kind.decode(received.payload, birth=births.get(device))
         if verb.endswith("BIRTH"):
             births[device] = payload
+        if verb == "NBIRTH":
+            (flow,) = [m for m in their_protobuf.Payload.FromString(received.payload).metrics
+                       if m.name == "Flow"]
+            assert (list(flow.properties.keys), flow.properties.values[0].string_value) == \
+                (["engUnit"], "m3/h")
         metrics = (payload.bd_seq_metric,) if verb == "NDEATH" \
             else getattr(payload, "metrics", ())  # a DDEATH has none
         decoded.append((verb, [(m.name, plain(m.value)) for m in metrics]))
     assert decoded == [
-        ("NBIRTH", [("bdSeq", 0), ("Node Control/Rebirth", False), ("Flow", None)]),
+        ("NBIRTH", [("bdSeq", 0), ("Node Control/Rebirth", False),
+                    ("Node Control/Next Server", False), ("Flow", None)]),
         ("DBIRTH", [("Speed", None), ("Tags", None)]), ("DBIRTH", []),
         ("NDATA", [("Flow", 12.5)]), ("DDATA", [("Speed", 900)]),
         ("DDATA", [("Tags", ["a", "b"])]), ("DDEATH", []), ("NDEATH", [("bdSeq", 0)])]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from portless.nodes.sparkplug.payload import Metric
+from portless.nodes.sparkplug.portless_sparkplug_b_pb2 import Payload
 from portless.testing import FlowHarness
 from tests.mosquitto import Mosquitto
 from tests.nodes.sparkplug.flows import EDGE, born, edge_flow
@@ -80,6 +81,12 @@ async def test_a_value_of_another_type_is_an_error_and_not_sent(
     ({"device": "pump-9"}, "device: 'pump-9' is not one of the devices of sparkplug-node"),
     ({"metric": "bdSeq"}, "metric: metric name 'bdSeq' is the edge node's own"),
     ({"metric": "Node Control/Reboot"}, "is the edge node's own"),
+    ({"properties": [{"name": "Quality", "value": 1}]},
+     "properties: property Quality is an Int32 of 0 (bad), 192 (good) or 500 (stale)"),
+    ({"properties": [{"name": "engLow", "value": 300, "datatype": "UInt8"}]},
+     "properties: property engLow: 300 is beyond the range of UInt8"),
+    ({"properties": [{"name": "a", "value": 1}, {"name": "a", "value": 2}]},
+     "properties: property 'a' is listed twice"),
 ])
 async def test_bad_config_fails_the_start_naming_the_field(
         mosquitto: Mosquitto, out: dict[str, Any], error: str) -> None:
@@ -90,10 +97,53 @@ async def test_bad_config_fails_the_start_naming_the_field(
 
 async def test_a_second_declaration_with_another_datatype_fails_its_start(
         mosquitto: Mosquitto) -> None:
-    document = edge_flow(mosquitto.port, outs=[{"metric": "Flow", "datatype": "Double"},
-                                               {"metric": "Flow", "datatype": "Int8"}])
+    document = edge_flow(mosquitto.port, outs=[
+        {"metric": "Flow", "datatype": "Double"}, {"metric": "Flow", "datatype": "Int8"},
+        {"metric": "Flow", "properties": [{"name": "engUnit", "value": "m3/h"}]},
+        {"metric": "Flow", "properties": [{"name": "engUnit", "value": "l/s"}]}])
     async with FlowHarness(document) as h:
         assert "metric 'Flow' is already declared as Double" in h.engine.failed["out1"]
+        assert "metric 'Flow' is already declared with other properties" \
+            in h.engine.failed["out3"]
+        assert "out2" not in h.engine.failed  # properties added to a declared metric
+
+
+UNITS = [{"name": "engUnit", "value": "m3/h"}, {"name": "engLow", "value": 0.0},
+         {"name": "engHigh", "value": 120, "datatype": "UInt16"},
+         {"name": "Quality", "value": 192}]
+
+
+@pytest.mark.tck("tck-id-payloads-propertyset-keys-array-size",
+                 "tck-id-payloads-propertyset-values-array-size",
+                 "tck-id-payloads-metric-propertyvalue-type-type",
+                 "tck-id-payloads-metric-propertyvalue-type-value",
+                 "tck-id-payloads-metric-propertyvalue-type-req",
+                 "tck-id-payloads-propertyset-quality-value-type",
+                 "tck-id-payloads-propertyset-quality-value-value")
+async def test_metric_properties_go_in_every_birth_and_not_in_data(
+        mosquitto: Mosquitto) -> None:
+    document = edge_flow(mosquitto.port, outs=[
+        {"metric": "Flow", "datatype": "Double", "properties": UNITS},
+        {"device": "pump-1", "properties": [{"name": "Documentation", "value": "speed"}]}])
+    async with SparkplugHost(mosquitto.port) as host, FlowHarness(document) as h:
+        await born(h, host)
+        h.inject("out1", {"topic": "Speed", "payload": 1200})  # a new metric: a rebirth
+        await host.wait_for("DBIRTH", 4)
+        h.inject("out0", {"payload": 4.5})
+        (data,) = await host.wait_for("NDATA")
+    births = host.of("NBIRTH")
+    assert all([(p.name, p.datatype, p.value) for p in b.metric("Flow").properties] == [
+        ("engUnit", "String", "m3/h"), ("engLow", "Double", 0.0), ("engHigh", "UInt16", 120),
+        ("Quality", "Int32", 192)] for b in births)
+    (speed,) = host.of("DBIRTH")[-2].payload.metrics
+    assert [(p.name, p.datatype, p.value) for p in speed.properties] == [
+        ("Documentation", "String", "speed")]
+    assert data.payload.metrics[0].properties == ()
+    raw = Payload.FromString(host.watcher.on(f"spBv1.0/plant/NBIRTH/{EDGE}")[0].payload)
+    (flow,) = [m for m in raw.metrics if m.name == "Flow"]
+    assert len(flow.properties.keys) == len(flow.properties.values) == 4
+    assert [v.type for v in flow.properties.values] == [12, 10, 6, 3]  # with every value
+    assert flow.properties.values[3].WhichOneof("value") == "int_value"
 
 
 async def test_commands_become_messages_by_name_or_alias(mosquitto: Mosquitto) -> None:

@@ -49,6 +49,15 @@ def state_then_birth(broker: Mosquitto, session: int) -> bool:
     return 0 <= subscribed < birth
 
 
+async def test_a_server_without_a_port_takes_the_default() -> None:
+    document = edge_flow(1, {"other_servers": [{"host": "b.invalid"},
+                                               {"host": "c.invalid", "port": 1884}]},
+                         outs=[])
+    async with FlowHarness(document) as h:
+        servers = h.engine.nodes["edge"]._servers  # type: ignore[attr-defined]
+    assert servers == [("127.0.0.1", 1), ("b.invalid", 1883), ("c.invalid", 1884)]
+
+
 @pytest.mark.slow
 @pytest.mark.broker
 @pytest.mark.tck("tck-id-operational-behavior-primary-application-state-with-multiple-servers-"
