@@ -16,6 +16,7 @@ from . import (
     context,
     core_pipeline,
     editor,
+    fleet,
     flowsize,
     function,
     link_bounds,
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "function": function.benchmark,
     "modbus": modbus.benchmark,
     "opcua": opcua.benchmark,
+    "fleet": fleet.benchmark,
 }
 QUICK = Options(messages=20_000, startup_runs=1, idle_seconds=1.0, quick=True)
 
