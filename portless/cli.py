@@ -353,11 +353,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     states = StateDirs(args.state_dir or default_state_dir(), args.flow[0])
     deploys = DeployService(engine, registry, files, rollback=not args.no_rollback,
                             subflows=subflows, states=states)
-    try:
-        deploys.load()
-    except FlowInvalid as exc:
-        _print_errors(exc.errors)
-        return 1
     agent: DeviceAgent | None = None
     if args.fleet is not None:
         from portless.fleet.device import device_agent
@@ -367,6 +362,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         except (ValueError, OSError) as exc:  # a bad device configuration or key file
             print(f"portless: --fleet: {exc}", file=sys.stderr)
             return 2
+        try:  # before the files are read: a deploy cut short goes back to known-good
+            agent.recover(states.acquire())
+        except (StateLocked, OSError) as exc:
+            print(f"portless: --fleet: {exc}", file=sys.stderr)
+            return 1
+    try:
+        deploys.load()
+    except FlowInvalid as exc:
+        _print_errors(exc.errors)
+        states.release_all()  # held when --fleet recovered
+        return 1
     # Everything that can refuse the start is settled before any broker is reached or a
     # token is printed: the flows' state (one process per flow), then the editor's port.
     for directory in args.allow_path:

@@ -38,6 +38,18 @@ def atomic_write(path: str | Path, data: bytes, exclusive: bool = False) -> None
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
+    _sync_directory(directory)
+
+
+def atomic_delete(path: str | Path) -> None:
+    """Delete a file so that a power cut cannot bring it back (the directory is synced);
+    FileNotFoundError if there is none."""
+    target = Path(path)
+    target.unlink()
+    _sync_directory(target.parent)
+
+
+def _sync_directory(directory: Path) -> None:
     dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)

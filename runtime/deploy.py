@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from .atomic import atomic_write
+from .atomic import atomic_delete, atomic_write
 from .canonical import canonical_text
 from .engine import DeployReport, Engine
 from .errors import FlowError, FlowInvalid
@@ -154,17 +153,18 @@ class DeployService:
                           resolve_env, others=self.flows)
 
     # --- deploying -----------------------------------------------------------------
-    async def deploy(self, tab: Path, document: dict[str, Any], gate: Gate | None = None
-                     ) -> DeployOutcome:
+    async def deploy(self, tab: Path, document: dict[str, Any], gate: Gate | None = None,
+                     rollback: bool | None = None) -> DeployOutcome:
         """Check ``document`` as the tab's new flow, write it atomically in canonical
         form, deploy what changed. Raises FlowInvalid (or what ``gate`` raises), with
-        nothing written and nothing changed in what runs."""
+        nothing written and nothing changed in what runs. ``rollback``: this service's
+        setting unless given (False when ``document`` is itself the way back)."""
         gate = gate or Gate()
         tab = self._known_tab(tab)
         async with self.lock:
             flow = await self._in_thread(self._gated_check, tab, document, gate)
             await asyncio.to_thread(self._write, tab, flow.document, gate)
-            return await self._switch(tab, flow, gate)
+            return await self._switch(tab, flow, gate, rollback)
 
     async def validate(self, tab: Path, document: dict[str, Any], gate: Gate | None = None
                        ) -> Flow:
@@ -208,7 +208,7 @@ class DeployService:
                 try:
                     self.engine.tab_state_dirs[str(tab)] = self.states.acquire(tab)
                 except BaseException:
-                    await asyncio.to_thread(_unlink, tab)
+                    await asyncio.to_thread(atomic_delete, tab)
                     raise
             self.tabs.append(tab)
             return await self._switch(tab, flow, Gate())
@@ -221,7 +221,7 @@ class DeployService:
         async with self.lock:
             (gate or Gate()).before_check(self.flows[tab].document)
             self._refuse_delete(tab)
-            await asyncio.to_thread(_unlink, tab)
+            await asyncio.to_thread(atomic_delete, tab)
             self.tabs.remove(tab)
             del self.flows[tab]
             self.stamps.pop(tab, None)
@@ -335,9 +335,11 @@ class DeployService:
             for error in exc.errors:
                 log.error("%s", error)
 
-    async def _switch(self, tab: Path, flow: Flow, wrote: Gate | None) -> DeployOutcome:
-        """Deploy the tabs with ``flow`` for ``tab``; roll back if its nodes fail.
-        ``wrote``: the gate of the write that put ``flow`` on disk (None: read from it)."""
+    async def _switch(self, tab: Path, flow: Flow, wrote: Gate | None,
+                      undo: bool | None = None) -> DeployOutcome:
+        """Deploy the tabs with ``flow`` for ``tab``; roll back if its nodes fail (and
+        ``undo``, by default this service's ``rollback``). ``wrote``: the gate of the
+        write that put ``flow`` on disk (None: read from it)."""
         before = dict(self.flows)
         previous = self.engine.flow
         failing = dict(self.engine.failed)
@@ -346,7 +348,9 @@ class DeployService:
         report = await self.engine.deploy(running)
         caused = {node_id: reason for node_id, reason in report.failed.items()
                   if not _failed_before(node_id, failing, previous, running)}
-        if not caused or not self.rollback or previous is None or tab not in before:
+        if undo is None:
+            undo = self.rollback
+        if not caused or not undo or previous is None or tab not in before:
             outcome = DeployOutcome(tab, report, "read" if wrote is None else "written")
             log.info("%s", outcome.sentence())
             return self._told(outcome)
@@ -388,16 +392,6 @@ class DeployService:
             raise FlowInvalid([FlowError(
                 "<request>", f"checking this flow took longer than "
                              f"{self.check_seconds:g} s; nothing was written")]) from None
-
-
-def _unlink(path: Path) -> None:
-    """Delete a file so that a power cut cannot bring it back (the directory is synced)."""
-    path.unlink()
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _failed_before(node_id: str, failing: Mapping[str, str], previous: Flow | None,

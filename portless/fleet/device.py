@@ -19,7 +19,7 @@ from typing import Any
 import gmqtt
 from gmqtt.mqtt.constants import MQTTv50
 
-from portless.runtime import DeployService, FlowInvalid, safe_json
+from portless.runtime import DeployService, FlowInvalid, canonical_text, safe_json
 from portless.runtime.atomic import atomic_write
 from portless.runtime.tabs import check_tabs
 
@@ -27,12 +27,20 @@ from . import chunks
 from .bundle import Bundle, BundleRefused, verify
 from .chunks import Reassembly
 from .device_config import DeviceConfig, load_device_config
+from .device_state import (
+    DEPLOYING,
+    KNOWN_GOOD,
+    ROLLED_BACK,
+    RUNNING,
+    STAGED,
+    FleetState,
+    file_hashes,
+)
+from .health import watch_health
 from .keys import TrustedKey, load_trusted
 from .remote_device import RemoteResponder
 
 log = logging.getLogger("portless.fleet")
-RUNNING_FILE = "running.json"
-STAGED_FILE = "staged.json"
 
 
 def device_agent(config_file: Path, deploys: DeployService) -> DeviceAgent:
@@ -42,7 +50,8 @@ def device_agent(config_file: Path, deploys: DeployService) -> DeviceAgent:
 
 
 class DeviceAgent:
-    """Applies desired bundles to the flows a DeployService runs, one at a time."""
+    """Applies desired bundles to the flows a DeployService runs, one at a time: each
+    is deployed, watched by the health gate, and kept or rolled back."""
 
     def __init__(self, config: DeviceConfig, deploys: DeployService,
                  state_dir: Path | None = None) -> None:
@@ -56,6 +65,8 @@ class DeviceAgent:
         self._pending: bytes | None = None
         self._arrived = asyncio.Event()
         self._applying = asyncio.Lock()
+        self.last_report: dict[str, Any] | None = None
+        """The latest report, published again when the link first connects."""
         self.remote = RemoteResponder(self) if config.remote_editor else None
         """Answers the remote editor on the management link (remote_device.py)."""
         self.chunk_timeout = chunks.TIMEOUT
@@ -68,16 +79,40 @@ class DeviceAgent:
 
     @property
     def directory(self) -> Path:
-        """The agent's own files: the bundle that runs (running.json) and the last staged."""
+        """The agent's own files (device_state.py)."""
         return Path(self._state_dir or self.deploys.engine.state_dir) / "fleet"
+
+    @property
+    def state(self) -> FleetState:
+        return FleetState(self.directory)
 
     def running(self) -> dict[str, Any] | None:
         """What the device runs from the fleet: version, commit and file hashes."""
-        try:
-            record: dict[str, Any] = json.loads((self.directory / RUNNING_FILE).read_bytes())
-        except FileNotFoundError:
-            return None
-        return record
+        return self.state.read(RUNNING)
+
+    def recover(self, state_dir: Path) -> None:
+        """Before the flow files are read: when the last deploy was cut short (the
+        process killed, the power cut) put the last known-good files back, each
+        atomically, and report why; its record is removed last, so a start cut short
+        in turn does it again. Raises OSError when a file cannot be written."""
+        self._state_dir = state_dir
+        state = self.state
+        marker, good = state.read(DEPLOYING), state.read(KNOWN_GOOD)
+        if marker is None or good is None:  # known-good is written before the marker
+            return
+        if good["version"] == marker["version"] \
+                and file_hashes(good["files"]) == marker["files"]:
+            state.remove(DEPLOYING)  # it had passed; only the marker's removal was lost
+            return
+        tabs = {tab.name: tab for tab in self.deploys.tabs}
+        for name, text in good["files"].items():
+            if name in tabs and _read_text(tabs[name]) != text:
+                atomic_write(tabs[name], text.encode("utf-8"))
+        reason = (f"version {marker['version']} was being deployed ({marker['step']}) "
+                  f"when the device stopped (killed or power cut); started on "
+                  f"{_good_name(good)}")
+        self._rolled_back(marker["version"], marker["files"], reason, good)
+        self._report("rolled back", marker["version"], reason=reason)
 
     async def apply(self, data: bytes) -> dict[str, Any]:
         """Take a desired bundle through every step; the last report, also published."""
@@ -87,24 +122,42 @@ class DeviceAgent:
         except BundleRefused as exc:
             return self._report("failed", reason=str(exc))
         self._report("verified", bundle.version, signer=key.key_id)
-        running = self.running()
+        seen = self._seen_before(bundle)
+        if seen is not None:
+            return seen
+        try:
+            documents = await self._checked(bundle)
+        except (BundleRefused, FlowInvalid) as exc:
+            return self._report("failed", bundle.version, reason=str(exc))
+        reason = await self._deploy(data, bundle, documents)
+        if reason is None:
+            self._report("deployed", bundle.version)
+            reason = await watch_health(self.deploys.engine, self.config.health)
+        if reason is None:
+            self.state.write(KNOWN_GOOD, {"version": bundle.version, "commit": bundle.commit,
+                                          "files": {f.name: f.content for f in bundle.files}})
+            self.state.remove(DEPLOYING)
+            return self._report("healthy", bundle.version)
+        return await self._roll_back(bundle, reason)
+
+    def _seen_before(self, bundle: Bundle) -> dict[str, Any] | None:
+        """The report for a bundle that is not deployed: the one that runs or the last
+        one rolled back (a retained bundle seen again after a reconnect or a restart),
+        or one whose version is not newer; None for one to deploy."""
         hashes = {file.name: file.sha256 for file in bundle.files}
+        running, rolled = self.running(), self.state.read(ROLLED_BACK)
         if running is not None and running["version"] == bundle.version \
                 and running["files"] == hashes:
-            return self._report("deployed", bundle.version)  # a redelivered retained one
+            return self._report("healthy", bundle.version)
+        if rolled is not None and rolled["version"] == bundle.version \
+                and rolled["files"] == hashes:
+            return self._report("rolled back", bundle.version, reason=rolled["reason"])
         if running is not None and bundle.version <= running["version"] \
                 and not bundle.rollback:
             return self._report("failed", bundle.version, reason=(
                 f"version {bundle.version} is not newer than version {running['version']}, "
                 f"which runs (a replay or a downgrade; sign it with --rollback to go back)"))
-        try:
-            await self._deploy(data, bundle)
-        except (BundleRefused, FlowInvalid) as exc:
-            return self._report("failed", bundle.version, reason=str(exc))
-        self.directory.mkdir(parents=True, exist_ok=True)
-        record = {"version": bundle.version, "commit": bundle.commit, "files": hashes}
-        atomic_write(self.directory / RUNNING_FILE, json.dumps(record).encode())
-        return self._report("deployed", bundle.version)
+        return None
 
     async def apply_one(self, data: bytes) -> dict[str, Any]:
         """``apply``, one bundle at a time whoever sends it (the desired topic, the
@@ -112,7 +165,8 @@ class DeviceAgent:
         async with self._applying:
             return await self.apply(data)
 
-    async def _deploy(self, data: bytes, bundle: Bundle) -> None:
+    async def _checked(self, bundle: Bundle) -> dict[Path, dict[str, Any]]:
+        """The bundle's flow documents by the tab each replaces, checked together."""
         tabs = {tab.name: tab for tab in self.deploys.tabs}
         if set(tabs) != {file.name for file in bundle.files}:
             raise BundleRefused(
@@ -125,24 +179,83 @@ class DeviceAgent:
                 documents[tabs[file.name]] = safe_json.loads(file.content)
             except (ValueError, safe_json.JsonProblems) as exc:
                 raise BundleRefused(f"{file.name}: not a valid flow file: {exc}") from None
-        self.directory.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.directory / STAGED_FILE, data)
         await asyncio.to_thread(check_tabs, documents, self.deploys.registry, True)
-        for tab, document in documents.items():
-            outcome = await self.deploys.deploy(tab, document)
-            if outcome.rollback is not None:
-                raise BundleRefused(outcome.sentence())
+        return documents
+
+    async def _deploy(self, data: bytes, bundle: Bundle,
+                      documents: dict[Path, dict[str, Any]]) -> str | None:
+        """Stage the bundle and deploy its files one by one; None when all deployed,
+        else why not."""
+        state = self.state
+        if state.read(KNOWN_GOOD) is None:  # the way back, before anything changes
+            state.write(KNOWN_GOOD, {"version": None, "commit": None, "files": {
+                tab.name: canonical_text(self.deploys.flows[tab].document)
+                for tab in self.deploys.tabs}})
+        state.write_bytes(STAGED, data)
+        marker = {"version": bundle.version, "commit": bundle.commit,
+                  "files": {file.name: file.sha256 for file in bundle.files},
+                  "step": "deploying"}
+        state.write(DEPLOYING, marker)
+        for number, (tab, document) in enumerate(documents.items(), 1):
+            try:
+                outcome = await self.deploys.deploy(tab, document)
+            except FlowInvalid as exc:
+                return str(exc)
+            if outcome.rollback is not None:  # the deploy service put this file back
+                return "; ".join(f"{tab.name}: node {node_id} failed to start: {reason}"
+                                 for node_id, reason in outcome.caused.items())
+            log.info("fleet: version %d: %s deployed (%d of %d files)", bundle.version,
+                     tab.name, number, len(documents))
+        state.write(RUNNING, {key: marker[key] for key in ("version", "commit", "files")})
+        state.write(DEPLOYING, {**marker, "step": "health gate"})
+        return None
+
+    async def _roll_back(self, bundle: Bundle, reason: str) -> dict[str, Any]:
+        """Deploy the last known-good files again (the last file first, so each step
+        is one the deploy went through) and report why."""
+        good = self.state.read(KNOWN_GOOD)
+        assert good is not None  # written before the deploy began
+        log.error("fleet: version %d failed: %s; rolling back to %s", bundle.version,
+                  reason, _good_name(good))
+        tabs = {tab.name: tab for tab in self.deploys.tabs}
+        for name in reversed([file.name for file in bundle.files]):
+            try:
+                await self.deploys.deploy(tabs[name], safe_json.loads(good["files"][name]),
+                                          rollback=False)
+            except FlowInvalid as exc:  # the marker stays: the next start puts it back
+                return self._report("failed", bundle.version, reason=(
+                    f"{reason}; rolling back to {_good_name(good)} failed too: {exc} (the "
+                    f"device puts the known-good files back when it next starts)"))
+        self._rolled_back(bundle.version, {f.name: f.sha256 for f in bundle.files},
+                          reason, good)
+        return self._report("rolled back", bundle.version, reason=reason)
+
+    def _rolled_back(self, version: int, hashes: dict[str, str], reason: str,
+                     good: dict[str, Any]) -> None:
+        """Record what runs now (the known-good files) and what was rolled back."""
+        state = self.state
+        state.write(ROLLED_BACK, {"version": version, "files": hashes, "reason": reason})
+        state.write(RUNNING, None if good["version"] is None else {
+            "version": good["version"], "commit": good["commit"],
+            "files": file_hashes(good["files"])})
+        state.remove(DEPLOYING)
 
     def _report(self, state: str, version: int | None = None, **details: str
                 ) -> dict[str, Any]:
         report = {"state": state, "version": version, **details, "running": self.running(),
                   "at": round(time.time(), 3)}
-        log.log(logging.ERROR if state == "failed" else logging.INFO, "fleet: %s %s",
-                state, details.get("reason", version if version is not None else ""))
+        log.log(logging.ERROR if state in ("failed", "rolled back") else logging.INFO,
+                "fleet: %s %s", state,
+                details.get("reason", version if version is not None else ""))
+        self.last_report = report
         if self._client is not None:
-            self._client.publish(self.config.reported_topic, json.dumps(report).encode(),
-                                 qos=1, retain=True)
+            self._publish(report)
         return report
+
+    def _publish(self, report: dict[str, Any]) -> None:
+        assert self._client is not None
+        self._client.publish(self.config.reported_topic, json.dumps(report).encode(),
+                             qos=1, retain=True)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, follow the desired topic and apply what arrives until ``stop``;
@@ -162,6 +275,8 @@ class DeviceAgent:
         if not await self._first_connect(client, waiting):
             return
         self._client = client
+        if self.last_report is not None:  # made before the link was up (a recovery)
+            self._publish(self.last_report)
         try:
             while not stop.is_set():
                 arrived = asyncio.ensure_future(self._arrived.wait())
@@ -213,3 +328,15 @@ class DeviceAgent:
             self._pending = bundle
             self._arrived.set()
         return 0
+
+
+def _good_name(good: dict[str, Any]) -> str:
+    return ("the flow files from before the first bundle" if good["version"] is None
+            else f"the last known-good version {good['version']}")
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None

@@ -19,7 +19,23 @@ from .broker_config import (
 
 DeviceConfigError = ConfigError
 """A device configuration that cannot be used; the sentence names the field."""
-_KEYS = {"device_id", "topic_prefix", "broker", "trusted_keys", "remote_editor"}
+_KEYS = {"device_id", "topic_prefix", "broker", "trusted_keys", "remote_editor", "health"}
+_HEALTH_KEYS = {"seconds", "max_errors"}
+
+
+@dataclass(frozen=True)
+class HealthGate:
+    """How a deploy proves itself: for ``seconds`` every node runs, every connection
+    connects, and the flows' nodes report at most ``max_errors`` errors."""
+
+    seconds: float = 30.0
+    max_errors: int = 10
+
+    def __post_init__(self) -> None:
+        if type(self.seconds) not in (int, float) or not 0 <= self.seconds <= 3600:
+            raise ConfigError("health/seconds: a number of seconds from 0 to 3600")
+        if type(self.max_errors) is not int or self.max_errors < 0:
+            raise ConfigError("health/max_errors: a whole number, 0 or more")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +43,7 @@ class DeviceConfig(BrokerConfig):
     device_id: str
     topic_prefix: str
     trusted_keys: tuple[Path, ...]
+    health: HealthGate = HealthGate()
     remote_editor: bool = True
     """Answer the remote editor's signed requests (remote_device.py)."""
 
@@ -42,7 +59,7 @@ class DeviceConfig(BrokerConfig):
 def load_device_config(path: str | Path) -> DeviceConfig:
     """Read and check a device configuration; relative paths are from its directory."""
     path = Path(path)
-    document = exact_keys(read_document(path), _KEYS, f"{path}", optional={"remote_editor"})
+    document = exact_keys(read_document(path), _KEYS, f"{path}", optional={"remote_editor", "health"})
     device_id = document["device_id"]
     if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):
         raise ConfigError(f"{path}: device_id: 1 to 64 letters, digits, '_' or '-'")
@@ -53,7 +70,13 @@ def load_device_config(path: str | Path) -> DeviceConfig:
     remote = document.get("remote_editor", True)
     if not isinstance(remote, bool):
         raise ConfigError(f"{path}: remote_editor: true or false")
+    health = exact_keys(document.get("health", {}), _HEALTH_KEYS, f"{path}: health",
+                        optional=_HEALTH_KEYS)
+    try:
+        gate = HealthGate(**health)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     broker = load_broker(document["broker"], path)  # last: it reads the environment
     return DeviceConfig(**broker_fields(broker), device_id=device_id, topic_prefix=prefix,
                         trusted_keys=tuple(path.parent / key for key in keys),
-                        remote_editor=remote)
+                        remote_editor=remote, health=gate)

@@ -33,6 +33,9 @@ def test_a_configuration_names_topics_tls_and_the_password_from_the_environment(
     assert config.ca_file == tmp_path / "ca.pem"
     assert config.trusted_keys == (tmp_path / "trusted-keys",)
     assert config.password == "s3cret"
+    assert (config.health.seconds, config.health.max_errors) == (30, 10)  # the defaults
+    chosen = load_device_config(write(tmp_path, {**GOOD, "health": {"seconds": 5}}))
+    assert (chosen.health.seconds, chosen.health.max_errors) == (5, 10)
 
 
 @pytest.mark.parametrize(("change", "sentence"), [
@@ -49,6 +52,11 @@ def test_a_configuration_names_topics_tls_and_the_password_from_the_environment(
     ({"extra": 1}, "unknown extra"),
     ({"broker": {"host": "h", "port": 1883, "password_env": "FLEET_UNSET_FOR_TEST"}},
      "FLEET_UNSET_FOR_TEST is not set"),
+    ({"health": {"seconds": -1}}, "health/seconds: a number of seconds from 0 to 3600"),
+    ({"health": {"seconds": True}}, "health/seconds: a number of seconds"),
+    ({"health": {"max_errors": 1.5}}, "health/max_errors: a whole number"),
+    ({"health": {"minutes": 1}}, "health: unknown minutes"),
+    ({"health": 30}, "health: must be an object"),
 ])
 def test_a_bad_configuration_is_refused_naming_the_field(
         tmp_path: Path, change: dict[str, Any], sentence: str) -> None:
