@@ -19,14 +19,13 @@ from portless.fleet.device_config import DeviceConfig, HealthGate
 from portless.nodes.core.inject import Inject
 from portless.nodes.mqtt.mqtt_broker import MqttBroker
 from portless.runtime import DeployService, Engine, Registry
+from tests.fleet.simulated import PREFIX, QUICK
 from tests.mosquitto import Mosquitto
 from tests.mqtt_client import Watcher
 from tests.nodetypes import TEST_TYPES
 
 REGISTRY = Registry([*TEST_TYPES, Inject, MqttBroker])
-PREFIX = "plant/fleet"
 REPORTED = f"{PREFIX}/pump-7/reported"
-QUICK = HealthGate(seconds=0.2, max_errors=0)
 
 
 def flow(*ids: str, device: str = "", extra: tuple[dict[str, Any], ...] = ()) -> str:

@@ -13,13 +13,15 @@ from typing import Any
 
 from portless.cli import main
 from portless.fleet.device import DeviceAgent
-from portless.fleet.device_config import DeviceConfig
+from portless.fleet.device_config import DeviceConfig, HealthGate
 from portless.runtime import DeployService, Engine, Registry
 from tests.nodetypes import TEST_TYPES
 
 REGISTRY = Registry(TEST_TYPES)
 PREFIX = "plant/fleet"
 FLOW_NAME = "valves.json"
+QUICK = HealthGate(seconds=0.2, max_errors=0)
+"""A health gate short enough for tests (the default watches for 30 s)."""
 
 
 def flow(*ids: str, node_type: str = "test-double") -> str:
@@ -40,7 +42,8 @@ class SimulatedDevice:
         self.flow_file.write_text(flow("a"))
         self.config = DeviceConfig(device_id=device_id, topic_prefix=PREFIX,
                                    host="127.0.0.1", port=port,
-                                   trusted_keys=(trusted,), **{"tls": False, **broker})
+                                   trusted_keys=(trusted,),
+                                   **{"tls": False, "health": QUICK, **broker})
         engine = Engine(REGISTRY, state_dir=directory / "state")
         self.deploys = DeployService(engine, REGISTRY, [self.flow_file])
         self.agent = DeviceAgent(self.config, self.deploys, directory / "state")
