@@ -59,7 +59,8 @@ class DeviceConfig(BrokerConfig):
 def load_device_config(path: str | Path) -> DeviceConfig:
     """Read and check a device configuration; relative paths are from its directory."""
     path = Path(path)
-    document = exact_keys(read_document(path), _KEYS, f"{path}", optional={"remote_editor", "health"})
+    document = exact_keys(read_document(path), _KEYS, f"{path}",
+                          optional={"remote_editor", "health"})
     device_id = document["device_id"]
     if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):
         raise ConfigError(f"{path}: device_id: 1 to 64 letters, digits, '_' or '-'")

@@ -33,6 +33,7 @@ from portless.fleet.remote_protocol import (
 )
 from portless.nodes.debug import Debug
 from portless.runtime import DeployService, Engine, Registry
+from tests.fleet.simulated import QUICK
 from tests.mosquitto import Mosquitto
 from tests.mqtt_client import Watcher
 from tests.nodetypes import TEST_TYPES
@@ -69,7 +70,8 @@ def make_device(tmp_path: Path, broker: Mosquitto) -> Device:
     trusted = tmp_path / "trusted-keys"
     trusted.write_text(keys.TrustedKey(key.public_key(), "alice").line() + "\n")
     config = DeviceConfig(device_id="pump-7", topic_prefix=PREFIX, host="127.0.0.1",
-                          port=broker.port, tls=False, trusted_keys=(trusted,))
+                          port=broker.port, tls=False, trusted_keys=(trusted,),
+                          health=QUICK)
     deploys = DeployService(Engine(REGISTRY, state_dir=tmp_path / "state"), REGISTRY,
                             [flow_file])
     return Device(DeviceAgent(config, deploys, tmp_path / "state"), key)
@@ -237,7 +239,7 @@ async def test_a_page_deploy_is_a_signed_bundle_with_if_match(
     assert deployed.status == 200, deployed.body
     assert deployed.body["started"] == ["more"]
     assert deployed.body["fleet"] == {
-        "state": "deployed", "version": 1}
+        "state": "healthy", "version": 1}
     assert deployed.etag != read.etag
     assert stale.status == 412
     assert stale.body["etag"] == deployed.etag
