@@ -62,7 +62,7 @@ async def test_publish_watch_status_and_rollback_over_three_devices(
     async with running(devices):
         assert await fleet("publish", *who, "--key", str(key), "--version", "2",
                            str(repo / "valves.json")) == 0
-        assert await fleet("watch", *who, "--version", "2", "--until", "deployed",
+        assert await fleet("watch", *who, "--version", "2",
                            "--timeout", "20") == 0
         watched = capsys.readouterr().out
         assert await fleet("status", "--config", str(config)) == 0
@@ -72,12 +72,12 @@ async def test_publish_watch_status_and_rollback_over_three_devices(
         second = commit(repo, flow("a", "b", "c"))
         assert await fleet("publish", *who, "--key", str(key), "--version", "3",
                            str(repo / "valves.json")) == 0
-        assert await fleet("watch", *who, "--version", "3", "--until", "deployed") == 0
+        assert await fleet("watch", *who, "--version", "3") == 0
         capsys.readouterr()
         assert await fleet("rollback", *who, "--key", str(key), "--commit", "HEAD~1",
                            str(repo / "valves.json")) == 0
         rolled = capsys.readouterr().out
-        assert await fleet("watch", *who, "--version", "4", "--until", "deployed") == 0
+        assert await fleet("watch", *who, "--version", "4") == 0
         assert [d.nodes for d in devices] == [["a", "b"]] * 3
         capsys.readouterr()
         assert await fleet("status", "--config", str(config), "--device", "pump-2") == 0
@@ -91,10 +91,10 @@ async def test_publish_watch_status_and_rollback_over_three_devices(
     assert lines[0].split() == ["DEVICE", "VERSION", "COMMIT", "STATE", "LAST", "SEEN",
                                 "REASON"]
     assert [line.split()[:4] for line in lines[1:]] == [
-        [name, "2", first[:12], "deployed"] for name in ("pump-1", "pump-2", "pump-3")]
+        [name, "2", first[:12], "healthy"] for name in ("pump-1", "pump-2", "pump-3")]
     assert f"rollback bundle: version 4, commit {first}" in rolled  # one above 3
     assert after_rollback.splitlines()[1].split()[:4] == ["pump-2", "4", first[:12],
-                                                          "deployed"]
+                                                          "healthy"]
 
 
 async def test_a_failed_device_makes_watch_and_status_exit_1_and_say_which(
@@ -108,7 +108,7 @@ async def test_a_failed_device_makes_watch_and_status_exit_1_and_say_which(
     async with running(devices):
         assert await fleet("publish", *who, "--key", str(key), "--version", "2",
                            str(repo / "valves.json")) == 0
-        assert await fleet("watch", *who, "--version", "2", "--until", "deployed") == 1
+        assert await fleet("watch", *who, "--version", "2") == 1
         watched = capsys.readouterr().out
         assert await fleet("status", *who, "--device", "pump-9") == 1
         status = capsys.readouterr().out
