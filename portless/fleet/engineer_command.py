@@ -41,6 +41,7 @@ def add_parsers(actions: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _signing_arguments(publish, "the bundle's version, when signing flow files now")
     publish.add_argument("files", nargs="*", type=Path, metavar="FLOW_FILE",
                          help="flow files to sign now (with --key and --version)")
+    _watch_arguments(publish, optional=True)
     status = actions.add_parser(
         "status", help="show each device's reported state",
         description="Print each device's retained reported state under the prefix; exit "
@@ -55,10 +56,7 @@ def add_parsers(actions: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _broker_arguments(follow, devices_required=True)
     follow.add_argument("--version", type=int, required=True, metavar="N",
                         help="the version that was published")
-    follow.add_argument("--until", choices=sorted(SUCCESS), default="healthy",
-                        help="the state that ends a job well (default healthy; deployed "
-                             "for devices without a health gate)")
-    follow.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS")
+    _watch_arguments(follow)
     back = actions.add_parser(
         "rollback", help="publish the flow files as they were at a commit",
         description="Sign the flow files as they were at COMMIT (git show COMMIT:path) "
@@ -70,6 +68,19 @@ def add_parsers(actions: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                              "version the devices named run or were sent)")
     back.add_argument("files", nargs="+", type=Path, metavar="FLOW_FILE",
                       help="the flow files, as paths in the repository's work tree")
+    _watch_arguments(back, optional=True)
+
+
+def _watch_arguments(parser: argparse.ArgumentParser, optional: bool = False) -> None:
+    if optional:
+        parser.add_argument("--watch", action="store_true",
+                            help="then follow the rollout as watch does (following from "
+                                 "before the publish, so no report is missed)")
+    parser.add_argument("--until", choices=sorted(SUCCESS), default="healthy",
+                        help="the state that ends a job well (default healthy; deployed "
+                             "for devices without a health gate)")
+    parser.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+                        help="how long to follow (default 300)")
 
 
 def _broker_arguments(parser: argparse.ArgumentParser, devices_required: bool) -> None:
@@ -147,7 +158,7 @@ def _publish(args: argparse.Namespace, config: EngineerConfig, devices: list[str
         if args.key is None or args.version is None:
             raise ConfigError("signing flow files needs --key KEYFILE and --version N")
         bundle, data = sign_files(args.files, args.key, args.version)
-    return asyncio.run(_send(config, devices, data, bundle.version, args.chunk_size))
+    return asyncio.run(_send(args, config, devices, data, bundle.version))
 
 
 def _rollback(args: argparse.Namespace, config: EngineerConfig, devices: list[str]) -> int:
@@ -160,7 +171,7 @@ def _rollback(args: argparse.Namespace, config: EngineerConfig, devices: list[st
                                 if v is not None)])
     bundle, data = sign_rollback(args.files, args.key, version, args.commit)
     say(f"rollback bundle: version {bundle.version}, commit {bundle.commit}")
-    return asyncio.run(_send(config, devices, data, bundle.version, args.chunk_size))
+    return asyncio.run(_send(args, config, devices, data, bundle.version))
 
 
 async def _reports(config: EngineerConfig, devices: list[str] | None) -> list[Report]:
@@ -168,14 +179,24 @@ async def _reports(config: EngineerConfig, devices: list[str] | None) -> list[Re
         return await rollout.reports(engineer, devices)
 
 
-async def _send(config: EngineerConfig, devices: list[str], data: bytes, version: int,
-                chunk_size: int) -> int:
+async def _send(args: argparse.Namespace, config: EngineerConfig, devices: list[str],
+                data: bytes, version: int) -> int:
+    refused: list[str] = []
     async with Engineer(config) as engineer:
-        refused = await rollout.publish(engineer, devices, data, version, say, chunk_size)
+        async def send() -> None:
+            refused.extend(await rollout.publish(engineer, devices, data, version, say,
+                                                 args.chunk_size))
+        if args.watch:  # following from before the publish: no report falls between
+            progress = await rollout.watch(engineer, devices, version,
+                                           SUCCESS[args.until], args.timeout, say, send)
+        else:
+            await send()
     if refused:
         say(f"{len(refused)} of {len(devices)} device(s) not published: "
             f"{', '.join(refused)}")
         return 1
+    if args.watch:
+        return _outcome(progress, devices, args.timeout)
     say(f"version {version} published to {len(devices)} device(s); follow it with: "
         f"portless fleet watch --version {version} ...")
     return 0
@@ -198,6 +219,11 @@ def _status(args: argparse.Namespace, config: EngineerConfig, devices: list[str]
 def _watch(args: argparse.Namespace, config: EngineerConfig, devices: list[str]) -> int:
     progress = asyncio.run(_follow(config, devices, args.version, SUCCESS[args.until],
                                    args.timeout))
+    return _outcome(progress, devices, args.timeout)
+
+
+def _outcome(progress: rollout.Watch, devices: list[str], timeout: float) -> int:
+    """Say how a rollout ended; its exit status."""
     ended = {d: r for d, r in progress.latest.items() if progress.ended(r)}
     bad = sorted(d for d, r in ended.items() if r.bad)
     waiting = sorted(set(devices) - set(ended))
@@ -208,7 +234,7 @@ def _watch(args: argparse.Namespace, config: EngineerConfig, devices: list[str])
     if bad:
         say(f"failed or rolled back: {', '.join(bad)}")
     if waiting:
-        say(f"not done after {args.timeout:g} s: {', '.join(waiting)}")
+        say(f"not done after {timeout:g} s: {', '.join(waiting)}")
     return 1 if bad else TIMED_OUT if waiting else 0
 
 

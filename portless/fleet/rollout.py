@@ -5,8 +5,9 @@ named device has ended its job (or the time is up)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from .chunks import DEFAULT_CHUNK_SIZE, ChunksRefused, bundle_topic, read_manifest, split
@@ -81,16 +82,19 @@ class Watch:
 
 
 async def watch(engineer: Engineer, devices: list[str], version: int,
-                success: frozenset[str], timeout: float, say: Callable[[str], None]
-                ) -> Watch:
+                success: frozenset[str], timeout: float, say: Callable[[str], None],
+                publish: Callable[[], Awaitable[None]] | None = None) -> Watch:
     """Follow each device's reports until every one has ended its job for ``version``
-    (``success`` or a bad state) or ``timeout`` seconds pass; each change is said."""
+    (``success`` or a bad state) or ``timeout`` seconds pass; each change is said.
+    ``publish``, awaited once the retained reports are in: what starts the jobs."""
     progress = Watch(version, success)
     wanted = set(devices)
-    deadline = time.monotonic() + timeout
     with engineer.follow(engineer.config.topic("+", "reported")) as arrivals:
         for report in await reports(engineer, devices):
             _note(progress, report, say)
+        if publish is not None:
+            await publish()
+        deadline = time.monotonic() + timeout
         while not progress.done():
             try:
                 message = await asyncio.wait_for(arrivals.get(),
@@ -99,7 +103,13 @@ async def watch(engineer: Engineer, devices: list[str], version: int,
                 break
             device = message.topic.split("/")[-2]
             if device in wanted and message.payload:
-                _note(progress, parse_report(device, message.payload), say)
+                report = parse_report(device, message.payload)
+                if report.version is None and report.state in BAD_STATES \
+                        and not message.retained:
+                    # refused before its version could be read (a bad signature, say),
+                    # while this watch ran: the end of the job it follows
+                    report = dataclasses.replace(report, version=version)
+                _note(progress, report, say)
     return progress
 
 

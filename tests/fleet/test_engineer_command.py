@@ -75,9 +75,8 @@ async def test_publish_watch_status_and_rollback_over_three_devices(
         assert await fleet("watch", *who, "--version", "3") == 0
         capsys.readouterr()
         assert await fleet("rollback", *who, "--key", str(key), "--commit", "HEAD~1",
-                           str(repo / "valves.json")) == 0
+                           str(repo / "valves.json"), "--watch") == 0
         rolled = capsys.readouterr().out
-        assert await fleet("watch", *who, "--version", "4") == 0
         assert [d.nodes for d in devices] == [["a", "b"]] * 3
         capsys.readouterr()
         assert await fleet("status", "--config", str(config), "--device", "pump-2") == 0
@@ -93,6 +92,7 @@ async def test_publish_watch_status_and_rollback_over_three_devices(
     assert [line.split()[:4] for line in lines[1:]] == [
         [name, "2", first[:12], "healthy"] for name in ("pump-1", "pump-2", "pump-3")]
     assert f"rollback bundle: version 4, commit {first}" in rolled  # one above 3
+    assert rolled.endswith("3 ended well, 0 failed or rolled back, 0 not done\n")
     assert after_rollback.splitlines()[1].split()[:4] == ["pump-2", "4", first[:12],
                                                           "healthy"]
 
@@ -115,6 +115,14 @@ async def test_a_failed_device_makes_watch_and_status_exit_1_and_say_which(
         assert await fleet("watch", "--config", str(config), "--device", "pump-9",
                            "--version", "2", "--timeout", "0.2") == 3
         timed_out = capsys.readouterr().out
+        # refused before its version can be read: publish --watch, following from
+        # before it publishes, ends on the failure all the same
+        assert await fleet("keygen", "-o", str(tmp_path / "stranger")) == 0
+        assert await fleet("sign", "--key", str(tmp_path / "stranger"), "--version", "5",
+                           str(repo / "valves.json"), "-o", str(tmp_path / "b.json")) == 0
+        assert await fleet("publish", *who, "--bundle", str(tmp_path / "b.json"),
+                           "--watch", "--timeout", "20") == 1
+        unknown_key = capsys.readouterr().out
         assert [d.nodes for d in devices] == [["a"]] * 2
     assert "pump-1: failed version 2: " in watched
     assert "failed or rolled back: pump-1, pump-2" in watched
@@ -125,6 +133,8 @@ async def test_a_failed_device_makes_watch_and_status_exit_1_and_say_which(
     assert "3 of 3 device(s) failed, rolled back or never reported: pump-1, pump-2, " \
            "pump-9" in status
     assert "pump-9: no report" in timed_out
+    assert "which this device does not trust" in unknown_key
+    assert "failed or rolled back: pump-1, pump-2" in unknown_key
     assert "not done after 0.2 s: pump-9" in timed_out
 
 
