@@ -15,7 +15,7 @@ from portless.runtime.errors import FlowInvalid
 from portless.runtime.flow import check_flow
 from portless.runtime.registry import Registry
 from portless.testing import FlowHarness
-from tests.mosquitto import Mosquitto
+from tests.mosquitto import Mosquitto, free_port
 from tests.nodes.sparkplug.flows import EDGE, edge_flow
 from tests.sparkplug_host import SparkplugHost
 
@@ -56,6 +56,17 @@ async def test_a_server_without_a_port_takes_the_default() -> None:
     async with FlowHarness(document) as h:
         servers = h.engine.nodes["edge"]._servers  # type: ignore[attr-defined]
     assert servers == [("127.0.0.1", 1), ("b.invalid", 1883), ("c.invalid", 1884)]
+
+
+@pytest.mark.broker
+async def test_a_server_that_does_not_answer_is_passed_over(mosquitto: Mosquitto) -> None:
+    document = edge_flow(free_port(), {"other_servers": [{"host": "127.0.0.1",
+                                                          "port": mosquitto.port}]})
+    async with SparkplugHost(mosquitto.port) as host, FlowHarness(document) as h:
+        (birth,) = await host.wait_for("NBIRTH")
+    assert birth.metric("bdSeq").value == 0  # no CONNECT reached the first: no number
+    assert any(e.data.get("text", "").startswith("connection refused by 127.0.0.1:")
+               for e in h.events if e.node_id == "edge" and e.kind == "status")
 
 
 @pytest.mark.slow
