@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from quart import Quart, Response, request, send_from_directory, websocket
@@ -63,15 +64,8 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
     """The editor app for a running flow (``service``: its first file, /api/flow);
     ``token`` is this start's secret; ``connections`` is the server's connection bound,
     told which connections spoke; ``tabs``: every file (None: made from ``service``)."""
-    app = Quart(__name__, static_folder=str(STATIC), static_url_path="/static")
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app = page_app()
     registry, engine = service.registry, service.engine
-
-    @app.get("/")
-    async def index() -> Response:
-        response = await send_from_directory(STATIC, "index.html")
-        response.headers["Cache-Control"] = "no-store"
-        return response
 
     @app.get("/api/nodes")
     async def nodes() -> Response:
@@ -117,20 +111,31 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
     async def events() -> None:
         page = hub.open()
         try:
-            await websocket.accept()
-            sending = asyncio.ensure_future(_send_frames(hub, page))
-            receiving = asyncio.ensure_future(websocket.receive())
-            try:
-                await asyncio.wait({sending, receiving}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                sending.cancel()
-                receiving.cancel()
-            if receiving.done() and not receiving.cancelled():
-                # The page never sends; what does is not the page, and unread messages
-                # would pile up in memory.
-                await websocket.close(1008, "this socket only sends events")
+            await send_events(_frames(hub, page))
         finally:
             hub.close(page)
+
+    add_tab_routes(app, tabs or EditorTabs(service.deploys, service.allowed_paths, service))
+    add_subflow_routes(app, service)
+    add_node_red_import_routes(app)
+
+    # Composed by wrapping, so the Quart test client goes through the guard as well.
+    guard = Guard(app.asgi_app, port=port, token=token, connections=connections)
+    app.asgi_app = guard  # type: ignore[method-assign,assignment]
+    return app
+
+
+def page_app() -> Quart:
+    """A Quart app with the page and its static files, a body limit, and JSON for every
+    refusal: what the local and the remote editor (fleet/remote_editor.py) share."""
+    app = Quart(__name__, static_folder=str(STATIC), static_url_path="/static")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+
+    @app.get("/")
+    async def index() -> Response:
+        response = await send_from_directory(STATIC, "index.html")
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @app.errorhandler(HTTPException)
     async def http_error(exc: HTTPException) -> Response:
@@ -143,19 +148,34 @@ def create_app(service: FlowService, hub: Hub, *, port: int, token: str,
         return json_answer(
             {"error": "the editor failed on this request; the log has the details"}, 500)
 
-    add_tab_routes(app, tabs or EditorTabs(service.deploys, service.allowed_paths, service))
-    add_subflow_routes(app, service)
-    add_node_red_import_routes(app)
-
-    # Composed by wrapping, so the Quart test client goes through the guard as well.
-    guard = Guard(app.asgi_app, port=port, token=token, connections=connections)
-    app.asgi_app = guard  # type: ignore[method-assign,assignment]
     return app
 
 
-async def _send_frames(hub: Hub, page: Page) -> None:
+async def send_events(frames: AsyncIterator[str]) -> None:
+    """Accept the websocket and send it ``frames`` until it closes; a page that sends
+    anything is closed (1008)."""
+    await websocket.accept()
+    sending = asyncio.ensure_future(_send(frames))
+    receiving = asyncio.ensure_future(websocket.receive())
+    try:
+        await asyncio.wait({sending, receiving}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sending.cancel()
+        receiving.cancel()
+    if receiving.done() and not receiving.cancelled():
+        # The page never sends; what does is not the page, and unread messages would
+        # pile up in memory.
+        await websocket.close(1008, "this socket only sends events")
+
+
+async def _send(frames: AsyncIterator[str]) -> None:
+    async for frame in frames:
+        await websocket.send(frame)
+
+
+async def _frames(hub: Hub, page: Page) -> AsyncIterator[str]:
     async for frame in hub.frames(page):
-        await websocket.send(json.dumps(frame, default=str))
+        yield json.dumps(frame, default=str)
 
 
 _HTTP_ERRORS = {

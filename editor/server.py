@@ -13,6 +13,7 @@ import secrets
 import socket
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from hypercorn.asyncio import serve
 
@@ -81,17 +82,27 @@ async def run_editor(deploys: DeployService, *, listener: socket.socket, host: s
     tabs = EditorTabs(deploys, allowed, service)
     app = create_app(service, hub, port=port, token=token, connections=connections,
                      tabs=tabs)
+    watcher = asyncio.get_running_loop().create_task(
+        watch_tabs(tabs, hub), name="editor: flow file watcher")
+    try:
+        await serve_guarded(app, listener=listener, host=host, token=token,
+                            connections=connections, stop=stop)
+    finally:
+        watcher.cancel()
+        hub.shutdown()
+
+
+async def serve_guarded(app: Any, *, listener: socket.socket, host: str, token: str,
+                        connections: ConnectionBound, stop: asyncio.Event) -> None:
+    """Serve an editor app (its Guard made with ``token`` and ``connections``) on
+    ``listener`` until ``stop``; prints the sign-in address once. The local and the
+    remote editor (fleet/remote_editor.py) are served alike."""
+    port = listener.getsockname()[1]
     config = BoundedConfig(connections)
     config.bind = [f"fd://{listener.detach()}"]  # Hypercorn owns (and closes) it now
     config.accesslog = None
     config.errorlog = logging.getLogger("portless.editor.http")  # one log, one format
     config.graceful_timeout = 1.0
     shown = "[::1]" if host == "::1" else host
-    watcher = asyncio.get_running_loop().create_task(
-        watch_tabs(tabs, hub), name="editor: flow file watcher")
     print(f"portless editor: http://{shown}:{port}/?token={token}", flush=True)
-    try:
-        await serve(app, config, shutdown_trigger=stop.wait)
-    finally:
-        watcher.cancel()
-        hub.shutdown()
+    await serve(app, config, shutdown_trigger=stop.wait)

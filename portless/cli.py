@@ -81,19 +81,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="refuse flows with function nodes (or any node type that "
                              "runs code from the flow file), for locked-down devices")
 
+    editor_address = argparse.ArgumentParser(add_help=False)
+    editor_address.add_argument("--editor-host", default="127.0.0.1", metavar="HOST",
+                                help="loopback address for the editor: 127.0.0.1 "
+                                     "(default), ::1 or localhost; anything else is refused")
+    editor_address.add_argument("--editor-port", type=int, default=1880, metavar="PORT",
+                                help="editor port (default 1880)")
+
     run = commands.add_parser(
-        "run", parents=[nodes_dir, locked], help="run a flow until SIGINT/SIGTERM",
+        "run", parents=[nodes_dir, locked, editor_address],
+        help="run a flow until SIGINT/SIGTERM",
         description="Run a flow until SIGINT or SIGTERM, then stop every node and exit 0.")
     run.add_argument("flow", metavar="FLOW", nargs="+",
                      help="the flow file to run; several files, or a directory (every "
                           "*.json in it), run together, each a tab")
     run.add_argument("--no-editor", action="store_true",
                      help="headless: open no socket at all")
-    run.add_argument("--editor-host", default="127.0.0.1", metavar="HOST",
-                     help="loopback address for the editor: 127.0.0.1 (default), ::1 or "
-                          "localhost; anything else is refused")
-    run.add_argument("--editor-port", type=int, default=1880, metavar="PORT",
-                     help="editor port (default 1880)")
     run.add_argument("--dev-broker", action="store_true",
                      help="for the demo and development: use or start an MQTT broker on "
                           "the loopback port the flow's mqtt-broker names (mosquitto from "
@@ -173,6 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
     from portless import sparkplug_watch
     from portless.node_red_import import command as import_node_red
 
+    edit = commands.add_parser(
+        "edit", parents=[editor_address], help="edit a far device's flows through the broker",
+        description="Serve the editor on this machine's loopback for a device run with "
+                    "--fleet: its API and live status travel through the management "
+                    "broker (MQTT 5 request/response), a Deploy is a bundle signed here, "
+                    "and the device opens no port (docs/fleet.md).")
+    edit.add_argument("--remote", required=True, metavar="DEVICE", help="the device id")
+    edit.add_argument("--config", type=Path, required=True, metavar="FLEET.json",
+                      help="the engineer configuration: topic prefix and management broker")
+    edit.add_argument("--key", type=Path, required=True, metavar="KEYFILE",
+                      help="the signing key (one the device trusts): signs every request "
+                           "and each deploy's bundle; it never leaves this machine")
+    add_log_arguments(edit)
     import_node_red.add_parser(commands)
     from portless.fleet import command as fleet
 
@@ -191,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     handler = {"run": cmd_run, "validate": cmd_validate, "fmt": cmd_fmt,
                "nodes": cmd_nodes, "docs": cmd_docs,
-               "import-node-red": cmd_import_node_red, "fleet": cmd_fleet,
+               "import-node-red": cmd_import_node_red, "fleet": cmd_fleet, "edit": cmd_edit,
                "sparkplug": cmd_sparkplug}[args.command]
     try:
         return handler(args)
@@ -319,6 +335,12 @@ def cmd_import_node_red(args: argparse.Namespace) -> int:
 
 def cmd_fleet(args: argparse.Namespace) -> int:
     from portless.fleet.command import run
+
+    return run(args)
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    from portless.fleet.edit_command import run
 
     return run(args)
 

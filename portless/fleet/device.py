@@ -265,6 +265,7 @@ class DeviceAgent:
         if self.config.username:
             client.set_auth_credentials(self.config.username, self.config.password)
         client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         self._chunks = Reassembly(
             self.config.topic_prefix, self.config.device_id,
@@ -310,10 +311,18 @@ class DeviceAgent:
             delay = min(delay * 2, 60.0)
         return False
 
+    def _topics(self) -> list[str]:
+        """What the management link subscribes to: the desired state, and the remote
+        editor's requests when it is on."""
+        remote = [self.remote.topics.request] if self.remote is not None else []
+        return [self.config.desired_topic, *remote]
+
     def _on_connect(self, client: gmqtt.Client, *args: Any) -> None:
-        client.subscribe(self.config.desired_topic, qos=1)
-        if self.remote is not None:
-            client.subscribe(self.remote.topics.request, qos=1)
+        client.subscribe([gmqtt.Subscription(topic, qos=1) for topic in self._topics()])
+
+    def _on_subscribe(self, client: gmqtt.Client, *args: Any) -> None:
+        log.info("fleet: connected to %s port %d, following %s", self.config.host,
+                 self.config.port, " and ".join(self._topics()))
 
     def _on_message(self, client: gmqtt.Client, topic: str, payload: bytes, qos: int,
                     properties: dict[str, Any]) -> int:

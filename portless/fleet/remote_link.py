@@ -41,9 +41,11 @@ class Reply:
 class RemoteLink:
     """Requests to one device through the management broker, as one session."""
 
-    def __init__(self, config: EngineerConfig, device: str, key: Ed25519PrivateKey
-                 ) -> None:
+    def __init__(self, config: EngineerConfig, device: str, key: Ed25519PrivateKey,
+                 timeout: float = REQUEST_SECONDS) -> None:
+        """``timeout``: how long a request waits for its answer, unless it says."""
         self.config = config
+        self.timeout = timeout
         self.device = device
         self.key = key
         self.topics = Topics(config.topic_prefix, device)
@@ -61,6 +63,8 @@ class RemoteLink:
         self._client.on_message = self._on_message
         self._wanted = False
         self._changed = asyncio.Event()
+        self.streaming = False
+        """Whether the device may be streaming to this session (a lease was asked for)."""
 
     async def connect(self) -> None:
         """Connect and subscribe to this session's response and live topics."""
@@ -96,7 +100,7 @@ class RemoteLink:
                                                          f"read: {exc}"}))
         return 0
 
-    async def request(self, kind: str, timeout: float = REQUEST_SECONDS, **fields: Any
+    async def request(self, kind: str, timeout: float | None = None, **fields: Any
                       ) -> Reply:
         """Send a signed request of ``kind`` and wait for its answer; raises DeviceSilent."""
         correlation = secrets.token_bytes(16)
@@ -107,6 +111,7 @@ class RemoteLink:
         self._client.publish(self.topics.request, payload, qos=1,
                              response_topic=self.topics.response(self.session),
                              correlation_data=correlation, content_type="application/json")
+        timeout = self.timeout if timeout is None else timeout
         try:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
@@ -129,17 +134,17 @@ class RemoteLink:
     async def keep_live(self, lease: float = LEASE_SECONDS) -> None:
         """While the stream is wanted, hold its lease (renewed every third of it); when
         it is no longer wanted, end it. Runs until cancelled."""
-        streaming = False
         while True:
             self._changed.clear()  # before reading _wanted: a change meanwhile is seen
-            if self._wanted or streaming:
+            if self._wanted or self.streaming:
+                self.streaming = True  # from the request on: the device may have begun
                 try:
                     reply = await self.request("live", lease=lease if self._wanted else 0)
                     if reply.status != 200:
                         log.warning("remote editor: the live stream: %s", reply.body)
                 except DeviceSilent as exc:
                     log.warning("remote editor: %s", exc)  # tried again at the renewal
-                streaming = self._wanted
+                self.streaming = self._wanted
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(),
-                                       lease / 3 if streaming else None)
+                                       lease / 3 if self.streaming else None)
