@@ -70,13 +70,19 @@ async def start_server(directory: Path, document: dict[str, Any],
     ``text``) and run it, with more ``args`` for `portless run` (``--nodes-dir``) and
     ``more`` flow files after it (the other tabs)."""
     flow = write_document(directory / name, document, text)
+    return await start_editor(
+        ["run", str(flow), *map(str, more), "--state-dir", str(directory / "state"), *args],
+        flow, directory / f"{flow.stem}.log")
+
+
+async def start_editor(args: list[str], flow: Path, log: Path) -> Server:
+    """Run `portless ARGS --editor-port PORT` (a free port), its stderr into ``log``,
+    until it prints its editor address and accepts on it (`portless run`, or the
+    remote editor, `portless edit`)."""
     port = free_port()
-    log = directory / f"{flow.stem}.log"
     with log.open("wb") as stderr:  # the child keeps its own copy of the descriptor
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "portless", "run", str(flow), *map(str, more),
-            "--editor-port", str(port),
-            "--state-dir", str(directory / "state"), *args, cwd=ROOT,
+            sys.executable, "-m", "portless", *args, "--editor-port", str(port), cwd=ROOT,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=stderr)
     server = Server(flow, port, "", "", log, process)
     try:
