@@ -67,6 +67,8 @@ class DeviceAgent:
         self._applying = asyncio.Lock()
         self.last_report: dict[str, Any] | None = None
         """The latest report, published again when the link first connects."""
+        self._following = 0
+        """The packet id of the subscription to the topics the link follows."""
         self.remote = RemoteResponder(self) if config.remote_editor else None
         """Answers the remote editor on the management link (remote_device.py)."""
         self.chunk_timeout = chunks.TIMEOUT
@@ -318,11 +320,13 @@ class DeviceAgent:
         return [self.config.desired_topic, *remote]
 
     def _on_connect(self, client: gmqtt.Client, *args: Any) -> None:
-        client.subscribe([gmqtt.Subscription(topic, qos=1) for topic in self._topics()])
+        self._following = client.subscribe([gmqtt.Subscription(topic, qos=1)
+                                            for topic in self._topics()])
 
-    def _on_subscribe(self, client: gmqtt.Client, *args: Any) -> None:
-        log.info("fleet: connected to %s port %d, following %s", self.config.host,
-                 self.config.port, " and ".join(self._topics()))
+    def _on_subscribe(self, client: gmqtt.Client, mid: int, *args: Any) -> None:
+        if mid == self._following:  # not a bundle's chunks
+            log.info("fleet: connected to %s port %d, following %s", self.config.host,
+                     self.config.port, " and ".join(self._topics()))
 
     def _on_message(self, client: gmqtt.Client, topic: str, payload: bytes, qos: int,
                     properties: dict[str, Any]) -> int:
