@@ -62,7 +62,7 @@ def device(tmp_path: Path, mosquitto_factory: Callable[..., Mosquitto]) -> Itera
     link = {"host": "127.0.0.1", "port": broker.port, "tls": False}
     (tmp_path / "device.json").write_text(json.dumps({
         "device_id": "pump-7", "topic_prefix": "plant", "broker": link,
-        "trusted_keys": ["signing.pub"]}))
+        "trusted_keys": ["signing.pub"], "health": {"seconds": 0.3}}))
     (tmp_path / "fleet.json").write_text(json.dumps({"topic_prefix": "plant",
                                                      "broker": link}))
     flow_file = tmp_path / "device" / "valves.json"
@@ -95,7 +95,7 @@ async def test_a_remote_device_is_edited_deployed_and_watched_with_no_open_port(
             status, answer = await deploy(page)
             assert status == 200, answer
             assert answer["started"] == ["reading"]
-            assert answer["fleet"] == {"state": "deployed", "version": 1}
+            assert answer["fleet"] == {"state": "healthy", "version": 1}  # gate passed
             item = page.locator('[data-testid="debug-item"][data-node="show"]').filter(
                 has_text="valve/remote").first
             await expect(item).to_be_visible()
@@ -121,7 +121,7 @@ async def test_a_remote_device_is_edited_deployed_and_watched_with_no_open_port(
             await context.close()
     finally:
         await stop_server(editor)
-    await asyncio.to_thread(device.lines.wait, "fleet: deployed 1")
+    await asyncio.to_thread(device.lines.wait, "fleet: healthy 1")
     assert audit == [], f"the device listens: {audit}"
     assert any(c.raddr and c.raddr.port == device.broker.port for c in links)  # its link
     assert editor_listens == [f"127.0.0.1:{editor.port}"]
