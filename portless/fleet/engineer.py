@@ -77,7 +77,10 @@ class Engineer:
         self._subacks: dict[int, asyncio.Future[tuple[int, ...]]] = {}
         self._unsubacks: dict[int, asyncio.Future[tuple[int, ...]]] = {}
         self._window = asyncio.Semaphore(WINDOW)
-        self._listeners: list[Callable[[Message], None]] = []
+        self._exact: dict[str, list[Callable[[Message], None]]] = {}
+        self._wildcard: list[tuple[list[str], Callable[[Message], None]]] = []
+        """Who takes what arrives: by topic, or by a filter with wildcards."""
+        self._markers: dict[bytes, asyncio.Future[None]] = {}
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self._client.on_unsubscribe = self._on_unsubscribe
@@ -128,30 +131,28 @@ class Engineer:
         """Every retained message under ``topic_filter`` now, by topic (empty ones, which
         clear a retained message, left out); ``stay``: subscribed after, for ``follow``."""
         found: dict[str, bytes] = {}
-        levels = topic_filter.split("/")
         marker = secrets.token_hex(8).encode()
-        done = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._markers[marker] = done
 
         def take(message: Message) -> None:
-            if message.topic == self._marker and message.payload == marker:
-                done.set_result(None)
-            elif levels_match(levels, message.topic) and message.retained:
+            if message.retained:
                 found[message.topic] = message.payload
-        self._listeners.append(take)
         try:
-            await self._subscribe(topic_filter)
-            try:
-                await self.publish(self._marker, marker, retain=False)
-            except BrokerError as exc:
-                raise BrokerError(f"{exc}; the engineer's user needs readwrite on "
-                                  f"{self.config.topic_prefix}/# (docs/fleet-acl.conf)"
-                                  ) from None
-            await asyncio.wait_for(done, self.timeout)
+            with self._listening(topic_filter, take):
+                await self._subscribe(topic_filter)
+                try:
+                    await self.publish(self._marker, marker, retain=False)
+                except BrokerError as exc:
+                    raise BrokerError(f"{exc}; the engineer's user needs readwrite on "
+                                      f"{self.config.topic_prefix}/# (docs/fleet-acl.conf)"
+                                      ) from None
+                await asyncio.wait_for(done, self.timeout)
         except TimeoutError:
             raise BrokerError(f"the retained messages under {topic_filter} did not arrive "
                               f"within {self.timeout} s") from None
         finally:
-            self._listeners.remove(take)
+            self._markers.pop(marker, None)
         if not stay:
             await self._unsubscribe(topic_filter)
         return {topic: payload for topic, payload in found.items() if payload}
@@ -161,16 +162,30 @@ class Engineer:
         """A queue of what arrives under ``topic_filter`` while inside (subscribe with
         ``retained`` inside it, and nothing falls between the two)."""
         queue: asyncio.Queue[Message] = asyncio.Queue()
-        levels = topic_filter.split("/")
-
-        def take(message: Message) -> None:
-            if levels_match(levels, message.topic):
-                queue.put_nowait(message)
-        self._listeners.append(take)
-        try:
+        with self._listening(topic_filter, queue.put_nowait):
             yield queue
+
+    @contextlib.contextmanager
+    def _listening(self, topic_filter: str, take: Callable[[Message], None]
+                   ) -> Iterator[None]:
+        """``take`` gets each message under ``topic_filter`` while inside: looked up by
+        topic when the filter has no wildcard (200 devices read at once stay cheap)."""
+        if "+" in topic_filter or "#" in topic_filter:
+            entry = (topic_filter.split("/"), take)
+            self._wildcard.append(entry)
+            try:
+                yield
+            finally:
+                self._wildcard.remove(entry)
+            return
+        self._exact.setdefault(topic_filter, []).append(take)
+        try:
+            yield
         finally:
-            self._listeners.remove(take)
+            takers = self._exact[topic_filter]
+            takers.remove(take)
+            if not takers:
+                del self._exact[topic_filter]
 
     async def _subscribe(self, topic_filter: str) -> None:
         granted = await self._acknowledged(self._subacks,
@@ -208,9 +223,17 @@ class Engineer:
 
     def _on_message(self, client: gmqtt.Client, topic: str, payload: bytes, qos: int,
                     properties: dict[str, Any]) -> int:
+        if topic == self._marker:
+            waiter = self._markers.pop(payload, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+            return 0
         message = Message(topic, payload, bool(properties.get("retain")))
-        for listener in list(self._listeners):
-            listener(message)
+        for take in list(self._exact.get(topic, ())):
+            take(message)
+        for levels, take in list(self._wildcard):
+            if levels_match(levels, topic):
+                take(message)
         return 0
 
 
