@@ -145,8 +145,11 @@ class Reassembly:
             self._stop()
             self._completed = None
             return payload or None  # empty: the desired state was cleared
-        if self._manifest == manifest or manifest.sha256 == self._completed:
-            return None  # the same manifest again (a reconnect): nothing new
+        if manifest.sha256 == self._completed:
+            return None  # the bundle put together last, seen again after a reconnect
+        if self._manifest == manifest:  # again, after a reconnect: the link's session
+            self.subscribe(f"{manifest.topic}/+")  # is new, so subscribe again
+            return None
         self._stop()
         expected = bundle_topic(self.prefix, self.device, manifest.sha256)
         if manifest.topic != expected:
