@@ -58,7 +58,7 @@ def on_a_free_port(shipped: Path) -> tuple[str, dict[str, Any]]:
     original = shipped.read_text(encoding="utf-8")
     document = json.loads(original)
     for item in document["nodes"]:
-        if item["type"] == "mqtt-broker":
+        if item["type"] in ("mqtt-broker", "sparkplug-node"):  # a sparkplug-node is one
             item["config"]["port"] = free_port()
     text = canonical_text(document)
     changed = [line for line in difflib.ndiff(original.splitlines(), text.splitlines())

@@ -39,6 +39,8 @@ async def test_the_demo_is_born_reports_by_exception_and_takes_commands(
         (command,) = await h.wait_for("commands")
     flow = birth.metric("Valve/Flow")
     assert flow.datatype == "Double"
+    assert [(p.name, p.datatype, p.value) for p in flow.properties] == [
+        ("engUnit", "String", "m3/h"), ("engLow", "Double", 0.0), ("engHigh", "Double", 100.0)]
     assert all(set(s.values) == {flow.alias} for s in data)
     assert (command["topic"], command["payload"]) == ("Valve/Position", 30.0)
 
