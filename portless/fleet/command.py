@@ -1,5 +1,6 @@
 """``portless fleet keygen|sign|verify``: keys and signed bundles from the command line
-(``publish|status|watch|rollback``, through the broker, are in engineer_command.py).
+(``publish|status|watch|rollback``, through the broker, are in engineer_command.py;
+``keys|revoke``, on a device, in device_keys.py).
 
 Exit 0 on success, 1 when a bundle is refused or a file is not as committed, 2 for
 unusable arguments or key files."""
@@ -12,12 +13,13 @@ from pathlib import Path
 
 from portless.runtime.atomic import atomic_write
 
-from . import engineer_command, keys
+from . import device_keys, engineer_command, keys
 from .bundle import MAX_BUNDLE_BYTES, BundleRefused, verify
 from .git import DirtyFiles
 from .signing import sign_files
 
 ENGINEER_ACTIONS = {"publish", "status", "watch", "rollback"}
+DEVICE_ACTIONS = {"keys", "revoke"}
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,11 +58,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                          metavar="KEYS", help="a file of trusted public key lines (may be "
                                               "given more than once)")
     engineer_command.add_parsers(actions)
+    device_keys.add_parsers(actions)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.fleet_command in ENGINEER_ACTIONS:
         return engineer_command.run(args)
+    if args.fleet_command in DEVICE_ACTIONS:
+        return device_keys.run(args)
     handler = {"keygen": _keygen, "sign": _sign, "verify": _verify}[args.fleet_command]
     try:
         return handler(args)

@@ -21,6 +21,7 @@ from gmqtt.mqtt.constants import MQTTv50
 
 from portless.runtime import DeployService, FlowInvalid, canonical_text, safe_json
 from portless.runtime.atomic import atomic_write
+from portless.runtime.file_watch import Stamp, file_stamp
 from portless.runtime.tabs import check_tabs
 
 from . import chunks
@@ -37,7 +38,7 @@ from .device_state import (
     file_hashes,
 )
 from .health import watch_health
-from .keys import TrustedKey, load_trusted
+from .keys import KeyFileError, TrustedKey, load_trusted
 from .remote_device import RemoteResponder
 
 log = logging.getLogger("portless.fleet")
@@ -60,7 +61,8 @@ class DeviceAgent:
         self.config = config
         self.deploys = deploys
         self._state_dir = state_dir
-        self.trusted: dict[str, TrustedKey] = load_trusted(list(config.trusted_keys))
+        self._trusted_stamps = self._key_stamps()
+        self._trusted: dict[str, TrustedKey] = load_trusted(list(config.trusted_keys))
         self._client: gmqtt.Client | None = None
         self._pending: bytes | None = None
         self._arrived = asyncio.Event()
@@ -78,6 +80,25 @@ class DeviceAgent:
     def client(self) -> gmqtt.Client | None:
         """The management link while it is up."""
         return self._client
+
+    @property
+    def trusted(self) -> dict[str, TrustedKey]:
+        """The keys the trusted-keys files hold now: read again when one of them changed,
+        so a revoked key is refused from then on; none (everything refused) while one
+        cannot be read."""
+        stamps = self._key_stamps()
+        if stamps != self._trusted_stamps:
+            self._trusted_stamps = stamps
+            try:
+                self._trusted = load_trusted(list(self.config.trusted_keys))
+            except (KeyFileError, OSError) as exc:
+                log.error("fleet: the trusted keys cannot be read, so every bundle and "
+                          "request is refused until they can: %s", exc)
+                self._trusted = {}
+        return self._trusted
+
+    def _key_stamps(self) -> tuple[Stamp | None, ...]:
+        return tuple(file_stamp(path) for path in self.config.trusted_keys)
 
     @property
     def directory(self) -> Path:
@@ -110,7 +131,10 @@ class DeviceAgent:
         for name, text in good["files"].items():
             if name in tabs and _read_text(tabs[name]) != text:
                 atomic_write(tabs[name], text.encode("utf-8"))
-        reason = (f"version {marker['version']} was being deployed ({marker['step']}) "
+        running = state.read(RUNNING)  # written when the files were all deployed
+        step = "health gate" if running is not None \
+            and running["version"] == marker["version"] else "deploying"
+        reason = (f"version {marker['version']} was being deployed ({step}) "
                   f"when the device stopped (killed or power cut); started on "
                   f"{_good_name(good)}")
         self._rolled_back(marker["version"], marker["files"], reason, good)
@@ -195,8 +219,7 @@ class DeviceAgent:
                 for tab in self.deploys.tabs}})
         state.write_bytes(STAGED, data)
         marker = {"version": bundle.version, "commit": bundle.commit,
-                  "files": {file.name: file.sha256 for file in bundle.files},
-                  "step": "deploying"}
+                  "files": {file.name: file.sha256 for file in bundle.files}}
         state.write(DEPLOYING, marker)
         for number, (tab, document) in enumerate(documents.items(), 1):
             try:
@@ -208,8 +231,7 @@ class DeviceAgent:
                                  for node_id, reason in outcome.caused.items())
             log.info("fleet: version %d: %s deployed (%d of %d files)", bundle.version,
                      tab.name, number, len(documents))
-        state.write(RUNNING, {key: marker[key] for key in ("version", "commit", "files")})
-        state.write(DEPLOYING, {**marker, "step": "health gate"})
+        state.write(RUNNING, marker)  # with the marker there: in its health gate
         return None
 
     async def _roll_back(self, bundle: Bundle, reason: str) -> dict[str, Any]:

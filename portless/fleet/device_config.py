@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .broker_config import (
     DEVICE_ID,
@@ -59,15 +60,12 @@ class DeviceConfig(BrokerConfig):
 def load_device_config(path: str | Path) -> DeviceConfig:
     """Read and check a device configuration; relative paths are from its directory."""
     path = Path(path)
-    document = exact_keys(read_document(path), _KEYS, f"{path}",
-                          optional={"remote_editor", "health"})
+    document = _document(path)
     device_id = document["device_id"]
     if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):
         raise ConfigError(f"{path}: device_id: 1 to 64 letters, digits, '_' or '-'")
     prefix = check_prefix(document["topic_prefix"], path)
-    keys = document["trusted_keys"]
-    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
-        raise ConfigError(f"{path}: trusted_keys: a list of trusted-keys files")
+    keys = _trusted_files(document, path)
     remote = document.get("remote_editor", True)
     if not isinstance(remote, bool):
         raise ConfigError(f"{path}: remote_editor: true or false")
@@ -79,5 +77,23 @@ def load_device_config(path: str | Path) -> DeviceConfig:
         raise ConfigError(f"{path}: {exc}") from None
     broker = load_broker(document["broker"], path)  # last: it reads the environment
     return DeviceConfig(**broker_fields(broker), device_id=device_id, topic_prefix=prefix,
-                        trusted_keys=tuple(path.parent / key for key in keys),
-                        remote_editor=remote, health=gate)
+                        trusted_keys=keys, remote_editor=remote, health=gate)
+
+
+def trusted_key_files(path: str | Path) -> tuple[Path, ...]:
+    """The trusted-keys files a device configuration names, without reading the
+    environment (``portless fleet keys`` and ``revoke`` need no broker password)."""
+    path = Path(path)
+    return _trusted_files(_document(path), path)
+
+
+def _document(path: Path) -> dict[str, Any]:
+    return exact_keys(read_document(path), _KEYS, f"{path}",
+                      optional={"remote_editor", "health"})
+
+
+def _trusted_files(document: dict[str, Any], path: Path) -> tuple[Path, ...]:
+    keys = document["trusted_keys"]
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+        raise ConfigError(f"{path}: trusted_keys: a list of trusted-keys files")
+    return tuple(path.parent / key for key in keys)

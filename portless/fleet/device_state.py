@@ -6,7 +6,7 @@ and what to go back to.
   text by name (or, before the first one passed, the files the device ran before it);
 - ``staged.json``: the last bundle taken in, as it arrived (signed);
 - ``deploying.json``: the bundle whose deploy has begun and not yet passed the gate or
-  been rolled back (its version, commit, file hashes and step); removed last;
+  been rolled back (its version, commit and file hashes); removed last;
 - ``running.json``: the version, commit and file hashes that run (absent: none from
   the fleet);
 - ``rolled-back.json``: the last bundle rolled back, with why, so that its retained

@@ -105,16 +105,35 @@ def load_private(path: str | Path) -> Ed25519PrivateKey:
     return key
 
 
+@dataclass(frozen=True)
+class KeyLine:
+    """A key where a trusted-keys file holds it: the file and the line number."""
+
+    file: Path
+    number: int
+    key: TrustedKey
+
+
 def load_trusted(paths: list[Path]) -> dict[str, TrustedKey]:
-    """Every key in the trusted-keys files, by key id; blank lines and ``#`` lines skipped."""
-    keys: dict[str, TrustedKey] = {}
+    """Every key in the trusted-keys files, by key id."""
+    return {line.key.key_id: line.key for line in trusted_lines(paths)}
+
+
+def trusted_lines(paths: list[Path]) -> list[KeyLine]:
+    """Every key line of the trusted-keys files, in order; blank lines and ``#`` lines
+    skipped. A file holding a private key is refused: it never belongs on a device."""
+    lines: list[KeyLine] = []
     for path in paths:
         text = _read_small(path).decode("utf-8", "replace")
+        if "PRIVATE KEY" in text:
+            raise KeyFileError(f"{path}: holds a private key; a device trusts public keys "
+                               f"only (the line of keygen's .pub file), and a private key "
+                               f"never belongs on one: delete this file from the device")
         for number, line in enumerate(text.splitlines(), 1):
             if line.strip() and not line.lstrip().startswith("#"):
-                trusted = parse_public_line(line, f"{path}:{number}")
-                keys[trusted.key_id] = trusted
-    return keys
+                lines.append(KeyLine(path, number, parse_public_line(line,
+                                                                     f"{path}:{number}")))
+    return lines
 
 
 def parse_public_line(line: str, place: str) -> TrustedKey:
