@@ -66,7 +66,9 @@ class DeviceAgent:
         self._client: gmqtt.Client | None = None
         self._pending: bytes | None = None
         self._arrived = asyncio.Event()
-        self._applying = asyncio.Lock()
+        self.applying = asyncio.Lock()
+        """Held while a bundle is applied (and by the remote editor while it checks the
+        page's ETags before its bundle): one at a time, whoever sends it."""
         self.last_report: dict[str, Any] | None = None
         """The latest report, published again when the link first connects."""
         self._following = 0
@@ -186,9 +188,9 @@ class DeviceAgent:
         return None
 
     async def apply_one(self, data: bytes) -> dict[str, Any]:
-        """``apply``, one bundle at a time whoever sends it (the desired topic, the
-        remote editor)."""
-        async with self._applying:
+        """``apply`` of a bundle from the desired topic, one at a time (the remote editor
+        holds ``applying`` itself, around its ETag check and its ``apply``)."""
+        async with self.applying:
             return await self.apply(data)
 
     async def _checked(self, bundle: Bundle) -> dict[Path, dict[str, Any]]:

@@ -97,7 +97,6 @@ class RemoteResponder:
         self._seen: dict[str, float] = {}
         self._working = 0
         self._tasks: set[asyncio.Task[None]] = set()
-        self._deploying = asyncio.Lock()
         self._watcher: asyncio.Task[None] | None = None
         self._unsubscribe = agent.deploys.engine.events.subscribe(self._note)
 
@@ -179,8 +178,8 @@ class RemoteResponder:
                                 "statuses": engine.statuses(), "recent": list(self.recent)})
         if kind == "http":
             return await self._http(request)
-        if kind == "deploy":
-            async with self._deploying:
+        if kind == "deploy":  # the ETags checked and the bundle applied under one lock
+            async with self.agent.applying:
                 return await self._deploy(request)
         return self._live(request, session)
 
@@ -267,7 +266,7 @@ class RemoteResponder:
         outcomes: list[DeployOutcome] = []
         deploys.observers.append(outcomes.append)
         try:
-            report = await self.agent.apply_one(bundle_bytes)
+            report = await self.agent.apply(bundle_bytes)
         finally:
             deploys.observers.remove(outcomes.append)
         return await self._deploy_answer(report, outcomes, tabs[tab_name])

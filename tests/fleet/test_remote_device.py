@@ -63,17 +63,20 @@ class Device:
         return self.agent.deploys.engine
 
 
-def make_device(tmp_path: Path, broker: Mosquitto) -> Device:
+def make_device(tmp_path: Path, broker: Mosquitto, remote_editor: bool = True) -> Device:
+    """valves.json (FLOW) and pumps.json (one node, ``pump``) as two tabs."""
     flow_file = tmp_path / "valves.json"
     flow_file.write_text(json.dumps(FLOW))
+    (tmp_path / "pumps.json").write_text(json.dumps({"version": 1, "nodes": [
+        {"id": "pump", "type": "test-double", "config": {}, "wires": []}]}))
     key = Ed25519PrivateKey.generate()
     trusted = tmp_path / "trusted-keys"
     trusted.write_text(keys.TrustedKey(key.public_key(), "alice").line() + "\n")
     config = DeviceConfig(device_id="pump-7", topic_prefix=PREFIX, host="127.0.0.1",
                           port=broker.port, tls=False, trusted_keys=(trusted,),
-                          health=QUICK)
+                          health=QUICK, remote_editor=remote_editor)
     deploys = DeployService(Engine(REGISTRY, state_dir=tmp_path / "state"), REGISTRY,
-                            [flow_file])
+                            [flow_file, tmp_path / "pumps.json"])
     return Device(DeviceAgent(config, deploys, tmp_path / "state"), key)
 
 
@@ -159,9 +162,10 @@ async def test_requests_are_answered_each_by_its_correlation_data(
     assert [n["id"] for n in flow.body["nodes"]] == ["report", "show"]
     assert flow.etag
     assert flow.etag.strip('"') == tabs.body["tabs"][0]["etag"].strip('"')
+    assert [tab["name"] for tab in tabs.body["tabs"]] == ["valves", "pumps"]
     assert {"test-reporter", "debug"} <= {entry["type"] for entry in nodes.body}
     assert hello.body["device"] == "pump-7"
-    assert hello.body["tabs"] == ["valves.json"]
+    assert hello.body["tabs"] == ["valves.json", "pumps.json"]
     assert checked.status == 200
     assert "nothing" in checked.body["errors"][0]
     print(f"request round trip over mosquitto: median {statistics.median(times) * 1000:.1f}"
@@ -249,7 +253,7 @@ async def test_a_page_deploy_is_a_signed_bundle_with_if_match(
     assert invalid.body["details"][0]["node"] == "bad"
     assert running_record is not None
     assert running_record["version"] == 1
-    assert nodes == ["more", "report", "show"]
+    assert nodes == ["more", "pump", "report", "show"]
     assert json.loads(desired.received[0].payload)["signed"]["version"] == 1
 
 
@@ -331,3 +335,45 @@ async def test_bad_foreign_replayed_and_huge_requests_are_refused(
     assert later is not None
     assert later.status == 200
     assert not other_device.received  # never answered on a topic not this session's
+
+
+async def test_a_deploy_of_one_tab_carries_the_others_as_they_are_on_the_device(
+        tmp_path: Path, mosquitto: Mosquitto) -> None:
+    async with running(tmp_path, mosquitto) as (device, link, _):
+        read = await get(link, "/api/tabs/pumps")
+        changed = {**read.body, "nodes": [*read.body["nodes"], {
+            "id": "pump-2", "type": "test-double", "config": {}, "wires": []}]}
+        valves = json.loads((tmp_path / "valves.json").read_text())
+        valves["nodes"][1]["name"] = "changed on the device"  # since the page opened
+        (tmp_path / "valves.json").write_text(json.dumps(valves))
+        deployed = await deploy_page(link, "pumps", json.dumps(changed).encode(), read.etag)
+        stale = await deploy_page(link, "pumps", json.dumps(changed).encode(), read.etag)
+        nodes = sorted(device.engine.nodes)
+    assert deployed.status == 200, deployed.body
+    assert deployed.body["started"] == ["pump-2"]
+    assert stale.status == 412
+    assert "pumps.json" in stale.body["error"]
+    assert nodes == ["pump", "pump-2", "report", "show"]
+    kept = json.loads((tmp_path / "valves.json").read_text())  # not reverted by the bundle
+    assert kept["nodes"][1]["name"] == "changed on the device"
+
+
+async def test_live_sessions_are_bounded_and_the_responder_can_be_off(
+        tmp_path: Path, mosquitto: Mosquitto) -> None:
+    async with running(tmp_path, mosquitto) as (device, link, _):
+        others = [RemoteLink(link.config, "pump-7", device.key) for _ in range(4)]
+        for other in others:
+            await other.connect()
+        try:
+            answers = [await each.request("live", lease=30) for each in [link, *others]]
+        finally:
+            for other in others:
+                await other.disconnect()
+        sessions = len(device.remote.sessions)
+    assert [answer.status for answer in answers] == [200, 200, 200, 200, 503]
+    assert "watch this device already" in answers[-1].body["error"]
+    assert sessions == 4
+    (tmp_path / "off").mkdir()
+    off = make_device(tmp_path / "off", mosquitto, remote_editor=False)
+    assert off.agent.remote is None
+    assert off.agent._topics() == [f"{PREFIX}/pump-7/desired"]
