@@ -73,3 +73,15 @@ async def test_the_gate_keeps_a_healthy_deploy_and_rolls_back_an_unhealthy_one(
         assert gate_seconds < SECONDS
     assert nodes == ["a"]
     assert json.loads(device.flow_file.read_text()) == json.loads(flow("a"))
+
+
+async def test_a_gate_of_0_s_checks_only_that_every_node_started(
+        tmp_path: Path, mosquitto: Mosquitto) -> None:
+    device = Device(tmp_path, mosquitto, gate=HealthGate(seconds=0))
+    async with Watcher(mosquitto.port, REPORTED) as watcher, running(device):
+        await publish_desired(mosquitto, device.bundle(2, flow("a", extra=(
+            broker(free_port()),))))  # no time to connect: not judged
+        await final_report(watcher, "healthy", 2)
+        await publish_desired(mosquitto, device.bundle(3, flow("a", device="missing")))
+        report = await final_report(watcher, "rolled back", 3)
+    assert "node dev failed to start" in report["reason"]
