@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import statistics
@@ -33,7 +34,9 @@ from portless.fleet.remote_protocol import (
 )
 from portless.nodes.debug import Debug
 from portless.runtime import DeployService, Engine, Registry
-from tests.fleet.simulated import QUICK
+from tests.fleet.simulated import QUICK, SimulatedDevice
+from tests.fleet.simulated import running as simulated
+from tests.fleet.test_broker_acl import secured, tls  # noqa: F401 (secured is a fixture)
 from tests.mosquitto import Mosquitto
 from tests.mqtt_client import Watcher
 from tests.nodetypes import TEST_TYPES
@@ -377,3 +380,42 @@ async def test_live_sessions_are_bounded_and_the_responder_can_be_off(
     off = make_device(tmp_path / "off", mosquitto, remote_editor=False)
     assert off.agent.remote is None
     assert off.agent._topics() == [f"{PREFIX}/pump-7/desired"]
+
+
+async def test_through_the_shipped_acl_only_the_engineer_reaches_a_device(
+        tmp_path: Path, secured: Mosquitto) -> None:  # noqa: F811
+    """TLS, passwords and docs/fleet-acl.conf: the engineer's requests are answered;
+    another device's user, even holding a trusted key, is refused by the broker."""
+    key = Ed25519PrivateKey.generate()
+    trusted = tmp_path / "trusted-keys"
+    trusted.write_text(keys.TrustedKey(key.public_key(), "alice").line() + "\n")
+    device = SimulatedDevice(tmp_path / "devices", "pump-1", trusted, secured.tls_port,
+                             **tls(secured, "pump-1"))
+    device.config = dataclasses.replace(device.config, topic_prefix="plant/fleet")
+
+    def link_as(user: str, timeout: float) -> RemoteLink:
+        config = EngineerConfig(host="127.0.0.1", port=secured.tls_port,
+                                topic_prefix="plant/fleet", **tls(secured, user))
+        return RemoteLink(config, "pump-1", key, timeout=timeout)
+
+    async with simulated([device]):
+        engineer, intruder = link_as("engineer", 5.0), link_as("pump-2", 0.3)
+        await engineer.connect()
+        await intruder.connect()
+        try:
+            for _ in range(50):  # until the device has subscribed to its request topic
+                with contextlib.suppress(DeviceSilent):
+                    hello = await engineer.request("hello", timeout=0.2)
+                    break
+            live = await engineer.request("live", lease=5)
+            with pytest.raises(DeviceSilent):
+                await intruder.request("hello")
+        finally:
+            await engineer.disconnect()
+            await intruder.disconnect()
+    assert hello.status == 200
+    assert hello.body["device"] == "pump-1"
+    assert live.status == 200
+    denied = [line for line in secured.log.splitlines() if "Denied PUBLISH from" in line]
+    assert [f"portless-edit-pump-1-{intruder.session}" in line
+            and "'plant/fleet/pump-1/request'" in line for line in denied] == [True], denied
