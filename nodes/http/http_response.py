@@ -6,13 +6,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-import aiohttp
 from multidict import CIMultiDictProxy
 
 from portless.runtime import safe_json_loads
+
+if TYPE_CHECKING:  # imported by http_client.py, when a node starts
+    import aiohttp
 
 RETURN_AS = ("text", "bytes", "json")
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
