@@ -25,35 +25,37 @@ async def publish(engineer: Engineer, devices: list[str], data: bytes, version: 
 
     async def one(device: str) -> None:
         try:
-            await _publish_one(engineer, device, data, version, chunk_size)
+            chunks = await _publish_one(engineer, device, data, version, chunk_size)
         except BrokerError as exc:
             refused.append(device)
             say(f"{device}: not published: {exc}")
             return
-        say(f"{device}: published")
+        say(f"{device}: published{f' in {chunks} chunks' if chunks else ''}")
     await asyncio.gather(*(one(device) for device in devices))
     return refused
 
 
 async def _publish_one(engineer: Engineer, device: str, data: bytes, version: int,
-                       chunk_size: int) -> None:
+                       chunk_size: int) -> int:
+    """Publish to one device; how many chunks the bundle went in (0: whole)."""
     desired = engineer.config.topic(device, "desired")
     previous = (await engineer.retained(desired, stay=False)).get(desired, b"")
     try:
         old = read_manifest(previous)
     except ChunksRefused:
         old = None  # not one this side wrote: nothing of it to clear
-    message, new_sha = data, None
+    message, new_sha, count = data, None, 0
     if len(data) > chunk_size:
         manifest, chunks = split(data, version, engineer.config.topic_prefix, device,
                                  chunk_size)
         await asyncio.gather(*(engineer.publish(topic, payload) for topic, payload in chunks))
-        message, new_sha = manifest.encode(), manifest.sha256
+        message, new_sha, count = manifest.encode(), manifest.sha256, len(chunks)
     await engineer.publish(desired, message)
     if old is not None and old.sha256 != new_sha:
         stale = bundle_topic(engineer.config.topic_prefix, device, old.sha256)
         await asyncio.gather(*(engineer.publish(f"{stale}/{index}", b"")
                                for index in range(old.chunks)))
+    return count
 
 
 async def reports(engineer: Engineer, devices: list[str] | None = None) -> list[Report]:
