@@ -137,7 +137,8 @@ class DeviceAgent:
         step = "health gate" if running is not None \
             and running["version"] == marker["version"] else "deploying"
         reason = (f"version {marker['version']} was being deployed ({step}) "
-                  f"when the device stopped (killed or power cut); started on "
+                  f"when the device stopped (killed, a power cut, or a stop before its "
+                  f"health gate passed); started on "
                   f"{_good_name(good)}")
         self._rolled_back(marker["version"], marker["files"], reason, good)
         self._report("rolled back", marker["version"], reason=reason)

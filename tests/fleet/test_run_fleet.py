@@ -123,8 +123,9 @@ async def test_a_device_killed_mid_deploy_starts_on_the_last_known_good_bundle(
     # then took version 4, published while it was down.
     assert ": 4 nodes" in started
     rolled = states(watcher).index(("rolled back", 3))
-    assert "version 3 was being deployed (deploying) when the device stopped (killed or " \
-           "power cut); started on the last known-good version 2" in reports[rolled]["reason"]
+    assert "version 3 was being deployed (deploying) when the device stopped (killed, a " \
+           "power cut, or a stop before its health gate passed); started on the last " \
+           "known-good version 2" in reports[rolled]["reason"]
     assert reports[rolled]["running"]["version"] == 2
     assert ("deployed", 3) not in states(watcher)
     assert [r["state"] for r in reports[rolled + 1:] if r["version"] == 4] == [
