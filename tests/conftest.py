@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import logging.handlers
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -13,6 +15,21 @@ import pytest
 
 from tests.mosquitto import MOSQUITTO, Mosquitto
 from tests.opcua_server import Certificates, OpcUaServer, make_certificates
+
+
+@pytest.fixture(autouse=True)
+def _no_log_handler_outlives_its_test() -> Iterator[None]:
+    """``main()`` called in process sets the root logger up for its process, as a command
+    does: its handler writes to the test's captured stderr, which closes with the test.
+    Remove it after the test, so the next one's log lines are not written there."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in root.handlers[:]:
+        if type(handler) in (logging.StreamHandler, logging.handlers.RotatingFileHandler):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
 
 
 @pytest.fixture
