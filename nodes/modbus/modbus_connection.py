@@ -14,9 +14,10 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from portless.nodes.link_state import LinkState, StateListener
+from portless.nodes.link_state import CONNECTED, LinkState, StateListener, StateListeners
 from portless.nodes.modbus.modbus_reasons import ModbusFailure
 from portless.nodes.modbus.modbus_types import MAX_READ_BITS, MAX_READ_REGISTERS
+from portless.nodes.reconnect import Backoff
 from portless.runtime import Node
 
 if TYPE_CHECKING:  # pymodbus is imported when a connection starts (modbus_link.py)
@@ -28,17 +29,17 @@ BAUD_RATES = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]
 PARITY = {"none": "N", "even": "E", "odd": "O"}
 
 
-class _Unit:
-    """One unit id: its link, whether it answers, who listens."""
+class _Unit(StateListeners):
+    """One unit id: its link, whether it answers, its state and who listens."""
 
-    def __init__(self, unit: int, link: Link) -> None:
+    def __init__(self, unit: int, link: Link, backoff: Backoff) -> None:
+        super().__init__()
         self.unit = unit
         self.link = link
         self.lock = asyncio.Lock()  # the unit's queue: one request at a time, in order
         self.silent_until = 0.0  # while it does not answer, no request before this
         self.silence = 0.0  # the current backoff
-        self.listeners: list[StateListener] = []
-        self.state = LinkState("yellow", "connecting")
+        self.backoff = backoff  # the silences after the next timeouts
 
 
 class ModbusConnection(Node):
@@ -146,11 +147,7 @@ class ModbusConnection(Node):
     # --- what modbus-in and modbus-out call --------------------------------------------
     def attach(self, unit: int, listener: StateListener) -> Callable[[], None]:
         """Call ``listener`` with every change of the unit's state (and now, once)."""
-        state = self._unit(unit)
-        state.listeners.append(listener)
-        listener(state.state)
-        return lambda: state.listeners.remove(listener) if listener in state.listeners \
-            else None
+        return self._unit(unit).add_listener(listener)
 
     async def read(self, unit: int, table: str, address: int, count: int
                    ) -> Sequence[int] | Sequence[bool]:
@@ -196,6 +193,7 @@ class ModbusConnection(Node):
                 raise
             if state.silence:
                 state.silence = state.silent_until = 0.0
+                state.backoff.reset()
                 self._show()
             return response
 
@@ -203,7 +201,9 @@ class ModbusConnection(Node):
     def _unit(self, unit: int) -> _Unit:
         found = self._units.get(unit)
         if found is None:
-            found = self._units[unit] = _Unit(unit, self._link(unit))
+            backoff = Backoff(self.config["reconnect_min_delay"],
+                              self.config["reconnect_max_delay"])
+            found = self._units[unit] = _Unit(unit, self._link(unit), backoff)
             self._show()
         return found
 
@@ -235,20 +235,14 @@ class ModbusConnection(Node):
 
     def _silent(self, state: _Unit) -> None:
         """The unit did not answer: leave it alone for a while, doubling each time."""
-        config = self.config
-        state.silence = min(max(state.silence * 2, config["reconnect_min_delay"]),
-                            config["reconnect_max_delay"])
+        state.silence = state.backoff.step()
         state.silent_until = asyncio.get_running_loop().time() + state.silence
         self._show()
 
     def _show(self) -> None:
         """Tell each unit's nodes its state, and show the connection's worst one."""
-        for state in self._units.values():
-            new = _state_of(state)
-            if new != state.state:
-                state.state = new
-                for listener in tuple(state.listeners):
-                    listener(new)
+        for unit in self._units.values():
+            unit.set(_state_of(unit))
         links = list(self._links.values())
         down = [link for link in links if not link.connected]
         silent = sorted(unit for unit, state in self._units.items() if state.silence)
@@ -268,4 +262,4 @@ def _state_of(unit: _Unit) -> LinkState:
         return LinkState("yellow" if link.reason == "connecting" else "red", link.reason)
     if unit.silence:
         return LinkState("red", f"timeout unit {unit.unit}", connected=True)
-    return LinkState("green", "connected", connected=True)
+    return CONNECTED

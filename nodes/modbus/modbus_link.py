@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,7 +20,9 @@ from pymodbus.client.base import ModbusBaseClient
 from pymodbus.exceptions import ConnectionException, ModbusIOException
 from pymodbus.pdu import ModbusPDU
 
+from portless.nodes.link_state import FailureLog
 from portless.nodes.modbus.modbus_reasons import EXCEPTION_WORDS, ModbusFailure, describe_failure
+from portless.nodes.reconnect import Backoff
 from portless.runtime import Node
 
 log = logging.getLogger("portless.modbus")
@@ -50,11 +51,11 @@ class Link:
         self._settled = asyncio.Event()  # the first connect attempt has ended
         self._lock = asyncio.Lock()
         self._answered = False  # a request answered on this link: back off less
-        self._reported = ""
+        self._failures = FailureLog(log, node.id)
 
     async def run(self, min_delay: float, max_delay: float, timeout: float) -> None:
         """Connect, stay connected until the link drops, wait, again; until cancelled."""
-        delay = min_delay
+        backoff = Backoff(min_delay, max_delay)
         try:
             while True:
                 self._lost.clear()
@@ -72,9 +73,8 @@ class Link:
                 client.close()
                 self._client = None
                 if self._answered:
-                    delay = min_delay
-                await asyncio.sleep(delay / 2 + random.uniform(0, delay / 2))  # equal jitter
-                delay = min(delay * 2, max_delay)
+                    backoff.reset()
+                await backoff.wait()
         finally:
             if self._client is not None:
                 self._client.close()
@@ -88,11 +88,10 @@ class Link:
     def _set(self, connected: bool, reason: str) -> None:
         self.connected, self.reason = connected, reason
         self._settled.set()
-        if not connected and reason != self._reported:
-            self._reported = reason
-            log.warning("node %s: %s: %s", self.node.id, self.where, reason)
-        elif connected:
-            self._reported = ""
+        if connected:
+            self._failures.connected()
+        else:
+            self._failures.failed(self.where, reason)
         self._on_change()
 
     async def call(self, request: Request, timeout: float) -> ModbusPDU:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import socket
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from typing import Any
 import gmqtt
 from gmqtt.mqtt.constants import MQTTCommands, MQTTv50, MQTTv311
 
-from portless.nodes.link_state import LinkState, StateListener
+from portless.nodes.link_state import CONNECTING, LinkState, StateListener
 from portless.nodes.mqtt.mqtt_inflight import AckTracker
 from portless.nodes.mqtt.mqtt_link import LinkEnding, connect, disconnect, gmqtt_log
 from portless.nodes.mqtt.mqtt_packet_size import SMALLEST_MAXIMUM, limit_inbound, publish_head
@@ -32,11 +31,12 @@ from portless.nodes.mqtt.mqtt_reasons import (
     describe_ending,
     describe_failure,
 )
-from portless.nodes.mqtt.mqtt_status import LinkStatus
+from portless.nodes.mqtt.mqtt_status import BrokerLinkStatus
 from portless.nodes.mqtt.mqtt_subscription import MessageHandler, Subscription, Subscriptions
 from portless.nodes.mqtt.mqtt_transport import WriteBatcher, batch_writes, watch_keepalive
 from portless.nodes.mqtt.outbox import Outbox
 from portless.nodes.mqtt.outbox_identity import BrokerIdentity
+from portless.nodes.reconnect import Backoff
 from portless.nodes.tls import make_ssl_context, tls_schema
 from portless.runtime import Node
 
@@ -181,9 +181,9 @@ class MqttBroker(Node):
                              name=f"node {self.id}", on_problem=self.warn,
                              broker=BrokerIdentity(config["host"], self.port, self.client_id),
                              flush_interval=config["outbox_flush_interval"])
-        self.link = LinkStatus(self, f"{config['host']}:{self.port}",
-                               f"{config['send_buffer_messages']} messages, "
-                               f"{config['send_buffer_bytes']} bytes")
+        self.link = BrokerLinkStatus(self, f"{config['host']}:{self.port}",
+                                     f"{config['send_buffer_messages']} messages, "
+                                     f"{config['send_buffer_bytes']} bytes")
         self._subscriptions = Subscriptions(mqtt5=self.protocol == MQTTv50)
         self._client: gmqtt.Client | None = None
         self._batcher: WriteBatcher | None = None
@@ -278,14 +278,14 @@ class MqttBroker(Node):
     async def _run(self) -> None:
         config = self.config
         loop = asyncio.get_running_loop()
-        delay = config["reconnect_min_delay"]
+        backoff = Backoff(config["reconnect_min_delay"], config["reconnect_max_delay"])
         while True:
             host, port = self._server()
             self.link.where = f"{host}:{port}"
             ending = LinkEnding()
             tracker = AckTracker(self.outbox, self.warn)
             client = self._make_client(tracker, ending)
-            self.link.set(LinkState("yellow", "connecting"))
+            self.link.set(CONNECTING)
             try:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a
                 # cancellation (stop) that arrives as the attempt fails, and the loop
@@ -305,14 +305,12 @@ class MqttBroker(Node):
             else:
                 up_since = loop.time()
                 await self._stay_connected(client, tracker, ending)
-                if loop.time() - up_since >= config["reconnect_max_delay"] \
-                        and ending.reason_code != SESSION_TAKEN_OVER:
-                    delay = config["reconnect_min_delay"]  # it was a good link: retry soon
+                if ending.reason_code != SESSION_TAKEN_OVER:
+                    backoff.link_lasted(loop.time() - up_since)  # a good link: retry soon
             # Backoff also after a lost link, so a broker that drops us at once (a client
             # id taken by another device, say) is not hammered; after a take-over even if
             # the link was long, so two devices with one client id do not fight.
-            await asyncio.sleep(delay / 2 + random.uniform(0, delay / 2))  # equal jitter
-            delay = min(delay * 2, config["reconnect_max_delay"])
+            await backoff.wait()
 
     async def _stay_connected(self, client: gmqtt.Client, tracker: AckTracker,
                               ending: LinkEnding) -> None:

@@ -5,53 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
-# Re-exported: other connections' nodes import them from here too (opcua).
-from portless.nodes.link_state import LinkState as LinkState
-from portless.nodes.link_state import StateListener as StateListener
+from portless.nodes.link_state import CONNECTED, LinkState, LinkStatus
 from portless.runtime import Node
 
 log = logging.getLogger("portless.mqtt")
 
 
-class LinkStatus:
-    """One broker node's link state: shown as its status, told to listeners, logged."""
+class BrokerLinkStatus(LinkStatus):
+    """One broker node's link state (shown, told, failures logged as LinkStatus does),
+    and the QoS 0 messages its send buffer drops."""
 
     def __init__(self, node: Node, where: str, send_buffer: str) -> None:
-        self.node = node
-        self.where = where  # host:port, for the log
+        super().__init__(node, where, log)
         self.send_buffer = send_buffer  # its limits, for the log
-        self.state = LinkState("yellow", "connecting")
         self.qos0_dropped = 0
-        self._listeners: list[StateListener] = []
-        self._reported = ""
         self._overflow_timer: asyncio.TimerHandle | None = None
         self._dropped_shown = 0
 
-    def add_listener(self, listener: StateListener) -> Callable[[], None]:
-        """Call ``listener`` with every change of the link state (and now, once)."""
-        self._listeners.append(listener)
-        listener(self.state)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners \
-            else None
-
-    def set(self, state: LinkState) -> None:
-        if state == self.state:
-            return
-        self.state = state
-        self.node.status(state.fill, state.text, "dot" if state.connected else "ring")
-        if not state.connected and state.text != self._reported and state.fill == "red":
-            self._reported = state.text
-            log.warning("node %s: %s: %s", self.node.id, self.where, state.text)
-        elif state.connected:
-            self._reported = ""
-        for listener in tuple(self._listeners):
-            listener(state)
-
     def connected(self) -> None:
+        """The broker accepted the connection: show "connected"."""
         self._dropped_shown = self.qos0_dropped
-        self.set(LinkState("green", "connected", connected=True))
+        self.set(CONNECTED)
 
     def drop_qos0(self) -> None:
         """Count a QoS 0 message dropped: while connected, the send buffer was full;
@@ -70,7 +45,7 @@ class LinkStatus:
         if dropped == self._dropped_shown:
             log.info("node %s: the send buffer has room again (%d QoS 0 messages dropped "
                      "so far)", node.id, dropped)
-            self.set(LinkState("green", "connected", connected=True))
+            self.set(CONNECTED)
             return
         if self.state.fill == "green":
             log.warning("node %s: %s: the broker is not taking messages as fast as they "

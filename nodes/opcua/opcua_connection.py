@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from portless.nodes.mqtt.mqtt_status import LinkState, StateListener
+from portless.nodes.link_state import (
+    CONNECTED,
+    CONNECTING,
+    LinkState,
+    LinkStatus,
+    StateListener,
+)
+from portless.nodes.reconnect import Backoff
 from portless.runtime import Node
 
 if TYPE_CHECKING:
@@ -157,13 +163,11 @@ class OpcUaConnection(Node):
         from portless.nodes.opcua.opcua_session import SessionFactory  # asyncua: lazily
 
         self._factory = await SessionFactory.load(self.config, self)
-        self.state = LinkState("yellow", "connecting")
-        self._listeners: list[StateListener] = []
+        self.link = LinkStatus(self, self.config["endpoint"], log)
         self._readers: list[Reader] = []
         self._session: Session | None = None
         self._connected = asyncio.Event()
         self._write_lock = asyncio.Lock()
-        self._reported = ""
         self.spawn(self._run(), "connection")
 
     async def stop(self) -> None:
@@ -175,10 +179,7 @@ class OpcUaConnection(Node):
     # --- what opcua-in and opcua-out call -----------------------------------------------
     def add_state_listener(self, listener: StateListener) -> Callable[[], None]:
         """Call ``listener`` with every change of the link state (and now, once)."""
-        self._listeners.append(listener)
-        listener(self.state)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners \
-            else None
+        return self.link.add_listener(listener)
 
     def add_reader(self, reader: Reader) -> None:
         """Attach ``reader`` to the current session (if any) and to every later one."""
@@ -208,50 +209,40 @@ class OpcUaConnection(Node):
         """Held for each write: one at a time on this connection, in order."""
         return self._write_lock
 
-    # --- the connection loop ------------------------------------------------------------
-    def _set(self, state: LinkState) -> None:
-        if state == self.state:
-            return
-        self.state = state
-        self.status(state.fill, state.text, "dot" if state.connected else "ring")
-        if state.fill == "red" and state.text != self._reported:
-            self._reported = state.text
-            log.warning("node %s: %s: %s", self.id, self.config["endpoint"], state.text)
-        elif state.connected:
-            self._reported = ""
-        for listener in tuple(self._listeners):
-            listener(state)
+    @property
+    def state(self) -> LinkState:
+        """What the link is doing now."""
+        return self.link.state
 
+    # --- the connection loop ------------------------------------------------------------
     async def _run(self) -> None:
         from portless.nodes.opcua.opcua_reasons import describe_ending, describe_failure
 
         config = self.config
         loop = asyncio.get_running_loop()
-        delay = config["reconnect_min_delay"]
+        backoff = Backoff(config["reconnect_min_delay"], config["reconnect_max_delay"])
         while True:
-            self._set(LinkState("yellow", "connecting"))
+            self.link.set(CONNECTING)
             session = self._factory.new()
             try:
                 async with asyncio.timeout(config["connect_timeout"]):
                     await session.open()
             except Exception as exc:  # any failure to connect means: wait, then retry
                 await session.close(alive=False)
-                self._set(LinkState("red", describe_failure(exc, config)))
+                self.link.set(LinkState("red", describe_failure(exc, config)))
             else:
                 up_since = loop.time()
                 await self._serve(session)
-                self._set(LinkState("red", describe_ending(session.ending)))
-                if loop.time() - up_since >= config["reconnect_max_delay"]:
-                    delay = config["reconnect_min_delay"]  # it was a good link: retry soon
-            await asyncio.sleep(delay / 2 + random.uniform(0, delay / 2))  # equal jitter
-            delay = min(delay * 2, config["reconnect_max_delay"])
+                self.link.set(LinkState("red", describe_ending(session.ending)))
+                backoff.link_lasted(loop.time() - up_since)  # a good link: retry soon
+            await backoff.wait()
 
     async def _serve(self, session: Session) -> None:
         """Serve one session until the link ends: every reader attached, then wait."""
         self._session = session
         log.info("node %s: connected to %s", self.id, self.config["endpoint"])
         try:
-            self._set(LinkState("green", "connected", connected=True))
+            self.link.set(CONNECTED)
             self._connected.set()
             for reader in tuple(self._readers):
                 self.spawn(reader.attach(session.client), "attach")

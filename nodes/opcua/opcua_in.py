@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from portless.nodes.mqtt.mqtt_status import LinkState
+from portless.nodes.link_state import LinkState
 from portless.nodes.opcua.opcua_connection import OpcUaConnection
 from portless.nodes.opcua.opcua_schema import CONNECTION_FIELD, node_id_schema
 from portless.runtime import Message, Node, fields_are, make_message

@@ -21,9 +21,9 @@ from typing import Any
 import gmqtt
 from gmqtt.mqtt.constants import MQTTv50
 
+from portless.nodes.link_state import LinkState
 from portless.nodes.mqtt.mqtt_broker import MqttBroker
 from portless.nodes.mqtt.mqtt_link import disconnect
-from portless.nodes.mqtt.mqtt_status import LinkState
 from portless.nodes.payload import preview
 from portless.nodes.sparkplug.bdseq import BdSeq
 from portless.nodes.sparkplug.history import BATCH, History
