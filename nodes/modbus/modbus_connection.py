@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from portless.nodes.connection_fields import reconnect_fields
 from portless.nodes.link_state import CONNECTED, LinkState, StateListener, StateListeners
 from portless.nodes.modbus.modbus_reasons import ModbusFailure
 from portless.nodes.modbus.modbus_types import MAX_READ_BITS, MAX_READ_REGISTERS
@@ -99,15 +100,8 @@ class ModbusConnection(Node):
             "retries": {"title": "Retries", "type": "integer", "minimum": 0, "maximum": 10,
                         "default": 1,
                         "description": "Send an unanswered request again this many times."},
-            "reconnect_min_delay": {"title": "First reconnect delay (s)", "type": "number",
-                                    "exclusiveMinimum": 0, "default": 0.5,
-                                    "description": "Delay before the first retry of a "
-                                                   "connection, or of a unit that did not "
-                                                   "answer; doubles with each failure, "
-                                                   "with jitter."},
-            "reconnect_max_delay": {"title": "Longest reconnect delay (s)", "type": "number",
-                                    "exclusiveMinimum": 0, "default": 30,
-                                    "description": "The doubling stops here."},
+            **reconnect_fields("the first retry of a connection, or of a unit that did "
+                               "not answer"),
             "max_read_registers": {"title": "Registers per read", "type": "integer",
                                    "minimum": 1, "maximum": MAX_READ_REGISTERS,
                                    "default": MAX_READ_REGISTERS,

@@ -20,6 +20,7 @@ from typing import Any
 import gmqtt
 from gmqtt.mqtt.constants import MQTTCommands, MQTTv50, MQTTv311
 
+from portless.nodes.connection_fields import credential_fields, reconnect_fields
 from portless.nodes.link_state import CONNECTING, LinkState, StateListener
 from portless.nodes.mqtt.mqtt_inflight import AckTracker
 from portless.nodes.mqtt.mqtt_link import LinkEnding, connect, disconnect, gmqtt_log
@@ -75,12 +76,7 @@ class MqttBroker(Node):
             "client_id": {"title": "Client id", "type": "string", "default": "",
                           "description": "Empty: portless-<host name>-<node id>, stable "
                                          "across restarts so the broker keeps the session."},
-            "username": {"title": "Username", "type": "string", "default": "",
-                         "description": "Empty for none. Use ${ENV} to keep it out of "
-                                        "the flow file."},
-            "password": {"title": "Password", "type": "string", "default": "",
-                         "writeOnly": True,
-                         "description": "Use ${ENV}; never logged, never shown back."},
+            **credential_fields("Empty for none."),
             "tls": tls_schema("broker", "plain TCP"),
             "keepalive": {"title": "Keepalive (s)", "type": "integer", "minimum": 0,
                           "maximum": 65535, "default": 60,
@@ -107,13 +103,7 @@ class MqttBroker(Node):
             "connect_timeout": {"title": "Connect timeout (s)", "type": "number",
                                 "exclusiveMinimum": 0, "default": 10,
                                 "description": "Give up a connection attempt after this."},
-            "reconnect_min_delay": {"title": "First reconnect delay (s)", "type": "number",
-                                    "exclusiveMinimum": 0, "default": 0.5,
-                                    "description": "Delay before the first retry; doubles "
-                                                   "with each failure, with jitter."},
-            "reconnect_max_delay": {"title": "Longest reconnect delay (s)",
-                                    "type": "number", "exclusiveMinimum": 0, "default": 30,
-                                    "description": "The doubling stops here."},
+            **reconnect_fields(),
             "inflight_window": {"title": "In-flight window (MQTT 3.1.1)", "type": "integer",
                                 "minimum": 1, "maximum": 65535, "default": 1000,
                                 "description": "Most QoS 1/2 messages sent and not yet "

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from portless.nodes.connection_fields import credential_fields, reconnect_fields
 from portless.nodes.link_state import (
     CONNECTED,
     CONNECTING,
@@ -121,13 +122,7 @@ class OpcUaConnection(Node):
                      }},
                 ],
             },
-            "username": {"title": "Username", "type": "string", "default": "",
-                         "maxLength": 1024,
-                         "description": "Empty: anonymous. Use ${ENV} to keep it out of "
-                                        "the flow file."},
-            "password": {"title": "Password", "type": "string", "default": "",
-                         "maxLength": 1024, "writeOnly": True,
-                         "description": "Use ${ENV}; never logged, never shown back."},
+            **credential_fields("Empty: anonymous.", max_length=1024),
             "session_timeout": {"title": "Session timeout (s)", "type": "number",
                                 "minimum": 1, "maximum": 86400, "default": 60,
                                 "description": "How long the server keeps the session "
@@ -146,16 +141,7 @@ class OpcUaConnection(Node):
                                 "exclusiveMinimum": 0, "maximum": 600, "default": 10,
                                 "description": "Give up a connection attempt after "
                                                "this."},
-            "reconnect_min_delay": {"title": "First reconnect delay (s)",
-                                    "type": "number", "exclusiveMinimum": 0,
-                                    "maximum": 3600, "default": 0.5,
-                                    "description": "Delay before the first retry; "
-                                                   "doubles with each failure, with "
-                                                   "jitter."},
-            "reconnect_max_delay": {"title": "Longest reconnect delay (s)",
-                                    "type": "number", "exclusiveMinimum": 0,
-                                    "maximum": 3600, "default": 30,
-                                    "description": "The doubling stops here."},
+            **reconnect_fields(maximum=3600),
         },
     }
 
