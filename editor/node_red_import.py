@@ -18,8 +18,8 @@ from typing import Any
 from quart import Quart, Response, request
 
 from portless.editor.answers import errors_answer, json_answer
-from portless.node_red_import import Conversion, convert, parse_export
-from portless.node_red_import.convert import SUBFLOWS
+from portless.node_red_import.convert import SUBFLOWS, Conversion, convert
+from portless.node_red_import.export import parse_export
 from portless.node_red_import.report import Entry
 from portless.runtime import FlowInvalid
 from portless.runtime.deploy import CHECK_SECONDS

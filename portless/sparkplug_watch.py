@@ -9,13 +9,14 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import gmqtt
-
-from portless.nodes.sparkplug.host_view import HostView, Seen
-from portless.nodes.sparkplug.metric_values import MetricValueError
 from portless.nodes.sparkplug.topics import NAMESPACE
+
+if TYPE_CHECKING:  # protobuf and gmqtt are imported when the watch starts, not by every
+    import gmqtt  # portless command that builds the argument parser
+
+    from portless.nodes.sparkplug.host_view import HostView, Seen
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,6 +50,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _watch(args: argparse.Namespace) -> int:
+    import gmqtt
+
+    from portless.nodes.sparkplug.host_view import HostView
+
     view = HostView()
     done = asyncio.Event()
     printed = 0
@@ -82,6 +87,8 @@ async def _watch(args: argparse.Namespace) -> int:
 
 def describe(view: HostView, topic: str, data: bytes) -> str:
     """One line for one message: time, verb, node/device, seq, then the metrics."""
+    from portless.nodes.sparkplug.metric_values import MetricValueError
+
     if topic.startswith(f"{NAMESPACE}/STATE/"):
         return f"STATE {topic.rsplit('/', 1)[1]} {_text(data)}"
     try:

@@ -4,15 +4,7 @@
 id), ``convert`` maps it to flow files (one per tab, subflows, shared connections) with a
 report of what was converted, approximated and refused, and ``write_conversion`` writes
 the files all or nothing. Each Node-RED type's mapping is one small function in a table
-(``table.MAPPINGS``), grouped by palette group in the modules beside this one.
+(``table.MAPPINGS``), grouped by palette group in the modules beside this one. Import
+from those modules: this package imports nothing, so the command line does not pay for
+the converter on every start.
 """
-
-from __future__ import annotations
-
-from .convert import Conversion, convert
-from .export import ExportInvalid, parse_export, read_export
-from .report import Report
-from .write import write_conversion
-
-__all__ = ["Conversion", "ExportInvalid", "Report", "convert", "parse_export", "read_export",
-           "write_conversion"]

@@ -12,10 +12,6 @@ from pathlib import Path
 
 from portless.runtime import FlowInvalid
 
-from .convert import convert
-from .export import read_export
-from .write import write_conversion
-
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
@@ -34,6 +30,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from .convert import convert  # here, not at the top: every command builds the parser
+    from .export import read_export
+    from .write import write_conversion
+
     directory = args.output or args.export.with_suffix("")
     if directory == args.export:
         directory = args.export.with_name(args.export.name + ".portless")

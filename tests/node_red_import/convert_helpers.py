@@ -8,8 +8,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from portless.node_red_import import Conversion, convert, parse_export, write_conversion
-from portless.node_red_import.convert import CONFIG_TYPES
+from portless.node_red_import.convert import CONFIG_TYPES, Conversion, convert
+from portless.node_red_import.export import parse_export
+from portless.node_red_import.write import write_conversion
 from portless.runtime import Registry, canonical_text, load_subflows
 from portless.runtime.flow import load_flow
 from portless.runtime.tabs import load_tabs

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from portless.node_red_import import convert, read_export
+from portless.node_red_import.convert import convert
+from portless.node_red_import.export import read_export
 from tests.node_red_import.convert_helpers import (
     FIXTURES,
     accounted,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from portless.node_red_import import parse_export
+from portless.node_red_import.export import parse_export
 from portless.node_red_import.source import Source
 from portless.node_red_import.table import MAPPINGS
 from portless.testing import run_node

@@ -11,7 +11,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from portless.node_red_import import convert, parse_export
+from portless.node_red_import.convert import convert
+from portless.node_red_import.export import parse_export
 from tests.node_red_import.convert_helpers import accounted, written_and_valid
 from tests.node_red_import.node_red_examples import example_paths, example_text, examples_dir
 

@@ -10,8 +10,12 @@ from typing import Any
 
 import pytest
 
-from portless.node_red_import import ExportInvalid, parse_export, read_export
-from portless.node_red_import.export import MAX_EXPORT_BYTES
+from portless.node_red_import.export import (
+    MAX_EXPORT_BYTES,
+    ExportInvalid,
+    parse_export,
+    read_export,
+)
 
 NODES = [{"id": "t1", "type": "tab", "label": "Flow 1"},
          {"id": "a", "type": "inject", "z": "t1", "wires": [["b"]]},

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from portless.node_red_import import convert, parse_export
+from portless.node_red_import.convert import convert
+from portless.node_red_import.export import parse_export
 from portless.testing import FlowHarness
 from tests.mosquitto import Mosquitto
 from tests.mqtt_client import Watcher
