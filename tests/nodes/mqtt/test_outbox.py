@@ -449,8 +449,9 @@ async def test_a_disk_that_fills_during_an_outage_loses_nothing_accepted_and_rec
         start = len(h.events)
         await asyncio.to_thread(mosquitto.start)
         await connected(h, start)
-        # None lost, and at full rate: with the disk full, 9,364 drained in 30 s before.
-        await until(h, lambda: numbers(operator) >= accepted, timeout=10)
+        # None lost. (The drain rate is measured by `python -m bench mqtt`, "outbox drain"; here
+        # a loaded machine may take its time, which once passed a 10 s bound.)
+        await until(h, lambda: numbers(operator) >= accepted, timeout=60)
         await until(h, lambda: outbox.count == 0)
         refused = outbox.refused
         for m in range(n, n + 100):  # accepted again after the drain
