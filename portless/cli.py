@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "and each deploy's bundle; it never leaves this machine")
     add_log_arguments(edit)
     import_node_red.add_parser(commands)
-    from portless.fleet import command as fleet
+    from portless.fleet import arguments as fleet
 
     fleet.add_parser(commands)
     sparkplug_watch.add_parser(commands)

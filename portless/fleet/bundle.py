@@ -24,11 +24,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from portless.runtime import safe_json
 
 from .keys import TrustedKey, key_id
+from .limits import MAX_BUNDLE_BYTES
 
 FORMAT = "portless-bundle/1"
 _DOMAIN = b"portless-bundle/1\n"
-MAX_BUNDLE_BYTES = 8 * 1024 * 1024
-"""The largest bundle read: far above a device's flows, far below a device's memory."""
 MAX_FILES = 100
 MAX_VERSION = safe_json.SAFE_INTEGER
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.json")

@@ -20,13 +20,9 @@ from typing import Any
 
 from portless.runtime import safe_json
 
-from .bundle import MAX_BUNDLE_BYTES
+from .limits import MAX_BUNDLE_BYTES, MAX_CHUNKS
 
 FORMAT = "portless-chunked-bundle/1"
-DEFAULT_CHUNK_SIZE = 128 * 1024
-MAX_CHUNKS = 4096
-MIN_CHUNK_SIZE = MAX_BUNDLE_BYTES // MAX_CHUNKS
-"""The smallest chunk ``--chunk-size`` takes: the largest bundle in MAX_CHUNKS chunks."""
 MAX_MANIFEST_BYTES = 4096
 TIMEOUT = 120.0
 """Seconds from a manifest's arrival until every chunk must have arrived."""

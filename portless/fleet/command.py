@@ -9,62 +9,28 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from portless.runtime.atomic import atomic_write
 
-from . import device_keys, engineer_command, keys
-from .bundle import MAX_BUNDLE_BYTES, BundleRefused, verify
+from . import keys
+from .bundle import BundleRefused, verify
 from .git import DirtyFiles
+from .limits import MAX_BUNDLE_BYTES
 from .signing import sign_files
 
 ENGINEER_ACTIONS = {"publish", "status", "watch", "rollback"}
 DEVICE_ACTIONS = {"keys", "revoke"}
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    fleet = commands.add_parser(
-        "fleet", help="signing keys, signed flow bundles and rollouts to devices",
-        description="Make signing keys, sign flow files into a bundle for devices, "
-                    "verify a bundle as a device does, publish it to devices through the "
-                    "management broker and follow the rollout (docs/fleet.md).")
-    actions = fleet.add_subparsers(dest="fleet_command", required=True, metavar="ACTION")
-    keygen = actions.add_parser(
-        "keygen", help="make an Ed25519 key pair",
-        description="Write a new private key to KEYFILE (mode 0600) and its public line "
-                    "to KEYFILE.pub; never overwrites either.")
-    keygen.add_argument("--output", "-o", type=Path, required=True, metavar="KEYFILE")
-    keygen.add_argument("--comment", default="", metavar="TEXT",
-                        help="who the key is, written after the public key")
-    signer = actions.add_parser(
-        "sign", help="sign flow files into a bundle",
-        description="Sign flow files into a bundle with a version and, inside a git "
-                    "repository, the HEAD commit (refused when a file is not as "
-                    "committed).")
-    signer.add_argument("files", nargs="+", type=Path, metavar="FLOW_FILE")
-    signer.add_argument("--key", type=Path, required=True, metavar="KEYFILE")
-    signer.add_argument("--version", type=int, required=True, metavar="N",
-                        help="the bundle's version: a device runs only a newer one")
-    signer.add_argument("--rollback", action="store_true",
-                        help="mark the bundle a rollback: a device accepts it even when "
-                             "its version is not newer than the one it runs")
-    signer.add_argument("--output", "-o", type=Path, required=True, metavar="BUNDLE.json")
-    checker = actions.add_parser(
-        "verify", help="check a bundle's signature and contents",
-        description="Check a bundle as a device does: its shape, its files' hashes and "
-                    "its signature by one of the trusted keys.")
-    checker.add_argument("bundle", type=Path, metavar="BUNDLE.json")
-    checker.add_argument("--trusted", type=Path, action="append", required=True,
-                         metavar="KEYS", help="a file of trusted public key lines (may be "
-                                              "given more than once)")
-    engineer_command.add_parsers(actions)
-    device_keys.add_parsers(actions)
-
-
 def run(args: argparse.Namespace) -> int:
+    """Run ``args.fleet_command``; its exit status."""
     if args.fleet_command in ENGINEER_ACTIONS:
+        from . import engineer_command  # gmqtt: only for the actions through the broker
+
         return engineer_command.run(args)
     if args.fleet_command in DEVICE_ACTIONS:
+        from . import device_keys
+
         return device_keys.run(args)
     handler = {"keygen": _keygen, "sign": _sign, "verify": _verify}[args.fleet_command]
     try:

@@ -21,24 +21,6 @@ class RevokeRefused(ValueError):
     """A revoke that would do nothing, or leave the device trusting no key."""
 
 
-def add_parsers(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    lister = actions.add_parser(
-        "keys", help="list the keys a device trusts",
-        description="List each key the trusted-keys files of a device configuration "
-                    "hold: its id, its comment, and the file and line holding it.")
-    lister.add_argument("--device", type=Path, required=True, metavar="DEVICE.json")
-    revoker = actions.add_parser(
-        "revoke", help="stop a device trusting a key",
-        description="Remove a key's line from the device's trusted-keys files "
-                    "(atomically); its bundles and requests are refused from then on, "
-                    "also by a device that is running.")
-    revoker.add_argument("key_id", metavar="KEY_ID", help="the key's 32 hex digit id")
-    revoker.add_argument("--device", type=Path, required=True, metavar="DEVICE.json")
-    revoker.add_argument("--force", action="store_true",
-                         help="remove the last trusted key too (the device then refuses "
-                              "every bundle until someone at it adds a key)")
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         files = list(trusted_key_files(args.device))

@@ -11,103 +11,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 from typing import Any
 
 from . import rollout
 from .broker_config import DEVICE_ID, ConfigError
-from .bundle import MAX_BUNDLE_BYTES, BundleRefused, inspect
-from .chunks import DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE
+from .bundle import BundleRefused, inspect
 from .engineer import BrokerError, Engineer
 from .engineer_config import EngineerConfig, load_engineer_config
 from .git import DirtyFiles, NotInHistory
 from .keys import KeyFileError
-from .reports import Report, table
+from .limits import MAX_BUNDLE_BYTES
+from .reports import SUCCESS, Report, table
 from .signing import sign_files, sign_rollback
 
 TIMED_OUT = 3
-SUCCESS = {"healthy": frozenset({"healthy"}), "deployed": frozenset({"deployed", "healthy"})}
-"""``watch --until``: the states that end a device's job well."""
-
-
-def add_parsers(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    publish = actions.add_parser(
-        "publish", help="publish a signed bundle to devices",
-        description="Publish a signed bundle (a file, or flow files signed now) as the "
-                    "retained desired state of each device named.")
-    _broker_arguments(publish, devices_required=True)
-    publish.add_argument("--bundle", type=Path, metavar="BUNDLE.json",
-                         help="a bundle signed before (portless fleet sign)")
-    _signing_arguments(publish, "the bundle's version, when signing flow files now")
-    publish.add_argument("files", nargs="*", type=Path, metavar="FLOW_FILE",
-                         help="flow files to sign now (with --key and --version)")
-    _watch_arguments(publish, optional=True)
-    status = actions.add_parser(
-        "status", help="show each device's reported state",
-        description="Print each device's retained reported state under the prefix; exit "
-                    "1 if any device failed or rolled back (or a named one never "
-                    "reported).")
-    _broker_arguments(status, devices_required=False)
-    follow = actions.add_parser(
-        "watch", help="follow a rollout until every device has ended its job",
-        description="Print each named device's state as it changes until every one "
-                    "ended its job for VERSION well, failed or rolled back, or the time "
-                    "is up (exit 3).")
-    _broker_arguments(follow, devices_required=True)
-    follow.add_argument("--version", type=int, required=True, metavar="N",
-                        help="the version that was published")
-    _watch_arguments(follow)
-    back = actions.add_parser(
-        "rollback", help="publish the flow files as they were at a commit",
-        description="Sign the flow files as they were at COMMIT (git show COMMIT:path) "
-                    "into a rollback bundle recording that commit, and publish it.")
-    _broker_arguments(back, devices_required=True)
-    back.add_argument("--commit", required=True, metavar="COMMIT",
-                      help="the commit to go back to (any name git takes)")
-    _signing_arguments(back, "the bundle's version (default: one more than the highest "
-                             "version the devices named run or were sent)")
-    back.add_argument("files", nargs="+", type=Path, metavar="FLOW_FILE",
-                      help="the flow files, as paths in the repository's work tree")
-    _watch_arguments(back, optional=True)
-
-
-def _watch_arguments(parser: argparse.ArgumentParser, optional: bool = False) -> None:
-    if optional:
-        parser.add_argument("--watch", action="store_true",
-                            help="then follow the rollout as watch does (following from "
-                                 "before the publish, so no report is missed)")
-    parser.add_argument("--until", choices=sorted(SUCCESS), default="healthy",
-                        help="the state that ends a job well (default healthy; deployed "
-                             "for devices without a health gate)")
-    parser.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
-                        help="how long to follow (default 300)")
-
-
-def _broker_arguments(parser: argparse.ArgumentParser, devices_required: bool) -> None:
-    parser.add_argument("--config", type=Path, required=True, metavar="FLEET.json",
-                        help="the management broker and topic prefix (docs/fleet.md)")
-    parser.add_argument("--device", action="append", default=[], metavar="ID",
-                        help="a device id (may be given more than once)"
-                             + ("" if devices_required else "; default every device"))
-    parser.add_argument("--devices", type=Path, metavar="FILE",
-                        help="a file of device ids, one a line (# comments)")
-    parser.set_defaults(devices_required=devices_required)
-
-
-def _signing_arguments(parser: argparse.ArgumentParser, version_help: str) -> None:
-    parser.add_argument("--key", type=Path, metavar="KEYFILE", help="the signing key")
-    parser.add_argument("--version", type=int, metavar="N", help=version_help)
-    parser.add_argument("--chunk-size", type=_chunk_size, default=DEFAULT_CHUNK_SIZE,
-                        metavar="BYTES", help=f"a bundle larger than this goes in chunks "
-                                              f"of this size (default {DEFAULT_CHUNK_SIZE})")
-
-
-def _chunk_size(text: str) -> int:
-    size = int(text)
-    if not MIN_CHUNK_SIZE <= size <= MAX_BUNDLE_BYTES:
-        raise argparse.ArgumentTypeError(f"from {MIN_CHUNK_SIZE} to {MAX_BUNDLE_BYTES} "
-                                         f"bytes")
-    return size
 
 
 def run(args: argparse.Namespace) -> int:

@@ -28,8 +28,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from portless.runtime import safe_json
 
-from .bundle import MAX_BUNDLE_BYTES, canonical_bytes
+from .bundle import canonical_bytes
 from .keys import TrustedKey, key_id
+from .limits import MAX_BUNDLE_BYTES
 
 FORMAT = "portless-request/1"
 _DOMAIN = b"portless-request/1\n"

@@ -15,6 +15,9 @@ from typing import Any
 
 from portless.runtime import safe_json
 
+SUCCESS = {"healthy": frozenset({"healthy"}), "deployed": frozenset({"deployed", "healthy"})}
+"""``watch --until``: the states that end a device's job well."""
+
 MAX_REPORT_BYTES = 64 * 1024
 BAD_STATES = frozenset({"failed", "rolled back"})
 """States after which a device does not run the bundle it was sent."""

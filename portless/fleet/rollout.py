@@ -10,8 +10,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from .chunks import DEFAULT_CHUNK_SIZE, ChunksRefused, bundle_topic, read_manifest, split
+from .chunks import ChunksRefused, bundle_topic, read_manifest, split
 from .engineer import BrokerError, Engineer
+from .limits import DEFAULT_CHUNK_SIZE
 from .reports import BAD_STATES, Report, parse_report
 
 

@@ -33,11 +33,25 @@ def test_version() -> None:
     assert result.stdout.startswith("portless ")
 
 
-@pytest.mark.parametrize("command", ["run", "validate", "fmt", "nodes", "docs"])
+@pytest.mark.parametrize("command", ["run", "validate", "fmt", "nodes", "docs", "edit",
+                                     "import-node-red", "sparkplug watch", "fleet publish",
+                                     "fleet revoke"])
 def test_every_command_has_help(command: str) -> None:
-    result = portless(command, "--help")
+    result = portless(*command.split(), "--help")
     assert result.returncode == 0
     assert f"usage: portless {command}" in result.stdout
+
+
+def test_building_the_parser_imports_nothing_only_some_commands_need() -> None:
+    """Every command builds the whole parser: cryptography (fleet), protobuf (Sparkplug),
+    aiohttp (http-request) and the Node-RED converter are for the commands that use them,
+    not something each headless start pays for in time and memory."""
+    heavy = ["aiohttp", "cryptography", "google.protobuf", "portless.node_red_import.convert"]
+    probe = (f"import sys; from portless.cli import build_parser; build_parser(); "
+             f"print([name for name in {heavy!r} if name in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_validate_accepts_the_shipped_flows() -> None:

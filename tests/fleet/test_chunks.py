@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from portless.cli import main
-from portless.fleet.bundle import MAX_BUNDLE_BYTES
 from portless.fleet.chunks import (
     FORMAT,
     MAX_CHUNKS,
@@ -21,6 +20,7 @@ from portless.fleet.chunks import (
     read_manifest,
     split,
 )
+from portless.fleet.limits import MAX_BUNDLE_BYTES
 from tests.fleet.simulated import SimulatedDevice, engineer_config, fleet, flow, running
 from tests.mosquitto import Mosquitto
 from tests.mqtt_client import Watcher
