@@ -87,7 +87,7 @@ async def _watch(args: argparse.Namespace) -> int:
 
 def describe(view: HostView, topic: str, data: bytes) -> str:
     """One line for one message: time, verb, node/device, seq, then the metrics."""
-    from portless.nodes.sparkplug.metric_values import MetricValueError
+    from portless.nodes.sparkplug.datatypes import MetricValueError
 
     if topic.startswith(f"{NAMESPACE}/STATE/"):
         return f"STATE {topic.rsplit('/', 1)[1]} {_text(data)}"

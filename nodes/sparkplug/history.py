@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from portless.nodes.mqtt.outbox import Outbox
-from portless.nodes.sparkplug.payload import Metric, decode_payload, encode_payload
+from portless.nodes.sparkplug.metric import Metric
+from portless.nodes.sparkplug.payload import decode_payload, encode_payload
 
 BATCH = 500
 """Values handed back per read: the replay yields to the event loop between batches."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portless.nodes.sparkplug.payload import Decoded, Metric, decode_payload
+from portless.nodes.sparkplug.metric import Metric
+from portless.nodes.sparkplug.payload import Decoded, decode_payload
 from portless.nodes.sparkplug.topics import NAMESPACE
 
 

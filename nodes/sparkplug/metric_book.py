@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from portless.nodes.sparkplug.datatypes import MetricValueError
+from portless.nodes.sparkplug.metric import Metric
 from portless.nodes.sparkplug.metric_properties import Property
-from portless.nodes.sparkplug.metric_values import MetricValueError, infer_datatype, set_value
-from portless.nodes.sparkplug.payload import Metric
+from portless.nodes.sparkplug.metric_values import infer_datatype, set_value
 from portless.nodes.sparkplug.portless_sparkplug_b_pb2 import Payload
 
 RESERVED_PREFIXES = ("Node Control/", "Properties/")

@@ -13,9 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from portless.nodes.sparkplug.datatypes import PROPERTY_DATATYPES, MetricValueError
 from portless.nodes.sparkplug.metric_values import (
-    INTEGER_RANGES,
-    MetricValueError,
     datatype_name,
     datatype_number,
     get_value,
@@ -24,9 +23,6 @@ from portless.nodes.sparkplug.metric_values import (
 )
 from portless.nodes.sparkplug.portless_sparkplug_b_pb2 import Payload
 
-PROPERTY_DATATYPES: tuple[str, ...] = (*INTEGER_RANGES, "Float", "Double", "Boolean",
-                                       "String", "Text", "UUID")
-"""The datatypes a property value can have (PropertyValue carries no bytes)."""
 QUALITY = "Quality"
 QUALITY_CODES = {0: "bad", 192: "good", 500: "stale"}
 

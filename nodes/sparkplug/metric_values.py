@@ -15,31 +15,16 @@ import struct
 from datetime import UTC, datetime
 from typing import Any
 
+from portless.nodes.sparkplug.datatypes import (
+    DATATYPES,
+    INTEGER_RANGES,
+    PACKED,
+    STRINGS,
+    MetricValueError,
+)
 from portless.nodes.sparkplug.portless_sparkplug_b_pb2 import DataType
 
-INTEGER_RANGES: dict[str, tuple[int, int]] = {
-    "Int8": (-(1 << 7), (1 << 7) - 1), "Int16": (-(1 << 15), (1 << 15) - 1),
-    "Int32": (-(1 << 31), (1 << 31) - 1), "Int64": (-(1 << 63), (1 << 63) - 1),
-    "UInt8": (0, (1 << 8) - 1), "UInt16": (0, (1 << 16) - 1),
-    "UInt32": (0, (1 << 32) - 1), "UInt64": (0, (1 << 64) - 1),
-    "DateTime": (0, (1 << 64) - 1),
-}
-"""Integer datatypes and the values each can hold (DateTime: ms since the epoch)."""
-
 _LONG = {"Int64", "UInt64", "DateTime"}  # the rest of INTEGER_RANGES travel in int_value
-_STRINGS = {"String", "Text", "UUID"}
-_PACKED = {"Int8Array": "b", "Int16Array": "h", "Int32Array": "i", "Int64Array": "q",
-           "UInt8Array": "B", "UInt16Array": "H", "UInt32Array": "I", "UInt64Array": "Q",
-           "FloatArray": "f", "DoubleArray": "d", "DateTimeArray": "Q"}
-"""Array datatypes packed as little-endian numbers, with their struct codes."""
-
-DATATYPES: tuple[str, ...] = (*INTEGER_RANGES, "Float", "Double", "Boolean", *sorted(_STRINGS),
-                              "Bytes", *_PACKED, "BooleanArray", "StringArray")
-"""The datatypes portless sends and takes (DataSet, Template, File are not supported)."""
-
-
-class MetricValueError(ValueError):
-    """A value that the metric's datatype cannot carry, or a field that does not decode."""
 
 
 def datatype_number(name: str) -> int:
@@ -108,7 +93,7 @@ def set_value(metric: Any, datatype: str, value: Any) -> None:
         if not isinstance(value, bool):
             raise _wrong(datatype, value)
         metric.boolean_value = value
-    elif datatype in _STRINGS:
+    elif datatype in STRINGS:
         if not isinstance(value, str):
             raise _wrong(datatype, value)
         metric.string_value = _utf8_checked(value)
@@ -141,7 +126,7 @@ def get_value(metric: Any, datatype: str) -> Any:
                       datatype)
     if datatype == "Boolean":
         return _field(metric, field, "boolean_value", datatype)
-    if datatype in _STRINGS:
+    if datatype in STRINGS:
         return _field(metric, field, "string_value", datatype)
     data = _field(metric, field, "bytes_value", datatype)
     return data if datatype == "Bytes" else _unpack_array(datatype, data)
@@ -195,7 +180,7 @@ def _pack_array(datatype: str, value: Any) -> bytes:
             raise MetricValueError(f"a {datatype} holds only numbers")
         items = [float(item) for item in value]
     try:
-        return struct.pack(f"<{len(items)}{_PACKED[datatype]}", *items)
+        return struct.pack(f"<{len(items)}{PACKED[datatype]}", *items)
     except (struct.error, OverflowError) as exc:
         raise MetricValueError(f"{datatype}: {exc}") from None
 
@@ -216,7 +201,7 @@ def _unpack_array(datatype: str, data: bytes) -> list[Any]:
             return [part.decode() for part in data.split(b"\0")[:-1]]
         except UnicodeDecodeError:
             raise MetricValueError("a StringArray holds UTF-8 text") from None
-    code = _PACKED[datatype]
+    code = PACKED[datatype]
     size = struct.calcsize(code)
     if len(data) % size:
         raise MetricValueError(f"a {datatype} is a multiple of {size} bytes, not {len(data)}")

@@ -9,42 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from google.protobuf.message import DecodeError
 
-from portless.nodes.sparkplug.metric_properties import (
-    Property,
-    read_properties,
-    write_properties,
-)
+from portless.nodes.sparkplug.datatypes import MetricValueError
+from portless.nodes.sparkplug.metric import Metric
+from portless.nodes.sparkplug.metric_properties import read_properties, write_properties
 from portless.nodes.sparkplug.metric_values import (
-    MetricValueError,
     datatype_name,
     datatype_number,
     get_value,
     set_value,
 )
 from portless.nodes.sparkplug.portless_sparkplug_b_pb2 import Payload
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One metric of a payload. ``name`` on births and commands, ``alias`` on data;
-    ``value`` None with ``datatype`` set is a null value (``is_null``)."""
-
-    datatype: str
-    value: Any = None
-    name: str | None = None
-    alias: int | None = None
-    timestamp: int | None = None
-    """ms since the epoch: when the value was taken."""
-    is_historical: bool = False
-    is_transient: bool = False
-    with_datatype: bool = True
-    """Whether the datatype goes on the wire (births always; data messages not)."""
-    properties: tuple[Property, ...] = ()
-    """Its PropertySet (births only)."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from portless.nodes.sparkplug.payload import Metric
+from portless.nodes.sparkplug.metric import Metric
 from portless.nodes.sparkplug.sparkplug_node import SparkplugNode
 from portless.runtime import Node, make_message
 

@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gmqtt
 from gmqtt.mqtt.constants import MQTTv50
@@ -26,13 +26,15 @@ from portless.nodes.mqtt.mqtt_broker import MqttBroker
 from portless.nodes.mqtt.mqtt_link import disconnect
 from portless.nodes.payload import preview
 from portless.nodes.sparkplug.bdseq import BdSeq
-from portless.nodes.sparkplug.history import BATCH, History
-from portless.nodes.sparkplug.metric_book import Entry, MetricBook
-from portless.nodes.sparkplug.metric_values import MetricValueError
+from portless.nodes.sparkplug.datatypes import MetricValueError
+from portless.nodes.sparkplug.metric import Metric
 from portless.nodes.sparkplug.node_schema import OTHER_SERVERS, SCHEMA
-from portless.nodes.sparkplug.payload import Metric, decode_payload, encode_payload
 from portless.nodes.sparkplug.topics import EdgeTopics, state_topic
 from portless.runtime.config import items_with_defaults
+
+if TYPE_CHECKING:  # protobuf (payload.py and what uses it) is imported when a node starts
+    from portless.nodes.sparkplug.history import History
+    from portless.nodes.sparkplug.metric_book import Entry
 
 log = logging.getLogger("portless.sparkplug")
 
@@ -45,6 +47,14 @@ CommandListener = Callable[[str, Metric, str], None]
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def encode_payload(metrics: list[Metric], timestamp: int, seq: int | None) -> bytes:
+    """payload.encode_payload, imported on first use: protobuf is not loaded by merely
+    registering the node types."""
+    from portless.nodes.sparkplug.payload import encode_payload as encode
+
+    return encode(metrics, timestamp, seq)
 
 
 class NdeathWill:
@@ -72,6 +82,9 @@ class SparkplugNode(MqttBroker):
     schema = SCHEMA
 
     async def start(self) -> None:
+        from portless.nodes.sparkplug.history import History  # protobuf: from here on
+        from portless.nodes.sparkplug.metric_book import MetricBook
+
         config = self.config
         twice = sorted({d for d in config["devices"] if config["devices"].count(d) > 1})
         if twice:  # not uniqueItems: the schema compiler leaves that keyword out
@@ -185,6 +198,8 @@ class SparkplugNode(MqttBroker):
         """Send what was kept, oldest first, as data with is_historical, while born: a
         batch at a time, no bigger than the send buffer, each once it is empty, so none
         is dropped for a full buffer. Live values wait behind the history meanwhile."""
+        from portless.nodes.sparkplug.history import BATCH
+
         size = min(BATCH, self.config["send_buffer_messages"])
         try:
             while self.born and history.count:
@@ -279,6 +294,8 @@ class SparkplugNode(MqttBroker):
         device = self.topics.command_device(topic)
         if device is None:
             return
+        from portless.nodes.sparkplug.payload import decode_payload
+
         known = self.book.known(device)
         if not device:
             known.update({REBIRTH: "Boolean", NEXT_SERVER: "Boolean"})

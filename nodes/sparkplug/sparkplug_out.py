@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from portless.nodes.sparkplug.metric_properties import (
-    PROPERTY_DATATYPES,
-    properties_from_config,
-)
-from portless.nodes.sparkplug.metric_values import DATATYPES
+from portless.nodes.sparkplug.datatypes import DATATYPES, PROPERTY_DATATYPES
 from portless.nodes.sparkplug.sparkplug_node import SparkplugNode
 from portless.runtime import Message, Node
 from portless.runtime.config import items_with_defaults
@@ -71,6 +67,8 @@ class SparkplugOut(Node):
     }
 
     async def start(self) -> None:
+        from portless.nodes.sparkplug.metric_properties import properties_from_config  # protobuf
+
         config = self.config
         self._node = cast(SparkplugNode, self.shared_node(config["node"]))
         self._device = config["device"]

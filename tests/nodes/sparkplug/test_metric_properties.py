@@ -8,12 +8,8 @@ from typing import Any
 
 import pytest
 
-from portless.nodes.sparkplug.metric_properties import (
-    PROPERTY_DATATYPES,
-    Property,
-    properties_from_config,
-)
-from portless.nodes.sparkplug.metric_values import MetricValueError
+from portless.nodes.sparkplug.datatypes import PROPERTY_DATATYPES, MetricValueError
+from portless.nodes.sparkplug.metric_properties import Property, properties_from_config
 from portless.nodes.sparkplug.payload import Metric, decode_payload, encode_payload
 from portless.nodes.sparkplug.portless_sparkplug_b_pb2 import Payload
 

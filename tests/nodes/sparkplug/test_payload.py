@@ -9,13 +9,10 @@ from typing import Any
 
 import pytest
 
-from portless.nodes.sparkplug.metric_values import (
-    DATATYPES,
-    MetricValueError,
-    infer_datatype,
-)
+from portless.nodes.sparkplug.datatypes import DATATYPES, MetricValueError
+from portless.nodes.sparkplug.metric_values import infer_datatype
 from portless.nodes.sparkplug.payload import Metric, decode_payload, encode_payload
-from portless.nodes.sparkplug.portless_sparkplug_b_pb2 import Payload
+from portless.nodes.sparkplug.portless_sparkplug_b_pb2 import DataType, Payload
 
 # (datatype, value, the protobuf field, what is in it)
 ROUND_TRIPS: list[tuple[str, Any, str, Any]] = [
@@ -100,6 +97,14 @@ def test_float_array_holds_32_bit_floats() -> None:
 
 def test_every_supported_datatype_is_tested() -> None:
     assert {row[0] for row in ROUND_TRIPS} | {"FloatArray"} == set(DATATYPES)
+
+
+def test_datatype_names_are_the_schemas() -> None:
+    """datatypes.py spells the names out so that schemas load without protobuf: they are
+    the .proto's enum names, all of them but the kinds portless does not take."""
+    unsupported = {"Unknown", "DataSet", "File", "Template", "PropertySet", "PropertySetList"}
+    assert len(set(DATATYPES)) == len(DATATYPES)
+    assert set(DATATYPES) == set(DataType.keys()) - unsupported
 
 
 def test_signed_integers_sent_without_sign_extension_read_the_same() -> None:
