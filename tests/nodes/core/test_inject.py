@@ -157,8 +157,8 @@ TIMING = [  # (Node-RED case, config, messages to wait for, the soonest the firs
 async def test_once_and_every_interval(config: dict[str, Any], count: int,
                                        soonest: float) -> None:
     loop = asyncio.get_running_loop()
+    started = loop.time()  # before the node starts: its timer begins inside the harness
     async with FlowHarness(document(config)) as h:
-        started = loop.time()
         await h.wait_for("n", count)
         assert loop.time() - started >= soonest * 0.99
         assert [msg["topic"] for msg in h.received("n")][:count] == [""] * count
