@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -233,6 +234,22 @@ def slow_clients(running: Running, count: int, start: bytes) -> list[socket.sock
     return opened
 
 
+def closed_by_the_editor(held: list[socket.socket], timeout: float) -> set[socket.socket]:
+    """The held connections the editor closed, waiting until all but the bound's 64 are
+    closed or ``timeout`` seconds have passed."""
+    selector = selectors.DefaultSelector()
+    for conn in held:
+        selector.register(conn, selectors.EVENT_READ)
+    closed: set[socket.socket] = set()
+    deadline = time.monotonic() + timeout
+    while len(closed) < len(held) - 64 and (left := deadline - time.monotonic()) > 0:
+        for key, _ in selector.select(timeout=left):
+            selector.unregister(key.fileobj)
+            closed.add(key.fileobj)  # type: ignore[arg-type]
+    selector.close()
+    return closed
+
+
 @pytest.mark.parametrize("slow_part", list(SLOW_STARTS))
 def test_a_thousand_slow_connections_do_not_lock_the_editor_out(
         tmp_path: Path, slow_part: str) -> None:
@@ -241,16 +258,15 @@ def test_a_thousand_slow_connections_do_not_lock_the_editor_out(
         wait_listening(running)
         held = slow_clients(running, 1000, SLOW_STARTS[slow_part])
         try:
+            # the slow ones are pushed out, not kept: at most the bound stays open. (Wait
+            # for that first: a handshake the kernel finished while the accept queue was
+            # full reaches the editor only later, and a late flood can push out any
+            # connection not yet answered, a browser's too, which then tries again.)
+            assert len(closed_by_the_editor(held, timeout=10)) >= len(held) - 64
             answer = request(running.port, "/api/flow", {
                 "Host": f"127.0.0.1:{running.port}",
                 "Authorization": f"Bearer {running.token}"})
             assert answer.status == 200
-            # the slow ones were pushed out, not kept: at most the bound stays open
-            selector = selectors.DefaultSelector()
-            for conn in held:
-                selector.register(conn, selectors.EVENT_READ)
-            closed = {key.fileobj for key, _ in selector.select(timeout=10)}
-            assert len(closed) >= len(held) - 64
         finally:
             for conn in held:
                 conn.close()
