@@ -49,14 +49,6 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def encode_payload(metrics: list[Metric], timestamp: int, seq: int | None) -> bytes:
-    """payload.encode_payload, imported on first use: protobuf is not loaded by merely
-    registering the node types."""
-    from portless.nodes.sparkplug.payload import encode_payload as encode
-
-    return encode(metrics, timestamp, seq)
-
-
 class NdeathWill:
     """The will gmqtt puts in CONNECT (it reads topic, payload, qos, retain, properties),
     with a payload made when gmqtt reads it: after the TCP (and TLS) connection is up, as
@@ -84,6 +76,9 @@ class SparkplugNode(MqttBroker):
     async def start(self) -> None:
         from portless.nodes.sparkplug.history import History  # protobuf: from here on
         from portless.nodes.sparkplug.metric_book import MetricBook
+        from portless.nodes.sparkplug.payload import encode_payload
+
+        self._encode = encode_payload  # bound once: data messages call it each time
 
         config = self.config
         twice = sorted({d for d in config["devices"] if config["devices"].count(d) > 1})
@@ -165,7 +160,7 @@ class SparkplugNode(MqttBroker):
         self._dead.add(device)
         if self.born:
             self._publish_certificate(self.topics.device("DDEATH", device),
-                                      encode_payload([], now_ms(), self._next_seq()))
+                                      self._encode([], now_ms(), self._next_seq()))
 
     def add_command_listener(self, listener: CommandListener) -> Callable[[], None]:
         """Call ``listener`` for every command metric other than Node Control's."""
@@ -184,7 +179,7 @@ class SparkplugNode(MqttBroker):
                         Metric("Boolean", False, name=NEXT_SERVER, timestamp=now),
                         *self.book.birth("", now)]
         self._publish_certificate(self.topics.node("NBIRTH"),
-                                  encode_payload(node_metrics, now, 0))
+                                  self._encode(node_metrics, now, 0))
         for device in self.book.devices:
             if device not in self._dead:
                 self._device_birth(device, now)
@@ -232,7 +227,7 @@ class SparkplugNode(MqttBroker):
     def _device_birth(self, device: str, now: int) -> None:
         self._publish_certificate(
             self.topics.device("DBIRTH", device),
-            encode_payload(self.book.birth(device, now), now, self._next_seq()))
+            self._encode(self.book.birth(device, now), now, self._next_seq()))
 
     def _publish_certificate(self, topic: str, payload: bytes) -> None:
         """A birth or DDEATH: QoS 0 like data, but never dropped for a full send buffer
@@ -246,7 +241,7 @@ class SparkplugNode(MqttBroker):
         return NdeathWill(self.topics.node("NDEATH"), self._ndeath_payload)
 
     def _ndeath_payload(self) -> bytes:
-        return encode_payload([Metric("Int64", self.bdseq.next(), name="bdSeq")], now_ms(),
+        return self._encode([Metric("Int64", self.bdseq.next(), name="bdSeq")], now_ms(),
                               None)
 
     def _session(self) -> tuple[bool, int]:
@@ -286,7 +281,7 @@ class SparkplugNode(MqttBroker):
     def _publish_data(self, device: str, metric: Metric) -> None:
         topic = self.topics.device("DDATA", device) if device else self.topics.node("NDATA")
         seq = self._next_seq()
-        if not self.publish(topic, encode_payload([metric], now_ms(), seq), 0, False, {}):
+        if not self.publish(topic, self._encode([metric], now_ms(), seq), 0, False, {}):
             self.seq = (seq - 1) % 256  # not sent: the next message takes its seq, no gap
 
     def _on_command(self, topic: str, data: bytes, qos: int,
